@@ -1,0 +1,48 @@
+"""Participate: Pol.is-style consultations with an auditable analysis."""
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import get_locale
+
+from . import config as _config
+from .extensions import babel, csrf, db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _locale() -> str:
+    from flask import current_app
+
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Assemble the application: configuration, extensions, blueprints, CLI. Nothing else happens here."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    _config.load(app, config)
+
+    from . import database  # noqa: F401  (registers the SQLite connection settings)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+
+    from .views import api, errors, set_participant_cookie, vote
+
+    app.register_blueprint(errors.bp)
+    app.register_blueprint(vote.bp)
+    app.register_blueprint(api.bp)
+    app.after_request(set_participant_cookie)
+
+    from . import cli
+
+    cli.register(app)
+    return app

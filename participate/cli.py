@@ -1,0 +1,64 @@
+"""The ``participate`` command line."""
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+
+from .extensions import db
+from .models import Role
+from .services import ServiceError, accounts, consultations
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create or upgrade the database schema and load the sample consultations (safe to run again)."""
+    upgrade()
+    loaded = consultations.load_samples(db.session)
+    click.echo(f"Database ready at {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    for consultation in loaded:
+        click.echo(f"  sample consultation: /c/{consultation.slug}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve_command(host, port):
+    """Run the development server."""
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@click.command("create-facilitator")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--admin", is_flag=True, help="Make the account an admin (manages other accounts).")
+@with_appcontext
+def create_facilitator_command(email, password_stdin, admin):
+    """Create a facilitator account (or an admin with --admin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        account = accounts.create(db.session, email, password, Role.ADMIN if admin else Role.FACILITATOR)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created {account.role.value} account {account.email}")
+
+
+def register(app) -> None:
+    for command in (init_command, serve_command, create_facilitator_command):
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="Participate: run and manage consultations.")

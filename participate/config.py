@@ -1,0 +1,70 @@
+"""Configuration: defaults, then the environment, then the mapping a caller (a test) passes in."""
+
+import os
+import secrets
+from pathlib import Path
+
+ENV_PREFIX = "PARTICIPATE_"
+
+
+class Defaults:
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PARTICIPANT_COOKIE = "participant"
+    PARTICIPANT_COOKIE_MAX_AGE = 365 * 24 * 3600
+    WTF_CSRF_TIME_LIMIT = None  # a participant may leave a statement open for hours; the token is session-bound
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    STATEMENT_MAX_LENGTH = 280
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ("en", "cy")
+    ANALYSIS_RUNNER = "thread"  # "thread" (in-process, default), "sync" (tests) or "rq" (REDIS_URL set)
+    ANALYSIS_DEBOUNCE_SECONDS = 1.0
+    REDIS_URL = None
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Read the instance's secret key, creating it once; there is deliberately no hard-coded fallback."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _coerce(value: str):
+    """Environment values are strings; turn the obvious ones into booleans and numbers."""
+    lowered = value.lower()
+    if lowered in {"true", "yes", "on"}:
+        return True
+    if lowered in {"false", "no", "off"}:
+        return False
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def load(app, config: dict | None) -> None:
+    """Layer the configuration onto ``app.config``."""
+    app.config.from_object(Defaults)
+    instance = Path(app.instance_path)
+    for key, value in os.environ.items():
+        if key.startswith(ENV_PREFIX):
+            app.config[key.removeprefix(ENV_PREFIX)] = _coerce(value)
+    if os.environ.get("REDIS_URL"):
+        app.config["REDIS_URL"] = os.environ["REDIS_URL"]
+        app.config["ANALYSIS_RUNNER"] = "rq"
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{instance / 'participate.sqlite'}"
+    )
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        instance.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,235 @@
+"""The database schema. Invariants live in the database as constraints, not only in Python."""
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+STATEMENT_MAX_LENGTH = 280
+SLUG_MAX_LENGTH = 80
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    """Store enum values (not names) as strings with a CHECK constraint, portable to SQLite and PostgreSQL."""
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda k: [m.value for m in k],
+        validate_strings=True,
+    )
+
+
+class ConsultationStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ModerationMode(enum.StrEnum):
+    PRE = "pre"  # participant statements are hidden until a moderator accepts them
+    POST = "post"  # participant statements are shown at once and may be rejected later
+
+
+class StatementOrigin(enum.StrEnum):
+    SEED = "seed"
+    PARTICIPANT = "participant"
+
+
+class ModerationState(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    FACILITATOR = "facilitator"
+    MODERATOR = "moderator"
+
+
+class VoteValue(enum.IntEnum):
+    """Agree = +1, disagree = -1, pass = 0: Pol.is's export convention, used everywhere in Participate."""
+
+    AGREE = 1
+    DISAGREE = -1
+    PASS = 0
+
+
+class Consultation(db.Model):
+    __tablename__ = "consultation"
+    __table_args__ = (CheckConstraint("length(slug) >= 1", name="slug_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX_LENGTH), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ConsultationStatus] = mapped_column(
+        _enum(ConsultationStatus, "consultation_status"), default=ConsultationStatus.DRAFT
+    )
+    moderation: Mapped[ModerationMode] = mapped_column(
+        _enum(ModerationMode, "moderation_mode"), default=ModerationMode.POST
+    )
+    allow_statements: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    statements: Mapped[list["Statement"]] = relationship(back_populates="consultation")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ConsultationStatus.OPEN
+
+
+class Participant(db.Model):
+    """A person taking part in one consultation (as in Pol.is); known only by an opaque key."""
+
+    __tablename__ = "participant"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "token_hash"),
+        UniqueConstraint("consultation_id", "xid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    # SHA-256 of the browser's random token and the consultation id: the cookie never appears in the database,
+    # and one person's participations in different consultations cannot be linked from the data.
+    token_hash: Mapped[str] = mapped_column(String(64))
+    xid: Mapped[str | None] = mapped_column(String(200))
+    is_banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Statement(db.Model):
+    __tablename__ = "statement"
+    __table_args__ = (
+        # ``text_key`` is the case- and whitespace-folded text: duplicates are refused by the database itself.
+        UniqueConstraint("consultation_id", "text_key"),
+        CheckConstraint(f"length(text) BETWEEN 1 AND {STATEMENT_MAX_LENGTH}", name="text_length"),
+        CheckConstraint(
+            "(origin = 'seed' AND author_id IS NULL) OR origin = 'participant'", name="seed_has_no_author"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(STATEMENT_MAX_LENGTH))
+    text_key: Mapped[str] = mapped_column(String(STATEMENT_MAX_LENGTH))
+    origin: Mapped[StatementOrigin] = mapped_column(_enum(StatementOrigin, "statement_origin"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    moderation: Mapped[ModerationState] = mapped_column(
+        _enum(ModerationState, "moderation_state"), default=ModerationState.PENDING
+    )
+    is_meta: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="statements")
+    themes: Mapped[list["StatementTheme"]] = relationship(
+        cascade="all, delete-orphan", order_by="StatementTheme.name"
+    )
+
+    @property
+    def theme_names(self) -> list[str]:
+        return [t.name for t in self.themes]
+
+
+class StatementTheme(db.Model):
+    """A facilitator's tag on a statement, e.g. ``criterion`` or ``use:policing``."""
+
+    __tablename__ = "statement_theme"
+
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class Vote(db.Model):
+    """Every vote ever cast: a re-vote adds a row, so the history is never lost."""
+
+    __tablename__ = "vote"
+    __table_args__ = (
+        CheckConstraint("value IN (-1, 0, 1)", name="value_is_vote"),
+        Index("ix_vote_participant_statement", "participant_id", "statement_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
+    value: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CurrentVote(db.Model):
+    """The latest vote per (participant, statement), kept in the same transaction as the history row.
+
+    Reading a consultation's vote matrix is then one indexed scan of this table.
+    """
+
+    __tablename__ = "current_vote"
+    __table_args__ = (
+        CheckConstraint("value IN (-1, 0, 1)", name="value_is_vote"),
+        Index("ix_current_vote_consultation_statement", "consultation_id", "statement_id"),
+    )
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
+    )
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"), primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    value: Mapped[int] = mapped_column(SmallInteger)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id", ondelete="CASCADE"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Account(db.Model):
+    """A facilitator, moderator or admin. Citizens never have accounts."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "account_role"), default=Role.FACILITATOR)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnalysisSnapshot(db.Model):
+    """One completed analysis of a consultation; web requests only ever read these."""
+
+    __tablename__ = "analysis_snapshot"
+    __table_args__ = (Index("ix_analysis_snapshot_latest", "consultation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    vote_count: Mapped[int] = mapped_column(Integer)
+    last_vote_id: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    result: Mapped[dict] = mapped_column(JSON)

@@ -1,0 +1,41 @@
+"""Anonymous participants: one per browser per consultation, known only by a hashed opaque token."""
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..database import insert
+from ..models import Consultation, Participant, utcnow
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str, consultation_id: int) -> str:
+    return hashlib.sha256(f"{consultation_id}:{token}".encode()).hexdigest()
+
+
+def find(session: Session, consultation: Consultation, token: str | None) -> Participant | None:
+    """The participant behind this browser token in this consultation, if they have taken part."""
+    if not token:
+        return None
+    return session.scalar(
+        select(Participant).where(
+            Participant.consultation_id == consultation.id,
+            Participant.token_hash == token_hash(token, consultation.id),
+        )
+    )
+
+
+def find_or_add(session: Session, consultation: Consultation, token: str) -> Participant:
+    """The participant for this token, created (not committed) on their first contribution."""
+    # INSERT ... ON CONFLICT DO NOTHING: two first requests from one browser at once still make one participant.
+    session.execute(
+        insert(session, Participant)
+        .values(consultation_id=consultation.id, token_hash=token_hash(token, consultation.id), created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["consultation_id", "token_hash"])
+    )
+    return find(session, consultation, token)

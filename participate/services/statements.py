@@ -1,0 +1,82 @@
+"""Statements: cleaning, validation, duplicate detection and submission by participants."""
+
+import re
+import unicodedata
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import (
+    STATEMENT_MAX_LENGTH,
+    Consultation,
+    ModerationState,
+    Statement,
+    StatementOrigin,
+    VoteValue,
+)
+from . import Conflict, InvalidInput, participants, voting
+
+# Invisible characters that change how text reads (bidi overrides) or hide duplicates (zero-width).
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_ZERO_WIDTH = str.maketrans("", "", "\u200b\u2060\ufeff\u00ad")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def clean_text(raw: object, *, max_length: int = STATEMENT_MAX_LENGTH) -> str:
+    """Normalise a statement to NFC plain text on one line, or raise :class:`InvalidInput` saying why."""
+    if not isinstance(raw, str):
+        raise InvalidInput("The statement must be text.")
+    text = unicodedata.normalize("NFC", raw).translate(_ZERO_WIDTH)
+    if any(ch in _BIDI_CONTROLS for ch in text):
+        raise InvalidInput("The statement contains invisible text-direction characters; please retype it.")
+    # Line breaks and tabs become spaces; any other control character is refused.
+    text = _WHITESPACE.sub(" ", text).strip()
+    if any(unicodedata.category(ch) in {"Cc", "Cs", "Co"} for ch in text):
+        raise InvalidInput("The statement contains control characters; please use plain text.")
+    if not text:
+        raise InvalidInput("The statement is empty: please write something.")
+    if len(text) > max_length:
+        raise InvalidInput(f"The statement is {len(text)} characters long; the limit is {max_length}.")
+    return text
+
+
+def text_key(text: str) -> str:
+    """The form used to detect duplicates: case-folded with whitespace collapsed."""
+    return _WHITESPACE.sub(" ", text.casefold()).strip()
+
+
+def find_duplicate(session: Session, consultation_id: int, text: str) -> Statement | None:
+    return session.scalar(
+        select(Statement).where(Statement.consultation_id == consultation_id, Statement.text_key == text_key(text))
+    )
+
+
+def submit(session: Session, consultation: Consultation, token: str, raw_text: object) -> Statement:
+    """A participant adds a statement; like Pol.is, their own vote on it is recorded as agree."""
+    if not consultation.is_open:
+        raise Conflict("This consultation is closed, so new statements are no longer accepted.")
+    if not consultation.allow_statements:
+        raise Conflict("This consultation does not accept statements from participants.")
+    text = clean_text(raw_text)
+    if find_duplicate(session, consultation.id, text):
+        raise Conflict("That statement is already in this consultation. You can vote on it instead.")
+    participant = participants.find_or_add(session, consultation, token)
+    statement = Statement(
+        consultation_id=consultation.id,
+        text=text,
+        text_key=text_key(text),
+        origin=StatementOrigin.PARTICIPANT,
+        author_id=participant.id,
+        moderation=ModerationState.PENDING,
+    )
+    session.add(statement)
+    try:
+        session.flush()
+    except IntegrityError:  # a simultaneous identical submission won the race
+        session.rollback()
+        raise Conflict("That statement is already in this consultation. You can vote on it instead.") from None
+    voting.record(session, consultation, participant, statement, VoteValue.AGREE)
+    session.commit()
+    return statement
+

@@ -1,0 +1,91 @@
+"""The JSON API: the same cookie identity as the pages; state changes carry the CSRF token in X-CSRFToken."""
+
+from flask import Blueprint, jsonify, request
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import text
+
+from ..extensions import db
+from ..services import InvalidInput, ServiceError, consultations, participants, results, statements, voting
+from . import existing_participant_token, participant_token
+
+bp = Blueprint("api", __name__)
+
+
+def error(status: int, code: str, message: str):
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    return error(exc.status, exc.code, exc.message)
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@bp.get("/api/v1/session")
+def session():
+    """The CSRF token for JSON requests; also gives the browser its participant identity."""
+    participant_token()
+    return {"csrf_token": generate_csrf()}
+
+
+@bp.get("/api/v1/consultations")
+def list_consultations():
+    return jsonify(
+        [
+            {
+                "slug": item.consultation.slug,
+                "title": item.consultation.title,
+                "question": item.consultation.question,
+                "status": item.consultation.status.value,
+                "participants": item.participants,
+                "statements": item.statements,
+            }
+            for item in consultations.public_listing(db.session)
+        ]
+    )
+
+
+@bp.get("/api/v1/consultations/<slug>/next")
+def next_statement(slug):
+    consultation = consultations.get_public(db.session, slug)
+    participant = participants.find(db.session, consultation, existing_participant_token())
+    nxt = voting.next_statement(
+        db.session, consultation, participant, priorities=results.priorities(db.session, consultation)
+    )
+    if not consultation.is_open or nxt.statement is None:
+        return {"statement": None, "remaining": 0}
+    return {"statement": {"id": nxt.statement.id, "text": nxt.statement.text}, "remaining": nxt.remaining}
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("The request body must be a JSON object.")
+    return body
+
+
+@bp.post("/api/v1/consultations/<slug>/votes")
+def cast_vote(slug):
+    consultation = consultations.get_public(db.session, slug)
+    body = _json_body()
+    value = voting.parse_vote(body.get("vote"))
+    vote = voting.cast(db.session, consultation, participant_token(), body.get("statement_id"), value)
+    return {
+        "statement_id": vote.statement_id,
+        "vote": voting.WORD_OF_VOTE[value],
+        "value": vote.value,
+        "created_at": vote.created_at.isoformat(),
+    }, 201
+
+
+@bp.post("/api/v1/consultations/<slug>/statements")
+def add_statement(slug):
+    consultation = consultations.get_public(db.session, slug)
+    body = _json_body()
+    statement = statements.submit(db.session, consultation, participant_token(), body.get("text"))
+    return {"id": statement.id, "text": statement.text, "moderation": statement.moderation.value}, 201

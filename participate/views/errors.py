@@ -1,0 +1,45 @@
+"""Error pages and JSON errors: a status and a message a person understands, never a stack trace."""
+
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+bp = Blueprint("errors", __name__)
+
+_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
+          413: "too_large", 429: "too_many_requests", 500: "server_error"}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.is_json
+
+
+def _respond(status: int, message: str):
+    if _wants_json():
+        return {"error": {"code": _CODES.get(status, "error"), "message": message}}, status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(error):
+    return _respond(400, _("Your session has expired or the form is out of date. Please reload the page and try "
+                           "again."))
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    if isinstance(error, InternalServerError):
+        return _respond(500, _("Something went wrong on our side. Nothing you sent was lost; please try again."))
+    message = error.description if error.description and not error.description.startswith(
+        ("The requested URL", "The server", "The browser", "The method")) else _default_message(error.code)
+    return _respond(error.code or 500, message)
+
+
+def _default_message(code: int | None) -> str:
+    return {
+        400: _("The request could not be understood."),
+        404: _("There is nothing at this address."),
+        405: _("This address does not accept that kind of request."),
+        413: _("What you sent is too large."),
+    }.get(code or 500, _("Something went wrong."))
