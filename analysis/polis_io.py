@@ -145,7 +145,7 @@ class Votes:
                 f"{n}, {sids.shape[0]}, {values.shape[0]}, {ts.shape[0]}"
             )
         if n and not np.isin(values, (-1, 0, 1)).all():
-            bad = values[~np.isin(values, (-1, 0, 1))][0]
+            bad = values[~np.isin(values, (-1, 0, 1))][0].item()
             raise ValueError(f"vote values must be -1, 0 or 1, got {bad!r}")
         values = values.astype(np.int8)
         # Unknown timestamps count as the oldest; a stable sort keeps the given order among equals.
