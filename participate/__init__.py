@@ -7,6 +7,7 @@ from flask_babel import get_locale
 
 from . import config as _config
 from .extensions import babel, csrf, db, migrate
+from .models import STATEMENT_MAX_LENGTH
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
-    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), statement_max_length=STATEMENT_MAX_LENGTH)
 
     from .views import api, errors, set_participant_cookie, vote
 

@@ -62,3 +62,7 @@ def _create_app():
 
 
 main = FlaskGroup(create_app=_create_app, help="Participate: run and manage consultations.")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,14 +8,12 @@ ENV_PREFIX = "PARTICIPATE_"
 
 
 class Defaults:
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PARTICIPANT_COOKIE = "participant"
     PARTICIPANT_COOKIE_MAX_AGE = 365 * 24 * 3600
     WTF_CSRF_TIME_LIMIT = None  # a participant may leave a statement open for hours; the token is session-bound
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
-    STATEMENT_MAX_LENGTH = 280
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ("en", "cy")
     ANALYSIS_RUNNER = "thread"  # "thread" (in-process, default), "sync" (tests) or "rq" (REDIS_URL set)

@@ -131,9 +131,7 @@ class Statement(db.Model):
         # ``text_key`` is the case- and whitespace-folded text: duplicates are refused by the database itself.
         UniqueConstraint("consultation_id", "text_key"),
         CheckConstraint(f"length(text) BETWEEN 1 AND {STATEMENT_MAX_LENGTH}", name="text_length"),
-        CheckConstraint(
-            "(origin = 'seed' AND author_id IS NULL) OR origin = 'participant'", name="seed_has_no_author"
-        ),
+        CheckConstraint("(origin = 'seed' AND author_id IS NULL) OR origin = 'participant'", name="seed_has_no_author"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,9 +148,7 @@ class Statement(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     consultation: Mapped[Consultation] = relationship(back_populates="statements")
-    themes: Mapped[list["StatementTheme"]] = relationship(
-        cascade="all, delete-orphan", order_by="StatementTheme.name"
-    )
+    themes: Mapped[list["StatementTheme"]] = relationship(cascade="all, delete-orphan", order_by="StatementTheme.name")
 
     @property
     def theme_names(self) -> list[str]:
@@ -197,9 +193,7 @@ class CurrentVote(db.Model):
         Index("ix_current_vote_consultation_statement", "consultation_id", "statement_id"),
     )
 
-    participant_id: Mapped[int] = mapped_column(
-        ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
-    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"), primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
     value: Mapped[int] = mapped_column(SmallInteger)

@@ -91,16 +91,34 @@ def page_csrf(html: str) -> str:
 
 @pytest.fixture
 def make_consultation(app):
-    def make(slug="test", *, status=ConsultationStatus.OPEN, moderation=ModerationMode.POST, allow_statements=True,
-             statements=("Seed one", "Seed two", "Seed three")) -> Consultation:
-        consultation = Consultation(slug=slug, title=f"Title {slug}", question=f"Question {slug}?",
-                                    status=status, moderation=moderation, allow_statements=allow_statements)
+    def make(
+        slug="test",
+        *,
+        status=ConsultationStatus.OPEN,
+        moderation=ModerationMode.POST,
+        allow_statements=True,
+        statements=("Seed one", "Seed two", "Seed three"),
+    ) -> Consultation:
+        consultation = Consultation(
+            slug=slug,
+            title=f"Title {slug}",
+            question=f"Question {slug}?",
+            status=status,
+            moderation=moderation,
+            allow_statements=allow_statements,
+        )
         db.session.add(consultation)
         db.session.flush()
         for text in statements:
-            db.session.add(Statement(consultation_id=consultation.id, text=text,
-                                     text_key=statement_service.text_key(text), origin=StatementOrigin.SEED,
-                                     moderation=ModerationState.ACCEPTED))
+            db.session.add(
+                Statement(
+                    consultation_id=consultation.id,
+                    text=text,
+                    text_key=statement_service.text_key(text),
+                    origin=StatementOrigin.SEED,
+                    moderation=ModerationState.ACCEPTED,
+                )
+            )
         db.session.commit()
         return consultation
 

@@ -19,8 +19,9 @@ def test_vote_value_must_be_agree_disagree_or_pass(make_consultation):
     consultation = make_consultation()
     participant = _participant(consultation)
     statement = consultation.statements[0]
-    db.session.add(Vote(consultation_id=consultation.id, participant_id=participant.id,
-                        statement_id=statement.id, value=2))
+    db.session.add(
+        Vote(consultation_id=consultation.id, participant_id=participant.id, statement_id=statement.id, value=2)
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
 
@@ -28,16 +29,22 @@ def test_vote_value_must_be_agree_disagree_or_pass(make_consultation):
 @pytest.mark.parametrize("length", [0, 281])
 def test_statement_text_length_is_checked(make_consultation, length):
     consultation = make_consultation()
-    db.session.add(Statement(consultation_id=consultation.id, text="x" * length, text_key=f"k{length}",
-                             origin=StatementOrigin.SEED))
+    db.session.add(
+        Statement(
+            consultation_id=consultation.id, text="x" * length, text_key=f"k{length}", origin=StatementOrigin.SEED
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
 
 
 def test_duplicate_statement_key_is_refused(make_consultation):
     consultation = make_consultation(statements=["Hello world"])
-    db.session.add(Statement(consultation_id=consultation.id, text="HELLO  world", text_key="hello world",
-                             origin=StatementOrigin.SEED))
+    db.session.add(
+        Statement(
+            consultation_id=consultation.id, text="HELLO  world", text_key="hello world", origin=StatementOrigin.SEED
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
 
@@ -51,16 +58,24 @@ def test_same_text_allowed_in_another_consultation(make_consultation):
 def test_seed_statement_cannot_have_an_author(make_consultation):
     consultation = make_consultation()
     participant = _participant(consultation)
-    db.session.add(Statement(consultation_id=consultation.id, text="Mine", text_key="mine",
-                             origin=StatementOrigin.SEED, author_id=participant.id))
+    db.session.add(
+        Statement(
+            consultation_id=consultation.id,
+            text="Mine",
+            text_key="mine",
+            origin=StatementOrigin.SEED,
+            author_id=participant.id,
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
 
 
 def test_foreign_keys_are_enforced(make_consultation):
     consultation = make_consultation()
-    db.session.add(Vote(consultation_id=consultation.id, participant_id=9999,
-                        statement_id=consultation.statements[0].id, value=1))
+    db.session.add(
+        Vote(consultation_id=consultation.id, participant_id=9999, statement_id=consultation.statements[0].id, value=1)
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
 

@@ -11,8 +11,13 @@ config.set_main_option("sqlalchemy.url", db.engine.url.render_as_string(hide_pas
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=db.metadata,
-                      literal_binds=True, render_as_batch=True, compare_type=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=db.metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -20,8 +25,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     with db.engine.connect() as connection:
         # Batch mode lets the same migrations alter tables on SQLite, which cannot ALTER most things.
-        context.configure(connection=connection, target_metadata=db.metadata, render_as_batch=True,
-                          compare_type=True)
+        context.configure(connection=connection, target_metadata=db.metadata, render_as_batch=True, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
 

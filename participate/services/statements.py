@@ -79,4 +79,3 @@ def submit(session: Session, consultation: Consultation, token: str, raw_text: o
     voting.record(session, consultation, participant, statement, VoteValue.AGREE)
     session.commit()
     return statement
-

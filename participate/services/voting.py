@@ -162,4 +162,3 @@ def counts(session: Session, consultation: Consultation) -> tuple[int, int]:
         )
     ).one()
     return row[0], row[1]
-

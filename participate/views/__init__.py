@@ -1,9 +1,13 @@
 """Blueprints, one per audience, plus the helpers they share."""
 
-from flask import current_app, g, request
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..services import participants
+
+# Kept on the request itself (not on ``g``, which lives as long as the app context) so it can never leak.
+_TOKEN = "participate.participant_token"
+_NEW_TOKEN = "participate.new_participant_token"
 
 
 def _serializer() -> URLSafeSerializer:
@@ -12,8 +16,8 @@ def _serializer() -> URLSafeSerializer:
 
 def participant_token() -> str:
     """This browser's random participant token, from its signed cookie or newly made (set after the request)."""
-    if "participant_token" in g:
-        return g.participant_token
+    if _TOKEN in request.environ:
+        return request.environ[_TOKEN]
     raw = request.cookies.get(current_app.config["PARTICIPANT_COOKIE"])
     token = None
     if raw:
@@ -23,8 +27,8 @@ def participant_token() -> str:
             token = None
     if not isinstance(token, str) or not token:
         token = participants.new_token()
-        g.new_participant_token = token
-    g.participant_token = token
+        request.environ[_NEW_TOKEN] = token
+    request.environ[_TOKEN] = token
     return token
 
 
@@ -32,7 +36,7 @@ def existing_participant_token() -> str | None:
     """The token only if the browser already has one: reading pages must not mint identities."""
     raw = request.cookies.get(current_app.config["PARTICIPANT_COOKIE"])
     if not raw:
-        return g.get("participant_token")
+        return request.environ.get(_TOKEN)
     try:
         token = _serializer().loads(raw)
     except BadSignature:
@@ -42,7 +46,7 @@ def existing_participant_token() -> str | None:
 
 def set_participant_cookie(response):
     """after_request hook: send a newly made participant token as a signed, HttpOnly, SameSite=Lax cookie."""
-    token = g.pop("new_participant_token", None)
+    token = request.environ.pop(_NEW_TOKEN, None)
     if token:
         response.set_cookie(
             current_app.config["PARTICIPANT_COOKIE"],

@@ -7,8 +7,16 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 bp = Blueprint("errors", __name__)
 
-_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
-          413: "too_large", 429: "too_many_requests", 500: "server_error"}
+_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "server_error",
+}
 
 
 def _wants_json() -> bool:
@@ -23,16 +31,21 @@ def _respond(status: int, message: str):
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error):
-    return _respond(400, _("Your session has expired or the form is out of date. Please reload the page and try "
-                           "again."))
+    return _respond(
+        400, _("Your session has expired or the form is out of date. Please reload the page and try again.")
+    )
 
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
     if isinstance(error, InternalServerError):
         return _respond(500, _("Something went wrong on our side. Nothing you sent was lost; please try again."))
-    message = error.description if error.description and not error.description.startswith(
-        ("The requested URL", "The server", "The browser", "The method")) else _default_message(error.code)
+    message = (
+        error.description
+        if error.description
+        and not error.description.startswith(("The requested URL", "The server", "The browser", "The method"))
+        else _default_message(error.code)
+    )
     return _respond(error.code or 500, message)
 
 

@@ -70,7 +70,7 @@ def add_statement(slug):
     if not form.validate():
         return _render_consultation(consultation, statement_form=form, status=400)
     try:
-        statement = statements.submit(db.session, consultation, participant_token(), form.text.data)
+        statements.submit(db.session, consultation, participant_token(), form.text.data)
     except ServiceError as error:
         if not consultation.is_open:
             return _error_page(consultation, error)

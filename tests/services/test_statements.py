@@ -1,0 +1,88 @@
+import pytest
+from sqlalchemy import func, select
+
+from participate.extensions import db
+from participate.models import CurrentVote, ModerationMode, ModerationState, Statement, StatementOrigin
+from participate.services import Conflict, InvalidInput, participants, statements, voting
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("  Trim me  ", "Trim me"),
+        ("Line\nbreaks\tand   spaces", "Line breaks and spaces"),
+        ("cafe\u0301", "café"),
+        ("zero\u200bwidth", "zerowidth"),
+        ("<script>alert(1)</script>", "<script>alert(1)</script>"),
+    ],
+)
+def test_clean_text_normalises(raw, clean):
+    assert statements.clean_text(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "empty"),
+        ("   \n ", "empty"),
+        ("x" * 281, "281 characters long; the limit is 280"),
+        ("bell\x07", "control characters"),
+        ("evil\u202etxt", "text-direction"),
+        (42, "must be text"),
+    ],
+)
+def test_clean_text_refuses_with_a_reason(raw, message):
+    with pytest.raises(InvalidInput, match=message):
+        statements.clean_text(raw)
+
+
+def test_exactly_280_characters_is_accepted():
+    assert len(statements.clean_text("y" * 280)) == 280
+
+
+def test_submission_is_pending_and_author_agrees(make_consultation):
+    consultation = make_consultation()
+    statement = statements.submit(db.session, consultation, "tok", "  A new   idea ")
+    assert statement.text == "A new idea"
+    assert statement.origin == StatementOrigin.PARTICIPANT
+    assert statement.moderation == ModerationState.PENDING
+    author = participants.find(db.session, consultation, "tok")
+    assert statement.author_id == author.id
+    vote = db.session.scalar(select(CurrentVote).where(CurrentVote.statement_id == statement.id))
+    assert (vote.participant_id, vote.value) == (author.id, 1)
+
+
+@pytest.mark.parametrize(("mode", "visible_to_others"), [(ModerationMode.POST, True), (ModerationMode.PRE, False)])
+def test_moderation_mode_decides_visibility(make_consultation, mode, visible_to_others):
+    consultation = make_consultation(moderation=mode, statements=[])
+    statements.submit(db.session, consultation, "author", "Visible or not")
+    other = participants.find_or_add(db.session, consultation, "reader")
+    db.session.commit()
+    nxt = voting.next_statement(db.session, consultation, other)
+    assert (nxt.statement is not None) == visible_to_others
+
+
+@pytest.mark.parametrize("variant", ["seed one", "SEED   ONE", " Seed\tOne "])
+def test_duplicates_are_refused_case_and_space_insensitively(make_consultation, variant):
+    consultation = make_consultation()
+    with pytest.raises(Conflict, match="already"):
+        statements.submit(db.session, consultation, "tok", variant)
+    assert db.session.scalar(select(func.count()).select_from(Statement)) == 3
+    assert db.session.scalar(select(func.count()).select_from(CurrentVote)) == 0
+
+
+def test_closed_or_statementless_consultation_refuses(make_consultation):
+    closed = make_consultation("closed", status="closed")
+    with pytest.raises(Conflict, match="closed"):
+        statements.submit(db.session, closed, "tok", "New")
+    no_statements = make_consultation("quiet", allow_statements=False)
+    with pytest.raises(Conflict, match="does not accept"):
+        statements.submit(db.session, no_statements, "tok", "New")
+
+
+def test_rejected_text_changes_nothing(make_consultation):
+    consultation = make_consultation()
+    with pytest.raises(InvalidInput):
+        statements.submit(db.session, consultation, "tok", "x" * 500)
+    assert participants.find(db.session, consultation, "tok") is None
+    assert db.session.scalar(select(func.count()).select_from(Statement)) == 3

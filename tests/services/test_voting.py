@@ -1,0 +1,156 @@
+import random
+
+import pytest
+from sqlalchemy import func, select
+
+from participate.extensions import db
+from participate.models import (
+    CurrentVote,
+    ModerationMode,
+    ModerationState,
+    Participant,
+    Statement,
+    StatementOrigin,
+    Vote,
+    VoteValue,
+)
+from participate.services import Conflict, InvalidInput, NotFound, participants, voting
+
+TOKEN = "token-a"
+
+
+def _ids(consultation):
+    return [s.id for s in sorted(consultation.statements, key=lambda s: s.id)]
+
+
+def test_vote_records_history_and_current_value(make_consultation):
+    consultation = make_consultation()
+    sid = _ids(consultation)[0]
+    voting.cast(db.session, consultation, TOKEN, sid, VoteValue.AGREE)
+    voting.cast(db.session, consultation, TOKEN, sid, VoteValue.DISAGREE)
+    voting.cast(db.session, consultation, TOKEN, sid, VoteValue.PASS)
+    history = db.session.scalars(select(Vote.value).order_by(Vote.id)).all()
+    assert history == [1, -1, 0]
+    current = db.session.scalars(select(CurrentVote)).all()
+    assert [(c.statement_id, c.value) for c in current] == [(sid, 0)]
+    assert db.session.scalar(select(func.count()).select_from(Participant)) == 1
+
+
+def test_votes_from_two_browsers_are_two_participants(make_consultation):
+    consultation = make_consultation()
+    sid = _ids(consultation)[0]
+    voting.cast(db.session, consultation, "one", sid, VoteValue.AGREE)
+    voting.cast(db.session, consultation, "two", sid, VoteValue.DISAGREE)
+    assert voting.counts(db.session, consultation) == (2, 2)
+
+
+def test_participant_key_is_not_the_cookie_and_differs_per_consultation(make_consultation):
+    first, second = make_consultation("a"), make_consultation("b")
+    assert participants.token_hash(TOKEN, first.id) != participants.token_hash(TOKEN, second.id)
+    voting.cast(db.session, first, TOKEN, _ids(first)[0], VoteValue.AGREE)
+    stored = db.session.scalar(select(Participant.token_hash))
+    assert TOKEN not in stored
+
+
+def test_unknown_statement_or_other_consultations_statement_is_not_found(make_consultation):
+    consultation = make_consultation("a")
+    other = make_consultation("b")
+    with pytest.raises(NotFound):
+        voting.cast(db.session, consultation, TOKEN, 999_999, VoteValue.AGREE)
+    with pytest.raises(NotFound):
+        voting.cast(db.session, consultation, TOKEN, _ids(other)[0], VoteValue.AGREE)
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
+
+
+def test_closed_consultation_refuses_votes(make_consultation):
+    consultation = make_consultation(status="closed")
+    with pytest.raises(Conflict, match="closed"):
+        voting.cast(db.session, consultation, TOKEN, _ids(consultation)[0], VoteValue.AGREE)
+    assert db.session.scalar(select(func.count()).select_from(Participant)) == 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "state", "allowed"),
+    [
+        (ModerationMode.POST, ModerationState.PENDING, True),
+        (ModerationMode.PRE, ModerationState.PENDING, False),
+        (ModerationMode.POST, ModerationState.REJECTED, False),
+        (ModerationMode.PRE, ModerationState.ACCEPTED, True),
+    ],
+)
+def test_only_statements_open_for_voting_take_votes(make_consultation, mode, state, allowed):
+    consultation = make_consultation(moderation=mode, statements=[])
+    statement = Statement(
+        consultation_id=consultation.id, text="x", text_key="x", origin=StatementOrigin.SEED, moderation=state
+    )
+    db.session.add(statement)
+    db.session.commit()
+    if allowed:
+        voting.cast(db.session, consultation, TOKEN, statement.id, VoteValue.AGREE)
+    else:
+        with pytest.raises(Conflict):
+            voting.cast(db.session, consultation, TOKEN, statement.id, VoteValue.AGREE)
+    assert (voting.next_statement(db.session, consultation, None).statement is not None) == allowed
+
+
+@pytest.mark.parametrize("bad", ["yes", "", None, 1, "AGREEE"])
+def test_parse_vote_refuses_unknown_values(bad):
+    with pytest.raises(InvalidInput, match="agree, disagree, pass"):
+        voting.parse_vote(bad)
+
+
+@pytest.mark.parametrize("bad", ["3", 2.5, True, None])
+def test_statement_id_must_be_an_integer(make_consultation, bad):
+    consultation = make_consultation()
+    with pytest.raises(InvalidInput):
+        voting.cast(db.session, consultation, TOKEN, bad, VoteValue.AGREE)
+
+
+def test_next_statement_never_repeats_and_counts_down(make_consultation):
+    consultation = make_consultation(statements=[f"Statement {i}" for i in range(6)])
+    seen = []
+    rng = random.Random(1)
+    participant = None
+    for remaining in range(6, 0, -1):
+        nxt = voting.next_statement(db.session, consultation, participant, rng=rng)
+        assert nxt.remaining == remaining
+        assert nxt.statement.id not in seen
+        seen.append(nxt.statement.id)
+        voting.cast(db.session, consultation, TOKEN, nxt.statement.id, VoteValue.PASS)
+        participant = participants.find(db.session, consultation, TOKEN)
+    assert voting.next_statement(db.session, consultation, participant) == voting.Next(None, 0)
+
+
+def test_fewest_votes_first_without_analysis(make_consultation):
+    consultation = make_consultation(statements=["a", "b", "c"])
+    a, b, c = _ids(consultation)
+    for token in ("x", "y"):
+        voting.cast(db.session, consultation, token, a, VoteValue.AGREE)
+        voting.cast(db.session, consultation, token, b, VoteValue.AGREE)
+    for seed in range(10):
+        nxt = voting.next_statement(db.session, consultation, None, rng=random.Random(seed))
+        assert nxt.statement.id == c
+
+
+def test_priorities_weight_the_draw(make_consultation):
+    consultation = make_consultation(statements=["a", "b"])
+    a, b = _ids(consultation)
+    rng = random.Random(0)
+    draws = [
+        voting.next_statement(db.session, consultation, None, priorities={a: 99.0, b: 1.0}, rng=rng).statement.id
+        for _ in range(400)
+    ]
+    assert 0.95 < draws.count(a) / len(draws) <= 1.0
+    only_b = voting.next_statement(db.session, consultation, None, priorities={a: 0.0, b: 1.0}, rng=rng)
+    assert only_b.statement.id == b
+
+
+def test_my_votes_lists_current_values(make_consultation):
+    consultation = make_consultation()
+    a, b, _ = _ids(consultation)
+    voting.cast(db.session, consultation, TOKEN, a, VoteValue.AGREE)
+    voting.cast(db.session, consultation, TOKEN, b, VoteValue.AGREE)
+    voting.cast(db.session, consultation, TOKEN, a, VoteValue.DISAGREE)
+    participant = participants.find(db.session, consultation, TOKEN)
+    mine = {s.id: v for s, v in voting.my_votes(db.session, participant)}
+    assert mine == {a: -1, b: 1}
