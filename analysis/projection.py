@@ -1,0 +1,157 @@
+"""Imputation, centring, 2-component PCA and sparsity-scaled projections (polis-math.md §2-§3).
+
+Column-mean imputation followed by centring leaves every missing cell at exactly 0 and every voted cell at
+``vote - μ_c``: the imputed, centred matrix has the *same sparsity pattern* as the votes. The PCA therefore runs
+on a sparse matrix and never densifies a large P x C array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, eigsh
+
+#: Up to this many cells (P x C) the PCA uses an exact dense SVD; above it, Lanczos on the Gram operator.
+DENSE_CELLS_MAX = 4_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class PCAResult:
+    """Outputs of :func:`fit_pca`.
+
+    Attributes
+    ----------
+    center : ndarray, shape (C,)
+        Column means over voted cells (mod-out columns: 0), in Participate's sign (agree = +1).
+    components : ndarray, shape (2, C)
+        Unit principal axes (rows), with the deterministic sign of §2.
+    centred : scipy.sparse.csr_matrix, shape (P, C)
+        The imputed, centred matrix Y (voted cells hold ``vote - μ_c``; mod-out columns hold 0).
+    """
+
+    center: np.ndarray
+    components: np.ndarray
+    centred: sp.csr_matrix
+
+
+def column_means(values: sp.csr_matrix, modout: np.ndarray) -> np.ndarray:
+    """Mean of each column over its voted cells, shape (C,); mod-out columns are 0 (§1-§2)."""
+    n_c = values.shape[1]
+    sums = np.bincount(values.indices, weights=values.data.astype(np.float64), minlength=n_c)
+    counts = np.bincount(values.indices, minlength=n_c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+    mu[modout] = 0.0
+    return mu
+
+
+def centred_matrix(values: sp.csr_matrix, center: np.ndarray, modout: np.ndarray) -> sp.csr_matrix:
+    """Imputed and centred matrix Y, shape (P, C), sparse with the votes' pattern (§2)."""
+    data = values.data.astype(np.float64) - center[values.indices]
+    data[modout[values.indices]] = 0.0
+    return sp.csr_matrix((data, values.indices, values.indptr), shape=values.shape)
+
+
+def _orient(components: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+    """Deterministic sign (§2): align with ``previous`` (dot > 0), else largest-magnitude loading positive."""
+    out = components.copy()
+    for i in range(out.shape[0]):
+        if previous is not None and previous.shape == out.shape and np.any(previous[i]):
+            dot = float(out[i] @ previous[i])
+            if dot < 0:
+                out[i] = -out[i]
+                continue
+            if dot > 0:
+                continue
+        j = int(np.argmax(np.abs(out[i])))
+        if out[i, j] < 0:
+            out[i] = -out[i]
+    return out
+
+
+def _top_components_dense(Y: sp.csr_matrix, n_components: int) -> np.ndarray:
+    _, _, vt = np.linalg.svd(Y.toarray(), full_matrices=False)
+    out = np.zeros((n_components, Y.shape[1]))
+    m = min(n_components, vt.shape[0])
+    out[:m] = vt[:m]
+    return out
+
+
+def _top_components_sparse(Y: sp.csr_matrix, n_components: int, v0: np.ndarray | None, rng) -> np.ndarray:
+    n_c = Y.shape[1]
+    Yt = Y.T.tocsr()
+
+    def matvec(v):
+        return Yt @ (Y @ v)
+
+    gram = LinearOperator((n_c, n_c), matvec=matvec, matmat=matvec, dtype=np.float64)
+    if v0 is None or not np.any(v0):
+        v0 = rng.uniform(-1.0, 1.0, size=n_c)
+    vals, vecs = eigsh(gram, k=n_components, which="LA", v0=v0, tol=1e-12, maxiter=5000)
+    order = np.argsort(vals)[::-1]
+    return vecs[:, order].T.copy()
+
+
+def fit_pca(
+    values: sp.csr_matrix,
+    modout: np.ndarray,
+    *,
+    previous_components: np.ndarray | None = None,
+    random_state: int | np.random.Generator | None = 0,
+    n_components: int = 2,
+) -> PCAResult:
+    """Impute, centre and find the top principal axes (§2).
+
+    Parameters
+    ----------
+    values : scipy.sparse.csr_matrix, shape (P, C)
+        Latest votes (passes as explicit zeros).
+    modout : ndarray of bool, shape (C,)
+        Mod-out columns (zeroed for every row).
+    previous_components : ndarray, shape (2, C), optional
+        Previous run's axes aligned to the current columns; warm-starts the iterative solver and fixes the sign.
+    random_state : int, Generator or None
+        Seeds the iterative solver's start vector when there is no warm start.
+
+    Returns
+    -------
+    PCAResult
+    """
+    n_p, n_c = values.shape
+    center = column_means(values, modout)
+    Y = centred_matrix(values, center, modout)
+    if n_p == 0 or n_c == 0:
+        comps = np.zeros((n_components, n_c))
+    elif n_p * n_c <= DENSE_CELLS_MAX or min(n_p, n_c) <= n_components + 1:
+        comps = _top_components_dense(Y, n_components)
+    else:
+        rng = np.random.default_rng(random_state)
+        v0 = None if previous_components is None else previous_components.sum(axis=0)
+        comps = _top_components_sparse(Y, n_components, v0, rng)
+    comps = _orient(comps, previous_components)
+    return PCAResult(center=center, components=comps, centred=Y)
+
+
+def participant_projection(Y: sp.csr_matrix, components: np.ndarray, modout: np.ndarray) -> np.ndarray:
+    """Sparsity-scaled participant coordinates, shape (P, 2) (§3).
+
+    ``|V_p|`` counts p's votes outside mod-out columns plus every mod-out column, since Pol.is zeroes those
+    columns for every row (this matches Pol.is's base-cluster coordinates to 1e-15).
+    """
+    n_c = Y.shape[1]
+    n_mod = int(modout.sum())
+    voted = np.diff(Y.indptr)
+    if n_mod:
+        rows = np.repeat(np.arange(Y.shape[0]), voted)
+        row_mod = np.bincount(rows[modout[Y.indices]], minlength=Y.shape[0])
+        voted = voted - row_mod + n_mod
+    scale = np.sqrt(n_c / np.maximum(voted, 1))
+    return np.asarray(Y @ components.T) * scale[:, None]
+
+
+def statement_projection(center: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """Projection of a virtual participant who agrees with one statement only, shape (C, 2) (§3)."""
+    n_c = center.shape[0]
+    return (np.sqrt(n_c) * (1.0 - center))[:, None] * components.T
