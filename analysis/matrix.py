@@ -28,11 +28,14 @@ class VoteMatrix:
         Sorted participant ids (row labels).
     statement_ids : ndarray of int64, shape (C,)
         Sorted statement ids (column labels).
+    first_seen : ndarray of int64, shape (P,)
+        Position in the input of each participant's first vote (arrival order, used for cold starts).
     """
 
     values: sp.csr_matrix
     participant_ids: np.ndarray
     statement_ids: np.ndarray
+    first_seen: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -117,7 +120,7 @@ def build_vote_matrix(votes, *, banned=()) -> VoteMatrix:
     if banned_arr.size:
         keep = ~np.isin(pids, banned_arr)
         pids, sids, vals = pids[keep], sids[keep], vals[keep]
-    participant_ids, rows = np.unique(pids, return_inverse=True)
+    participant_ids, first_seen, rows = np.unique(pids, return_index=True, return_inverse=True)
     statement_ids, cols = np.unique(sids, return_inverse=True)
     n_p, n_c = len(participant_ids), len(statement_ids)
     key = rows.astype(np.int64) * max(n_c, 1) + cols
@@ -132,7 +135,12 @@ def build_vote_matrix(votes, *, banned=()) -> VoteMatrix:
     np.cumsum(np.bincount(urows, minlength=n_p), out=indptr[1:])
     data = vals[last].astype(np.int8)
     values = sp.csr_matrix((data, ucols, indptr), shape=(n_p, n_c))
-    return VoteMatrix(values=values, participant_ids=participant_ids, statement_ids=statement_ids)
+    return VoteMatrix(
+        values=values,
+        participant_ids=participant_ids,
+        statement_ids=statement_ids,
+        first_seen=first_seen.astype(np.int64),
+    )
 
 
 def column_counts(values: sp.csr_matrix, rows: np.ndarray | None = None):

@@ -346,6 +346,8 @@ def run_analysis(
         pids, n_votes, n_c, previous=() if previous is None else previous.in_conv
     )
     in_rows = np.flatnonzero(in_conv_mask)
+    # Cluster in arrival order (first vote), as Pol.is's matrix rows are: cold starts take the first k points.
+    in_rows = in_rows[np.argsort(vm.first_seen[in_rows], kind="stable")]
     points = proj[in_rows]
 
     # §5.1 base clusters (warm start: previous centres, recomputed below from current members by Lloyd)
@@ -365,7 +367,7 @@ def run_analysis(
         for k in range(2, min(clustering.max_groups(n_base), n_base) + 1):
             init = None if previous is None else previous.group_centers_by_k.get(k)
             centres, labels = clustering.group_kmeans(
-                bc.centers, bc.sizes, k, init=init, random_state=random_state
+                bc.centers, bc.sizes, k, init=init, random_state=random_state, n_init=0
             )
             if len(centres) != k:
                 continue
