@@ -9,7 +9,7 @@ from flask_migrate import upgrade
 
 from .extensions import db
 from .models import Role
-from .services import ServiceError, accounts, consultations
+from .services import ServiceError, accounts, consultations, results
 
 
 @click.command("init")
@@ -50,8 +50,28 @@ def create_facilitator_command(email, password_stdin, admin):
     click.echo(f"Created {account.role.value} account {account.email}")
 
 
+@click.command("analyse")
+@click.argument("slug")
+@with_appcontext
+def analyse_command(slug):
+    """Run the analysis of a consultation now and store it as the latest snapshot."""
+    try:
+        consultation = consultations.get_any(db.session, slug)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    snapshot = results.compute_snapshot(db.session, consultation.id)
+    if snapshot is None:
+        click.echo(f"{slug}: no votes yet, nothing to analyse.")
+        return
+    result = snapshot.result
+    click.echo(
+        f"{slug}: {snapshot.vote_count} votes, {len(result['participant_ids'])} participants, "
+        f"{len(result['in_conv'])} grouped into {result['k']} opinion groups in {snapshot.seconds:.2f} s"
+    )
+
+
 def register(app) -> None:
-    for command in (init_command, serve_command, create_facilitator_command):
+    for command in (init_command, serve_command, create_facilitator_command, analyse_command):
         app.cli.add_command(command)
 
 

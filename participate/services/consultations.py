@@ -30,6 +30,14 @@ class Listing:
     statements: int
 
 
+def get_any(session: Session, slug: str) -> Consultation:
+    """A consultation by slug, whatever its status (for staff and the command line)."""
+    consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None:
+        raise NotFound(f"There is no consultation with the slug {slug!r}.")
+    return consultation
+
+
 def get_public(session: Session, slug: str) -> Consultation:
     """An open or closed consultation by slug; drafts are invisible to the public."""
     consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))

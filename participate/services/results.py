@@ -1,23 +1,162 @@
-"""Analysis results as the web reads them: always from the latest stored snapshot, never computed in a request."""
+"""Votes → analysis → snapshot, and the latest snapshot as the web reads it.
 
-from sqlalchemy import select
+Web requests never run the analysis: they read the latest stored snapshot. The runner in :mod:`participate.jobs`
+calls :func:`compute_snapshot` in the background.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..models import AnalysisSnapshot, Consultation
+from analysis import AnalysisResult, run_analysis
+
+from ..models import AnalysisSnapshot, CurrentVote, ModerationState, Participant, Statement, Vote
+
+KEEP_SNAPSHOTS = 3  # older ones are pruned; published report snapshots are stored separately
+STREAM_CHUNK = 100_000
 
 
-def latest_snapshot(session: Session, consultation: Consultation) -> AnalysisSnapshot | None:
+@dataclass(frozen=True)
+class VoteArrays:
+    participant_ids: np.ndarray
+    statement_ids: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def current_votes(session: Session, consultation_id: int) -> VoteArrays:
+    """A consultation's current votes as three arrays, streamed in chunks without ORM objects."""
+    result = session.execute(
+        select(CurrentVote.participant_id, CurrentVote.statement_id, CurrentVote.value)
+        .where(CurrentVote.consultation_id == consultation_id)
+        .execution_options(yield_per=STREAM_CHUNK)
+    )
+    chunks = [np.asarray(rows, dtype=np.int64).reshape(-1, 3) for rows in result.partitions()]
+    matrix = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
+    return VoteArrays(matrix[:, 0].copy(), matrix[:, 1].copy(), matrix[:, 2].astype(np.int8))
+
+
+def latest_snapshot(session: Session, consultation) -> AnalysisSnapshot | None:
+    consultation_id = getattr(consultation, "id", consultation)
     return session.scalar(
         select(AnalysisSnapshot)
-        .where(AnalysisSnapshot.consultation_id == consultation.id)
+        .where(AnalysisSnapshot.consultation_id == consultation_id)
         .order_by(AnalysisSnapshot.id.desc())
         .limit(1)
     )
 
 
-def priorities(session: Session, consultation: Consultation) -> dict[int, float] | None:
-    """Statement priorities of the latest analysis, for the next-statement draw."""
-    snapshot = latest_snapshot(session, consultation)
-    if snapshot is None:
+def compute_snapshot(session: Session, consultation_id: int, *, random_state: int = 0) -> AnalysisSnapshot | None:
+    """Analyse the consultation's current votes, warm-started from the latest snapshot, and store the result.
+
+    Returns None when there is nothing to analyse yet.
+    """
+    last_vote_id = session.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == consultation_id)) or 0
+    votes = current_votes(session, consultation_id)
+    if len(votes) == 0:
         return None
-    return {int(sid): float(p) for sid, p in snapshot.result.get("priorities", {}).items()}
+    mod_out = session.scalars(
+        select(Statement.id).where(
+            Statement.consultation_id == consultation_id, Statement.moderation == ModerationState.REJECTED
+        )
+    ).all()
+    meta = session.scalars(
+        select(Statement.id).where(Statement.consultation_id == consultation_id, Statement.is_meta.is_(True))
+    ).all()
+    banned = session.scalars(
+        select(Participant.id).where(Participant.consultation_id == consultation_id, Participant.is_banned.is_(True))
+    ).all()
+    previous = latest_snapshot(session, consultation_id)
+    started = time.perf_counter()
+    result = run_analysis(
+        (votes.participant_ids, votes.statement_ids, votes.values),
+        mod_out=mod_out,
+        meta=meta,
+        banned=banned,
+        previous=AnalysisResult.from_dict(previous.result) if previous else None,
+        random_state=random_state,
+    )
+    snapshot = AnalysisSnapshot(
+        consultation_id=consultation_id,
+        vote_count=len(votes),
+        last_vote_id=last_vote_id,
+        seconds=time.perf_counter() - started,
+        result=result.to_dict(),
+    )
+    session.add(snapshot)
+    session.flush()
+    keep = (
+        select(AnalysisSnapshot.id)
+        .where(AnalysisSnapshot.consultation_id == consultation_id)
+        .order_by(AnalysisSnapshot.id.desc())
+        .limit(KEEP_SNAPSHOTS)
+    )
+    session.execute(
+        delete(AnalysisSnapshot).where(
+            AnalysisSnapshot.consultation_id == consultation_id, AnalysisSnapshot.id.not_in(keep.scalar_subquery())
+        )
+    )
+    session.commit()
+    return snapshot
+
+
+@dataclass(frozen=True)
+class Latest:
+    """What pages need from the latest snapshot, parsed once per snapshot rather than once per request."""
+
+    snapshot_id: int
+    computed_at: datetime
+    k: int
+    priorities: dict[int, float]
+    group_of: dict[int, int]
+    group_labels: dict[int, str]
+
+
+_cache: dict[tuple[str, int], Latest] = {}
+_cache_lock = threading.Lock()
+
+
+def group_label(index: int) -> str:
+    """Opinion groups are shown as A, B, C… in order of their ids."""
+    return chr(ord("A") + index) if index < 26 else str(index + 1)
+
+
+def latest(session: Session, consultation) -> Latest | None:
+    """The latest snapshot's summary; the full JSON is loaded only when a newer snapshot exists."""
+    consultation_id = getattr(consultation, "id", consultation)
+    snapshot_id = session.scalar(
+        select(func.max(AnalysisSnapshot.id)).where(AnalysisSnapshot.consultation_id == consultation_id)
+    )
+    if snapshot_id is None:
+        return None
+    key = (str(session.get_bind().url), consultation_id)
+    cached = _cache.get(key)
+    if cached and cached.snapshot_id == snapshot_id:
+        return cached
+    snapshot = session.get(AnalysisSnapshot, snapshot_id)
+    result = snapshot.result
+    groups = sorted(result.get("groups", []), key=lambda g: g["id"])
+    view = Latest(
+        snapshot_id=snapshot.id,
+        computed_at=snapshot.computed_at,
+        k=int(result.get("k", 0)),
+        priorities={int(sid): float(p) for sid, p in result.get("priorities", {}).items()},
+        group_of={int(pid): g["id"] for g in groups for pid in g["members"]},
+        group_labels={g["id"]: group_label(i) for i, g in enumerate(groups)},
+    )
+    with _cache_lock:
+        _cache[key] = view
+    return view
+
+
+def priorities(session: Session, consultation) -> dict[int, float] | None:
+    """Statement priorities of the latest analysis, for the next-statement draw."""
+    view = latest(session, consultation)
+    return view.priorities if view else None

@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify, request
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
+from .. import jobs
 from ..extensions import db
 from ..services import InvalidInput, ServiceError, consultations, participants, results, statements, voting
 from . import existing_participant_token, participant_token
@@ -75,6 +76,7 @@ def cast_vote(slug):
     body = _json_body()
     value = voting.parse_vote(body.get("vote"))
     vote = voting.cast(db.session, consultation, participant_token(), body.get("statement_id"), value)
+    jobs.analysis_wanted(consultation.id)
     return {
         "statement_id": vote.statement_id,
         "vote": voting.WORD_OF_VOTE[value],
@@ -88,4 +90,5 @@ def add_statement(slug):
     consultation = consultations.get_public(db.session, slug)
     body = _json_body()
     statement = statements.submit(db.session, consultation, participant_token(), body.get("text"))
+    jobs.analysis_wanted(consultation.id)
     return {"id": statement.id, "text": statement.text, "moderation": statement.moderation.value}, 201

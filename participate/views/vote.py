@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import jobs
 from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
@@ -19,19 +20,20 @@ def home():
 
 def _render_consultation(consultation, *, statement_form=None, status=200):
     participant = participants.find(db.session, consultation, existing_participant_token())
+    latest = results.latest(db.session, consultation)
+    group = _group_label(latest, participant)
     if not consultation.is_open:
-        return render_template("vote/closed.html", consultation=consultation), status
-    nxt = voting.next_statement(
-        db.session, consultation, participant, priorities=results.priorities(db.session, consultation)
-    )
+        return render_template("vote/closed.html", consultation=consultation, group=group), status
+    nxt = voting.next_statement(db.session, consultation, participant, priorities=latest.priorities if latest else None)
     if nxt.statement is None and statement_form is None:
-        return render_template("vote/done.html", consultation=consultation, participant=participant), status
+        return render_template("vote/done.html", consultation=consultation, group=group), status
     return (
         render_template(
             "vote/consultation.html",
             consultation=consultation,
             statement=nxt.statement,
             remaining=nxt.remaining,
+            group=group,
             statement_form=statement_form or StatementForm(formdata=None),
         ),
         status,
@@ -57,6 +59,7 @@ def vote(slug):
         )
     except ServiceError as error:
         return _error_page(consultation, error)
+    jobs.analysis_wanted(consultation.id)
     flash(_("Your vote was recorded."), "success")
     if request.form.get("return_to") == "mine":
         return redirect(url_for("vote.mine", slug=slug, _anchor=f"statement-{form.statement_id.data}"))
@@ -76,6 +79,7 @@ def add_statement(slug):
             return _error_page(consultation, error)
         form.text.errors = [error.message]
         return _render_consultation(consultation, statement_form=form, status=error.status)
+    jobs.analysis_wanted(consultation.id)
     if consultation.moderation == ModerationMode.PRE:
         flash(_("Thank you. Your statement will appear once a moderator has approved it."), "success")
     else:
@@ -91,8 +95,16 @@ def mine(slug):
         "vote/mine.html",
         consultation=consultation,
         votes=voting.my_votes(db.session, participant),
+        group=_group_label(results.latest(db.session, consultation), participant),
         words=voting.WORD_OF_VOTE,
     )
+
+
+def _group_label(latest, participant) -> str | None:
+    """The participant's opinion group letter, once the analysis has placed them in one."""
+    if latest is None or participant is None or participant.id not in latest.group_of:
+        return None
+    return latest.group_labels[latest.group_of[participant.id]]
 
 
 def _get(slug):

@@ -1,0 +1,128 @@
+"""Votes → analysis → snapshot: the wiring between the web app and ``analysis``."""
+
+import random
+
+from sqlalchemy import func, select
+
+from participate import jobs
+from participate.extensions import db
+from participate.models import AnalysisSnapshot, ModerationState, Participant, VoteValue
+from participate.services import participants, results, voting
+
+VALUES = (VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS)
+
+
+def _vote_two_camps(consultation, n_people=20, seed=0):
+    """Two camps who disagree on every statement, with a little noise."""
+    rng = random.Random(seed)
+    sids = sorted(s.id for s in consultation.statements)
+    for person in range(n_people):
+        camp = person % 2
+        for i, sid in enumerate(sids):
+            value = VoteValue.AGREE if (i % 2 == camp) else VoteValue.DISAGREE
+            if rng.random() < 0.1:
+                value = rng.choice(VALUES)
+            voting.record(
+                db.session,
+                consultation,
+                participants.find_or_add(db.session, consultation, f"p{person}"),
+                db.session.get(type(consultation.statements[0]), sid),
+                value,
+            )
+    db.session.commit()
+
+
+def test_current_votes_streams_latest_values(make_consultation):
+    consultation = make_consultation()
+    a, b, _ = sorted(s.id for s in consultation.statements)
+    voting.cast(db.session, consultation, "x", a, VoteValue.AGREE)
+    voting.cast(db.session, consultation, "x", a, VoteValue.DISAGREE)
+    voting.cast(db.session, consultation, "y", b, VoteValue.PASS)
+    arrays = results.current_votes(db.session, consultation.id)
+    assert sorted(zip(arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)) == [(a, -1), (b, 0)]
+
+
+def test_no_votes_no_snapshot(make_consultation):
+    consultation = make_consultation()
+    assert results.compute_snapshot(db.session, consultation.id) is None
+    assert results.latest(db.session, consultation) is None
+
+
+def test_snapshot_finds_the_two_camps_and_warm_starts(make_consultation):
+    consultation = make_consultation(statements=[f"Statement {i}" for i in range(8)])
+    _vote_two_camps(consultation)
+    first = results.compute_snapshot(db.session, consultation.id)
+    assert first.vote_count == 160 and first.result["k"] == 2
+    camps = [sorted(g["members"]) for g in first.result["groups"]]
+    people = {participants.find(db.session, consultation, f"p{i}").id: i % 2 for i in range(20)}
+    for members in camps:
+        assert len({people[m] for m in members}) == 1
+    second = results.compute_snapshot(db.session, consultation.id)
+    assert [g["members"] for g in second.result["groups"]] == [g["members"] for g in first.result["groups"]]
+    view = results.latest(db.session, consultation)
+    assert view.snapshot_id == second.id and view.k == 2
+    assert set(view.priorities) == {s.id for s in consultation.statements}
+    assert set(view.group_labels.values()) == {"A", "B"}
+
+
+def test_rejected_statements_and_banned_participants_leave_the_math(make_consultation):
+    consultation = make_consultation(statements=[f"Statement {i}" for i in range(8)])
+    _vote_two_camps(consultation)
+    rejected = consultation.statements[0]
+    rejected.moderation = ModerationState.REJECTED
+    banned = db.session.scalar(select(Participant).limit(1))
+    banned.is_banned = True
+    db.session.commit()
+    result = results.compute_snapshot(db.session, consultation.id).result
+    assert rejected.id in result["mod_out"]
+    assert banned.id not in result["participant_ids"]
+    for reps in result["repness"].values():
+        assert rejected.id not in [r["statement_id"] for r in reps]
+
+
+def test_old_snapshots_are_pruned(make_consultation):
+    consultation = make_consultation()
+    voting.cast(db.session, consultation, "x", consultation.statements[0].id, VoteValue.AGREE)
+    for _ in range(results.KEEP_SNAPSHOTS + 2):
+        results.compute_snapshot(db.session, consultation.id)
+    assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == results.KEEP_SNAPSHOTS
+
+
+def test_thread_runner_coalesces_a_burst_and_includes_the_last_vote(app, make_consultation):
+    consultation = make_consultation(statements=[f"Statement {i}" for i in range(8)])
+    _vote_two_camps(consultation, n_people=10)
+    app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_DEBOUNCE_SECONDS=0.2)
+    runner = jobs.runner(app)
+    for _ in range(5):
+        jobs.analysis_wanted(consultation.id)
+    assert runner.wait_idle(timeout=30)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == 1
+    voting.cast(db.session, consultation, "late", consultation.statements[0].id, VoteValue.AGREE)
+    jobs.analysis_wanted(consultation.id)
+    assert runner.wait_idle(timeout=30)
+    db.session.expire_all()
+    assert results.latest_snapshot(db.session, consultation).vote_count == 81
+
+
+def test_participant_sees_their_opinion_group_after_voting(client, make_consultation):
+    consultation = make_consultation(statements=[f"Statement {i}" for i in range(8)])
+    _vote_two_camps(consultation)
+    client.get("/c/test")
+    page = client.get("/c/test")
+    assert "you are in opinion group" not in page.text
+    sids = sorted(s.id for s in consultation.statements)
+    for i, sid in enumerate(sids):
+        client.post_form("/c/test/vote", {"statement_id": sid, "vote": "agree" if i % 2 == 0 else "disagree"})
+    page = client.get("/c/test/mine")
+    view = results.latest(db.session, consultation)
+    camp0 = view.group_of[participants.find(db.session, consultation, "p0").id]
+    assert f"you are in opinion group {view.group_labels[camp0]}." in page.text
+
+
+def test_analyse_command(app, make_consultation):
+    consultation = make_consultation(statements=[f"Statement {i}" for i in range(8)])
+    _vote_two_camps(consultation)
+    output = app.test_cli_runner().invoke(args=["analyse", "test"]).output
+    assert "160 votes, 20 participants, 20 grouped into 2 opinion groups" in output
+    assert "no consultation" in app.test_cli_runner().invoke(args=["analyse", "nope"]).output
