@@ -141,8 +141,7 @@ class Votes:
         n = pids.shape[0]
         if not (sids.shape[0] == values.shape[0] == ts.shape[0] == n):
             raise ValueError(
-                "Votes arrays must have the same length, got "
-                f"{n}, {sids.shape[0]}, {values.shape[0]}, {ts.shape[0]}"
+                f"Votes arrays must have the same length, got {n}, {sids.shape[0]}, {values.shape[0]}, {ts.shape[0]}"
             )
         if n and not np.isin(values, (-1, 0, 1)).all():
             bad = values[~np.isin(values, (-1, 0, 1))][0].item()
@@ -191,9 +190,7 @@ class Votes:
 
     def take(self, index: np.ndarray) -> Votes:
         """The records selected by a boolean mask or an increasing index array (time order is kept)."""
-        return Votes(
-            self.participant_ids[index], self.statement_ids[index], self.values[index], self.timestamps[index]
-        )
+        return Votes(self.participant_ids[index], self.statement_ids[index], self.values[index], self.timestamps[index])
 
     def latest(self) -> Votes:
         """One vote per (participant, statement): the last one; returned in time order of those last votes."""
@@ -326,13 +323,8 @@ class _Folder:
 
     def read_text(self, name: str) -> str:
         try:
-            if self._zip is not None:
-                data = self._zip.read(self._members[name])
-            else:
-                data = (self.path / name).read_bytes()
-        except KeyError as exc:
-            raise PolisFormatError(name, None, f"file not found in {self.where()}") from exc
-        except FileNotFoundError as exc:
+            data = self._zip.read(self._members[name]) if self._zip else (self.path / name).read_bytes()
+        except (KeyError, FileNotFoundError) as exc:
             raise PolisFormatError(name, None, f"file not found in {self.where()}") from exc
         except (OSError, zipfile.BadZipFile) as exc:
             raise PolisFormatError(name, None, f"cannot read ({exc})") from exc
@@ -412,9 +404,7 @@ def _parse_timestamp(text: str, file: str, row: int, *, allow_blank: bool = True
     except ValueError:
         number = math.nan
     if not math.isfinite(number) or number < 0:
-        raise PolisFormatError(
-            file, row, f"invalid timestamp {text!r} (expected epoch seconds or milliseconds)"
-        )
+        raise PolisFormatError(file, row, f"invalid timestamp {text!r} (expected epoch seconds or milliseconds)")
     return _to_seconds(number)
 
 
@@ -469,9 +459,7 @@ def _read_votes_csv(text: str, file: str = "votes.csv") -> Votes:
         sids.append(_parse_int(fields[i_sid], file, row, "comment-id"))  # type: ignore[arg-type]
         pids.append(_parse_int(fields[i_pid], file, row, "voter-id"))  # type: ignore[arg-type]
         values.append(_parse_vote(fields[i_vote], file, row))
-    return Votes(
-        np.array(pids, np.int64), np.array(sids, np.int64), np.array(values, np.int8), np.array(stamps)
-    )
+    return Votes(np.array(pids, np.int64), np.array(sids, np.int64), np.array(values, np.int8), np.array(stamps))
 
 
 def _read_participant_votes_csv(text: str, file: str) -> tuple[Votes, dict[int, int]]:
@@ -574,9 +562,7 @@ def read_polis_export(path: str | Path) -> PolisExport:
     ``summary.csv`` optional. Raises :class:`PolisFormatError` on missing files and malformed rows.
     """
     with _open_source(path) as source:
-        pv_name = next(
-            (n for n in ("participants-votes.csv", "participant-votes.csv") if source.has(n)), None
-        )
+        pv_name = next((n for n in ("participants-votes.csv", "participant-votes.csv") if source.has(n)), None)
         if not source.has("votes.csv") and pv_name is None:
             raise PolisFormatError(
                 "votes.csv", None, f"file not found in {source.where()} (nor participants-votes.csv)"
@@ -607,9 +593,7 @@ def _load_json(source: _Folder, name: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PolisFormatError(
-            name, None, f"invalid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
-        ) from None
+        raise PolisFormatError(name, None, f"invalid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
 
 
 def _json_rows(data: Any, file: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
@@ -665,21 +649,15 @@ def _read_votes_json(data: Any, file: str = "votes.json") -> Votes:
     values: list[int] = []
     stamps: list[float] = []
     for row, item in _json_rows(data, file):
-        pids.append(
-            _json_int(_json_field(item, ("participant_id", "pid"), file, row), file, row, "participant id")
-        )
-        sids.append(
-            _json_int(_json_field(item, ("statement_id", "tid"), file, row), file, row, "statement id")
-        )
+        pids.append(_json_int(_json_field(item, ("participant_id", "pid"), file, row), file, row, "participant id"))
+        sids.append(_json_int(_json_field(item, ("statement_id", "tid"), file, row), file, row, "statement id"))
         vote = _json_field(item, ("vote",), file, row)
         if isinstance(vote, bool) or vote not in (-1, 0, 1):
             raise PolisFormatError(file, row, f"unknown vote value {vote!r} (expected -1, 0 or 1)")
         values.append(int(vote))
         modified = item.get("modified")
         stamps.append(math.nan if modified is None else _json_ms(modified, file, row, "modified"))
-    return Votes(
-        np.array(pids, np.int64), np.array(sids, np.int64), np.array(values, np.int8), np.array(stamps)
-    )
+    return Votes(np.array(pids, np.int64), np.array(sids, np.int64), np.array(values, np.int8), np.array(stamps))
 
 
 def _read_comments_json(data: Any, file: str = "comments.json") -> tuple[Statement, ...]:
@@ -716,9 +694,7 @@ def _groups_from_math(data: Any, file: str = "math-pca2.json") -> dict[int, int]
                 for pid in base_members[base_id]:
                     groups[int(pid)] = int(group["id"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise PolisFormatError(
-            file, None, f"unexpected base-clusters/group-clusters layout ({exc!r})"
-        ) from None
+        raise PolisFormatError(file, None, f"unexpected base-clusters/group-clusters layout ({exc!r})") from None
     return groups
 
 
@@ -741,9 +717,7 @@ def read_math_fixture(path: str | Path) -> PolisExport:
             if isinstance(conversation, dict):
                 summary["topic"] = str(conversation.get("topic") or "")
                 summary["conversation-description"] = str(conversation.get("description") or "")
-        groups = (
-            _groups_from_math(_load_json(source, "math-pca2.json")) if source.has("math-pca2.json") else {}
-        )
+        groups = _groups_from_math(_load_json(source, "math-pca2.json")) if source.has("math-pca2.json") else {}
         return PolisExport(votes, statements, groups, summary, source=str(path))
 
 

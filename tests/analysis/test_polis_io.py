@@ -30,8 +30,7 @@ TINY = Path(__file__).parent / "data" / "tiny-export"
 
 OLD_COMMENTS = "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
 NEW_COMMENTS = (
-    "timestamp,comment-id,author-id,agrees,disagrees,moderated,is-meta,is-seed,"
-    "group-informed-consensus,comment-body\n"
+    "timestamp,comment-id,author-id,agrees,disagrees,moderated,is-meta,is-seed,group-informed-consensus,comment-body\n"
 )
 VOTES = "timestamp,datetime,comment-id,voter-id,vote\n"
 
@@ -46,9 +45,7 @@ def make_export(folder: Path, files: dict[str, str]) -> Path:
 
 def triples(votes: Votes) -> list[tuple[int, int, int]]:
     """(participant, statement, vote) in stored order."""
-    return list(
-        zip(votes.participant_ids.tolist(), votes.statement_ids.tolist(), votes.values.tolist(), strict=True)
-    )
+    return list(zip(votes.participant_ids.tolist(), votes.statement_ids.tolist(), votes.values.tolist(), strict=True))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -103,9 +100,7 @@ def test_new_comments_header_reads_meta_and_seed(tmp_path):
 )
 def test_timestamps_in_milliseconds_or_seconds(tmp_path, first, second, seconds):
     votes = VOTES + f"{second},,0,1,1\n{first},,0,2,-1\n"
-    export = read_polis_export(
-        make_export(tmp_path / "x", {"comments.csv": OLD_COMMENTS, "votes.csv": votes})
-    )
+    export = read_polis_export(make_export(tmp_path / "x", {"comments.csv": OLD_COMMENTS, "votes.csv": votes}))
     assert triples(export.votes) == [(2, 0, -1), (1, 0, 1)]  # sorted by time, not file order
     assert export.votes.timestamps[0] == pytest.approx(seconds)
     assert export.votes.timestamps[1] - export.votes.timestamps[0] == pytest.approx(1.0)
@@ -120,9 +115,7 @@ def test_last_vote_wins_by_timestamp_not_file_order(tmp_path):
         "1000000000200,,1,6,1\n"  # equal timestamps: file order decides, the later row wins
         "1000000000200,,1,6,-1\n"
     )
-    export = read_polis_export(
-        make_export(tmp_path / "x", {"comments.csv": OLD_COMMENTS, "votes.csv": votes})
-    )
+    export = read_polis_export(make_export(tmp_path / "x", {"comments.csv": OLD_COMMENTS, "votes.csv": votes}))
     assert len(export.votes) == 5  # full history kept
     latest = export.latest()
     assert sorted(triples(latest)) == [(5, 0, -1), (5, 1, 0), (6, 1, -1)]
@@ -132,7 +125,7 @@ def test_last_vote_wins_by_timestamp_not_file_order(tmp_path):
 
 def test_tiny_export_latest_votes_match_participants_votes(tmp_path):
     export = read_polis_export(TINY)
-    assert len(export.votes) == 145 and len(export.latest()) == 142
+    assert len(export.votes) == 152 and len(export.latest()) == 149
     fallback = tmp_path / "pv"
     shutil.copytree(TINY, fallback)
     (fallback / "votes.csv").unlink()
@@ -407,9 +400,7 @@ def test_malformed_math_fixture(tmp_path, name, text, message):
 
 def test_missing_files_and_bad_paths(tmp_path):
     empty = make_export(tmp_path / "empty", {"comments.csv": GOOD_COMMENTS})
-    with pytest.raises(
-        PolisFormatError, match=r"^votes\.csv: file not found in .*empty \(nor participants-votes"
-    ):
+    with pytest.raises(PolisFormatError, match=r"^votes\.csv: file not found in .*empty \(nor participants-votes"):
         read_polis_export(empty)
     no_comments = make_export(tmp_path / "nc", {"votes.csv": GOOD_VOTES})
     with pytest.raises(PolisFormatError, match=r"^comments\.csv: file not found in .*nc$"):
@@ -422,9 +413,7 @@ def test_missing_files_and_bad_paths(tmp_path):
         read_conversation(not_zip)
     (tmp_path / "latin1").mkdir()
     (tmp_path / "latin1" / "votes.csv").write_bytes(VOTES.encode() + b"1,,0,1,1\n")
-    (tmp_path / "latin1" / "comments.csv").write_bytes(
-        (OLD_COMMENTS + "1,,0,1,0,0,1,Café\n").encode("latin-1")
-    )
+    (tmp_path / "latin1" / "comments.csv").write_bytes((OLD_COMMENTS + "1,,0,1,0,0,1,Café\n").encode("latin-1"))
     with pytest.raises(PolisFormatError, match=r"^comments\.csv: not UTF-8 text"):
         read_polis_export(tmp_path / "latin1")
     assert issubclass(PolisFormatError, ValueError)
@@ -564,3 +553,18 @@ def test_votes_validate_their_input():
     with pytest.raises(ValueError, match="moderated must be -1, 0 or 1"):
         Statement(1, moderated=5)
     assert len(Votes.empty().latest()) == 0
+
+
+def test_our_export_read_back_gives_identical_analysis(tmp_path):
+    from analysis import run_analysis
+
+    original = read_polis_export(TINY)
+    first = run_analysis(original.latest().as_arrays(), mod_out=original.mod_out, meta=original.meta)
+    write_polis_export(tmp_path / "out", original, first)
+    back = read_polis_export(tmp_path / "out")
+    again = run_analysis(back.latest().as_arrays(), mod_out=back.mod_out, meta=back.meta)
+    assert again == first
+    assert dict(back.polis_groups) == {int(p): g.id for g in first.groups for p in g.members}
+    summary = dict(read_csv(tmp_path / "out" / "summary.csv"))
+    assert summary["voters-in-conv"] == str(len(first.in_conv))
+    assert summary["groups"] == str(first.k)
