@@ -57,6 +57,8 @@ def centred_matrix(values: sp.csr_matrix, center: np.ndarray, modout: np.ndarray
 def _orient(components: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
     """Deterministic sign (§2): align with ``previous`` (dot > 0), else largest-magnitude loading positive."""
     out = components.copy()
+    if out.shape[1] == 0:
+        return out
     for i in range(out.shape[0]):
         if previous is not None and previous.shape == out.shape and np.any(previous[i]):
             dot = float(out[i] @ previous[i])
@@ -130,6 +132,7 @@ def fit_pca(
         rng = np.random.default_rng(random_state)
         v0 = None if previous_components is None else previous_components.sum(axis=0)
         comps = _top_components_sparse(Y, n_components, v0, rng)
+    comps[:, modout] = 0.0  # exactly: these columns are all zero, the solver leaves only rounding noise
     comps = _orient(comps, previous_components)
     return PCAResult(center=center, components=comps, centred=Y)
 
