@@ -73,7 +73,9 @@ def run(
             steps += 1
         assert result is not None
         return result, "replay", steps
-    result = run_analysis(latest.as_arrays(), mod_out=export.mod_out, meta=export.meta, random_state=random_state)
+    # The full history in time order: the last vote per pair wins, and first-vote order (which the cold starts
+    # use, like Pol.is's arrival order) is kept.
+    result = run_analysis(export.votes.as_arrays(), mod_out=export.mod_out, meta=export.meta, random_state=random_state)
     return result, "single", 1
 
 

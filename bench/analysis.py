@@ -1,0 +1,327 @@
+"""Benchmark the analysis: wall time and peak memory, ours next to red-dwarf 0.4.0 on the same input.
+
+Usage::
+
+    .venv/bin/python bench/analysis.py [--sizes bowling-green,bowling-green-x10,20k] [--no-reddwarf] [--repeat N]
+
+Sizes
+    bowling-green       american-assembly.bowling-green from ``../shared/data/polis`` (2,031 x 896, 225,524 votes)
+    bowling-green-x10   its votes tiled 10x (participant ids offset per tile): 20,310 participants
+    20k, 100k, 1m       synthetic conversations with latent opinion groups (20,000 x 1,000, 100,000 x 2,000,
+                        1,000,000 x 5,000); each participant votes on 20-100 statements (popular statements more
+                        often); ``cold`` is a first run on all votes, ``warm`` a run on all votes with
+                        ``previous`` = the result on the first 95 % of the votes (in arrival order).
+
+Each method runs in a fresh subprocess that loads its input from an ``.npz`` file (data generation and loading are
+excluded from the times); the subprocess reports its wall time and its own peak resident memory
+(``getrusage(RUSAGE_SELF).ru_maxrss``: interpreter, libraries and input included, so ``base`` - the peak after
+loading the input, before the analysis - is printed too). red-dwarf is given its native input, a list of vote
+dicts, built before its timer starts; it runs on the real-data sizes and at 20k (it builds a dense matrix, so
+larger sizes are out of reach). Real-data sizes are skipped with a message when the shared data is absent.
+
+Prints a table and one machine-readable line per size::
+
+    RESULT participants=<n> statements=<n> votes=<n> cold_s=<x> warm_s=<x> peak_mib=<n> reddwarf_s=<x or na>
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if __name__ == "__main__":
+    # Run as a script, this file's folder comes first on sys.path and this module would shadow the
+    # ``analysis`` package it measures: look up the project root instead.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+    sys.path.insert(0, str(ROOT))
+SHARED_DATA = ROOT.parent / "shared" / "data"
+BOWLING_GREEN = SHARED_DATA / "polis" / "american-assembly.bowling-green"
+
+#: name → (participants, statements) of the synthetic sizes
+SYNTHETIC = {"20k": (20_000, 1_000), "100k": (100_000, 2_000), "1m": (1_000_000, 5_000)}
+REAL = ("bowling-green", "bowling-green-x10")
+ALL_SIZES = (*REAL, *SYNTHETIC)
+DEFAULT_SIZES = ("bowling-green", "bowling-green-x10", "20k")
+#: red-dwarf builds a dense participants x statements frame; beyond this many cells it is not attempted
+REDDWARF_MAX_CELLS = 25_000_000
+WARM_FRACTION = 0.95
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Inputs
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Votes in arrival order, plus the statement ids to treat as mod-out and meta."""
+
+    name: str
+    participant_ids: np.ndarray
+    statement_ids: np.ndarray
+    values: np.ndarray
+    mod_out: np.ndarray
+    meta: np.ndarray
+
+    @property
+    def n_participants(self) -> int:
+        return int(np.unique(self.participant_ids).size)
+
+    @property
+    def n_statements(self) -> int:
+        return int(np.unique(self.statement_ids).size)
+
+    def save(self, path: Path) -> None:
+        np.savez(
+            path,
+            participant_ids=self.participant_ids,
+            statement_ids=self.statement_ids,
+            values=self.values,
+            mod_out=self.mod_out,
+            meta=self.meta,
+        )
+
+
+def bowling_green(tiles: int = 1) -> Conversation:
+    """Bowling Green's current votes, optionally tiled with participant ids offset per tile."""
+    from analysis.polis_io import read_polis_export
+
+    export = read_polis_export(BOWLING_GREEN)
+    votes = export.latest()
+    pids, sids, values = votes.as_arrays()
+    offset = int(pids.max()) + 1
+    return Conversation(
+        name="bowling-green" if tiles == 1 else f"bowling-green-x{tiles}",
+        participant_ids=np.concatenate([pids + t * offset for t in range(tiles)]),
+        statement_ids=np.tile(sids, tiles),
+        values=np.tile(values, tiles),
+        mod_out=np.array(export.mod_out, dtype=np.int64),
+        meta=np.array(export.meta, dtype=np.int64),
+    )
+
+
+def synthetic(
+    n_participants: int,
+    n_statements: int,
+    *,
+    n_groups: int = 4,
+    min_votes: int = 20,
+    max_votes: int = 100,
+    seed: int = 0,
+    name: str = "synthetic",
+) -> Conversation:
+    """A conversation with latent opinion groups and realistic sparsity, votes in arrival order.
+
+    Each participant belongs to one of ``n_groups`` latent groups (unequal sizes) and votes on 20-100 distinct
+    statements, drawn with a popularity skew (early statements are seen more, as with Pol.is's priorities).
+    Each statement has, per group, probabilities of agree / disagree / pass: most statements split the groups,
+    some are consensus. 3 % of statements are moderated out.
+    """
+    rng = np.random.default_rng(seed)
+    group_sizes = rng.dirichlet(np.full(n_groups, 2.0))
+    group = rng.choice(n_groups, size=n_participants, p=group_sizes)
+    # per-group stance on each statement: +1 agree-leaning, -1 disagree-leaning; consensus statements share it
+    stance = rng.choice([-1.0, 1.0], size=(n_groups, n_statements))
+    consensus = rng.random(n_statements) < 0.2
+    stance[:, consensus] = stance[0, consensus]
+    strength = rng.uniform(0.55, 0.9, size=(n_groups, n_statements))
+    p_pass = rng.uniform(0.05, 0.25, size=n_statements)
+
+    counts = rng.integers(min_votes, max_votes + 1, size=n_participants)
+    popularity = 1.0 / np.sqrt(1.0 + np.arange(n_statements) / 20.0)
+    popularity /= popularity.sum()
+    # Draw with replacement, then drop repeated (participant, statement) pairs: a handful per participant.
+    pids = np.repeat(np.arange(n_participants, dtype=np.int64), counts)
+    sids = rng.choice(n_statements, size=pids.size, p=popularity).astype(np.int64)
+    key = pids * n_statements + sids
+    _, first = np.unique(key, return_index=True)
+    keep = np.sort(first)
+    pids, sids = pids[keep], sids[keep]
+
+    g = group[pids]
+    u = rng.random(pids.size)
+    is_pass = u < p_pass[sids]
+    with_stance = rng.random(pids.size) < strength[g, sids]
+    direction = np.where(with_stance, stance[g, sids], -stance[g, sids])
+    values = np.where(is_pass, 0, direction).astype(np.int8)
+    mod_out = np.flatnonzero(rng.random(n_statements) < 0.03).astype(np.int64)
+    return Conversation(name, pids, sids, values, mod_out, np.zeros(0, np.int64))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Workers (run in a fresh subprocess each)
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _worker(method: str, data: Path, repeat: int) -> dict:
+    """Run one method on one input; return wall time (best of ``repeat``) and memory."""
+    loaded = np.load(data)
+    pids, sids, values = loaded["participant_ids"], loaded["statement_ids"], loaded["values"]
+    mod_out, meta = loaded["mod_out"].tolist(), loaded["meta"].tolist()
+    times = []
+    if method in ("ours-cold", "ours-warm"):
+        from analysis import run_analysis
+
+        previous = None
+        if method == "ours-warm":
+            cut = int(len(pids) * WARM_FRACTION)
+            previous = run_analysis((pids[:cut], sids[:cut], values[:cut]), mod_out=mod_out, meta=meta)
+        base = _peak_mib()
+        for _ in range(repeat):
+            start = time.perf_counter()
+            result = run_analysis((pids, sids, values), mod_out=mod_out, meta=meta, previous=previous)
+            times.append(time.perf_counter() - start)
+        k = result.k
+    elif method == "reddwarf":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from reddwarf.implementations.polis import run_pipeline
+
+            votes = [
+                {"participant_id": p, "statement_id": s, "vote": v, "modified": i}
+                for i, (p, s, v) in enumerate(zip(pids.tolist(), sids.tolist(), values.tolist(), strict=True))
+            ]
+            base = _peak_mib()
+            for _ in range(repeat):
+                start = time.perf_counter()
+                out = run_pipeline(votes=votes, mod_out_statement_ids=mod_out, meta_statement_ids=meta, random_state=0)
+                times.append(time.perf_counter() - start)
+        k = int(out.participants_df["cluster_id"].dropna().nunique())
+    else:
+        raise SystemExit(f"unknown method {method!r}")
+    return {"seconds": min(times), "base_mib": base, "peak_mib": _peak_mib(), "k": k}
+
+
+def _run_worker(method: str, data: Path, repeat: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", method, str(data), "--repeat", str(repeat)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["?"])[-1]
+        return {"error": f"exit {done.returncode}: {tail}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Driver
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _build(size: str) -> Conversation:
+    if size == "bowling-green":
+        return bowling_green(1)
+    if size == "bowling-green-x10":
+        return bowling_green(10)
+    n_p, n_c = SYNTHETIC[size]
+    return synthetic(n_p, n_c, name=size)
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "na" if value is None else format(value, spec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default=",".join(DEFAULT_SIZES), help=f"comma list of {', '.join(ALL_SIZES)}")
+    parser.add_argument("--no-reddwarf", action="store_true", help="skip red-dwarf")
+    parser.add_argument("--repeat", type=int, default=1, help="timed runs per method (best is kept)")
+    parser.add_argument("--worker", nargs=2, metavar=("METHOD", "NPZ"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(_worker(args.worker[0], Path(args.worker[1]), args.repeat)))
+        return 0
+
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in ALL_SIZES]
+    if unknown:
+        parser.error(f"unknown size {unknown[0]!r} (choose from {', '.join(ALL_SIZES)})")
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="participate-bench-") as tmp:
+        for size in sizes:
+            if size in REAL and not BOWLING_GREEN.is_dir():
+                print(f"skip {size}: shared Pol.is data not found at {BOWLING_GREEN} (not shipped with the project)")
+                continue
+            started = time.perf_counter()
+            conversation = _build(size)
+            data = Path(tmp) / f"{size}.npz"
+            conversation.save(data)
+            n_p, n_c, n_v = conversation.n_participants, conversation.n_statements, len(conversation.values)
+            print(
+                f"[{size}] {n_p:,} participants x {n_c:,} statements, {n_v:,} votes "
+                f"(input built in {time.perf_counter() - started:.1f} s, not timed)",
+                flush=True,
+            )
+            cold = _run_worker("ours-cold", data, args.repeat)
+            warm = _run_worker("ours-warm", data, args.repeat)
+            rd = None
+            if not args.no_reddwarf and n_p * n_c <= REDDWARF_MAX_CELLS:
+                rd = _run_worker("reddwarf", data, args.repeat)
+            for label, res in (("ours cold", cold), ("ours warm", warm), ("red-dwarf", rd)):
+                if res is not None and "error" in res:
+                    print(f"  {label} failed: {res['error']}")
+            rows.append((size, n_p, n_c, n_v, cold, warm, rd))
+            ok = [r if r is not None and "error" not in r else None for r in (cold, warm, rd)]
+            print(
+                f"RESULT participants={n_p} statements={n_c} votes={n_v} "
+                f"cold_s={_fmt(ok[0] and ok[0]['seconds'], '.3f')} warm_s={_fmt(ok[1] and ok[1]['seconds'], '.3f')} "
+                f"peak_mib={_fmt(ok[0] and ok[0]['peak_mib'], '.0f')} "
+                f"reddwarf_s={_fmt(ok[2] and ok[2]['seconds'], '.3f')}",
+                flush=True,
+            )
+
+    if rows:
+        header = (
+            f"{'size':<18}{'participants':>13}{'statements':>11}{'votes':>12} │"
+            f"{'ours cold s':>12}{'warm s':>8}{'peak MiB':>9}{'base':>6}{'k':>3} │"
+            f"{'red-dwarf s':>12}{'peak MiB':>9}{'base':>6}{'k':>3} │{'time x':>7}{'mem x':>7}"
+        )
+        print()
+        print(header)
+        print("─" * len(header))
+        for size, n_p, n_c, n_v, cold, warm, rd in rows:
+            c = cold if "error" not in cold else {}
+            w = warm if "error" not in warm else {}
+            r = rd if rd is not None and "error" not in rd else {}
+            t_ratio = r["seconds"] / c["seconds"] if r and c else None
+            m_ratio = r["peak_mib"] / c["peak_mib"] if r and c else None
+            print(
+                f"{size:<18}{n_p:>13,}{n_c:>11,}{n_v:>12,} │"
+                f"{_fmt(c.get('seconds'), '.2f'):>12}{_fmt(w.get('seconds'), '.2f'):>8}"
+                f"{_fmt(c.get('peak_mib'), '.0f'):>9}{_fmt(c.get('base_mib'), '.0f'):>6}{c.get('k', '-'):>3} │"
+                f"{_fmt(r.get('seconds'), '.2f'):>12}{_fmt(r.get('peak_mib'), '.0f'):>9}"
+                f"{_fmt(r.get('base_mib'), '.0f'):>6}{r.get('k', '-'):>3} │"
+                f"{_fmt(t_ratio, '.1f'):>7}{_fmt(m_ratio, '.1f'):>7}"
+            )
+        print(
+            "\ntime x / mem x = red-dwarf ÷ ours (cold). peak = process high-water mark (interpreter, libraries and "
+            "input included); base = the same just before the analysis started."
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
