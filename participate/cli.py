@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from .extensions import db
 from .models import Role
@@ -29,7 +30,9 @@ def init_command():
 @with_appcontext
 def serve_command(host, port):
     """Run the development server."""
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask's app.run() refuses to start inside its own CLI, so serve through Werkzeug directly.
+    click.echo(f"Serving Participate on http://{host}:{port}/ (press Ctrl+C to stop)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @click.command("create-facilitator")
