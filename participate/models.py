@@ -70,6 +70,27 @@ class Role(enum.StrEnum):
     MODERATOR = "moderator"
 
 
+class ReportVisibility(enum.StrEnum):
+    PUBLIC = "public"  # listed and readable by anyone
+    LINK = "link"  # readable by anyone holding the secret link
+    PRIVATE = "private"  # staff only
+
+
+class Eligibility(enum.StrEnum):
+    OPEN = "open"  # anyone with the link
+    XID = "xid"  # only external ids on the uploaded allow-list (the participant arrives with ?xid=...)
+    INVITE = "invite"  # only holders of a one-time invite code (?code=...)
+
+
+class ModerationAction(enum.StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    META = "meta"
+    UNMETA = "unmeta"
+    BAN = "ban"
+    EDIT = "edit"
+
+
 class VoteValue(enum.IntEnum):
     """Agree = +1, disagree = -1, pass = 0: Pol.is's export convention, used everywhere in Participate."""
 
@@ -98,8 +119,20 @@ class Consultation(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Scheduled changes, applied whenever the consultation is loaded (no background process needed).
+    scheduled_open_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scheduled_close_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    report_visibility: Mapped[ReportVisibility] = mapped_column(
+        _enum(ReportVisibility, "report_visibility"), default=ReportVisibility.PUBLIC, server_default="public"
+    )
+    report_key: Mapped[str | None] = mapped_column(String(64))  # the secret of a link-only report
+    eligibility: Mapped[Eligibility] = mapped_column(
+        _enum(Eligibility, "eligibility"), default=Eligibility.OPEN, server_default="open"
+    )
 
     statements: Mapped[list["Statement"]] = relationship(back_populates="consultation")
+    # The facilitator who created it (see ConsultationOwner); None for the samples and imports without an owner.
+    owner: Mapped["Account | None"] = relationship(secondary="consultation_owner", viewonly=True, uselist=False)
 
     @property
     def is_open(self) -> bool:
@@ -212,6 +245,114 @@ class Account(db.Model):
     role: Mapped[Role] = mapped_column(_enum(Role, "account_role"), default=Role.FACILITATOR)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Part of the login session's id: bumping it (password change, deactivation) logs out every session.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    # Flask-Login's user interface, written out so the model does not import Flask-Login.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class Invitation(db.Model):
+    """A one-time link an admin gives someone to create their own account; only its hash is stored."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[Role] = mapped_column(_enum(Role, "account_role"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsultationOwner(db.Model):
+    """The facilitator who owns a consultation: at most one, since the consultation is the primary key.
+
+    A table rather than a column on ``consultation``: adding a foreign-key column there would make SQLite's
+    migration copy the table, and dropping the original would cascade to every statement and vote.
+    """
+
+    __tablename__ = "consultation_owner"
+
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+
+
+class ConsultationModerator(db.Model):
+    """A moderator assigned to a consultation."""
+
+    __tablename__ = "consultation_moderator"
+
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    account: Mapped[Account] = relationship()
+
+
+class AllowedXid(db.Model):
+    """An external id allowed to take part in a consultation whose eligibility is ``xid``."""
+
+    __tablename__ = "allowed_xid"
+    __table_args__ = (CheckConstraint("length(xid) >= 1", name="xid_not_empty"),)
+
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
+    xid: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class InviteCode(db.Model):
+    """A one-time code admitting one participant to a consultation whose eligibility is ``invite``."""
+
+    __tablename__ = "invite_code"
+    __table_args__ = (UniqueConstraint("consultation_id", "code"), UniqueConstraint("participant_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ModerationLogEntry(db.Model):
+    """One moderation action: who did what to which statement or participant, when, and why."""
+
+    __tablename__ = "moderation_log"
+    __table_args__ = (Index("ix_moderation_log_consultation", "consultation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statement.id", ondelete="SET NULL"))
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    action: Mapped[ModerationAction] = mapped_column(_enum(ModerationAction, "moderation_action"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    account: Mapped[Account | None] = relationship()
+    statement: Mapped[Statement | None] = relationship()
+
+
+class AuditLogEntry(db.Model):
+    """A facilitator's action on a consultation: created, settings changed, opened, closed, exported, imported."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_consultation", "consultation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultation.id", ondelete="SET NULL"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    account: Mapped[Account | None] = relationship()
 
 
 class AnalysisSnapshot(db.Model):
