@@ -368,3 +368,40 @@ class AnalysisSnapshot(db.Model):
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     seconds: Mapped[float] = mapped_column(default=0.0)
     result: Mapped[dict] = mapped_column(JSON)
+
+
+class AnalysisRobustness(db.Model):
+    """The bootstrap and re-clustering check of one analysis snapshot (``analysis.robustness``), computed after it."""
+
+    __tablename__ = "analysis_robustness"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("analysis_snapshot.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    result: Mapped[dict] = mapped_column(JSON)
+
+
+class ReportSnapshot(db.Model):
+    """A published, immutable report: later votes never change it. Its public id is an unguessable token."""
+
+    __tablename__ = "report_snapshot"
+    __table_args__ = (
+        CheckConstraint("length(token) >= 16", name="token_long_enough"),
+        CheckConstraint("length(votes_sha256) = 64", name="votes_sha256_is_hex"),
+        Index("ix_report_snapshot_consultation", "consultation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(43), unique=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Which analysis it froze (analysis snapshots are pruned later, so this is a plain number, not a foreign key).
+    analysis_snapshot_id: Mapped[int | None] = mapped_column(Integer)
+    vote_count: Mapped[int] = mapped_column(Integer)
+    votes_sha256: Mapped[str] = mapped_column(String(64))  # of the canonical CSV of the current votes
+    code_version: Mapped[str] = mapped_column(String(100))
+    report: Mapped[dict] = mapped_column(JSON)  # the report data structure exactly as published
+    analysis: Mapped[dict | None] = mapped_column(JSON)  # the full analysis result and its robustness check
