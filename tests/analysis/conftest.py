@@ -58,3 +58,9 @@ def load_math_fixture(name: str) -> MathFixture:
 def math_fixture(request) -> MathFixture:
     """Each Pol.is math fixture in turn."""
     return load_math_fixture(request.param)
+
+
+@pytest.fixture(scope="session")
+def load_fixture():
+    """The :func:`load_math_fixture` function, for tests that want one fixture by name."""
+    return load_math_fixture
