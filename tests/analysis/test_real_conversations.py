@@ -1,0 +1,183 @@
+"""Our opinion groups against Pol.is's own, next to red-dwarf 0.4.0, on every real conversation in the shared data.
+
+For each export in ``<project root>/../shared/data/polis/`` the test runs
+
+- ours as ``python -m analysis`` runs it by default (``analysis.__main__.run``); with the environment variable
+  ``PARTICIPATE_MEASURE_REPLAY=1``, also the other mode (single cold run vs time-ordered replay with warm
+  starts; exports without vote timestamps only have the single run), which takes several minutes;
+- red-dwarf 0.4.0's ``reddwarf.implementations.polis.run_pipeline`` (PCA + k-means with silhouette, no base
+  clusters) on the same current votes, mod-out and meta statements, ``random_state=0``;
+
+and compares each partition with Pol.is's ``group-id`` column of ``participants-votes.csv`` by the adjusted Rand
+index, over the participants that both Pol.is and the method clustered. It asserts that ours (default mode) is at
+least as close to Pol.is as red-dwarf on every conversation, except where listed in ``KNOWN_SHORTFALLS`` below
+(each with its reason; they are strict xfails, so an improvement that closes the gap shows up as a failure to
+update the list). The table of all figures is printed in the terminal summary.
+
+Why exact agreement is not expected: exports hold Pol.is's final groups but not its history (base clusters, warm
+starts, k-smoother state, unseeded random starts), so no from-scratch computation can always land on the same
+partition; see ``../shared/data/README.md``.
+
+Data: compdemocracy/openData, CC BY 4.0. "Data was gathered using the Polis software (compdemocracy.org/polis)
+and is sub-licensed under CC BY 4.0 with Attribution to The Computational Democracy Project."
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from analysis.__main__ import DEFAULT_REPLAY, run
+from analysis.polis_io import PolisExport, read_polis_export
+
+POLIS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "polis"
+CONVERSATIONS = sorted(p.name for p in POLIS.iterdir() if p.is_dir()) if POLIS.is_dir() else []
+
+#: Conversations where our default mode is known to land further from Pol.is than red-dwarf, with the reason.
+KNOWN_SHORTFALLS: dict[str, str] = {
+    "london.youth.policing": (
+        "26 participants, the whole conversation lasted 17 minutes, and Pol.is's final partition (18/3/3) is not"
+        " recoverable from the final votes: both methods are near chance level (ours -0.02 with k = 2, whose"
+        " silhouette 0.426 beats k = 3's 0.398; red-dwarf 0.12 with k = 3, and 0.12 too when forced to k = 2)."
+        " Replay does not fix it either (-0.06 to 0.14 depending on the step)."
+    ),
+    "brexit-consensus": (
+        "Pol.is has k = 2, but on the final votes a cold run's silhouette prefers k = 3 (0.420 vs 0.390 for k = 2),"
+        " so ours (0.55, k = 3) and red-dwarf (0.64, k = 3) both split a Pol.is group; they split it differently."
+        " Pol.is got k = 2 through warm-started recomputes over the history, and so does `--replay`"
+        " (ARI 0.88 with daily steps), but replay is worse on average over these conversations, so it is not the"
+        " default."
+    ),
+}
+MEASURE_REPLAY = os.environ.get("PARTICIPATE_MEASURE_REPLAY") == "1"
+
+_ROWS: list[dict] = []
+
+
+def _ari(ours: dict[int, int], polis: dict[int, int]) -> tuple[float, int]:
+    common = sorted(set(ours) & set(polis))
+    if len(common) < 2:
+        return float("nan"), len(common)
+    return float(adjusted_rand_score([polis[p] for p in common], [ours[p] for p in common])), len(common)
+
+
+def _reddwarf_groups(export: PolisExport) -> dict[int, int]:
+    with warnings.catch_warnings():
+        # red-dwarf and its dependencies (pydantic, pandas) emit deprecation warnings; pytest makes them errors.
+        warnings.simplefilter("ignore")
+        from reddwarf.implementations.polis import run_pipeline
+
+        latest = export.latest()
+        votes = [
+            {"participant_id": p, "statement_id": s, "vote": v, "modified": 0}
+            for p, s, v in zip(*(a.tolist() for a in latest.as_arrays()), strict=True)
+        ]
+        result = run_pipeline(
+            votes=votes,
+            mod_out_statement_ids=list(export.mod_out),
+            meta_statement_ids=list(export.meta),
+            random_state=0,
+        )
+        labels = result.participants_df["cluster_id"].dropna()
+    return {int(p): int(g) for p, g in labels.items()}
+
+
+def _groups(result) -> dict[int, int]:
+    return {int(p): g.id for g in result.groups for p in np.asarray(g.members).tolist()}
+
+
+class _Table:
+    """Prints the collected figures in pytest's terminal summary (visible with or without ``-s``)."""
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not _ROWS:
+            return
+        default = "replay" if DEFAULT_REPLAY else "single"
+        tr = terminalreporter
+        tr.section("ARI vs Pol.is group-id: ours vs red-dwarf 0.4.0")
+        tr.write_line(
+            f"{'conversation':<40}{'n':>6}{'polis k':>8} │{'ours (' + default + ')':>15}{'k':>3}{'s':>6} │"
+            f"{'single':>8}{'replay':>8} │{'red-dwarf':>10}{'k':>3}{'s':>6} │ verdict"
+        )
+        for r in _ROWS:
+            tr.write_line(
+                f"{r['name']:<40}{r['n']:>6}{r['polis_k']:>8} │{r['ours']:>15.3f}{r['k']:>3}{r['seconds']:>6.2f} │"
+                f"{_na(r['single']):>8}{_na(r['replay']):>8} │"
+                f"{r['reddwarf']:>10.3f}{r['rd_k']:>3}{r['rd_seconds']:>6.2f} │ {r['verdict']}"
+            )
+        for mode in ("ours", "single", "replay", "reddwarf"):
+            values = [r[mode] for r in _ROWS if r[mode] is not None]
+            if not values:
+                continue
+            tr.write_line(f"mean ARI {mode:<9} {np.mean(values):.3f} over {len(values)} conversations")
+
+
+def _na(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+@pytest.fixture(scope="module")
+def table(request):
+    """Registers the terminal-summary table once per run."""
+    if not request.config.pluginmanager.has_plugin("participate-real-conversations-table"):
+        request.config.pluginmanager.register(_Table(), "participate-real-conversations-table")
+    return _ROWS
+
+
+@pytest.mark.parametrize(
+    "name",
+    CONVERSATIONS
+    or [pytest.param(None, marks=pytest.mark.skip(reason=f"shared Pol.is exports not available at {POLIS}"))],
+)
+def test_ours_is_at_least_as_close_to_polis_as_reddwarf(name, table, request):
+    pytest.importorskip("reddwarf", reason="red-dwarf (dev dependency) is not installed")
+    if name in KNOWN_SHORTFALLS:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN_SHORTFALLS[name], strict=True))
+    export = read_polis_export(POLIS / name)
+    polis = dict(export.polis_groups)
+    assert polis, f"{name}: participants-votes.csv has no group-id"
+
+    started = time.perf_counter()
+    result, mode, _ = run(export)
+    seconds = time.perf_counter() - started
+    ours, n = _ari(_groups(result), polis)
+    single = replay = None
+    if mode == "single":
+        single = ours
+    elif MEASURE_REPLAY:
+        single = _ari(_groups(run(export, use_replay=False)[0]), polis)[0]
+    if mode == "replay":
+        replay = ours
+    elif MEASURE_REPLAY and export.votes.has_timestamps:
+        replay = _ari(_groups(run(export, use_replay=True)[0]), polis)[0]
+
+    started = time.perf_counter()
+    rd_groups = _reddwarf_groups(export)
+    rd_seconds = time.perf_counter() - started
+    reddwarf, _ = _ari(rd_groups, polis)
+
+    table.append(
+        {
+            "name": name,
+            "n": n,
+            "polis_k": len(set(polis.values())),
+            "ours": ours,
+            "k": result.k,
+            "seconds": seconds,
+            "single": single,
+            "replay": replay,
+            "reddwarf": reddwarf,
+            "rd_k": len(set(rd_groups.values())),
+            "rd_seconds": rd_seconds,
+            "verdict": "ok"
+            if ours >= reddwarf - 1e-9
+            else "BELOW red-dwarf" + (" (known, see KNOWN_SHORTFALLS)" if name in KNOWN_SHORTFALLS else ""),
+        }
+    )
+    assert ours >= reddwarf - 1e-9, f"{name}: ARI ours {ours:.3f} < red-dwarf {reddwarf:.3f}"
