@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
 
 MIN_VOTES = 7
 MIN_IN_CONV = 15
@@ -15,6 +16,7 @@ MOVE_TOLERANCE = 0.01
 MAX_ITER = 100
 SMOOTHING_RUNS = 4
 _CHUNK = 1 << 16
+_BRUTE_FORCE_MAX = 1 << 22
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -64,8 +66,14 @@ def in_conversation(
 # k-means
 # ----------------------------------------------------------------------------------------------------
 def nearest_centre(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre for every point, shape (n,); ties go to the lower index. Chunked."""
+    """Index of the nearest centre for every point, shape (n,).
+
+    Small problems use exact brute force (ties go to the lower index, chunked); large ones a k-d tree over the
+    centres (O(n log k)), where an exact tie may resolve either way.
+    """
     n = points.shape[0]
+    if n * len(centres) > _BRUTE_FORCE_MAX and points.shape[1] <= 3:
+        return cKDTree(centres).query(points)[1].astype(np.int64)
     out = np.empty(n, dtype=np.int64)
     c_sq = (centres**2).sum(axis=1)
     for start in range(0, n, _CHUNK):
@@ -111,29 +119,75 @@ def weighted_kmeans(
     labels = np.zeros(n, dtype=np.int64)
     if n == 0 or len(centres) == 0:
         return centres[:0], labels, kept[:0]
+    assign = _BoundedAssignment(points, centres) if n * len(centres) > _BRUTE_FORCE_MAX else None
+    labels = assign.labels if assign else nearest_centre(points, centres)
+    wx = [w * points[:, j] for j in range(dim)]
     for _ in range(max_iter):
-        labels = nearest_centre(points, centres)
         k = len(centres)
         mass = np.bincount(labels, weights=w, minlength=k)
-        sums = np.stack([np.bincount(labels, weights=w * points[:, j], minlength=k) for j in range(dim)], 1)
+        sums = np.stack([np.bincount(labels, weights=wx[j], minlength=k) for j in range(dim)], 1)
         alive = mass > 0
         with np.errstate(divide="ignore", invalid="ignore"):
             new = sums[alive] / mass[alive][:, None]
         moved = np.sqrt(((new - centres[alive]) ** 2).sum(axis=1))
         if not alive.all():
-            remap = np.cumsum(alive) - 1
-            labels = remap[labels]
+            labels = (np.cumsum(alive) - 1)[labels]
         centres, kept = new, kept[alive]
+        labels = assign.update(centres, moved, labels) if assign else nearest_centre(points, centres)
         if alive.all() and np.all(moved < tol):
             break
-    labels = nearest_centre(points, centres)
     return centres, labels, kept
+
+
+class _BoundedAssignment:
+    """Exact nearest-centre assignment that only re-queries points whose bounds allow a change (Hamerly 2010).
+
+    ``upper`` bounds the distance to the assigned centre, ``lower`` the distance to any other centre; after
+    centres move by δ, ``upper += δ[label]`` and ``lower -= max δ``; only points with ``upper > lower`` are checked.
+    Late Lloyd steps move centres by ~0.01, so almost every point is skipped.
+    """
+
+    def __init__(self, points: np.ndarray, centres: np.ndarray):
+        self.points = points
+        self.labels, self.upper, self.lower = self._query(points, centres)
+
+    @staticmethod
+    def _query(pts, centres):
+        if len(centres) < 2:
+            d = np.sqrt(((pts - centres[0]) ** 2).sum(axis=1))
+            return np.zeros(len(pts), dtype=np.int64), d, np.full(len(pts), np.inf)
+        dist, idx = cKDTree(centres).query(pts, k=2)
+        return idx[:, 0].astype(np.int64), dist[:, 0], dist[:, 1]
+
+    def update(self, centres: np.ndarray, moved: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Labels for the new ``centres`` (shape (k, d)), given how far each moved (shape (k,))."""
+        self.labels = labels
+        self.upper += moved[labels]
+        self.lower -= moved.max() if moved.size else 0.0
+        stale = np.flatnonzero(self.upper > self.lower)
+        if stale.size:
+            diff = self.points[stale] - centres[labels[stale]]
+            self.upper[stale] = np.sqrt((diff**2).sum(axis=1))
+            stale = stale[self.upper[stale] > self.lower[stale]]
+        if stale.size:
+            lab, up, lo = self._query(self.points[stale], centres)
+            self.labels[stale], self.upper[stale], self.lower[stale] = lab, up, lo
+        return self.labels
+
+
+def _distinct_first_index(points: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct row, in order of appearance."""
+    if points.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = np.ascontiguousarray(points + 0.0, dtype=np.float64)  # + 0.0 turns -0.0 into 0.0
+    as_bytes = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first = np.unique(as_bytes, return_index=True)
+    return np.sort(first)
 
 
 def first_distinct(points: np.ndarray, k: int) -> np.ndarray:
     """Indices (in order of appearance) of the first ``k`` distinct rows of ``points``."""
-    _, first = np.unique(points, axis=0, return_index=True)
-    return np.sort(first)[:k]
+    return _distinct_first_index(points)[:k]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -182,8 +236,8 @@ def base_clusters(
         return BaseClusters(
             np.zeros(0, np.int64), np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64)
         )
-    distinct = first_distinct(points, max_k + (0 if previous_centers is None else len(previous_centers)))
-    k = min(max_k, len(np.unique(points, axis=0)))
+    distinct = _distinct_first_index(points)
+    k = min(max_k, len(distinct))
     if previous_centers is not None and len(previous_centers):
         init = np.asarray(previous_centers, dtype=np.float64)[:k]
         ids = np.asarray(previous_ids, dtype=np.int64)[:k]

@@ -100,6 +100,23 @@ def _as_triples(votes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pids, sids, vals
 
 
+def _index(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct ids, shape (K,), and each id's position among them, shape (n,) int64.
+
+    Uses a lookup table when the id range is compact (O(n)), else a sort.
+    """
+    if ids.size == 0:
+        return ids.astype(np.int64), np.zeros(0, dtype=np.int64)
+    lo, hi = int(ids.min()), int(ids.max())
+    if hi - lo <= 4 * ids.size + 1_000_000:
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        present[ids - lo] = True
+        position = np.cumsum(present, dtype=np.int64) - 1
+        return np.flatnonzero(present).astype(np.int64) + lo, position[ids - lo]
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    return uniq.astype(np.int64), inverse.astype(np.int64)
+
+
 def build_vote_matrix(votes, *, banned=()) -> VoteMatrix:
     """Build the latest-vote sparse matrix from raw votes (§1).
 
@@ -120,21 +137,35 @@ def build_vote_matrix(votes, *, banned=()) -> VoteMatrix:
     if banned_arr.size:
         keep = ~np.isin(pids, banned_arr)
         pids, sids, vals = pids[keep], sids[keep], vals[keep]
-    participant_ids, first_seen, rows = np.unique(pids, return_index=True, return_inverse=True)
-    statement_ids, cols = np.unique(sids, return_inverse=True)
-    n_p, n_c = len(participant_ids), len(statement_ids)
-    key = rows.astype(np.int64) * max(n_c, 1) + cols
-    # Latest wins: the first occurrence in the reversed order is the last in the original; np.unique also
-    # returns keys sorted, which is exactly CSR order (row-major, sorted columns).
-    n = len(key)
-    ukey, first_rev = np.unique(key[::-1], return_index=True)
-    last = n - 1 - first_rev
-    urows = ukey // max(n_c, 1)
-    ucols = (ukey % max(n_c, 1)).astype(np.int32 if n_c < 2**31 else np.int64)
+    participant_ids, rows = _index(pids)
+    statement_ids, cols = _index(sids)
+    n_p, n_c = len(participant_ids), max(len(statement_ids), 1)
+    n = len(rows)
+    key = rows * n_c + cols
+    # Sort cells row-major (CSR order); equal keys keep input order, so the last of each run is the latest vote.
+    # Appending the position makes every key distinct, so a fast unstable sort is enough when it fits in int64.
+    if n and n_p * n_c < np.iinfo(np.int64).max // max(n, 1):
+        order = np.argsort(key * n + np.arange(n), kind="quicksort")
+    else:
+        order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    is_last = np.ones(n, dtype=bool)
+    is_last[:-1] = sorted_key[1:] != sorted_key[:-1]
+    last = order[is_last]
+    ukey = sorted_key[is_last]
+    urows = ukey // n_c
+    ucols = (ukey % n_c).astype(np.int32 if n_c < 2**31 else np.int64)
     indptr = np.zeros(n_p + 1, dtype=np.int64)
     np.cumsum(np.bincount(urows, minlength=n_p), out=indptr[1:])
     data = vals[last].astype(np.int8)
-    values = sp.csr_matrix((data, ucols, indptr), shape=(n_p, n_c))
+    values = sp.csr_matrix((data, ucols, indptr), shape=(n_p, len(statement_ids)))
+    # first vote of each participant (duplicates included): minimum input position over the row's run
+    if n:
+        starts = np.zeros(n_p, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_p)[:-1], out=starts[1:])
+        first_seen = np.minimum.reduceat(order, starts)
+    else:
+        first_seen = np.zeros(0, dtype=np.int64)
     return VoteMatrix(
         values=values,
         participant_ids=participant_ids,

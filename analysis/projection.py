@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-#: Up to this many cells (P x C) the PCA uses an exact dense SVD; above it, Lanczos on the Gram operator.
-DENSE_CELLS_MAX = 4_000_000
+#: Up to this many cells (P x C) the PCA is an exact dense eigen-decomposition of the smaller Gram matrix;
+#: above it, Lanczos (ARPACK) on the matrix-free Gram operator of the sparse centred matrix.
+DENSE_CELLS_MAX = 1_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,16 +76,28 @@ def _orient(components: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
 
 
 def _top_components_dense(Y: sp.csr_matrix, n_components: int) -> np.ndarray:
-    _, _, vt = np.linalg.svd(Y.toarray(), full_matrices=False)
-    out = np.zeros((n_components, Y.shape[1]))
-    m = min(n_components, vt.shape[0])
-    out[:m] = vt[:m]
+    """Exact top right-singular vectors via the eigen-decomposition of the smaller Gram matrix."""
+    dense = Y.toarray()
+    n_p, n_c = dense.shape
+    out = np.zeros((n_components, n_c))
+    gram = dense.T @ dense if n_p >= n_c else dense @ dense.T
+    n = gram.shape[0]
+    m = min(n_components, n)
+    vals, vecs = scipy.linalg.eigh(gram, subset_by_index=[n - m, n - 1])
+    vals, vecs = vals[::-1], vecs[:, ::-1]  # descending
+    if n_p >= n_c:
+        out[:m] = vecs.T
+    else:
+        keep = vals > 0
+        comps = (dense.T @ vecs[:, keep]).T
+        comps /= np.linalg.norm(comps, axis=1, keepdims=True)
+        out[: int(keep.sum())] = comps
     return out
 
 
 def _top_components_sparse(Y: sp.csr_matrix, n_components: int, v0: np.ndarray | None, rng) -> np.ndarray:
     n_c = Y.shape[1]
-    Yt = Y.T.tocsr()
+    Yt = Y.T  # CSC view: no copy
 
     def matvec(v):
         return Yt @ (Y @ v)
@@ -91,7 +105,7 @@ def _top_components_sparse(Y: sp.csr_matrix, n_components: int, v0: np.ndarray |
     gram = LinearOperator((n_c, n_c), matvec=matvec, matmat=matvec, dtype=np.float64)
     if v0 is None or not np.any(v0):
         v0 = rng.uniform(-1.0, 1.0, size=n_c)
-    vals, vecs = eigsh(gram, k=n_components, which="LA", v0=v0, tol=1e-12, maxiter=5000)
+    vals, vecs = eigsh(gram, k=n_components, which="LA", v0=v0, tol=1e-10, maxiter=5000)
     order = np.argsort(vals)[::-1]
     return vecs[:, order].T.copy()
 
