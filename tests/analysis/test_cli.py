@@ -129,3 +129,30 @@ def test_cli_usage_errors_are_one_line(tmp_path):
     done = cli(TINY, "--out", tmp_path / "missing" / "out.json")
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
+
+
+def test_cli_reads_a_math_fixture_folder(tmp_path):
+    from analysis.polis_io import read_polis_export
+
+    export = read_polis_export(TINY)
+    history = export.votes
+    votes = [
+        {"pid": p, "tid": s, "vote": v, "modified": str(int(t * 1000))}
+        for p, s, v, t in zip(
+            history.participant_ids.tolist(),
+            history.statement_ids.tolist(),
+            history.values.tolist(),
+            history.timestamps.tolist(),
+            strict=True,
+        )
+    ]
+    comments = [{"tid": s.id, "txt": s.text, "pid": s.author_id, "mod": s.moderated} for s in export.statements]
+    (tmp_path / "votes.json").write_text(json.dumps(votes), encoding="utf-8")
+    (tmp_path / "comments.json").write_text(json.dumps(comments), encoding="utf-8")
+    from_fixture = cli(tmp_path, "--no-replay")
+    from_export = cli(TINY, "--no-replay")
+    assert from_fixture.returncode == 0, from_fixture.stderr
+    a, b = json.loads(from_fixture.stdout), json.loads(from_export.stdout)
+    for doc in (a, b):
+        del doc["seconds"]
+    assert a == b
