@@ -1,5 +1,6 @@
 """Fixtures: an app on a fresh, migrated database per test, a CSRF-aware client, and small factories."""
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -22,31 +23,151 @@ from participate.services import statements as statement_service
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-def _config(database: Path) -> dict:
+def _config(url: str) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "SQLALCHEMY_DATABASE_URI": url,
         "ANALYSIS_RUNNER": "sync",
     }
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="database backend for the tests: sqlite (default) or postgresql (a throw-away local cluster, or "
+        "the server at PARTICIPATE_TEST_POSTGRESQL_URL)",
+    )
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use a database (scripts/test's second pass: the rest does not depend on it)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--database-tests-only"):
+        return
+    keep = [item for item in items if "databases" in getattr(item, "fixturenames", ())]
+    dropped = [item for item in items if "databases" not in getattr(item, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+class SQLiteDatabases:
+    """A database migrated once, copied to a fresh file for every test (migrations take ~0.2 s)."""
+
+    name = "sqlite"
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.template = base / "template.sqlite"
+        self.count = 0
+
+    def template_url(self) -> str:
+        return f"sqlite:///{self.template}"
+
+    def create(self) -> str:
+        self.count += 1
+        path = self.base / f"test{self.count}.sqlite"
+        shutil.copyfile(self.template, path)
+        return f"sqlite:///{path}"
+
+    def drop(self, url: str) -> None:
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresDatabases:
+    """A template database migrated once; each test gets ``CREATE DATABASE ... TEMPLATE`` (a file copy)."""
+
+    name = "postgresql"
+    TEMPLATE = "participate_template"
+
+    def __init__(self):
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        from .servers import PostgresCluster
+
+        self.cluster = None
+        existing = os.environ.get("PARTICIPATE_TEST_POSTGRESQL_URL")
+        if existing:
+            self.server = make_url(existing).set(drivername="postgresql+psycopg")
+        else:
+            self.cluster = PostgresCluster().start()
+            self.server = make_url(self.cluster.url())
+        self.admin = psycopg.connect(
+            host=self.server.host,
+            port=self.server.port,
+            user=self.server.username,
+            password=self.server.password,
+            dbname=self.server.database or "postgres",
+            autocommit=True,
+        )
+        self.prefix = f"participate_test_{os.getpid()}_"
+        self.count = 0
+        # A file copy is much faster than PostgreSQL 15's default WAL-logged copy for a small template.
+        self.strategy = " STRATEGY FILE_COPY" if self.admin.info.server_version >= 150000 else ""
+        self._recreate(self.TEMPLATE)
+
+    def _recreate(self, name: str, template: str | None = None) -> str:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"{self.strategy}' if template else ""))
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def template_url(self) -> str:
+        return self.server.set(database=self.TEMPLATE).render_as_string(hide_password=False)
+
+    def create(self) -> str:
+        self.count += 1
+        return self._recreate(f"{self.prefix}{self.count}", self.TEMPLATE)
+
+    def drop(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+    def close(self) -> None:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{self.TEMPLATE}" WITH (FORCE)')
+        self.admin.close()
+        if self.cluster is not None:
+            self.cluster.stop()
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory) -> Path:
-    """A database upgraded once with the real migrations, copied for every test (migrations take ~0.2 s)."""
-    path = tmp_path_factory.mktemp("template") / "template.sqlite"
-    app = create_app(_config(path))
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return path
+def databases(request, tmp_path_factory):
+    """The backend chosen with ``--db``, with a template database upgraded once by the real migrations."""
+    if request.config.getoption("--db") == "postgresql":
+        backend = PostgresDatabases()
+    else:
+        backend = SQLiteDatabases(tmp_path_factory.mktemp("databases"))
+    try:
+        app = create_app(_config(backend.template_url()))
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield backend
+    finally:
+        backend.close()
 
 
 @pytest.fixture
-def app(tmp_path, migrated_template):
-    database = tmp_path / "test.sqlite"
-    shutil.copyfile(migrated_template, database)
-    app = create_app(_config(database))
+def database_url(databases):
+    """A fresh, migrated, empty database for one test, dropped afterwards."""
+    url = databases.create()
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(_config(database_url))
     with app.app_context():
         yield app
         db.session.remove()
@@ -130,3 +251,33 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real Pol.is data not available: {SHARED_DATA} is absent (it ships only with ../shared)")
     return SHARED_DATA
+
+
+# ---- Staff accounts, signed in through the real login route ----
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_account(app):
+    """Create a staff account: ``make_account("facilitator")`` or ``make_account("admin", "a@example.org")``."""
+    from participate.models import Role
+    from participate.services import accounts
+
+    def make(role="facilitator", email=None):
+        return accounts.create(db.session, email or f"{role}@example.org", STAFF_PASSWORD, Role(role))
+
+    return make
+
+
+@pytest.fixture
+def login(make_account):
+    """``login(client, "moderator")``: create an account of that role (or reuse ``account=``) and sign in with it."""
+
+    def sign_in(client, role="facilitator", *, email=None, account=None):
+        account = account or make_account(role, email)
+        response = client.post_form("/login", {"email": account.email, "password": STAFF_PASSWORD})
+        assert response.status_code == 302, response.text
+        return account
+
+    return sign_in
