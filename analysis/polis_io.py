@@ -806,12 +806,11 @@ def write_polis_export(
 
     statement_ids = sorted({s.id for s in export.statements} | set(latest.statement_ids.tolist()))
     s_index = {sid: i for i, sid in enumerate(statement_ids)}
-    s_pos = np.array([s_index[s] for s in latest.statement_ids.tolist()], dtype=np.int64)
+    s_pos = np.searchsorted(np.array(statement_ids, dtype=np.int64), latest.statement_ids)
     s_total, s_agrees, s_disagrees = _tally(values, s_pos, len(statement_ids))
 
     voter_ids = sorted(set(latest.participant_ids.tolist()))
-    p_index = {pid: i for i, pid in enumerate(voter_ids)}
-    p_pos = np.array([p_index[p] for p in latest.participant_ids.tolist()], dtype=np.int64)
+    p_pos = np.searchsorted(np.array(voter_ids, dtype=np.int64), latest.participant_ids)
     p_total, p_agrees, p_disagrees = _tally(values, p_pos, len(voter_ids))
     authored: dict[int, int] = {}
     for statement in export.statements:
