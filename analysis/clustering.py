@@ -233,9 +233,7 @@ def base_clusters(
         raise ValueError(f"max_k must be >= 1, got {max_k}")
     n = points.shape[0]
     if n == 0:
-        return BaseClusters(
-            np.zeros(0, np.int64), np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        )
+        return BaseClusters(np.zeros(0, np.int64), np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64))
     distinct = _distinct_first_index(points)
     k = min(max_k, len(distinct))
     if previous_centers is not None and len(previous_centers):

@@ -65,13 +65,9 @@ def _as_triples(votes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if isinstance(votes, tuple) and len(votes) == 3:
         pids, sids, vals = (np.asarray(a) for a in votes)
         if not (pids.ndim == sids.ndim == vals.ndim == 1):
-            raise ValueError(
-                "votes as a tuple must hold three 1-D arrays (participant_ids, statement_ids, values)"
-            )
+            raise ValueError("votes as a tuple must hold three 1-D arrays (participant_ids, statement_ids, values)")
         if not (len(pids) == len(sids) == len(vals)):
-            raise ValueError(
-                f"votes arrays must have equal lengths, got {len(pids)}, {len(sids)} and {len(vals)}"
-            )
+            raise ValueError(f"votes arrays must have equal lengths, got {len(pids)}, {len(sids)} and {len(vals)}")
     else:
         arr = np.asarray(votes)
         if arr.size == 0:

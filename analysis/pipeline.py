@@ -241,9 +241,7 @@ class AnalysisResult:
         kw["group_votes"] = GroupVotes(
             *(np.asarray(d["group_votes"][f], dtype=np.int64).reshape(-1, n_c) for f in "ADS")
         )
-        kw["repness"] = {
-            int(gid): tuple(stats.Repness(**r) for r in reps) for gid, reps in d["repness"].items()
-        }
+        kw["repness"] = {int(gid): tuple(stats.Repness(**r) for r in reps) for gid, reps in d["repness"].items()}
         kw["consensus"] = stats.Consensus(
             **{
                 side: tuple(stats.ConsensusStatement(**c) for c in d["consensus"][side])
@@ -342,9 +340,7 @@ def run_analysis(
     extremity = np.sqrt((st_proj**2).sum(axis=1))
 
     # §4 in-conversation
-    in_conv_mask = clustering.in_conversation(
-        pids, n_votes, n_c, previous=() if previous is None else previous.in_conv
-    )
+    in_conv_mask = clustering.in_conversation(pids, n_votes, n_c, previous=() if previous is None else previous.in_conv)
     in_rows = np.flatnonzero(in_conv_mask)
     # Cluster in arrival order (first vote), as Pol.is's matrix rows are: cold starts take the first k points.
     in_rows = in_rows[np.argsort(vm.first_seen[in_rows], kind="stable")]
@@ -389,9 +385,7 @@ def run_analysis(
     base_members = tuple(np.sort(in_ids[bc.labels == b]) for b in range(n_base))
     point_group = base_group[bc.labels] if n_base else np.zeros(0, dtype=np.int64)
     new_members = [np.sort(in_ids[point_group == g]) for g in range(k)]
-    group_ids = clustering.match_ids(
-        new_members, [g.members for g in prev_groups], [g.id for g in prev_groups]
-    )
+    group_ids = clustering.match_ids(new_members, [g.members for g in prev_groups], [g.id for g in prev_groups])
     order = np.argsort(group_ids, kind="stable")
     groups = tuple(
         OpinionGroup(

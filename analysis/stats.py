@@ -247,8 +247,7 @@ def select_consensus(
         cand = np.flatnonzero(eligible & (p > 0.5) & (pt > z))
         cand = cand[np.argsort(-(p * pt)[cand], kind="stable")][:pick]
         return tuple(
-            ConsensusStatement(int(statement_ids[c]), int(n[c]), int(S[c]), float(p[c]), float(pt[c]))
-            for c in cand
+            ConsensusStatement(int(statement_ids[c]), int(n[c]), int(S[c]), float(p[c]), float(pt[c])) for c in cand
         )
 
     return Consensus(agree=side(A), disagree=side(D))
@@ -277,9 +276,7 @@ def group_consensus_jeffreys(A: np.ndarray, S: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------------
 # §10 Priorities
 # ----------------------------------------------------------------------------------------------------
-def priorities(
-    A: np.ndarray, D: np.ndarray, S: np.ndarray, extremity: np.ndarray, meta: np.ndarray
-) -> np.ndarray:
+def priorities(A: np.ndarray, D: np.ndarray, S: np.ndarray, extremity: np.ndarray, meta: np.ndarray) -> np.ndarray:
     """Next-statement weights, shape (C,) from per-statement A, D, S and extremity E (§10); meta → 49."""
     A, D, S = (np.asarray(x, dtype=np.float64) for x in (A, D, S))
     p_pass = smoothed_proportion(S - A - D, S)

@@ -51,7 +51,7 @@ def test_weighted_kmeans_two_blobs():
 
 def test_weighted_kmeans_drops_empty_clusters():
     pts = np.array([[0.0, 0.0], [1.0, 0.0]])
-    centres, labels, kept = clustering.weighted_kmeans(pts, np.array([[0.0, 0.0], [0.4, 0.0], [50.0, 50.0]]))
+    _, labels, kept = clustering.weighted_kmeans(pts, np.array([[0.0, 0.0], [0.4, 0.0], [50.0, 50.0]]))
     assert kept.tolist() == [0, 1]
     assert labels.tolist() == [0, 1]
 

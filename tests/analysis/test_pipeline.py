@@ -1,5 +1,6 @@
 """Tests of the public API: run_analysis, AnalysisResult, replay (behaviour at the boundary)."""
 
+import itertools
 import json
 import subprocess
 import sys
@@ -195,7 +196,7 @@ def test_replay_warm_starts_and_grows(votes):
     stamped = np.column_stack([votes, np.arange(len(votes)) * 10])
     results = list(replay(stamped, batch=200))
     assert len(results) == -(-len(votes) // 200)
-    for a, b in zip(results, results[1:], strict=False):
+    for a, b in itertools.pairwise(results):
         assert set(a.in_conv.tolist()) <= set(b.in_conv.tolist())
     assert results[-1].n_votes.sum() == len(votes)
     by_time = list(replay(stamped, interval=2000))

@@ -3,7 +3,7 @@
 What is comparable, and how (established on the three fixtures):
 
 * PCA: Pol.is's ``comps`` equal ours up to sign (1e-6); its ``center`` is ours negated, because Pol.is stores agree
-  as −1 internally. ``comment-projection``/``comment-extremity`` match §3 in the same way.
+  as -1 internally. ``comment-projection``/``comment-extremity`` match §3 in the same way.
 * Participant projections are not in the JSON, but each base cluster's ``x``/``y`` is the mean projection of its
   members: ours agree up to sign (1e-6). This pins down the sparsity scaling: ``|V_p|`` counts every mod-out column.
 * ``user-vote-counts`` = our ``n_votes``; ``in-conv`` is equal once the in-conversation rule is replayed over time

@@ -18,7 +18,7 @@ def test_group_tallies():
 
 
 def test_one_proportion_z():
-    # A = 3 of S = 4: 2·sqrt(5)·(4/5 − 1/2)
+    # A = 3 of S = 4: 2·sqrt(5)·(4/5 - 1/2)
     assert stats.one_proportion_z(3, 4) == pytest.approx(2 * math.sqrt(5) * 0.3)
     assert stats.one_proportion_z(0, 0) == pytest.approx(2 * 1 * (1 - 0.5))
 
@@ -49,7 +49,7 @@ def _select(A, D, S, modout=None):
 
 
 def test_repness_nothing_sufficient_only_best_agree():
-    # one vote each way: pat = 2·sqrt(2)·(1 − .5) = 1.41 > 1.2816 (best-agree), rat = 1.15 (not sufficient)
+    # one vote each way: pat = 2·sqrt(2)·(1 - .5) = 1.41 > 1.2816 (best-agree), rat = 1.15 (not sufficient)
     reps = _select([[1], [0]], [[0], [1]], [[1], [1]])
     assert [(r.statement_id, r.best_agree, r.repful_for) for r in reps[0]] == [(100, True, "agree")]
     assert reps[0][0].repness_test == pytest.approx(0.5 / math.sqrt(0.75 * 0.25 * (1 / 2 + 1 / 2)))
