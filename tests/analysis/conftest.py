@@ -20,30 +20,28 @@ class MathFixture:
 
     name: str
     votes: np.ndarray  # (n, 3) participant, statement, vote (agree = +1), chronological
-    timestamps: np.ndarray  # (n,) ms, aligned with votes
+    timestamps: np.ndarray  # (n,) epoch ms, aligned with votes
     mod_out: tuple[int, ...]
     meta: tuple[int, ...]
     math: dict
 
 
 def _read_math_fixture(path: Path) -> MathFixture:
-    """Minimal reader of a ``polis-math/<name>/`` folder (votes.json, comments.json, math-pca2.json)."""
-    raw = json.loads((path / "votes.json").read_text())
-    comments = json.loads((path / "comments.json").read_text())
+    """Read a ``polis-math/<name>/`` folder with :func:`analysis.polis_io.read_math_fixture`, plus the raw math."""
+    from analysis.polis_io import read_math_fixture
+
+    export = read_math_fixture(path)
+    v = export.votes  # time-ordered history
+    votes = np.column_stack([v.participant_ids, v.statement_ids, v.values]).astype(np.int64)
     math = json.loads((path / "math-pca2.json").read_text())
-    rows = sorted(
-        raw,
-        key=lambda r: float(r["modified"]),
+    return MathFixture(
+        name=path.name,
+        votes=votes,
+        timestamps=np.asarray(v.timestamps, dtype=np.float64) * 1000.0,
+        mod_out=tuple(sorted(export.mod_out)),
+        meta=tuple(sorted(export.meta)),
+        math=math,
     )
-    votes = np.array(
-        [(r.get("participant_id", r.get("pid")), r.get("statement_id", r.get("tid")), r["vote"]) for r in rows],
-        dtype=np.int64,
-    )
-    timestamps = np.array([float(r["modified"]) for r in rows])
-    meta = tuple(sorted(int(c.get("statement_id", c.get("tid"))) for c in comments if c.get("is_meta")))
-    mod = {int(c.get("statement_id", c.get("tid"))): int(c.get("moderated", c.get("mod", 0))) for c in comments}
-    mod_out = tuple(sorted(t for t, m in mod.items() if m == -1))
-    return MathFixture(name=path.name, votes=votes, timestamps=timestamps, mod_out=mod_out, meta=meta, math=math)
 
 
 def load_math_fixture(name: str) -> MathFixture:
