@@ -5,18 +5,23 @@ Deliberate divergences from Pol.is (everything else follows polis-math.md exactl
 1. **Bans honoured** — banned participants are removed from the math entirely (Pol.is ignores bans).
 2. **Deterministic PCA sign** — aligned with the previous run's components (dot > 0); on a first run the
    largest-magnitude loading of each component is made positive (Pol.is relies on warm starts only).
-3. **Exact PCA** — a dense SVD for small matrices, Lanczos (ARPACK) on the sparse Gram operator for large ones,
-   warm-started from the previous components; Pol.is stops power iteration after 100 steps.
-4. **Seeded, reproducible starts** — base clusters cold-start from the first k distinct points in participant-id
-   order; opinion-group k-means either warm-starts from the previous groups (same k) or takes the best (lowest
-   weighted inertia) of Pol.is's clean start and ``n_init`` k-means++ seeds drawn from ``random_state``. Pol.is
-   uses unseeded random starts and caps group k-means at 20 iterations; here both run to convergence (< 0.01
-   move or 100 iterations). Assignment ties go to the lower centre index.
+3. **Exact PCA** — an exact eigen-decomposition of the smaller Gram matrix for small inputs, Lanczos (ARPACK)
+   on the matrix-free Gram operator of the sparse centred matrix for large ones, started from the previous
+   components (else from a ``random_state`` vector); Pol.is stops power iteration after 100 steps. On the
+   golden fixtures both agree to 1e-15.
+4. **Deterministic starts, no randomness in clustering** — base clusters cold-start from the first k distinct
+   points in *arrival order* (participants ordered by their first vote, as Pol.is's matrix rows are); opinion
+   groups, for every k, warm-start from the previous run's clustering with that k (Pol.is keeps one per k),
+   else from Pol.is's clean start: the first k distinct base-cluster centres in base-cluster order. Given Pol.is's
+   base clusters, this clean start reproduces Pol.is's groups exactly on all three golden fixtures. Group
+   k-means runs to convergence (every centre moves < 0.01, or 100 iterations; Pol.is silently caps it at 20).
+   Assignment ties go to the lower centre index (for large inputs a k-d tree is used, where an exact tie may
+   resolve either way).
 5. **Stable group ids** — new groups are matched to the previous ones by member overlap (Hungarian matching).
 6. **Current tallies for priorities** — Pol.is computes ``comment-priorities`` from the previous tick's tallies;
-   Participate uses the current run's.
-7. **Participant order** — rows are sorted by participant id (Pol.is keeps first-appearance order), which only
-   matters for the cold starts above and for the "top-15" tie-break (more votes first, then lower id).
+   Participate uses the current run's (on the golden fixtures the two coincide and match exactly).
+7. **Participant order** — result rows are sorted by participant id; the "top-15" fill of §4 breaks vote-count
+   ties by lower id.
 8. **Extra output** — a Jeffreys-prior group-consensus score (geometric mean over groups of (A+½)/(S+1)),
    reported next to Pol.is's product score (§9).
 """
