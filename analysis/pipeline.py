@@ -315,7 +315,8 @@ def run_analysis(
     previous : AnalysisResult, optional
         The previous run (warm starts, stable signs and group ids, in-conversation set, k-smoother).
     random_state : int or None
-        Seed for every random choice (iterative-PCA start vector, k-means++ seeds).
+        Seed for the only random choice: the start vector of the iterative PCA on large inputs without a warm
+        start (clustering starts are deterministic).
 
     Returns
     -------
@@ -370,6 +371,9 @@ def run_analysis(
             centres, labels = clustering.group_kmeans(
                 bc.centers, bc.sizes, k, init=init, random_state=random_state, n_init=0
             )
+            if len(centres) != k and init is not None:
+                # the warm start lost a group (a centre was left empty): start clean instead
+                centres, labels = clustering.group_kmeans(bc.centers, bc.sizes, k, random_state=random_state, n_init=0)
             if len(centres) != k:
                 continue
             candidates[k] = (centres, labels)

@@ -6,7 +6,7 @@ from flask import Flask, request
 from flask_babel import get_locale
 
 from . import config as _config
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .models import STATEMENT_MAX_LENGTH
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,13 +34,17 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
+    login_manager.init_app(app)
+    limiter.init_app(app)
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), statement_max_length=STATEMENT_MAX_LENGTH)
 
-    from .views import api, errors, set_participant_cookie, vote
+    from .views import api, auth, errors, facilitate, set_participant_cookie, vote
 
     app.register_blueprint(errors.bp)
     app.register_blueprint(vote.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(facilitate.bp)
     app.after_request(set_participant_cookie)
 
     from . import cli

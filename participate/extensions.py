@@ -1,6 +1,9 @@
 """Flask extensions, created unbound so that any module can import them without import cycles."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -25,3 +28,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
+login_manager = LoginManager()
+# In-memory counters per process by default; PARTICIPATE_RATELIMIT_STORAGE_URI (e.g. redis://) shares them.
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")

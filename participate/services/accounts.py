@@ -1,18 +1,25 @@
-"""Facilitator, moderator and admin accounts; passwords hashed with Argon2id."""
+"""Facilitator, moderator and admin accounts: passwords (Argon2id), sign-in, invitations, session invalidation."""
 
+import hashlib
 import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Account, Role
-from . import Conflict, InvalidInput
+from ..models import Account, Invitation, Role, utcnow
+from . import Conflict, Forbidden, InvalidInput, NotFound
 
 MIN_PASSWORD_LENGTH = 12
+INVITATION_DAYS = 7
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
+# Verified against when the email is unknown, so a failed sign-in takes as long whether or not the account exists.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
 def normalise_email(email: str) -> str:
@@ -27,14 +34,26 @@ def check_password_strength(password: str) -> None:
         raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
 
 
-def create(session: Session, email: str, password: str, role: Role = Role.FACILITATOR) -> Account:
-    """Create an account; refuses a second account for the same email."""
+def parse_role(value: object) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput("The role must be admin, facilitator or moderator.") from None
+
+
+def _new_account(session: Session, email: str, password: str, role: Role) -> Account:
     email = normalise_email(email)
     check_password_strength(password)
     if session.scalar(select(Account).where(Account.email == email)):
         raise Conflict(f"An account for {email} already exists.")
     account = Account(email=email, password_hash=_hasher.hash(password), role=role)
     session.add(account)
+    return account
+
+
+def create(session: Session, email: str, password: str, role: Role = Role.FACILITATOR) -> Account:
+    """Create an account; refuses a second account for the same email."""
+    account = _new_account(session, email, password, role)
     session.commit()
     return account
 
@@ -44,3 +63,149 @@ def verify_password(account: Account, password: str) -> bool:
         return _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def authenticate(session: Session, email: str, password: str) -> Account:
+    """The active account with this email and password; one message for every failure, revealing nothing."""
+    failure = InvalidInput("The email address or password is not right.")
+    try:
+        email = normalise_email(email)
+    except InvalidInput:
+        raise failure from None
+    account = session.scalar(select(Account).where(Account.email == email))
+    if account is None:
+        verify_password(Account(password_hash=_DUMMY_HASH), password or "")
+        raise failure
+    if not verify_password(account, password or "") or not account.is_active:
+        raise failure
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = _hasher.hash(password)
+        session.commit()
+    return account
+
+
+def from_session_id(session: Session, session_id: str) -> Account | None:
+    """Flask-Login's user loader: ``"<id>:<session version>"``; a stale version means the session was revoked."""
+    account_id, _, version = (session_id or "").partition(":")
+    if not (account_id.isdigit() and version.isdigit()):
+        return None
+    account = session.get(Account, int(account_id))
+    if account is None or not account.is_active or account.session_version != int(version):
+        return None
+    return account
+
+
+def change_password(session: Session, account: Account, current: str, new: str, confirm: str) -> Account:
+    """Change the password and end every other session of the account (the session version moves on)."""
+    if not verify_password(account, current or ""):
+        raise InvalidInput("Your current password is not right.")
+    check_password_strength(new)
+    if new != confirm:
+        raise InvalidInput("The two new passwords are not the same.")
+    account.password_hash = _hasher.hash(new)
+    account.session_version += 1
+    session.commit()
+    return account
+
+
+def all_accounts(session: Session) -> list[Account]:
+    return list(session.scalars(select(Account).order_by(Account.email)))
+
+
+def _require_admin(actor: Account) -> None:
+    if actor.role != Role.ADMIN:
+        raise Forbidden("Only an admin can manage accounts.")
+
+
+def set_active(session: Session, actor: Account, account_id: int, active: bool) -> Account:
+    """An admin deactivates (signing it out everywhere) or reactivates an account; never their own."""
+    _require_admin(actor)
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("There is no such account.")
+    if account.id == actor.id:
+        raise Conflict("You cannot deactivate your own account.")
+    if account.is_active != active:
+        account.is_active = active
+        account.session_version += 1
+    session.commit()
+    return account
+
+
+def set_role(session: Session, actor: Account, account_id: int, role: object) -> Account:
+    """An admin changes someone else's role."""
+    _require_admin(actor)
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("There is no such account.")
+    if account.id == actor.id:
+        raise Conflict("You cannot change your own role.")
+    account.role = parse_role(role)
+    session.commit()
+    return account
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    invitation: Invitation
+    token: str  # shown once; only its hash is stored
+
+
+def invite(session: Session, actor: Account, email: str, role: object, *, now: datetime | None = None) -> NewInvitation:
+    """An admin invites someone: a one-time token, valid for a week, lets them choose their password."""
+    _require_admin(actor)
+    email = normalise_email(email)
+    role = parse_role(role)
+    if session.scalar(select(Account).where(Account.email == email)):
+        raise Conflict(f"An account for {email} already exists.")
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        email=email,
+        role=role,
+        token_hash=_token_hash(token),
+        invited_by_id=actor.id,
+        created_at=now,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
+    session.add(invitation)
+    session.commit()
+    return NewInvitation(invitation, token)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time Participate stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def invitation_for(session: Session, token: str) -> Invitation:
+    """The unused, unexpired invitation behind a token."""
+    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token or "")))
+    if invitation is None or invitation.used_at is not None or _aware(invitation.expires_at) < utcnow():
+        raise NotFound("This invitation link is not valid: it may have been used already or have expired.")
+    return invitation
+
+
+def accept_invitation(session: Session, token: str, password: str, confirm: str) -> Account:
+    """Create the invited account with the password its owner chose; the link then stops working."""
+    invitation = invitation_for(session, token)
+    if password != confirm:
+        raise InvalidInput("The two passwords are not the same.")
+    account = _new_account(session, invitation.email, password, invitation.role)
+    invitation.used_at = utcnow()
+    session.commit()
+    return account
+
+
+def pending_invitations(session: Session) -> list[Invitation]:
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.used_at.is_(None), Invitation.expires_at > utcnow())
+            .order_by(Invitation.created_at.desc())
+        )
+    )

@@ -54,6 +54,7 @@ def list_consultations():
 @bp.get("/api/v1/consultations/<slug>/next")
 def next_statement(slug):
     consultation = consultations.get_public(db.session, slug)
+    _check_eligible(consultation)
     participant = participants.find(db.session, consultation, existing_participant_token())
     nxt = voting.next_statement(
         db.session, consultation, participant, priorities=results.priorities(db.session, consultation)
@@ -73,6 +74,7 @@ def _json_body() -> dict:
 @bp.post("/api/v1/consultations/<slug>/votes")
 def cast_vote(slug):
     consultation = consultations.get_public(db.session, slug)
+    _check_eligible(consultation)
     body = _json_body()
     value = voting.parse_vote(body.get("vote"))
     vote = voting.cast(db.session, consultation, participant_token(), body.get("statement_id"), value)
@@ -88,7 +90,13 @@ def cast_vote(slug):
 @bp.post("/api/v1/consultations/<slug>/statements")
 def add_statement(slug):
     consultation = consultations.get_public(db.session, slug)
+    _check_eligible(consultation)
     body = _json_body()
     statement = statements.submit(db.session, consultation, participant_token(), body.get("text"))
     jobs.analysis_wanted(consultation.id)
     return {"id": statement.id, "text": statement.text, "moderation": statement.moderation.value}, 201
+
+
+def _check_eligible(consultation) -> None:
+    """Eligibility (XID allow-list, invite codes, bans): 403 with a message unless this browser may take part."""
+    consultations.check_eligible(db.session, consultation, existing_participant_token())

@@ -44,12 +44,16 @@ def _render_consultation(consultation, *, statement_form=None, status=200):
 def consultation(slug):
     consultation = _get(slug)
     participant_token()  # give the browser its identity now, so its first POST already carries it
+    if ineligible := _ineligible(consultation, admit=True):
+        return ineligible
     return _render_consultation(consultation)
 
 
 @bp.post("/c/<slug>/vote")
 def vote(slug):
     consultation = _get(slug)
+    if ineligible := _ineligible(consultation):
+        return ineligible
     form = VoteForm()
     if not form.validate():
         abort(400, description=_("Please choose agree, disagree or pass."))
@@ -69,6 +73,8 @@ def vote(slug):
 @bp.post("/c/<slug>/statements")
 def add_statement(slug):
     consultation = _get(slug)
+    if ineligible := _ineligible(consultation):
+        return ineligible
     form = StatementForm()
     if not form.validate():
         return _render_consultation(consultation, statement_form=form, status=400)
@@ -90,6 +96,8 @@ def add_statement(slug):
 @bp.get("/c/<slug>/mine")
 def mine(slug):
     consultation = _get(slug)
+    if ineligible := _ineligible(consultation):
+        return ineligible
     participant = participants.find(db.session, consultation, existing_participant_token())
     return render_template(
         "vote/mine.html",
@@ -119,3 +127,24 @@ def _error_page(consultation, error):
         render_template("vote/problem.html", consultation=consultation, message=error.message),
         error.status,
     )
+
+
+def _ineligible(consultation, *, admit=False):
+    """Eligibility (XID allow-list, invite codes, bans): None if this browser may take part, else a page saying why.
+
+    With ``admit``, a visitor arriving with ``?xid=`` or ``?code=`` is admitted first.
+    """
+    try:
+        if admit and (request.args.get("xid") or request.args.get("code")):
+            consultations.admit(
+                db.session,
+                consultation,
+                participant_token(),
+                xid=request.args.get("xid"),
+                code=request.args.get("code"),
+            )
+        consultations.check_eligible(db.session, consultation, existing_participant_token())
+    except ServiceError as error:
+        db.session.rollback()
+        return render_template("vote/ineligible.html", consultation=consultation, message=error.message), error.status
+    return None

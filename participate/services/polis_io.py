@@ -1,0 +1,413 @@
+"""Pol.is import and export: the glue between the database and :mod:`analysis.polis_io`'s reader and writer.
+
+Vote sign as everywhere: agree = +1, disagree = -1, pass = 0. Pol.is ``moderated``: 1 accepted, 0 pending,
+-1 rejected.
+"""
+
+import hashlib
+import json
+import math
+import re
+import secrets
+import tempfile
+import unicodedata
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from analysis import polis_io
+
+from ..models import (
+    STATEMENT_MAX_LENGTH,
+    Account,
+    Consultation,
+    ConsultationOwner,
+    ConsultationStatus,
+    CurrentVote,
+    ModerationMode,
+    ModerationState,
+    Participant,
+    Statement,
+    StatementOrigin,
+    StatementTheme,
+    Vote,
+    utcnow,
+)
+from . import Conflict, InvalidInput, audit, consultations, results, statements
+
+SETTINGS_FILE = "consultation.json"
+SETTINGS_FORMAT = "participate-consultation/1"
+_MODERATED = {ModerationState.ACCEPTED: 1, ModerationState.PENDING: 0, ModerationState.REJECTED: -1}
+_STATE = {value: state for state, value in _MODERATED.items()}
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    return None if moment is None else consultations.aware(moment).timestamp()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else consultations.aware(moment).isoformat()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Export
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def build_export(session: Session, consultation: Consultation, *, url: str = "") -> polis_io.PolisExport:
+    """The consultation as a :class:`analysis.polis_io.PolisExport`: full vote history, statements, summary."""
+    rows = session.execute(
+        select(Vote.participant_id, Vote.statement_id, Vote.value, Vote.created_at)
+        .where(Vote.consultation_id == consultation.id)
+        .order_by(Vote.id)
+    ).all()
+    votes = polis_io.Votes.from_records((p, s, v, _seconds(t)) for p, s, v, t in rows)
+    statement_rows = session.scalars(
+        select(Statement).where(Statement.consultation_id == consultation.id).order_by(Statement.id)
+    ).all()
+    polis_statements = [
+        polis_io.Statement(
+            id=s.id,
+            text=s.text,
+            author_id=s.author_id,
+            moderated=_MODERATED[s.moderation],
+            is_meta=s.is_meta,
+            is_seed=s.origin == StatementOrigin.SEED,
+            timestamp=_seconds(s.created_at),
+        )
+        for s in statement_rows
+    ]
+    summary = {"topic": consultation.title, "url": url, "conversation-description": consultation.description}
+    return polis_io.PolisExport(votes, polis_statements, summary=summary, source=consultation.slug)
+
+
+def settings_document(session: Session, consultation: Consultation) -> dict:
+    """The consultation's settings, per-statement details Pol.is files cannot hold, and the latest analysis."""
+    snapshot = results.latest_snapshot(session, consultation)
+    statement_rows = session.scalars(
+        select(Statement).where(Statement.consultation_id == consultation.id).order_by(Statement.id)
+    ).all()
+    banned = session.scalars(
+        select(Participant.id).where(Participant.consultation_id == consultation.id, Participant.is_banned.is_(True))
+    ).all()
+    return {
+        "format": SETTINGS_FORMAT,
+        "slug": consultation.slug,
+        "title": consultation.title,
+        "question": consultation.question,
+        "description": consultation.description,
+        "status": consultation.status.value,
+        "moderation": consultation.moderation.value,
+        "allow_statements": consultation.allow_statements,
+        "report_visibility": consultation.report_visibility.value,
+        "eligibility": consultation.eligibility.value,
+        "created_at": _iso(consultation.created_at),
+        "opened_at": _iso(consultation.opened_at),
+        "closed_at": _iso(consultation.closed_at),
+        "statements": [
+            {
+                "id": s.id,
+                "origin": s.origin.value,
+                "is_meta": s.is_meta,
+                "source": s.source,
+                "themes": s.theme_names,
+            }
+            for s in statement_rows
+        ],
+        "banned_participant_ids": list(banned),
+        "analysis": None
+        if snapshot is None
+        else {
+            "computed_at": _iso(snapshot.computed_at),
+            "vote_count": snapshot.vote_count,
+            "result": snapshot.result,
+        },
+    }
+
+
+def _snapshot_groups(session: Session, consultation: Consultation) -> dict[int, int] | None:
+    snapshot = results.latest_snapshot(session, consultation)
+    if snapshot is None:
+        return None
+    return {int(p): int(g["id"]) for g in snapshot.result.get("groups", []) for p in g.get("members", [])}
+
+
+def export_folder(session: Session, consultation: Consultation, folder: str | Path, *, url: str = "") -> list[Path]:
+    """Write the five Pol.is CSV files and ``consultation.json`` into ``folder``; returns their paths."""
+    folder = Path(folder)
+    export = build_export(session, consultation, url=url)
+    paths = polis_io.write_polis_export(folder, export, _snapshot_groups(session, consultation))
+    settings = folder / SETTINGS_FILE
+    settings.write_text(
+        json.dumps(settings_document(session, consultation), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    return [*paths, settings]
+
+
+def export_zip(session: Session, account: Account | None, consultation: Consultation, *, url: str = "") -> bytes:
+    """The export as a zip (files in a folder named after the slug), recorded in the audit log."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = export_folder(session, consultation, folder, url=url)
+        zip_path = Path(folder) / "export.zip"
+        with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in paths:
+                archive.write(path, f"{consultation.slug}/{path.name}")
+        data = zip_path.read_bytes()
+    audit.record(session, account, consultation, "exported", format="polis-zip")
+    session.commit()
+    return data
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Import
+# ----------------------------------------------------------------------------------------------------------------
+
+_BIDI_AND_ZERO_WIDTH = dict.fromkeys(
+    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u2060\ufeff\u00ad")
+)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _import_text(raw: str) -> tuple[str, bool]:
+    """A Pol.is statement as Participate stores it: NFC, one line, no invisible controls; (text, was shortened)."""
+    text = unicodedata.normalize("NFC", raw or "").translate(_BIDI_AND_ZERO_WIDTH)
+    text = _WHITESPACE.sub(" ", text).strip()
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in {"Cc", "Cs", "Co"}) or "(no text)"
+    if len(text) > STATEMENT_MAX_LENGTH:
+        return text[: STATEMENT_MAX_LENGTH - 1].rstrip() + "…", True
+    return text, False
+
+
+def _read_settings(path: Path) -> dict:
+    """``consultation.json`` from a Participate export (folder or zip), or {} for a plain Pol.is export."""
+    try:
+        if path.is_dir():
+            file = path / SETTINGS_FILE
+            text = file.read_text(encoding="utf-8") if file.is_file() else None
+        else:
+            with zipfile.ZipFile(path) as archive:
+                names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == SETTINGS_FILE and n.count("/") <= 1]
+                text = archive.read(names[0]).decode("utf-8") if names else None
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{SETTINGS_FILE}: cannot read ({exc})") from None
+    if text is None:
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{SETTINGS_FILE} line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    if not isinstance(data, dict) or data.get("format") != SETTINGS_FORMAT:
+        raise InvalidInput(f"{SETTINGS_FILE}: not a Participate consultation file (format {SETTINGS_FORMAT})")
+    return data
+
+
+def _moment(seconds: float | None, fallback: datetime) -> datetime:
+    if seconds is None or math.isnan(seconds):
+        return fallback
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _random_token_hash() -> str:
+    return hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+
+
+def import_export(
+    session: Session,
+    path: str | Path,
+    *,
+    slug: str | None = None,
+    owner: Account | None = None,
+    name: str | None = None,
+    now: datetime | None = None,
+) -> Consultation:
+    """Import a Pol.is export (folder or zip) as a new closed consultation, all or nothing.
+
+    Votes keep their timestamps and full history; statements keep their moderation state and ``is_meta``;
+    participants get random token hashes (nobody can sign in as them). Malformed input raises
+    :class:`InvalidInput` naming the file, row and reason, and leaves the database unchanged.
+    """
+    path = Path(path)
+    now = now or utcnow()
+    try:
+        export = polis_io.read_conversation(path)
+    except polis_io.PolisFormatError as error:
+        raise InvalidInput(f"Import refused: {error}") from None
+    settings = _read_settings(path)
+    statement_ids = {s.id for s in export.statements}
+    unknown = sorted(set(export.votes.statement_ids.tolist()) - statement_ids)
+    if unknown:
+        raise InvalidInput(f"Import refused: votes refer to comment-id {unknown[0]}, which is not in comments.csv")
+    if owner is not None:
+        consultations.require_facilitator(owner)
+    try:
+        consultation = _import(session, export, settings, slug=slug, owner=owner, name=name or path.stem, now=now)
+    except Exception:
+        session.rollback()
+        raise
+    return consultation
+
+
+def _import(session, export, settings, *, slug, owner, name, now) -> Consultation:
+    votes = export.votes
+    stamps = [s.timestamp for s in export.statements if s.timestamp is not None]
+    known = votes.timestamps[~np.isnan(votes.timestamps)]
+    times = stamps + ([float(known.min()), float(known.max())] if len(known) else [])
+    fallback = _moment(max(times), now) if times else now  # for votes Pol.is exported without a time
+    first_time = _moment(min(times), now) if times else now
+
+    title = (settings.get("title") or export.topic or name or "Imported conversation").strip()[:200]
+    if slug:
+        slug = slug.strip().lower()
+        if not consultations.SLUG.match(slug) or len(slug) > 80:
+            raise InvalidInput("The web address must be lowercase letters, digits and single hyphens.")
+        if session.scalar(select(Consultation.id).where(Consultation.slug == slug)) is not None:
+            raise Conflict(f"The web address {slug!r} is already used by another consultation.")
+    else:
+        slug = consultations.unique_slug(session, consultations.slugify(settings.get("slug") or title))
+    moderation = settings.get("moderation")
+    consultation = Consultation(
+        slug=slug,
+        title=title or "Imported conversation",
+        question=(settings.get("question") or export.topic or title or "Imported conversation").strip()[:500],
+        description=(settings.get("description") or export.description or "").strip(),
+        status=ConsultationStatus.CLOSED,
+        moderation=ModerationMode(moderation) if moderation in ("pre", "post") else ModerationMode.POST,
+        allow_statements=bool(settings.get("allow_statements", True)),
+        created_at=now,
+        opened_at=first_time,
+        closed_at=fallback if times else now,
+    )
+    session.add(consultation)
+    session.flush()
+    if owner is not None:
+        session.add(ConsultationOwner(consultation_id=consultation.id, account_id=owner.id))
+
+    # Participants: everyone who voted or wrote a statement, arriving at their first vote or statement.
+    first_seen: dict[int, float] = {}
+    for pid, stamp in zip(votes.participant_ids.tolist(), votes.timestamps.tolist(), strict=True):
+        if pid not in first_seen:
+            first_seen[pid] = stamp
+    for s in export.statements:
+        if s.author_id is not None and not s.is_seed:
+            seen = first_seen.get(s.author_id)
+            if s.timestamp is not None and (seen is None or math.isnan(seen) or s.timestamp < seen):
+                first_seen[s.author_id] = s.timestamp
+            elif seen is None:
+                first_seen[s.author_id] = math.nan
+    polis_pids = sorted(first_seen)
+    banned = set(settings.get("banned_participant_ids") or [])
+    participant_ids = (
+        session.scalars(
+            insert(Participant).returning(Participant.id, sort_by_parameter_order=True),
+            [
+                {
+                    "consultation_id": consultation.id,
+                    "token_hash": _random_token_hash(),
+                    "is_banned": pid in banned,
+                    "created_at": _moment(first_seen[pid], fallback),
+                }
+                for pid in polis_pids
+            ],
+        ).all()
+        if polis_pids
+        else []
+    )
+    participant_of = dict(zip(polis_pids, participant_ids, strict=True))
+
+    # Statements, with per-statement details from consultation.json when this is a Participate export.
+    details = {int(d["id"]): d for d in settings.get("statements", []) if isinstance(d, dict) and "id" in d}
+    used_keys: set[str] = set()
+    shortened = 0
+    statement_rows = []
+    for s in export.statements:
+        text, cut = _import_text(s.text)
+        shortened += cut
+        key = statements.text_key(text)
+        if key in used_keys:  # Pol.is allows repeated texts; keep both, as the votes on each differ
+            suffix = f" #{s.id}"
+            key = key[: STATEMENT_MAX_LENGTH - len(suffix)] + suffix
+        used_keys.add(key)
+        detail = details.get(s.id, {})
+        is_seed = detail.get("origin") == "seed" if "origin" in detail else (s.is_seed or s.author_id is None)
+        statement_rows.append(
+            {
+                "consultation_id": consultation.id,
+                "text": text,
+                "text_key": key,
+                "origin": StatementOrigin.SEED if is_seed else StatementOrigin.PARTICIPANT,
+                "author_id": None if is_seed else participant_of.get(s.author_id),
+                "moderation": _STATE[s.moderated],
+                "is_meta": bool(detail.get("is_meta", s.is_meta)),
+                "source": (detail.get("source") or None),
+                "created_at": _moment(s.timestamp, fallback),
+            }
+        )
+    new_ids = (
+        session.scalars(insert(Statement).returning(Statement.id, sort_by_parameter_order=True), statement_rows).all()
+        if statement_rows
+        else []
+    )
+    statement_of = {s.id: new_id for s, new_id in zip(export.statements, new_ids, strict=True)}
+    themes = [
+        {"statement_id": statement_of[sid], "name": str(theme)[:60]}
+        for sid, detail in details.items()
+        if sid in statement_of
+        for theme in dict.fromkeys(detail.get("themes") or [])
+    ]
+    if themes:
+        session.execute(insert(StatementTheme), themes)
+
+    # Votes: the full history in time order, then the latest per (participant, statement) as the current vote.
+    n = len(votes)
+    if n:
+        pids = votes.participant_ids.tolist()
+        sids = votes.statement_ids.tolist()
+        values = votes.values.tolist()
+        created = [_moment(t, fallback) for t in votes.timestamps.tolist()]
+        vote_ids = session.scalars(
+            insert(Vote).returning(Vote.id, sort_by_parameter_order=True),
+            [
+                {
+                    "consultation_id": consultation.id,
+                    "participant_id": participant_of[p],
+                    "statement_id": statement_of[s],
+                    "value": v,
+                    "created_at": c,
+                }
+                for p, s, v, c in zip(pids, sids, values, created, strict=True)
+            ],
+        ).all()
+        latest: dict[tuple[int, int], int] = {}
+        for i, pair in enumerate(zip(pids, sids, strict=True)):
+            latest[pair] = i
+        session.execute(
+            insert(CurrentVote),
+            [
+                {
+                    "participant_id": participant_of[p],
+                    "statement_id": statement_of[s],
+                    "consultation_id": consultation.id,
+                    "value": values[i],
+                    "vote_id": vote_ids[i],
+                    "updated_at": created[i],
+                }
+                for (p, s), i in latest.items()
+            ],
+        )
+    audit.record(
+        session,
+        owner,
+        consultation,
+        "imported",
+        source=name,
+        votes=n,
+        statements=len(statement_rows),
+        participants=len(polis_pids),
+        shortened_statements=shortened,
+    )
+    session.commit()
+    return consultation

@@ -1,0 +1,436 @@
+"""Facilitators and moderators: consultation set-up, moderation, monitoring, Pol.is import and export."""
+
+import io
+import tempfile
+from pathlib import Path
+
+import markdown as markdown_lib
+import nh3
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from .. import jobs
+from ..extensions import db, login_manager
+from ..models import Eligibility, ModerationMode, ReportVisibility
+from ..services import ServiceError, audit, consultations, moderation, polis_io, results
+
+bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
+
+_ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4", "blockquote", "code", "pre", "hr"}
+
+
+@bp.app_template_filter("markdown")
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to HTML through an allow-list sanitiser (nh3): no scripts, styles, images or event handlers."""
+    html = markdown_lib.markdown(text or "", extensions=["sane_lists"])
+    clean = nh3.clean(
+        html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener noreferrer nofollow"
+    )
+    return Markup(clean)  # sanitised just above
+
+
+@bp.before_request
+def _staff_only():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(error: ServiceError):
+    return render_template("errors/error.html", status=error.status, message=error.message), error.status
+
+
+def _me():
+    """The signed-in account itself (services get the model object, not Flask-Login's proxy)."""
+    return current_user._get_current_object()
+
+
+def _get(slug: str, *, manage: bool = True):
+    return consultations.for_staff(db.session, _me(), slug, manage=manage)
+
+
+def _render(template: str, consultation, status: int = 200, **context):
+    manage = consultation is not None and consultations.can_manage(db.session, _me(), consultation)
+    return render_template(template, consultation=consultation, can_manage=manage, **context), status
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Dashboard and set-up
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def dashboard():
+    return render_template(
+        "facilitate/dashboard.html",
+        listings=consultations.staff_listing(db.session, current_user),
+        can_create=current_user.role.value in ("admin", "facilitator"),
+    )
+
+
+def _settings_form(consultation, data=None, error=None, status=200, template="facilitate/settings.html"):
+    return _render(
+        template,
+        consultation,
+        status,
+        data=data,
+        error=error,
+        modes=list(ModerationMode),
+        visibilities=list(ReportVisibility),
+        eligibilities=list(Eligibility),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    consultations.require_facilitator(_me())
+    if request.method == "POST":
+        try:
+            consultation = consultations.create(db.session, _me(), request.form.to_dict())
+        except ServiceError as error:
+            return _settings_form(None, request.form, error.message, error.status, "facilitate/new.html")
+        flash(_("The consultation was created as a draft. Add statements, then open it."), "success")
+        return redirect(url_for("facilitate.overview", slug=consultation.slug))
+    return _settings_form(None, {"allow_statements": "1"}, template="facilitate/new.html")
+
+
+@bp.get("/<slug>")
+def overview(slug):
+    consultation = _get(slug)
+    participate_url = url_for("vote.consultation", slug=consultation.slug, _external=True)
+    return _render(
+        "facilitate/overview.html",
+        consultation,
+        participate_url=participate_url,
+        moderators=consultations.moderators(db.session, consultation),
+        owner=consultation.owner,
+        counts=moderation.state_counts(db.session, consultation),
+    )
+
+
+@bp.route("/<slug>/settings", methods=["GET", "POST"])
+def settings(slug):
+    consultation = _get(slug)
+    if request.method == "POST":
+        form = request.form.to_dict()
+        form.setdefault("allow_statements", "")  # an unticked checkbox sends nothing
+        try:
+            changes = consultations.update(db.session, _me(), consultation, form)
+        except ServiceError as error:
+            db.session.rollback()
+            return _settings_form(consultation, request.form, error.message, error.status)
+        flash(_("Settings saved.") if changes else _("Nothing changed."), "success")
+        return redirect(url_for("facilitate.overview", slug=consultation.slug))
+    return _settings_form(consultation)
+
+
+@bp.post("/<slug>/open")
+def open_consultation(slug):
+    consultation = consultations.open_now(db.session, _me(), _get(slug))
+    flash(_("The consultation is open."), "success")
+    return redirect(url_for("facilitate.overview", slug=consultation.slug))
+
+
+@bp.post("/<slug>/close")
+def close_consultation(slug):
+    consultation = consultations.close_now(db.session, _me(), _get(slug))
+    flash(_("The consultation is closed. Its results stay visible."), "success")
+    return redirect(url_for("facilitate.overview", slug=consultation.slug))
+
+
+@bp.get("/<slug>/audit")
+def audit_log(slug):
+    consultation = _get(slug)
+    return _render("facilitate/audit.html", consultation, entries=audit.entries(db.session, consultation))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Seed statements
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@bp.route("/<slug>/statements", methods=["GET", "POST"])
+def seeds(slug):
+    consultation = _get(slug)
+    context = {"one_error": None, "one_text": "", "pasted": "", "preview": None, "outcome": None}
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            if action == "one":
+                context["one_text"] = request.form.get("text", "")
+                moderation.add_seed(db.session, _me(), consultation, context["one_text"])
+                flash(_("The statement was added."), "success")
+                return redirect(url_for("facilitate.seeds", slug=slug))
+            context["pasted"] = request.form.get("pasted", "")
+            if action == "add":
+                lines = moderation.add_seeds(db.session, _me(), consultation, context["pasted"])
+                added = sum(1 for line in lines if line.error is None)
+                flash(
+                    _("%(added)d statements added, %(refused)d refused.", added=added, refused=len(lines) - added),
+                    "success",
+                )
+                context["outcome"] = lines
+                context["pasted"] = "\n".join(line.text for line in lines if line.error)
+            else:
+                context["preview"] = moderation.preview_seeds(db.session, consultation, context["pasted"])
+        except ServiceError as error:
+            db.session.rollback()
+            context["one_error" if action == "one" else "paste_error"] = error.message
+            status = error.status
+    return _render("facilitate/statements.html", consultation, status, **context)
+
+
+@bp.route("/<slug>/statements/<int:statement_id>/edit", methods=["GET", "POST"])
+def edit_statement(slug, statement_id):
+    consultation = _get(slug)
+    statement = moderation._statement(db.session, consultation, statement_id)
+    error = None
+    if request.method == "POST":
+        try:
+            moderation.edit_statement(db.session, _me(), consultation, statement_id, request.form.get("text"))
+        except ServiceError as error_:
+            db.session.rollback()
+            return _render(
+                "facilitate/edit_statement.html",
+                consultation,
+                error_.status,
+                statement=statement,
+                error=error_.message,
+                text=request.form.get("text", ""),
+            )
+        flash(_("The statement was changed."), "success")
+        return redirect(url_for("facilitate.moderate", slug=slug, state=statement.moderation.value))
+    return _render(
+        "facilitate/edit_statement.html",
+        consultation,
+        statement=statement,
+        error=error,
+        text=statement.text,
+        has_votes=moderation.has_votes(db.session, statement),
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Moderators and eligibility
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@bp.route("/<slug>/moderators", methods=["GET", "POST"])
+def moderators(slug):
+    consultation = _get(slug)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            account = consultations.add_moderator(db.session, _me(), consultation, request.form.get("email"))
+            flash(_("%(email)s can now moderate this consultation.", email=account.email), "success")
+            return redirect(url_for("facilitate.moderators", slug=slug))
+        except ServiceError as error_:
+            db.session.rollback()
+            error, status = error_.message, error_.status
+    return _render(
+        "facilitate/moderators.html",
+        consultation,
+        status,
+        moderators=consultations.moderators(db.session, consultation),
+        error=error,
+    )
+
+
+@bp.post("/<slug>/moderators/<int:account_id>/remove")
+def remove_moderator(slug, account_id):
+    consultation = _get(slug)
+    consultations.remove_moderator(db.session, _me(), consultation, account_id)
+    flash(_("The moderator was removed."), "success")
+    return redirect(url_for("facilitate.moderators", slug=slug))
+
+
+@bp.route("/<slug>/eligibility", methods=["GET", "POST"])
+def eligibility(slug):
+    consultation = _get(slug)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "xids":
+                upload = request.files.get("xid_file")
+                text = upload.read().decode("utf-8-sig", errors="replace") if upload and upload.filename else ""
+                text = text or request.form.get("xids", "")
+                n = consultations.set_allowed_xids(db.session, _me(), consultation, text)
+                flash(_("The allow-list now has %(n)d XIDs.", n=n), "success")
+            else:
+                n = consultations.generate_invite_codes(db.session, _me(), consultation, request.form.get("count"))
+                flash(_("%(n)d invite codes were made. Download them as CSV.", n=n), "success")
+            return redirect(url_for("facilitate.eligibility", slug=slug))
+        except ServiceError as error_:
+            db.session.rollback()
+            error, status = error_.message, error_.status
+    codes, used = consultations.invite_code_counts(db.session, consultation)
+    return _render(
+        "facilitate/eligibility.html",
+        consultation,
+        status,
+        error=error,
+        xid_count=consultations.allowed_xid_count(db.session, consultation),
+        codes=codes,
+        used=used,
+        participate_url=url_for("vote.consultation", slug=consultation.slug, _external=True),
+    )
+
+
+@bp.get("/<slug>/invite-codes.csv")
+def invite_codes_csv(slug):
+    consultation = _get(slug)
+    text = consultations.invite_codes_csv(
+        db.session, consultation, url_for("vote.consultation", slug=consultation.slug, _external=True)
+    )
+    return _csv(text, f"{consultation.slug}-invite-codes.csv")
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Moderation
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@bp.route("/<slug>/moderate", methods=["GET", "POST"])
+def moderate(slug):
+    consultation = _get(slug, manage=False)
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        reason = moderation.reason_text(request.form.get("reason"), request.form.get("reason_text"))
+        ids = request.form.getlist("statement_id")
+        if request.form.get("row"):  # a button on one row acts on that row alone
+            action, _sep, row_id = request.form["row"].partition(":")
+            ids = [row_id]
+        n = moderation.act(db.session, _me(), consultation, ids, action, reason)
+        jobs.analysis_wanted(consultation.id)
+        flash(_("%(n)d statements updated.", n=n), "success")
+        return redirect(
+            url_for(
+                "facilitate.moderate",
+                slug=slug,
+                state=request.form.get("state", "pending"),
+                page=request.form.get("page", 1),
+            )
+        )
+    page = moderation.queue(db.session, consultation, request.args.get("state"), request.args.get("page", 1))
+    return _render(
+        "facilitate/moderate.html",
+        consultation,
+        page=page,
+        reasons=moderation.REJECT_REASONS,
+    )
+
+
+@bp.post("/<slug>/participants/<int:participant_id>/ban")
+def ban(slug, participant_id):
+    consultation = _get(slug, manage=False)
+    reason = moderation.reason_text(request.form.get("reason"), request.form.get("reason_text"))
+    n = moderation.ban(db.session, _me(), consultation, participant_id, reason)
+    jobs.analysis_wanted(consultation.id)
+    flash(_("The participant was banned; %(n)d of their statements were rejected.", n=n), "success")
+    return redirect(url_for("facilitate.moderate", slug=slug, state=request.form.get("state", "pending")))
+
+
+@bp.get("/<slug>/moderation-log")
+def moderation_log(slug):
+    consultation = _get(slug, manage=False)
+    return _render("facilitate/moderation_log.html", consultation, entries=moderation.log(db.session, consultation))
+
+
+@bp.get("/<slug>/moderation-log.csv")
+def moderation_log_csv(slug):
+    consultation = _get(slug, manage=False)
+    return _csv(moderation.log_csv(db.session, consultation), f"{consultation.slug}-moderation-log.csv")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Monitoring, export and import
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/<slug>/monitor")
+def monitor(slug):
+    consultation = _get(slug)
+    snapshot = results.latest_snapshot(db.session, consultation)
+    analysis = None
+    if snapshot is not None:
+        result = snapshot.result or {}
+        analysis = {
+            "k": result.get("k", len(result.get("groups", []))),
+            "groups": len(result.get("groups", [])),
+            "computed_at": consultations.aware(snapshot.computed_at),
+            "vote_count": snapshot.vote_count,
+        }
+    stats = consultations.monitor(db.session, consultation)
+
+    def label(b):
+        return b.start.isoformat() if b.start == b.end else f"{b.start.isoformat()}/{b.end.isoformat()}"
+
+    return _render(
+        "facilitate/monitor.html",
+        consultation,
+        stats=stats,
+        analysis=analysis,
+        votes_rows=[(label(b), b.votes) for b in stats.timeline],
+        people_rows=[(label(b), b.participants) for b in stats.timeline],
+    )
+
+
+@bp.get("/<slug>/export.zip")
+def export(slug):
+    consultation = _get(slug)
+    data = polis_io.export_zip(db.session, _me(), consultation)
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{consultation.slug}-polis-export.zip",
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_polis():
+    consultations.require_facilitator(_me())
+    error, status = None, 200
+    if request.method == "POST":
+        upload = request.files.get("export")
+        if upload is None or not upload.filename:
+            error, status = _("Choose a Pol.is export (a .zip of its CSV files) to upload."), 400
+        else:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "export.zip"
+                upload.save(path)
+                try:
+                    consultation = polis_io.import_export(
+                        db.session,
+                        path,
+                        slug=request.form.get("slug") or None,
+                        owner=_me(),
+                        name=Path(upload.filename).stem,
+                    )
+                except ServiceError as error_:
+                    error, status = error_.message, error_.status
+                else:
+                    flash(_("The conversation was imported as a closed consultation."), "success")
+                    return redirect(url_for("facilitate.overview", slug=consultation.slug))
+    return render_template("facilitate/import.html", error=error), status
