@@ -6,6 +6,7 @@ from flask import Flask, request
 from flask_babel import get_locale
 
 from . import config as _config
+from . import security
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .models import STATEMENT_MAX_LENGTH
 
@@ -33,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    security.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
