@@ -7,6 +7,7 @@ import pytest
 def test_security_headers_everywhere(client, make_consultation, path):
     make_consultation()
     response = client.get(path)
+    response.close()  # static files are streamed from an open file
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
     assert "frame-ancestors 'none'" in csp
