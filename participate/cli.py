@@ -73,8 +73,54 @@ def analyse_command(slug):
     )
 
 
+@click.command("export-polis")
+@click.argument("slug")
+@click.argument("folder", type=click.Path(file_okay=False))
+@with_appcontext
+def export_polis_command(slug, folder):
+    """Write a consultation as the five Pol.is CSV files plus consultation.json into FOLDER."""
+    from .services import audit, polis_io
+
+    try:
+        consultation = consultations.get_any(db.session, slug)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    paths = polis_io.export_folder(db.session, consultation, folder)
+    audit.record(db.session, None, consultation, "exported", format="polis-folder", via="cli")
+    db.session.commit()
+    for path in paths:
+        click.echo(str(path))
+
+
+@click.command("import-polis")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--slug", help="Web address of the new consultation (default: made from the topic).")
+@click.option("--owner", help="Email of the facilitator who will own it (default: none, admins only).")
+@with_appcontext
+def import_polis_command(path, slug, owner):
+    """Import a Pol.is export folder or zip as a new, closed consultation (all or nothing)."""
+    from sqlalchemy import select
+
+    from .models import Account
+    from .services import polis_io
+
+    account = None
+    if owner:
+        account = db.session.scalar(select(Account).where(Account.email == owner.strip().lower()))
+        if account is None:
+            raise click.ClickException(f"There is no account for {owner}.")
+    try:
+        consultation = polis_io.import_export(db.session, path, slug=slug, owner=account)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    participants, votes = consultations.voting.counts(db.session, consultation)
+    click.echo(f"Imported /c/{consultation.slug}: {votes} current votes from {participants} participants (closed)")
+
+
 def register(app) -> None:
     for command in (init_command, serve_command, create_facilitator_command, analyse_command):
+        app.cli.add_command(command)
+    for command in (export_polis_command, import_polis_command):
         app.cli.add_command(command)
 
 
