@@ -361,8 +361,8 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
         values["slug"] = slug
     if given("moderation"):
         values["moderation"] = _choice(ModerationMode, data.get("moderation") or "post", "moderation mode")
-    if given("allow_statements"):
-        values["allow_statements"] = data.get("allow_statements") in (True, "1", "on", "true", "yes")
+    if given("allow_statements"):  # on creation, absent means allowed; forms send "" for an unticked box
+        values["allow_statements"] = data.get("allow_statements", True) in (True, "1", "on", "true", "yes")
     if given("report_visibility"):
         values["report_visibility"] = _choice(
             ReportVisibility, data.get("report_visibility") or "public", "report visibility"

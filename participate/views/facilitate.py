@@ -98,7 +98,9 @@ def new():
     consultations.require_facilitator(_me())
     if request.method == "POST":
         try:
-            consultation = consultations.create(db.session, _me(), request.form.to_dict())
+            form = request.form.to_dict()
+            form.setdefault("allow_statements", "")  # an unticked checkbox sends nothing
+            consultation = consultations.create(db.session, _me(), form)
         except ServiceError as error:
             return _settings_form(None, request.form, error.message, error.status, "facilitate/new.html")
         flash(_("The consultation was created as a draft. Add statements, then open it."), "success")

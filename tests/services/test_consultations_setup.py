@@ -1,0 +1,199 @@
+"""Consultation set-up by facilitators: settings, schedules, moderators, eligibility, monitoring, the audit log."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from participate.extensions import db
+from participate.models import AuditLogEntry, ConsultationStatus, Participant, utcnow
+from participate.services import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    audit,
+    consultations,
+    moderation,
+    participants,
+    voting,
+)
+
+
+@pytest.fixture
+def owner(make_account):
+    return make_account("facilitator")
+
+
+def _create(owner, **data):
+    return consultations.create(db.session, owner, {"title": "Buses", "question": "What about buses?", **data})
+
+
+def test_create_makes_an_owned_draft_with_a_slug_from_the_title(owner):
+    consultation = _create(owner, title="Buses & Trams: 2027!")
+    assert consultation.slug == "buses-trams-2027"
+    assert consultation.status == ConsultationStatus.DRAFT
+    assert consultation.owner.id == owner.id
+    assert consultation.allow_statements
+    again = _create(owner, title="Buses & Trams: 2027!")
+    assert again.slug == "buses-trams-2027-2"
+    assert [e.action for e in audit.entries(db.session, consultation)] == ["created"]
+
+
+def test_moderators_cannot_create(make_account):
+    with pytest.raises(Forbidden):
+        _create(make_account("moderator"))
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "message"),
+    [
+        ({"title": ""}, InvalidInput, "title"),
+        ({"question": "q" * 501}, InvalidInput, "limit is 500"),
+        ({"slug": "Not A Slug"}, InvalidInput, "web address"),
+        ({"moderation": "sometimes"}, InvalidInput, "pre, post"),
+        ({"report_visibility": "secret"}, InvalidInput, "public, link, private"),
+        ({"eligibility": "vip"}, InvalidInput, "open, xid, invite"),
+        ({"scheduled_close_at": "tomorrow"}, InvalidInput, "date and time"),
+        ({"scheduled_close_at": "2001-01-01T00:00"}, InvalidInput, "in the past"),
+    ],
+)
+def test_settings_are_validated(owner, data, error, message):
+    with pytest.raises(error, match=message):
+        _create(owner, **data)
+
+
+def test_slug_must_be_free(owner):
+    _create(owner, slug="taken")
+    with pytest.raises(Conflict):
+        _create(owner, slug="taken")
+
+
+def test_update_records_what_changed(owner):
+    consultation = _create(owner, slug="buses")
+    changes = consultations.update(
+        db.session, owner, consultation, {"title": "Better buses", "report_visibility": "link", "description": "*Hi*"}
+    )
+    assert changes == {
+        "title": ["Buses", "Better buses"],
+        "report_visibility": ["public", "link"],
+        "description": ["", "*Hi*"],
+    }
+    assert consultation.report_key  # a link-only report gets its secret
+    entry = audit.entries(db.session, consultation)[0]
+    assert entry.action == "settings_changed" and entry.details["changes"]["title"] == ["Buses", "Better buses"]
+    assert consultations.update(db.session, owner, consultation, {"title": "Better buses"}) == {}
+
+
+def test_open_close_are_audited_and_closing_twice_is_a_conflict(owner):
+    consultation = _create(owner)
+    consultations.open_now(db.session, owner, consultation)
+    consultations.close_now(db.session, owner, consultation)
+    with pytest.raises(Conflict):
+        consultations.close_now(db.session, owner, consultation)
+    assert [e.action for e in audit.entries(db.session, consultation)] == ["closed", "opened", "created"]
+
+
+def test_scheduled_close_applies_when_the_consultation_is_next_loaded(owner):
+    consultation = _create(owner, slug="soon")
+    consultations.open_now(db.session, owner, consultation)
+    closes = utcnow() + timedelta(hours=1)
+    consultations.update(db.session, owner, consultation, {"scheduled_close_at": closes.strftime("%Y-%m-%dT%H:%M")})
+    assert not consultations.apply_schedule(db.session, consultation)
+    assert consultations.apply_schedule(db.session, consultation, now=closes + timedelta(minutes=1))
+    assert consultation.status == ConsultationStatus.CLOSED
+    assert consultation.scheduled_close_at is None
+    entry = audit.entries(db.session, consultation)[0]
+    assert entry.action == "closed" and entry.account_id is None and "scheduled" in entry.details
+
+
+def test_scheduled_open_and_close_in_the_past_are_applied_by_every_loader(owner):
+    consultation = _create(owner, slug="past")
+    consultation.scheduled_open_at = utcnow() - timedelta(hours=2)
+    consultation.scheduled_close_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    db.session.expire_all()
+    assert consultations.public_listing(db.session, statuses=(ConsultationStatus.OPEN,)) == []
+    loaded = consultations.get_public(db.session, "past")
+    assert loaded.status == ConsultationStatus.CLOSED
+    assert consultations.aware(loaded.opened_at) < consultations.aware(loaded.closed_at)
+
+
+def test_moderators_are_assigned_by_email(owner, make_account):
+    consultation = _create(owner)
+    moderator = make_account("moderator")
+    consultations.add_moderator(db.session, owner, consultation, " MODERATOR@example.org ")
+    assert consultations.moderators(db.session, consultation) == [moderator]
+    assert consultations.for_staff(db.session, moderator, consultation.slug, manage=False) is consultation
+    with pytest.raises(Forbidden):
+        consultations.for_staff(db.session, moderator, consultation.slug)
+    with pytest.raises(Conflict):
+        consultations.add_moderator(db.session, owner, consultation, "moderator@example.org")
+    with pytest.raises(NotFound):
+        consultations.add_moderator(db.session, owner, consultation, "nobody@example.org")
+    consultations.remove_moderator(db.session, owner, consultation, moderator.id)
+    with pytest.raises(NotFound):
+        consultations.for_staff(db.session, moderator, consultation.slug, manage=False)
+
+
+def test_xid_allow_list_admits_listed_ids_and_follows_them_across_devices(owner):
+    consultation = _create(owner, eligibility="xid")
+    consultations.open_now(db.session, owner, consultation)
+    assert consultations.set_allowed_xids(db.session, owner, consultation, "xid\nalice\n\nbob,extra\nalice\n") == 2
+    with pytest.raises(Forbidden, match="personal link"):
+        consultations.check_eligible(db.session, consultation, "laptop")
+    with pytest.raises(Forbidden, match="not on the list"):
+        consultations.admit(db.session, consultation, "laptop", xid="mallory")
+    consultations.admit(db.session, consultation, "laptop", xid="alice")
+    consultations.check_eligible(db.session, consultation, "laptop")
+    alice = db.session.scalar(select(Participant).where(Participant.xid == "alice"))
+    seed = moderation.add_seed(db.session, owner, consultation, "Buses should be free")
+    voting.cast(db.session, consultation, "laptop", seed.id, voting.VoteValue.AGREE)
+    consultations.admit(db.session, consultation, "phone", xid="alice")  # the same person on another device
+    consultations.check_eligible(db.session, consultation, "phone")
+    assert db.session.scalar(select(Participant).where(Participant.xid == "alice")).id == alice.id
+    assert [v for _, v in voting.my_votes(db.session, participants.find(db.session, consultation, "phone"))] == [1]
+    with pytest.raises(Forbidden):
+        consultations.admit(db.session, consultation, "phone", xid="bob")  # one browser, one person
+
+
+def test_invite_codes_admit_one_browser_each(owner):
+    consultation = _create(owner, eligibility="invite")
+    consultations.open_now(db.session, owner, consultation)
+    with pytest.raises(InvalidInput):
+        consultations.generate_invite_codes(db.session, owner, consultation, "0")
+    assert consultations.generate_invite_codes(db.session, owner, consultation, "3") == 3
+    rows = consultations.invite_codes_csv(db.session, consultation, "http://x/c/buses").splitlines()
+    assert rows[0] == "code,link,used_at" and len(rows) == 4
+    code = rows[1].split(",")[0]
+    assert rows[1].split(",")[1] == f"http://x/c/buses?code={code}"
+    with pytest.raises(Forbidden, match="invite code"):
+        consultations.check_eligible(db.session, consultation, "first")
+    with pytest.raises(Forbidden, match="not valid"):
+        consultations.admit(db.session, consultation, "first", code="WRONGCODE0")
+    consultations.admit(db.session, consultation, "first", code=code.lower())  # codes are not case-sensitive
+    consultations.check_eligible(db.session, consultation, "first")
+    consultations.admit(db.session, consultation, "first", code=code)  # the same browser again is fine
+    with pytest.raises(Forbidden, match="already been used"):
+        consultations.admit(db.session, consultation, "second", code=code)
+    assert consultations.invite_code_counts(db.session, consultation) == (3, 1)
+
+
+def test_monitor_counts_participation(owner, make_consultation):
+    consultation = make_consultation("watched")
+    for token, n in (("a", 1), ("b", 3)):
+        for statement in consultation.statements[:n]:
+            voting.cast(db.session, consultation, token, statement.id, voting.VoteValue.AGREE)
+    voting.cast(db.session, consultation, "a", consultation.statements[0].id, voting.VoteValue.DISAGREE)
+    stats = consultations.monitor(db.session, consultation)
+    assert (stats.participants, stats.voters, stats.votes, stats.vote_events) == (2, 2, 4, 5)
+    assert stats.statements == {"pending": 0, "accepted": 3, "rejected": 0}
+    assert dict(stats.distribution)["1"] == 1 and dict(stats.distribution)["2-5"] == 1
+    assert len(stats.timeline) == 1 and stats.timeline[0].votes == 5 and stats.timeline[0].participants == 2
+
+
+def test_audit_entries_are_kept_per_consultation(owner):
+    first, second = _create(owner), _create(owner)
+    consultations.open_now(db.session, owner, second)
+    assert db.session.scalar(select(AuditLogEntry).where(AuditLogEntry.action == "opened")).consultation_id == second.id
+    assert [e.action for e in audit.entries(db.session, first)] == ["created"]
