@@ -49,6 +49,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(facilitate.bp)
     app.after_request(set_participant_cookie)
 
+    from .views import report
+
+    app.register_blueprint(report.bp)
+
     from . import cli
 
     cli.register(app)

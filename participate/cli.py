@@ -10,7 +10,7 @@ from werkzeug.serving import run_simple
 
 from .extensions import db
 from .models import Role
-from .services import ServiceError, accounts, consultations, results
+from .services import ServiceError, accounts, consultations, report, results, simulate
 
 
 @click.command("init")
@@ -22,6 +22,10 @@ def init_command():
     click.echo(f"Database ready at {current_app.config['SQLALCHEMY_DATABASE_URI']}")
     for consultation in loaded:
         click.echo(f"  sample consultation: /c/{consultation.slug}")
+    demo = simulate.load_demo(db.session)
+    if results.latest_snapshot(db.session, demo) is None:
+        report.analyse(db.session, demo.id)
+    click.echo(f"  demo consultation with simulated votes: /c/{demo.slug}/report")
 
 
 @click.command("serve")
@@ -62,7 +66,7 @@ def analyse_command(slug):
         consultation = consultations.get_any(db.session, slug)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
-    snapshot = results.compute_snapshot(db.session, consultation.id)
+    snapshot = report.analyse(db.session, consultation.id)
     if snapshot is None:
         click.echo(f"{slug}: no votes yet, nothing to analyse.")
         return
@@ -117,8 +121,46 @@ def import_polis_command(path, slug, owner):
     click.echo(f"Imported /c/{consultation.slug}: {votes} current votes from {participants} participants (closed)")
 
 
+
+@click.command("demo-votes")
+@click.argument("slug")
+@click.option("--participants", default=200, show_default=True, type=int, help="How many simulated voters.")
+@click.option("--groups", default=3, show_default=True, type=int, help="How many latent opinion groups.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same votes).")
+@with_appcontext
+def demo_votes_command(slug, participants, groups, seed):
+    """Fill a consultation with simulated voters; it is then marked "simulated data" everywhere."""
+    try:
+        consultation = consultations.get_any(db.session, slug)
+        added = simulate.simulate_votes(db.session, consultation, participants, groups=groups, seed=seed)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    report.analyse(db.session, consultation.id)
+    click.echo(f"{slug}: added {participants} simulated participants and {added} votes; marked as simulated data.")
+
+
+@click.command("publish-report")
+@click.argument("slug")
+@with_appcontext
+def publish_report_command(slug):
+    """Publish an immutable snapshot of a consultation's report and print its permanent link."""
+    try:
+        consultation = consultations.get_any(db.session, slug)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    published = report.publish(db.session, consultation)
+    click.echo(f"Published /r/{published.token} ({published.vote_count} votes, SHA-256 {published.votes_sha256})")
+
+
 def register(app) -> None:
-    for command in (init_command, serve_command, create_facilitator_command, analyse_command):
+    for command in (
+        init_command,
+        serve_command,
+        create_facilitator_command,
+        analyse_command,
+        demo_votes_command,
+        publish_report_command,
+    ):
         app.cli.add_command(command)
     for command in (export_polis_command, import_polis_command):
         app.cli.add_command(command)

@@ -11,7 +11,7 @@ import time
 from flask import Flask, current_app
 
 from .extensions import db
-from .services import results
+from .services import report
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def run(app: Flask, consultation_id: int) -> None:
     """Compute and store one snapshot, logging (never raising) failures so the runner keeps going."""
     with app.app_context():
         try:
-            results.compute_snapshot(db.session, consultation_id)
+            report.analyse(db.session, consultation_id)
         except Exception:
             log.exception("analysis of consultation %s failed", consultation_id)
             db.session.rollback()
@@ -93,7 +93,7 @@ def analysis_wanted(consultation_id: int) -> None:
     app = current_app._get_current_object()
     mode = app.config["ANALYSIS_RUNNER"]
     if mode == "sync":
-        results.compute_snapshot(db.session, consultation_id)
+        report.analyse(db.session, consultation_id)
     elif mode == "thread":
         runner(app).request(consultation_id)
     else:

@@ -22,7 +22,12 @@ def test_init_loads_samples_once(app):
     assert first.exit_code == 0, first.output
     assert "/c/public-interest-ai" in first.output
     counts = _counts()
-    assert counts[0] == 2 and 60 <= counts[1] <= 80 and counts[2] > counts[1]
+    # Two sample consultations plus the demo (a copy of one sample with simulated votes).
+    assert counts[0] == 3 and 90 <= counts[1] <= 125 and counts[2] > counts[1]
+    demo = db.session.scalar(select(Consultation).where(Consultation.slug == "demo-unacceptable-ai-uses"))
+    assert demo.is_simulated and demo.status.value == "closed" and "simulated" in demo.title.lower()
+    assert not any(c.is_simulated for c in db.session.scalars(select(Consultation)) if c.id != demo.id)
+    assert "/c/demo-unacceptable-ai-uses/report" in first.output
     second = runner.invoke(args=["init"])
     assert second.exit_code == 0, second.output
     assert _counts() == counts

@@ -1,0 +1,663 @@
+"""The consensus report: a snapshot and the database rows turned into one plain data structure.
+
+:func:`build` returns a dict of numbers, ids and texts (no sentences: those come from translatable templates),
+so the same structure is rendered as HTML and PDF, downloaded as JSON and CSV, and frozen in a
+:class:`~participate.models.ReportSnapshot` by :func:`publish`. Web requests only read: the analysis and its
+robustness check are computed by the background runner (:func:`compute_robustness` after
+:func:`results.compute_snapshot`).
+"""
+
+import csv
+import hashlib
+import io
+import math
+import secrets
+import subprocess
+import time
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analysis import ALGORITHM_VERSION, AnalysisResult
+from analysis import robustness as robustness_math
+
+from ..models import (
+    AnalysisRobustness,
+    AnalysisSnapshot,
+    AuditLogEntry,
+    Consultation,
+    CurrentVote,
+    ModerationState,
+    ReportSnapshot,
+    Statement,
+    Vote,
+)
+from . import NotFound, results
+from .results import VoteArrays, group_label
+
+REPORT_FORMAT = "participate-report/1"
+MIN_PEOPLE = 7  # opinion groups are shown once this many people…
+MIN_VOTES = 7  # …have each voted on this many statements (or on all of them, when there are fewer)
+TOP = 5  # statements listed in the divisive and uncertain sections
+POLIS_ATTRIBUTION = (
+    "Data was gathered using the Polis software (compdemocracy.org/polis) and is sub-licensed under CC BY 4.0 "
+    "with Attribution to The Computational Democracy Project."
+)
+SORTS = ("order", "votes", "agree", "consensus", "divisive", "pass")
+MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 640, 400, 36
+
+
+# ----------------------------------------------------------------------------------------------------
+# Votes: what a snapshot was computed from, and their canonical export
+# ----------------------------------------------------------------------------------------------------
+def votes_until(session: Session, consultation_id: int, last_vote_id: int) -> VoteArrays:
+    """The latest vote per (participant, statement) among the votes with id ≤ ``last_vote_id``, sorted."""
+    rows = session.execute(
+        select(Vote.participant_id, Vote.statement_id, Vote.value)
+        .where(Vote.consultation_id == consultation_id, Vote.id <= last_vote_id)
+        .order_by(Vote.id)
+        .execution_options(yield_per=results.STREAM_CHUNK)
+    )
+    chunks = [np.asarray(part, dtype=np.int64).reshape(-1, 3) for part in rows.partitions()]
+    m = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
+    if len(m):
+        # Keep the last vote of each pair: unique over the reversed array finds each pair's last occurrence.
+        _, last = np.unique(m[::-1, :2], axis=0, return_index=True)
+        m = m[::-1][last]  # np.unique sorts by (participant, statement)
+    return VoteArrays(m[:, 0].copy(), m[:, 1].copy(), m[:, 2].astype(np.int8))
+
+
+def canonical_csv(votes: VoteArrays) -> bytes:
+    """``participant_id,statement_id,vote`` rows sorted by participant then statement, LF line ends, UTF-8.
+
+    Its SHA-256 identifies the exact votes a published report was computed from (agree = 1, disagree = -1,
+    pass = 0).
+    """
+    order = np.lexsort((votes.statement_ids, votes.participant_ids))
+    lines = ["participant_id,statement_id,vote"]
+    lines += [
+        f"{p},{s},{v}"
+        for p, s, v in zip(
+            votes.participant_ids[order].tolist(),
+            votes.statement_ids[order].tolist(),
+            votes.values[order].tolist(),
+            strict=True,
+        )
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@cache
+def code_version() -> str:
+    """The package version, the git commit when running from a checkout, and the algorithm version."""
+    try:
+        version = metadata.version("participate")
+    except metadata.PackageNotFoundError:  # pragma: no cover - always installed in practice
+        version = "unknown"
+    commit = ""
+    root = Path(__file__).resolve().parents[2]
+    if (root / ".git").exists():
+        try:
+            commit = subprocess.run(
+                ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            commit = ""
+    return f"participate {version}{f' ({commit})' if commit else ''}; {ALGORITHM_VERSION}"[:100]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Robustness: computed by the background runner, right after the snapshot
+# ----------------------------------------------------------------------------------------------------
+def compute_robustness(
+    session: Session, snapshot: AnalysisSnapshot, *, n_resamples: int = robustness_math.N_RESAMPLES, random_state=0
+) -> AnalysisRobustness:
+    """Bootstrap the snapshot's claims over participants and store the check next to it (one commit)."""
+    started = time.perf_counter()
+    votes = votes_until(session, snapshot.consultation_id, snapshot.last_vote_id)
+    result = AnalysisResult.from_dict(snapshot.result)
+    check = robustness_math.assess(
+        (votes.participant_ids, votes.statement_ids, votes.values),
+        result,
+        n_resamples=n_resamples,
+        random_state=random_state,
+    )
+    row = session.get(AnalysisRobustness, snapshot.id) or AnalysisRobustness(snapshot_id=snapshot.id)
+    row.result = check.to_dict()
+    row.seconds = time.perf_counter() - started
+    session.add(row)
+    session.commit()
+    return row
+
+
+def analyse(session: Session, consultation_id: int) -> AnalysisSnapshot | None:
+    """What the runner does: a new analysis snapshot, then its robustness check."""
+    snapshot = results.compute_snapshot(session, consultation_id)
+    if snapshot is not None:
+        compute_robustness(session, snapshot)
+    return snapshot
+
+
+# ----------------------------------------------------------------------------------------------------
+# The report data structure
+# ----------------------------------------------------------------------------------------------------
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _share(n: int, d: int) -> float | None:
+    return n / d if d else None
+
+
+def _tally(a: int, d: int, s: int) -> dict:
+    return {"agree": int(a), "disagree": int(d), "pass": int(s - a - d), "votes": int(s)}
+
+
+def _imported_from_polis(session: Session, consultation: Consultation) -> bool:
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(AuditLogEntry)
+            .where(AuditLogEntry.consultation_id == consultation.id, AuditLogEntry.action.like("import%"))
+        )
+    )
+
+
+def _map(result: dict, labels: dict[int, str]) -> dict:
+    """Base clusters scaled into an SVG box, with their opinion group; group centres for the labels."""
+    centers = np.asarray(result.get("base_cluster_centers", []), dtype=float).reshape(-1, 2)
+    members = result.get("base_cluster_members", [])
+    group_of = {pid: g["id"] for g in result.get("groups", []) for pid in g["members"]}
+    if len(centers) == 0:
+        return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "clusters": [], "groups": []}
+    lo, hi = centers.min(axis=0), centers.max(axis=0)
+    span = np.where(hi - lo > 0, hi - lo, 1.0)
+
+    def place(xy):
+        x = MAP_MARGIN + (xy[0] - lo[0]) / span[0] * (MAP_WIDTH - 2 * MAP_MARGIN)
+        y = MAP_HEIGHT - MAP_MARGIN - (xy[1] - lo[1]) / span[1] * (MAP_HEIGHT - 2 * MAP_MARGIN)
+        return round(float(x), 1), round(float(y), 1)
+
+    biggest = max((len(m) for m in members), default=1) or 1
+    clusters = []
+    for xy, m in zip(centers, members, strict=True):
+        if not m:
+            continue
+        gid = group_of.get(m[0])
+        x, y = place(xy)
+        clusters.append(
+            {
+                "x": x,
+                "y": y,
+                "size": len(m),
+                "r": round(4 + 12 * math.sqrt(len(m) / biggest), 1),
+                "group": labels.get(gid, "?") if gid is not None else None,
+            }
+        )
+    groups = []
+    for g in result.get("groups", []):
+        x, y = place(g["center"])
+        groups.append({"label": labels[g["id"]], "x": x, "y": y, "size": len(g["members"])})
+    return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "clusters": clusters, "groups": groups}
+
+
+def build(session: Session, consultation: Consultation) -> dict:
+    """The report of a consultation as it stands now: counts from the database, figures from the latest snapshot."""
+    statements = session.scalars(
+        select(Statement)
+        .where(Statement.consultation_id == consultation.id, Statement.moderation != ModerationState.REJECTED)
+        .order_by(Statement.id)
+    ).all()
+    tallies: dict[int, list[int]] = {}
+    for sid, value, n in session.execute(
+        select(CurrentVote.statement_id, CurrentVote.value, func.count())
+        .where(CurrentVote.consultation_id == consultation.id)
+        .group_by(CurrentVote.statement_id, CurrentVote.value)
+    ):
+        t = tallies.setdefault(sid, [0, 0, 0])
+        t[0 if value > 0 else 1 if value < 0 else 2] += n
+    n_participants, n_votes = session.execute(
+        select(func.count(func.distinct(CurrentVote.participant_id)), func.count()).where(
+            CurrentVote.consultation_id == consultation.id
+        )
+    ).one()
+    min_votes = min(MIN_VOTES, len(statements)) if statements else MIN_VOTES
+    per_person = (
+        select(func.count().label("n"))
+        .where(CurrentVote.consultation_id == consultation.id)
+        .group_by(CurrentVote.participant_id)
+        .subquery()
+    )
+    qualified = session.scalar(select(func.count()).select_from(per_person).where(per_person.c.n >= min_votes)) or 0
+    snapshot = results.latest_snapshot(session, consultation)
+    last_vote_id = session.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == consultation.id)) or 0
+    robustness_row = session.get(AnalysisRobustness, snapshot.id) if snapshot else None
+    return assemble(
+        consultation=consultation,
+        statements=statements,
+        tallies=tallies,
+        n_participants=n_participants,
+        n_votes=n_votes,
+        qualified=qualified,
+        min_votes=min_votes,
+        snapshot=snapshot,
+        robustness=robustness_row.result if robustness_row else None,
+        newer_votes=(
+            session.scalar(
+                select(func.count())
+                .select_from(Vote)
+                .where(Vote.consultation_id == consultation.id, Vote.id > snapshot.last_vote_id)
+            )
+            if snapshot and last_vote_id > snapshot.last_vote_id
+            else 0
+        ),
+        imported=_imported_from_polis(session, consultation),
+    )
+
+
+def assemble(
+    *,
+    consultation,
+    statements,
+    tallies,
+    n_participants,
+    n_votes,
+    qualified,
+    min_votes,
+    snapshot,
+    robustness,
+    newer_votes,
+    imported,
+) -> dict:
+    """Put the report together from already-loaded rows (pure: no database access)."""
+    result = snapshot.result if snapshot else None
+    ready = bool(result) and qualified >= MIN_PEOPLE and result.get("k", 0) >= 1
+    report: dict = {
+        "format": REPORT_FORMAT,
+        "consultation": {
+            "slug": consultation.slug,
+            "title": consultation.title,
+            "question": consultation.question,
+            "description": consultation.description or "",
+            "status": consultation.status.value,
+            "created_at": _iso(consultation.created_at),
+            "opened_at": _iso(consultation.opened_at),
+            "closed_at": _iso(consultation.closed_at),
+            "is_simulated": bool(consultation.is_simulated),
+            "imported_from_polis": bool(imported),
+        },
+        "counts": {
+            "participants": int(n_participants),
+            "votes": int(n_votes),
+            "statements": len(statements),
+            "qualified": int(qualified),
+            "grouped": len(result["in_conv"]) if ready else 0,
+        },
+        "thresholds": {"min_people": MIN_PEOPLE, "min_votes": int(min_votes)},
+        "ready": ready,
+        "analysis": None,
+        "groups": [],
+        "statements": [],
+        "common_ground": [],
+        "common_rejection": [],
+        "majority": {"agree": [], "disagree": []},
+        "divisive": [],
+        "uncertain": [],
+        "map": None,
+        "themes": [],
+        "grid": None,
+        "attribution": POLIS_ATTRIBUTION if imported else None,
+    }
+    rows = []
+    for st in statements:
+        a, d, p = tallies.get(st.id, (0, 0, 0))
+        rows.append(
+            {
+                "id": st.id,
+                "text": st.text,
+                "themes": st.theme_names,
+                "is_meta": bool(st.is_meta),
+                "origin": st.origin.value,
+                "overall": _tally(a, d, a + d + p),
+                "pass_rate": _share(p, a + d + p),
+                "groups": [],
+                "consensus": None,
+                "consensus_jeffreys": None,
+                "divisiveness": None,
+                "common": None,
+                "robust": None,
+            }
+        )
+    report["statements"] = rows
+    _themes(report)
+    if snapshot is not None:
+        params = dict(result.get("parameters", {}))
+        report["analysis"] = {
+            "snapshot_id": snapshot.id,
+            "computed_at": _iso(snapshot.computed_at),
+            "seconds": round(float(snapshot.seconds), 3),
+            "vote_count": int(snapshot.vote_count),
+            "last_vote_id": int(snapshot.last_vote_id),
+            "newer_votes": int(newer_votes),
+            "k": int(result.get("k", 0)),
+            "silhouettes": {str(k): round(float(v), 4) for k, v in result.get("silhouettes", {}).items()},
+            "silhouette": round(float(result.get("silhouettes", {}).get(str(result.get("k")), 0.0)), 4)
+            if str(result.get("k")) in result.get("silhouettes", {})
+            else None,
+            "base_clusters": len(result.get("base_cluster_ids", [])),
+            "algorithm_version": params.get("algorithm_version", ALGORITHM_VERSION),
+            "parameters": params,
+            "robustness": robustness.get("parameters") if robustness else None,
+            "excluded_participants": len(result.get("banned", [])),
+        }
+    _uncertain(report)
+    if not ready:
+        return report
+    _analysed(report, result, robustness)
+    return report
+
+
+def _themes(report: dict) -> None:
+    """Statements grouped by theme, and the use-by-condition grid when there are ``use:``/``condition:`` tags."""
+    names: dict[str, list[int]] = {}
+    for row in report["statements"]:
+        for name in row["themes"]:
+            names.setdefault(name, []).append(row["id"])
+    report["themes"] = [{"name": n, "statements": ids} for n, ids in sorted(names.items())]
+    uses = [n for n in names if n.startswith("use:")]
+    conditions = [n for n in names if n.startswith("condition:")]
+    if not uses or not conditions:
+        return
+    order = {row["id"]: i for i, row in enumerate(report["statements"])}
+    first = {n: min(order[i] for i in names[n]) for n in names}
+    uses.sort(key=first.get)
+    conditions.sort(key=first.get)
+    cells = {}
+    for row in report["statements"]:
+        u = next((t for t in row["themes"] if t.startswith("use:")), None)
+        c = next((t for t in row["themes"] if t.startswith("condition:")), None)
+        if u and c:
+            cells.setdefault(u, {}).setdefault(c, []).append(row["id"])
+    report["grid"] = {
+        "uses": [{"name": u, "label": u.removeprefix("use:")} for u in uses],
+        "conditions": [{"name": c, "label": c.removeprefix("condition:")} for c in conditions],
+        "cells": cells,
+    }
+
+
+def _uncertain(report: dict) -> None:
+    """The statements people were least sure about: highest pass rate, among those with a few votes."""
+    cand = [r for r in report["statements"] if r["overall"]["votes"] >= 3 and r["overall"]["pass"] > 0]
+    cand.sort(key=lambda r: (-r["pass_rate"], -r["overall"]["votes"], r["id"]))
+    report["uncertain"] = [r["id"] for r in cand[:TOP]]
+
+
+def _analysed(report: dict, result: dict, robustness: dict | None) -> None:
+    """Fill in everything that needs the analysis: groups, common ground, division, map, robustness."""
+    groups = sorted(result["groups"], key=lambda g: g["id"])
+    order_in_result = {g["id"]: i for i, g in enumerate(result["groups"])}
+    labels = {g["id"]: group_label(i) for i, g in enumerate(groups)}
+    sids = result["statement_ids"]
+    col = {sid: i for i, sid in enumerate(sids)}
+    gv = {f: result["group_votes"][f] for f in "ADS"}
+    grouped = len(result["in_conv"])
+    rb = robustness_math.Robustness.from_dict(robustness) if robustness else None
+    rb_col = {sid: i for i, sid in enumerate(rb.statement_ids.tolist())} if rb else {}
+    rb_group = {gid: i for i, gid in enumerate(rb.group_ids.tolist())} if rb else {}
+    robust = (
+        {name: rb.robust(name) for name in ("common_agree", "common_disagree", "distinct_agree", "distinct_disagree")}
+        if rb
+        else None
+    )
+
+    def interval(kind: str, gid: int, sid: int):
+        if rb is None or sid not in rb_col or gid not in rb_group:
+            return None
+        lo, hi = getattr(rb, f"{kind}_interval")[rb_group[gid], rb_col[sid]]
+        return None if math.isnan(lo) else [round(float(lo), 4), round(float(hi), 4)]
+
+    def group_tally(gid: int, sid: int) -> dict:
+        if sid not in col:
+            return _tally(0, 0, 0)
+        g, c = order_in_result[gid], col[sid]
+        return _tally(gv["A"][g][c], gv["D"][g][c], gv["S"][g][c])
+
+    report["groups"] = [
+        {
+            "id": g["id"],
+            "label": labels[g["id"]],
+            "size": len(g["members"]),
+            "share": _share(len(g["members"]), grouped),
+        }
+        for g in groups
+    ]
+    by_id = {r["id"]: r for r in report["statements"]}
+    mod_out = set(result.get("mod_out", [])) | set(result.get("meta", []))
+    for row in report["statements"]:
+        sid = row["id"]
+        row["groups"] = []
+        for g in groups:
+            t = group_tally(g["id"], sid)
+            t["label"] = labels[g["id"]]
+            t["agree_interval"] = interval("agree", g["id"], sid)
+            t["disagree_interval"] = interval("disagree", g["id"], sid)
+            row["groups"].append(t)
+        if sid in col:
+            row["consensus"] = result["group_aware_consensus"].get(str(sid))
+            row["consensus_jeffreys"] = result["group_consensus_jeffreys"].get(str(sid))
+        shares = [_share(t["agree"], t["votes"]) for t in row["groups"] if t["votes"]]
+        if len(shares) >= 2 and len(shares) == len(row["groups"]):
+            row["divisiveness"] = max(shares) - min(shares)
+        voted_everywhere = all(t["votes"] for t in row["groups"]) and row["groups"] and sid not in mod_out
+        if voted_everywhere and all(t["agree"] * 2 > t["votes"] for t in row["groups"]):
+            row["common"] = "agree"
+        elif voted_everywhere and all(t["disagree"] * 2 > t["votes"] for t in row["groups"]):
+            row["common"] = "disagree"
+        if row["common"] and robust is not None and sid in rb_col:
+            row["robust"] = bool(robust[f"common_{row['common']}"][rb_col[sid]])
+
+    common = [r for r in report["statements"] if r["common"] == "agree"]
+    common.sort(key=lambda r: (-(r["consensus"] or 0), -(r["consensus_jeffreys"] or 0), r["id"]))
+    report["common_ground"] = [r["id"] for r in common]
+    rejected = [r for r in report["statements"] if r["common"] == "disagree"]
+    rejected.sort(key=lambda r: (-min(t["disagree"] / t["votes"] for t in r["groups"]), r["id"]))
+    report["common_rejection"] = [r["id"] for r in rejected]
+    for side in ("agree", "disagree"):
+        report["majority"][side] = [
+            {"statement_id": c["statement_id"], "n_success": c["n_success"], "n_trials": c["n_trials"]}
+            for c in result["consensus"][side]
+            if c["statement_id"] in by_id
+        ]
+    divisive = [r for r in report["statements"] if r["divisiveness"] is not None and r["id"] not in mod_out]
+    divisive.sort(key=lambda r: (-r["divisiveness"], r["id"]))
+    report["divisive"] = [r["id"] for r in divisive[:TOP] if r["divisiveness"] > 0]
+
+    for entry, g in zip(report["groups"], groups, strict=True):
+        reps = []
+        for rep in result["repness"].get(str(g["id"]), []):
+            sid = rep["statement_id"]
+            if sid not in by_id:
+                continue
+            inside = group_tally(g["id"], sid)
+            others = [group_tally(h["id"], sid) for h in groups if h["id"] != g["id"]]
+            outside = _tally(
+                sum(t["agree"] for t in others), sum(t["disagree"] for t in others), sum(t["votes"] for t in others)
+            )
+            flag = None
+            if robust is not None and sid in rb_col and g["id"] in rb_group:
+                flag = bool(robust[f"distinct_{rep['repful_for']}"][rb_group[g["id"]], rb_col[sid]])
+            reps.append(
+                {
+                    "statement_id": sid,
+                    "side": rep["repful_for"],
+                    "inside": inside,
+                    "outside": outside,
+                    "interval": interval(rep["repful_for"], g["id"], sid),
+                    "robust": flag,
+                    "repness": round(float(rep["repness"]), 4),
+                    "repness_test": round(float(rep["repness_test"]), 4),
+                }
+            )
+        entry["repness"] = reps
+    report["map"] = _map(result, labels)
+    for theme in report["themes"]:
+        means = []
+        for i in range(len(groups)):
+            shares = [
+                _share(by_id[s]["groups"][i]["agree"], by_id[s]["groups"][i]["votes"])
+                for s in theme["statements"]
+                if by_id[s]["groups"][i]["votes"]
+            ]
+            means.append(sum(shares) / len(shares) if shares else None)
+        theme["group_mean_agree"] = means
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reading helpers for the views and downloads
+# ----------------------------------------------------------------------------------------------------
+def statement_index(report: dict) -> dict[int, dict]:
+    return {r["id"]: r for r in report["statements"]}
+
+
+def sorted_statements(report: dict, sort: str = "order", theme: str | None = None) -> list[dict]:
+    """The "all statements" table: sorted by ``sort`` (one of :data:`SORTS`), optionally one theme only."""
+    rows = [r for r in report["statements"] if not theme or theme in r["themes"]]
+    keys = {
+        "order": lambda r: r["id"],
+        "votes": lambda r: (-r["overall"]["votes"], r["id"]),
+        "agree": lambda r: (-(_share(r["overall"]["agree"], r["overall"]["votes"]) or -1), r["id"]),
+        "consensus": lambda r: (-(r["consensus_jeffreys"] if r["consensus_jeffreys"] is not None else -1), r["id"]),
+        "divisive": lambda r: (-(r["divisiveness"] if r["divisiveness"] is not None else -1), r["id"]),
+        "pass": lambda r: (-(r["pass_rate"] if r["pass_rate"] is not None else -1), r["id"]),
+    }
+    return sorted(rows, key=keys.get(sort, keys["order"]))
+
+
+def to_csv(report: dict) -> str:
+    """One row per statement with every figure of the report; group columns follow the group letters."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    labels = [g["label"] for g in report["groups"]]
+    header = [
+        "statement_id",
+        "text",
+        "themes",
+        "is_meta",
+        "votes",
+        "agree",
+        "disagree",
+        "pass",
+        "agree_share",
+        "disagree_share",
+        "pass_share",
+        "group_aware_consensus",
+        "group_consensus_jeffreys",
+        "divisiveness",
+        "common_ground",
+        "robust",
+    ]
+    for label in labels:
+        header += [
+            f"group_{label}_votes",
+            f"group_{label}_agree",
+            f"group_{label}_disagree",
+            f"group_{label}_pass",
+            f"group_{label}_agree_share",
+            f"group_{label}_agree_low90",
+            f"group_{label}_agree_high90",
+        ]
+    writer.writerow(header)
+
+    def num(x):
+        return "" if x is None else f"{x:.4f}"
+
+    for r in report["statements"]:
+        o = r["overall"]
+        row = [
+            r["id"],
+            r["text"],
+            ";".join(r["themes"]),
+            int(r["is_meta"]),
+            o["votes"],
+            o["agree"],
+            o["disagree"],
+            o["pass"],
+            num(_share(o["agree"], o["votes"])),
+            num(_share(o["disagree"], o["votes"])),
+            num(_share(o["pass"], o["votes"])),
+            num(r["consensus"]),
+            num(r["consensus_jeffreys"]),
+            num(r["divisiveness"]),
+            r["common"] or "",
+            "" if r["robust"] is None else int(r["robust"]),
+        ]
+        for t in r["groups"]:
+            iv = t["agree_interval"] or [None, None]
+            row += [
+                t["votes"],
+                t["agree"],
+                t["disagree"],
+                t["pass"],
+                num(_share(t["agree"], t["votes"])),
+                num(iv[0]),
+                num(iv[1]),
+            ]
+        writer.writerow(row)
+    return out.getvalue()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Published snapshots
+# ----------------------------------------------------------------------------------------------------
+def publish(session: Session, consultation: Consultation, *, account_id: int | None = None) -> ReportSnapshot:
+    """Freeze the report as it stands now, with the analysis, the votes' SHA-256 and the code version."""
+    report = build(session, consultation)
+    snapshot = results.latest_snapshot(session, consultation)
+    if snapshot is not None:
+        votes = votes_until(session, consultation.id, snapshot.last_vote_id)
+        robustness_row = session.get(AnalysisRobustness, snapshot.id)
+        analysis = {"result": snapshot.result, "robustness": robustness_row.result if robustness_row else None}
+    else:
+        votes = results.current_votes(session, consultation.id)
+        analysis = None
+    published = ReportSnapshot(
+        token=secrets.token_urlsafe(24),
+        consultation_id=consultation.id,
+        published_by_id=account_id,
+        analysis_snapshot_id=snapshot.id if snapshot else None,
+        vote_count=len(votes),
+        votes_sha256=hashlib.sha256(canonical_csv(votes)).hexdigest(),
+        code_version=code_version(),
+        report=report,
+        analysis=analysis,
+    )
+    session.add(published)
+    session.commit()
+    return published
+
+
+def get_published(session: Session, token: str) -> ReportSnapshot:
+    """A published report by its token."""
+    published = session.scalar(select(ReportSnapshot).where(ReportSnapshot.token == token)) if token else None
+    if published is None:
+        raise NotFound("There is no published report at this address.")
+    return published
+
+
+def published_list(session: Session, consultation: Consultation) -> list[ReportSnapshot]:
+    """The consultation's published reports, newest first."""
+    return list(
+        session.scalars(
+            select(ReportSnapshot)
+            .where(ReportSnapshot.consultation_id == consultation.id)
+            .order_by(ReportSnapshot.id.desc())
+        )
+    )

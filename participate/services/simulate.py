@@ -1,0 +1,154 @@
+"""Simulated voters, clearly labelled, for demonstrations: never mixed silently with real votes.
+
+A consultation that receives simulated votes is marked ``is_simulated`` and every page says so. Voters belong to
+latent opinion groups: each group has a stance on each statement (a shared part, so some statements find common
+ground, plus a group-specific part), each person adds their own noise, passes now and then, and votes on only
+part of the statements. Rows are bulk-inserted, never one ORM object per vote.
+"""
+
+import hashlib
+from datetime import UTC, timedelta
+from pathlib import Path
+
+import numpy as np
+import yaml
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Consultation,
+    ConsultationStatus,
+    CurrentVote,
+    Participant,
+    Statement,
+    Vote,
+    utcnow,
+)
+from . import InvalidInput, consultations, voting
+
+DEMO_SLUG = "demo-unacceptable-ai-uses"
+DEMO_SOURCE = consultations.SAMPLES / "unacceptable-ai-uses.yaml"
+DEMO_PARTICIPANTS = 500
+XID_PREFIX = "simulated-"
+MAX_PARTICIPANTS = 100_000
+
+
+def simulate_votes(
+    session: Session,
+    consultation: Consultation,
+    participants: int,
+    *,
+    groups: int = 3,
+    pass_rate: float = 0.12,
+    seed: int = 0,
+) -> int:
+    """Add ``participants`` simulated voters to the consultation and mark it simulated; returns the votes added."""
+    if not 1 <= participants <= MAX_PARTICIPANTS:
+        raise InvalidInput(f"The number of simulated participants must be between 1 and {MAX_PARTICIPANTS}.")
+    if not 1 <= groups <= 6:
+        raise InvalidInput("The number of latent groups must be between 1 and 6.")
+    statement_ids = np.array(
+        session.scalars(
+            select(Statement.id)
+            .where(Statement.consultation_id == consultation.id, voting.votable(consultation))
+            .order_by(Statement.id)
+        ).all(),
+        dtype=np.int64,
+    )
+    if len(statement_ids) == 0:
+        raise InvalidInput("This consultation has no statements to vote on.")
+    rng = np.random.default_rng(seed)
+    n_s = len(statement_ids)
+    stance = rng.normal(0.0, 1.0, n_s)[None, :] + rng.normal(0.0, 1.0, (groups, n_s))
+    sizes = rng.dirichlet(np.full(groups, 12.0))
+    person_group = rng.choice(groups, size=participants, p=sizes)
+    position = stance[person_group] + rng.normal(0.0, 0.8, (participants, n_s))
+    agree = rng.random((participants, n_s)) < 1.0 / (1.0 + np.exp(-1.8 * position))
+    value = np.where(agree, 1, -1)
+    value[rng.random((participants, n_s)) < pass_rate * np.exp(-np.abs(position))] = 0
+    # Realistic sparsity: most people vote on much of the list, some on only a few statements.
+    n_voted = np.clip(np.round(n_s * rng.beta(2.0, 1.0, participants)), 1, n_s).astype(int)
+    seen = np.argsort(rng.random((participants, n_s)), axis=1)
+
+    now = utcnow()
+    start = consultation.opened_at or now - timedelta(days=7)
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)  # SQLite gives back naive UTC times
+    span = max((now - start).total_seconds(), 3600.0)
+    existing = session.scalar(select(func.count()).select_from(Participant).where(
+        Participant.consultation_id == consultation.id, Participant.xid.like(f"{XID_PREFIX}%")
+    )) or 0
+    batch = f"{XID_PREFIX}{seed}-{existing}-"
+    session.execute(
+        insert(Participant),
+        [
+            {
+                "consultation_id": consultation.id,
+                "token_hash": hashlib.sha256(f"{consultation.id}:{batch}{i}".encode()).hexdigest(),
+                "xid": f"{batch}{i}",
+                "is_banned": False,
+                "created_at": now,
+            }
+            for i in range(participants)
+        ],
+    )
+    pid_of = dict(
+        session.execute(
+            select(Participant.xid, Participant.id).where(
+                Participant.consultation_id == consultation.id, Participant.xid.like(f"{batch}%")
+            )
+        ).all()
+    )
+    rows = []
+    arrival = np.sort(rng.random(participants))
+    for i in range(participants):
+        pid = pid_of[f"{batch}{i}"]
+        when = now - timedelta(seconds=span * (1.0 - arrival[i]))
+        for j in seen[i, : n_voted[i]]:
+            rows.append(
+                {
+                    "consultation_id": consultation.id,
+                    "participant_id": pid,
+                    "statement_id": int(statement_ids[j]),
+                    "value": int(value[i, j]),
+                    "created_at": when,
+                }
+            )
+    session.execute(insert(Vote), rows)
+    new_pids = select(Participant.id).where(
+        Participant.consultation_id == consultation.id, Participant.xid.like(f"{batch}%")
+    )
+    session.execute(
+        insert(CurrentVote).from_select(
+            ["participant_id", "statement_id", "consultation_id", "value", "vote_id", "updated_at"],
+            select(Vote.participant_id, Vote.statement_id, Vote.consultation_id, Vote.value, Vote.id, Vote.created_at)
+            .where(Vote.consultation_id == consultation.id, Vote.participant_id.in_(new_pids)),
+        )
+    )
+    consultation.is_simulated = True
+    session.commit()
+    return len(rows)
+
+
+def load_demo(session: Session, source: Path = DEMO_SOURCE, participants: int = DEMO_PARTICIPANTS) -> Consultation:
+    """The closed demo consultation: a copy of a sample's statements with simulated voters (idempotent)."""
+    with source.open(encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    data = {
+        **data,
+        "slug": DEMO_SLUG,
+        "title": f"Demo (simulated data): {data['title']}",
+        "status": "closed",
+        "simulated": True,
+        "allow_statements": False,
+    }
+    consultation = consultations.load_sample(session, data)
+    has_votes = session.scalar(select(func.count()).select_from(CurrentVote).where(
+        CurrentVote.consultation_id == consultation.id
+    ))
+    if not has_votes:
+        consultation.opened_at = utcnow() - timedelta(days=21)
+        simulate_votes(session, consultation, participants, groups=3, seed=1)
+        consultation.status = ConsultationStatus.CLOSED
+        consultation.closed_at = utcnow()
+        session.commit()
+    return consultation
