@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 VALID_VOTES = (-1, 0, 1)
+_CHUNK = 1 << 22
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,31 +87,35 @@ def _as_triples(votes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if not np.array_equal(ai, a):
                 raise ValueError(f"{name} must be integers; found a non-integral value")
             a = ai
-        out.append(np.asarray(a, dtype=np.int64))
+        # integer inputs are used as given (no int64 copy): memory stays proportional to the caller's arrays
+        out.append(a if a.size else a.astype(np.int64))
     pids, sids, vals = out
     bad = (vals < -1) | (vals > 1)
     if bad.any():
         raise ValueError(
             f"vote values must be one of {VALID_VOTES} (agree=+1, disagree=-1, pass=0); got {vals[bad][0]!r}"
         )
-    return pids, sids, vals
+    return pids, sids, vals.astype(np.int8, copy=False)
 
 
 def _index(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct ids, shape (K,), and each id's position among them, shape (n,) int64.
+    """Sorted distinct ids, shape (K,) int64, and each id's position among them, shape (n,) int32 (or int64).
 
     Uses a lookup table when the id range is compact (O(n)), else a sort.
     """
     if ids.size == 0:
-        return ids.astype(np.int64), np.zeros(0, dtype=np.int64)
+        return ids.astype(np.int64), np.zeros(0, dtype=np.int32)
     lo, hi = int(ids.min()), int(ids.max())
+    pos_dtype = np.int32 if ids.size < 2**31 else np.int64
     if hi - lo <= 4 * ids.size + 1_000_000:
         present = np.zeros(hi - lo + 1, dtype=bool)
-        present[ids - lo] = True
-        position = np.cumsum(present, dtype=np.int64) - 1
-        return np.flatnonzero(present).astype(np.int64) + lo, position[ids - lo]
+        shifted = ids - ids.dtype.type(lo) if lo else ids
+        present[shifted] = True
+        position = np.cumsum(present, dtype=pos_dtype)
+        position -= 1
+        return np.flatnonzero(present).astype(np.int64) + lo, position[shifted]
     uniq, inverse = np.unique(ids, return_inverse=True)
-    return uniq.astype(np.int64), inverse.astype(np.int64)
+    return uniq.astype(np.int64), inverse.astype(pos_dtype)
 
 
 def build_vote_matrix(votes, *, banned=()) -> VoteMatrix:
@@ -137,37 +142,83 @@ def build_vote_matrix(votes, *, banned=()) -> VoteMatrix:
     statement_ids, cols = _index(sids)
     n_p, n_c = len(participant_ids), max(len(statement_ids), 1)
     n = len(rows)
-    key = rows * n_c + cols
+    idx_dtype = np.int32 if max(n, n_c, n_p) < 2**31 else np.int64
+    row_counts = np.bincount(rows, minlength=n_p)
+    key = np.multiply(rows, n_c, dtype=np.int64)
+    del rows
+    key += cols
+    del cols
     # Sort cells row-major (CSR order); equal keys keep input order, so the last of each run is the latest vote.
-    # Appending the position makes every key distinct, so a fast unstable sort is enough when it fits in int64.
+    # With the input position appended every key is distinct: an in-place sort then yields both the sorted keys
+    # and the permutation (key % n), with no index array alongside (peak ~16 bytes per vote).
     if n and n_p * n_c < np.iinfo(np.int64).max // max(n, 1):
-        order = np.argsort(key * n + np.arange(n), kind="quicksort")
+        key *= n
+        for start in range(0, n, _CHUNK):
+            key[start : start + _CHUNK] += np.arange(start, min(start + _CHUNK, n), dtype=np.int64)
+        key.sort()
+        order = np.empty(n, dtype=idx_dtype)
+        for start in range(0, n, _CHUNK):
+            block = key[start : start + _CHUNK]
+            order[start : start + _CHUNK] = block % n
+            block //= n
     else:
         order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
+        key = key[order]
     is_last = np.ones(n, dtype=bool)
-    is_last[:-1] = sorted_key[1:] != sorted_key[:-1]
-    last = order[is_last]
-    ukey = sorted_key[is_last]
-    urows = ukey // n_c
-    ucols = (ukey % n_c).astype(np.int32 if n_c < 2**31 else np.int64)
-    indptr = np.zeros(n_p + 1, dtype=np.int64)
-    np.cumsum(np.bincount(urows, minlength=n_p), out=indptr[1:])
-    data = vals[last].astype(np.int8)
-    values = sp.csr_matrix((data, ucols, indptr), shape=(n_p, len(statement_ids)))
+    np.not_equal(key[1:], key[:-1], out=is_last[:-1])
+    data = vals[order[is_last]]
     # first vote of each participant (duplicates included): minimum input position over the row's run
     if n:
         starts = np.zeros(n_p, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n_p)[:-1], out=starts[1:])
-        first_seen = np.minimum.reduceat(order, starts)
+        np.cumsum(row_counts[:-1], out=starts[1:])
+        first_seen = np.minimum.reduceat(order, starts).astype(np.int64)
     else:
         first_seen = np.zeros(0, dtype=np.int64)
+    del order
+    # Compact the kept keys in place, block by block (the write position never passes the read position).
+    m = 0
+    for start in range(0, n, _CHUNK):
+        kept = key[start : start + _CHUNK][is_last[start : start + _CHUNK]]
+        key[m : m + len(kept)] = kept
+        m += len(kept)
+    del is_last
+    key = key[:m]
+    row_nnz = np.zeros(n_p, dtype=np.int64)
+    indices = np.empty(m, dtype=idx_dtype)
+    for start in range(0, m, _CHUNK):
+        block = key[start : start + _CHUNK]
+        row_nnz += np.bincount(block // n_c, minlength=n_p)
+        indices[start : start + _CHUNK] = block % n_c
+    del key
+    indptr = np.zeros(n_p + 1, dtype=idx_dtype)
+    np.cumsum(row_nnz, out=indptr[1:])
+    values = sp.csr_matrix((data, indices, indptr), shape=(n_p, len(statement_ids)), copy=False)
     return VoteMatrix(
         values=values,
         participant_ids=participant_ids,
         statement_ids=statement_ids,
-        first_seen=first_seen.astype(np.int64),
+        first_seen=first_seen,
     )
+
+
+def row_blocks(values: sp.csr_matrix, max_cells: int = _CHUNK):
+    """Yield ``(r0, r1, c0, c1)``: row ranges whose stored cells ``c0:c1`` number about ``max_cells``.
+
+    Lets per-cell work run in bounded memory: temporaries scale with the block, not with the whole matrix.
+    """
+    indptr = values.indptr
+    n_p = values.shape[0]
+    r0 = 0
+    while r0 < n_p:
+        r1 = int(np.searchsorted(indptr, indptr[r0] + max_cells, side="right")) - 1
+        r1 = min(max(r1, r0 + 1), n_p)
+        yield r0, r1, int(indptr[r0]), int(indptr[r1])
+        r0 = r1
+
+
+def cell_rows(values: sp.csr_matrix, r0: int, r1: int, labels: np.ndarray) -> np.ndarray:
+    """``labels[row]`` repeated for every stored cell of rows ``r0:r1``."""
+    return np.repeat(labels[r0:r1], np.diff(values.indptr[r0 : r1 + 1]))
 
 
 def column_counts(values: sp.csr_matrix, rows: np.ndarray | None = None):
@@ -176,11 +227,15 @@ def column_counts(values: sp.csr_matrix, rows: np.ndarray | None = None):
     ``rows`` optionally restricts the count to a boolean row mask of shape (P,).
     """
     n_c = values.shape[1]
-    idx, data = values.indices, values.data
-    if rows is not None:
-        cell_rows = np.repeat(rows, np.diff(values.indptr))
-        idx, data = idx[cell_rows], data[cell_rows]
-    agree = np.bincount(idx[data > 0], minlength=n_c).astype(np.int64)
-    disagree = np.bincount(idx[data < 0], minlength=n_c).astype(np.int64)
-    total = np.bincount(idx, minlength=n_c).astype(np.int64)
+    agree = np.zeros(n_c, dtype=np.int64)
+    disagree = np.zeros(n_c, dtype=np.int64)
+    total = np.zeros(n_c, dtype=np.int64)
+    for r0, r1, c0, c1 in row_blocks(values):
+        idx, data = values.indices[c0:c1], values.data[c0:c1]
+        if rows is not None:
+            keep = cell_rows(values, r0, r1, rows)
+            idx, data = idx[keep], data[keep]
+        agree += np.bincount(idx[data > 0], minlength=n_c)
+        disagree += np.bincount(idx[data < 0], minlength=n_c)
+        total += np.bincount(idx, minlength=n_c)
     return agree, disagree, total

@@ -14,6 +14,8 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from .matrix import column_counts, row_blocks
+
 #: Up to this many cells (P x C) the PCA is an exact dense eigen-decomposition of the smaller Gram matrix;
 #: above it, Lanczos (ARPACK) on the matrix-free Gram operator of the sparse centred matrix.
 DENSE_CELLS_MAX = 1_000_000
@@ -40,9 +42,8 @@ class PCAResult:
 
 def column_means(values: sp.csr_matrix, modout: np.ndarray) -> np.ndarray:
     """Mean of each column over its voted cells, shape (C,); mod-out columns are 0 (§1-§2)."""
-    n_c = values.shape[1]
-    sums = np.bincount(values.indices, weights=values.data.astype(np.float64), minlength=n_c)
-    counts = np.bincount(values.indices, minlength=n_c)
+    agree, disagree, counts = column_counts(values)
+    sums = (agree - disagree).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         mu = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
     mu[modout] = 0.0
@@ -51,8 +52,12 @@ def column_means(values: sp.csr_matrix, modout: np.ndarray) -> np.ndarray:
 
 def centred_matrix(values: sp.csr_matrix, center: np.ndarray, modout: np.ndarray) -> sp.csr_matrix:
     """Imputed and centred matrix Y, shape (P, C), sparse with the votes' pattern (§2)."""
-    data = values.data.astype(np.float64) - center[values.indices]
-    data[modout[values.indices]] = 0.0
+    data = values.data.astype(np.float64)
+    centre = np.where(modout, 0.0, center)
+    for _, _, c0, c1 in row_blocks(values):
+        idx = values.indices[c0:c1]
+        data[c0:c1] -= centre[idx]
+        data[c0:c1][modout[idx]] = 0.0
     return sp.csr_matrix((data, values.indices, values.indptr), shape=values.shape)
 
 
@@ -161,8 +166,10 @@ def participant_projection(Y: sp.csr_matrix, components: np.ndarray, modout: np.
     n_mod = int(modout.sum())
     voted = np.diff(Y.indptr)
     if n_mod:
-        rows = np.repeat(np.arange(Y.shape[0]), voted)
-        row_mod = np.bincount(rows[modout[Y.indices]], minlength=Y.shape[0])
+        row_mod = np.zeros(Y.shape[0], dtype=np.int64)
+        for r0, r1, c0, c1 in row_blocks(Y):
+            rows = np.repeat(np.arange(r0, r1), voted[r0:r1])
+            row_mod += np.bincount(rows[modout[Y.indices[c0:c1]]], minlength=Y.shape[0])
         voted = voted - row_mod + n_mod
     scale = np.sqrt(n_c / np.maximum(voted, 1))
     return np.asarray(Y @ components.T) * scale[:, None]

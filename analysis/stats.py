@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .matrix import cell_rows, row_blocks
+
 #: One-sided 90% critical value of the standard normal (§7).
 Z_90 = 1.2816
 REPNESS_PICK = 5
@@ -66,16 +68,18 @@ def group_tallies(values: sp.csr_matrix, row_group: np.ndarray, n_groups: int):
         Group index of each row in ``0 … G-1``, or -1 for rows that are not counted.
     """
     n_c = values.shape[1]
-    cell_group = np.repeat(np.asarray(row_group, dtype=np.int64), np.diff(values.indptr))
-    keep = cell_group >= 0
-    key = cell_group[keep] * n_c + values.indices[keep]
-    data = values.data[keep]
     size = n_groups * n_c
-
-    def count(sel):
-        return np.bincount(key[sel] if sel is not None else key, minlength=size).reshape(n_groups, n_c)
-
-    return count(data > 0), count(data < 0), count(None)
+    out = [np.zeros(size, dtype=np.int64) for _ in range(3)]
+    row_group = np.asarray(row_group, dtype=np.int64)
+    for r0, r1, c0, c1 in row_blocks(values):
+        cell_group = cell_rows(values, r0, r1, row_group)
+        keep = cell_group >= 0
+        key = cell_group[keep] * n_c + values.indices[c0:c1][keep]
+        data = values.data[c0:c1][keep]
+        out[0] += np.bincount(key[data > 0], minlength=size)
+        out[1] += np.bincount(key[data < 0], minlength=size)
+        out[2] += np.bincount(key, minlength=size)
+    return tuple(o.reshape(n_groups, n_c) for o in out)
 
 
 # ----------------------------------------------------------------------------------------------------
