@@ -41,6 +41,9 @@ from . import Conflict, InvalidInput, audit, consultations, results, statements
 
 SETTINGS_FILE = "consultation.json"
 SETTINGS_FORMAT = "participate-consultation/1"
+# Core tables for the two big inserts: plain executemany, without the ORM's per-row bookkeeping (several times faster).
+_VOTE = Vote.__table__
+_CURRENT_VOTE = CurrentVote.__table__
 _MODERATED = {ModerationState.ACCEPTED: 1, ModerationState.PENDING: 0, ModerationState.REJECTED: -1}
 _STATE = {value: state for state, value in _MODERATED.items()}
 
@@ -369,7 +372,7 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         values = votes.values.tolist()
         created = [_moment(t, fallback) for t in votes.timestamps.tolist()]
         vote_ids = session.scalars(
-            insert(Vote).returning(Vote.id, sort_by_parameter_order=True),
+            _VOTE.insert().returning(_VOTE.c.id, sort_by_parameter_order=True),
             [
                 {
                     "consultation_id": consultation.id,
@@ -385,7 +388,7 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         for i, pair in enumerate(zip(pids, sids, strict=True)):
             latest[pair] = i
         session.execute(
-            insert(CurrentVote),
+            _CURRENT_VOTE.insert(),
             [
                 {
                     "participant_id": participant_of[p],
