@@ -227,15 +227,16 @@ def column_counts(values: sp.csr_matrix, rows: np.ndarray | None = None):
     ``rows`` optionally restricts the count to a boolean row mask of shape (P,).
     """
     n_c = values.shape[1]
-    agree = np.zeros(n_c, dtype=np.int64)
-    disagree = np.zeros(n_c, dtype=np.int64)
-    total = np.zeros(n_c, dtype=np.int64)
+    # one pass: bincount over (column, vote + 1) -> columns of disagree, pass, agree
+    counts = np.zeros(3 * n_c, dtype=np.int64)
     for r0, r1, c0, c1 in row_blocks(values):
-        idx, data = values.indices[c0:c1], values.data[c0:c1]
+        key = values.indices[c0:c1].astype(np.int64) * 3
+        key += values.data[c0:c1]
+        key += 1
         if rows is not None:
-            keep = cell_rows(values, r0, r1, rows)
-            idx, data = idx[keep], data[keep]
-        agree += np.bincount(idx[data > 0], minlength=n_c)
-        disagree += np.bincount(idx[data < 0], minlength=n_c)
-        total += np.bincount(idx, minlength=n_c)
+            key = key[cell_rows(values, r0, r1, rows)]
+        counts += np.bincount(key, minlength=3 * n_c)
+    counts = counts.reshape(n_c, 3)
+    disagree, agree = counts[:, 0].copy(), counts[:, 2].copy()
+    total = counts.sum(axis=1)
     return agree, disagree, total

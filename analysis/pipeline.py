@@ -340,7 +340,10 @@ def run_analysis(
     prev_comps = None
     if previous is not None and len(previous.statement_ids):
         prev_comps = _align(previous.statement_ids, previous.pca_components.T, sids).T
-    pca = projection.fit_pca(vm.values, modout, previous_components=prev_comps, random_state=random_state)
+    column_tallies = column_counts(vm.values)  # (A, D, S) per statement over everyone: §2 means and §8
+    pca = projection.fit_pca(
+        vm.values, modout, previous_components=prev_comps, random_state=random_state, counts=column_tallies
+    )
     proj = projection.participant_projection(pca.centred, pca.components, modout)
     st_proj = projection.statement_projection(pca.center, pca.components)
     extremity = np.sqrt((st_proj**2).sum(axis=1))
@@ -418,7 +421,7 @@ def run_analysis(
     repness = {g.id: reps for g, reps in zip(groups, rep_lists, strict=True)}
 
     # §8 consensus (everyone), §9 group-aware consensus, §10 priorities (current tallies over groups)
-    cA, cD, cS = column_counts(vm.values)
+    cA, cD, cS = column_tallies
     consensus = stats.select_consensus(cA, cD, cS, sids, modout)
     gac = stats.group_aware_consensus(A, S) if k else np.zeros(n_c)
     jeff = stats.group_consensus_jeffreys(A, S)

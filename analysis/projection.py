@@ -40,9 +40,12 @@ class PCAResult:
     centred: sp.csr_matrix
 
 
-def column_means(values: sp.csr_matrix, modout: np.ndarray) -> np.ndarray:
-    """Mean of each column over its voted cells, shape (C,); mod-out columns are 0 (§1-§2)."""
-    agree, disagree, counts = column_counts(values)
+def column_means(values: sp.csr_matrix, modout: np.ndarray, counts=None) -> np.ndarray:
+    """Mean of each column over its voted cells, shape (C,); mod-out columns are 0 (§1-§2).
+
+    ``counts`` may pass precomputed ``column_counts(values)`` (agree, disagree, total) to save a pass.
+    """
+    agree, disagree, counts = column_counts(values) if counts is None else counts
     sums = (agree - disagree).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         mu = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
@@ -122,6 +125,7 @@ def fit_pca(
     previous_components: np.ndarray | None = None,
     random_state: int | np.random.Generator | None = 0,
     n_components: int = 2,
+    counts=None,
 ) -> PCAResult:
     """Impute, centre and find the top principal axes (§2).
 
@@ -135,13 +139,15 @@ def fit_pca(
         Previous run's axes aligned to the current columns; warm-starts the iterative solver and fixes the sign.
     random_state : int, Generator or None
         Seeds the iterative solver's start vector when there is no warm start.
+    counts : tuple of three ndarrays of shape (C,), optional
+        Precomputed agree, disagree and total counts per column.
 
     Returns
     -------
     PCAResult
     """
     n_p, n_c = values.shape
-    center = column_means(values, modout)
+    center = column_means(values, modout, counts)
     Y = centred_matrix(values, center, modout)
     if n_p == 0 or n_c == 0:
         comps = np.zeros((n_components, n_c))

@@ -69,17 +69,19 @@ def group_tallies(values: sp.csr_matrix, row_group: np.ndarray, n_groups: int):
     """
     n_c = values.shape[1]
     size = n_groups * n_c
-    out = [np.zeros(size, dtype=np.int64) for _ in range(3)]
+    counts = np.zeros(3 * size, dtype=np.int64)
     row_group = np.asarray(row_group, dtype=np.int64)
     for r0, r1, c0, c1 in row_blocks(values):
         cell_group = cell_rows(values, r0, r1, row_group)
         keep = cell_group >= 0
-        key = cell_group[keep] * n_c + values.indices[c0:c1][keep]
-        data = values.data[c0:c1][keep]
-        out[0] += np.bincount(key[data > 0], minlength=size)
-        out[1] += np.bincount(key[data < 0], minlength=size)
-        out[2] += np.bincount(key, minlength=size)
-    return tuple(o.reshape(n_groups, n_c) for o in out)
+        # one pass: bincount over (group, statement, vote + 1)
+        key = (cell_group[keep] * n_c + values.indices[c0:c1][keep]) * 3
+        key += values.data[c0:c1][keep]
+        key += 1
+        counts += np.bincount(key, minlength=3 * size)
+    counts = counts.reshape(n_groups, n_c, 3)
+    out = (counts[:, :, 2].copy(), counts[:, :, 0].copy(), counts.sum(axis=2))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------
