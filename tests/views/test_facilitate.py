@@ -1,0 +1,232 @@
+"""Facilitator pages driven like a browser, signed in through the real login route."""
+
+import csv
+import io
+import re
+import zipfile
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from participate.extensions import db
+from participate.models import (
+    AnalysisSnapshot,
+    Consultation,
+    ConsultationStatus,
+    ModerationLogEntry,
+    ModerationState,
+    Participant,
+    Statement,
+    utcnow,
+)
+from participate.services import consultations, statements, voting
+
+FORM = {
+    "title": "Night buses",
+    "question": "Should buses run all night?",
+    "slug": "night-buses",
+    "allow_statements": "1",
+}
+
+
+@pytest.fixture
+def owner_client(client, login):
+    login(client, "facilitator")
+    return client
+
+
+@pytest.fixture
+def night(owner_client):
+    response = owner_client.post_form("/facilitate/new", FORM)
+    assert response.status_code == 302 and response.headers["Location"] == "/facilitate/night-buses"
+    return db.session.scalar(select(Consultation).where(Consultation.slug == "night-buses"))
+
+
+def test_create_edit_open_and_close_through_the_pages(owner_client, night):
+    page = owner_client.get("/facilitate/night-buses")
+    assert "Should buses run all night?" in page.text and "Open now" in page.text
+    assert '&lt;iframe src="http://localhost/c/night-buses"' in page.text  # the embed snippet
+    edit = owner_client.post_form(
+        "/facilitate/night-buses/settings",
+        {
+            **FORM,
+            "description": "**Why** <script>alert(1)</script> [more](https://example.org)",
+            "allow_statements": "",
+        },
+    )
+    assert edit.status_code == 302
+    db.session.refresh(night)
+    assert not night.allow_statements
+    html = owner_client.get("/facilitate/night-buses").text
+    assert "<strong>Why</strong>" in html and "<script>alert(1)" not in html
+    assert 'href="https://example.org"' in html
+    assert owner_client.post_form("/facilitate/night-buses/open", {}).status_code == 302
+    assert owner_client.get("/c/night-buses").status_code == 200
+    assert owner_client.post_form("/facilitate/night-buses/close", {}).status_code == 302
+    db.session.refresh(night)
+    assert night.status == ConsultationStatus.CLOSED
+    assert "This consultation is closed" in owner_client.get("/c/night-buses").text
+    audit_page = owner_client.get("/facilitate/night-buses/audit").text
+    for action in ("created", "settings_changed", "opened", "closed"):
+        assert action in audit_page
+
+
+def test_invalid_settings_are_shown_on_the_form(owner_client, night):
+    response = owner_client.post_form("/facilitate/night-buses/settings", {**FORM, "slug": "Bad Slug"})
+    assert response.status_code == 400
+    assert "lowercase letters" in response.text and 'value="Bad Slug"' in response.text
+
+
+def test_state_changes_need_the_csrf_token(owner_client, night):
+    assert owner_client.post("/facilitate/night-buses/open").status_code == 400
+    db.session.refresh(night)
+    assert night.status == ConsultationStatus.DRAFT
+
+
+def test_scheduled_close_takes_effect_on_the_participation_page(owner_client, night):
+    owner_client.post_form("/facilitate/night-buses/open", {})
+    night.scheduled_close_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    page = owner_client.get("/c/night-buses")
+    assert "This consultation is closed" in page.text
+    db.session.expire_all()
+    assert db.session.get(Consultation, night.id).status == ConsultationStatus.CLOSED
+
+
+def test_paste_many_preview_then_add(owner_client, night):
+    pasted = "Run every 30 minutes\n\nRun every 30 minutes\n" + "x" * 300 + "\nOnly at weekends"
+    preview = owner_client.post_form("/facilitate/night-buses/statements", {"action": "preview", "pasted": pasted})
+    assert preview.status_code == 200
+    assert "2 will be added, 2 will be refused." in preview.text
+    assert "Repeats line 1." in preview.text and "the limit is 280" in preview.text
+    assert db.session.scalar(select(func.count()).select_from(Statement)) == 0
+    added = owner_client.post_form("/facilitate/night-buses/statements", {"action": "add", "pasted": pasted})
+    assert "2 statements added, 2 refused." in added.text
+    texts = set(db.session.scalars(select(Statement.text)))
+    assert texts == {"Run every 30 minutes", "Only at weekends"}
+    one = owner_client.post_form("/facilitate/night-buses/statements", {"action": "one", "text": "only AT weekends"})
+    assert one.status_code == 409 and "Already in this consultation." in one.text
+
+
+def _open_with_participant_statements(client, night, texts):
+    client.post_form("/facilitate/night-buses/statements", {"action": "add", "pasted": "Seed statement here"})
+    client.post_form("/facilitate/night-buses/open", {})
+    return [statements.submit(db.session, night, f"tok{i}", text) for i, text in enumerate(texts)]
+
+
+def test_moderation_page_bulk_and_row_actions_with_hints(owner_client, night):
+    a, b, c = _open_with_participant_statements(
+        owner_client, night, ["Seed statements here", "Buy cheap watches now", "Night buses are unsafe"]
+    )
+    page = owner_client.get("/facilitate/night-buses/moderate")
+    assert page.status_code == 200 and "Pending (3)" in page.text
+    assert page.text.index("Night buses are unsafe") < page.text.index("Buy cheap watches now")  # newest first
+    assert "Similar statements:" in page.text and re.search(r"\d+%</span> Seed statement here", page.text)
+    refused = owner_client.post_form(
+        "/facilitate/night-buses/moderate", {"action": "reject", "statement_id": [str(b.id)], "state": "pending"}
+    )
+    assert refused.status_code == 400 and "reason" in refused.text
+    bulk = owner_client.post_form(
+        "/facilitate/night-buses/moderate",
+        {"action": "reject", "statement_id": [str(a.id), str(b.id)], "reason": "duplicate", "state": "pending"},
+    )
+    assert bulk.status_code == 302
+    row = owner_client.post_form("/facilitate/night-buses/moderate", {"row": f"accept:{c.id}", "state": "pending"})
+    assert row.status_code == 302
+    states = {s.id: s.moderation for s in db.session.scalars(select(Statement))}
+    assert states[a.id] == states[b.id] == ModerationState.REJECTED and states[c.id] == ModerationState.ACCEPTED
+    log = owner_client.get("/facilitate/night-buses/moderation-log")
+    assert "Repeats another statement" in log.text
+    exported = owner_client.get("/facilitate/night-buses/moderation-log.csv")
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert [r[2] for r in rows[1:]] == ["reject", "reject", "accept"]
+
+
+def test_ban_from_the_queue(owner_client, night):
+    (troll,) = _open_with_participant_statements(owner_client, night, ["Something rude"])
+    voting.cast(db.session, night, "someone else", night.statements[0].id, voting.VoteValue.AGREE)
+    response = owner_client.post_form(
+        f"/facilitate/night-buses/participants/{troll.author_id}/ban", {"reason_text": "Personal attacks"}
+    )
+    assert response.status_code == 302
+    assert db.session.get(Participant, troll.author_id).is_banned
+    assert db.session.get(Statement, troll.id).moderation == ModerationState.REJECTED
+    actions = set(db.session.scalars(select(ModerationLogEntry.action)))
+    assert {a.value for a in actions} == {"ban", "reject"}
+
+
+def test_assigned_moderator_moderates_but_cannot_change_settings(app, owner_client, night, login):
+    from tests.conftest import Client
+
+    (statement,) = _open_with_participant_statements(owner_client, night, ["Please moderate me"])
+    moderator_account = login(Client(app), "moderator")
+    owner_client.post_form("/facilitate/night-buses/moderators", {"email": moderator_account.email})
+    moderator = Client(app)
+    login(moderator, account=moderator_account)
+    assert moderator.get("/facilitate/night-buses/moderate").status_code == 200
+    assert moderator.post_form("/facilitate/night-buses/moderate", {"row": f"accept:{statement.id}"}).status_code == 302
+    assert moderator.get("/facilitate/night-buses/settings").status_code == 403
+    entry = db.session.scalar(select(ModerationLogEntry))
+    assert entry.account_id == moderator_account.id
+
+
+def test_monitor_shows_numbers_chart_and_analysis_state(owner_client, night):
+    owner_client.post_form("/facilitate/night-buses/statements", {"action": "add", "pasted": "One\nTwo"})
+    owner_client.post_form("/facilitate/night-buses/open", {})
+    page = owner_client.get("/facilitate/night-buses/monitor")
+    assert "not yet" in page.text and "No votes yet." in page.text
+    night.moderation  # noqa: B018 (load)
+    for token in ("a", "b", "c"):
+        for statement in night.statements:
+            voting.cast(db.session, night, token, statement.id, voting.VoteValue.AGREE)
+    db.session.add(
+        AnalysisSnapshot(consultation_id=night.id, vote_count=6, last_vote_id=6, result={"k": 2, "groups": [{}, {}]})
+    )
+    db.session.commit()
+    page = owner_client.get("/facilitate/night-buses/monitor")
+    assert re.search(r'<dd id="participants">3</dd>', page.text)
+    assert re.search(r'<dd id="votes">6</dd>', page.text)
+    assert "<svg" in page.text and "<rect" in page.text
+    assert "analysis last ran" in page.text and '<dd id="analysis">2 ·' in page.text
+
+
+def test_export_zip_download_and_import_upload(owner_client, night, tmp_path):
+    owner_client.post_form("/facilitate/night-buses/statements", {"action": "add", "pasted": "One\nTwo"})
+    owner_client.post_form("/facilitate/night-buses/open", {})
+    for token in ("a", "b"):
+        voting.cast(db.session, night, token, night.statements[0].id, voting.VoteValue.DISAGREE)
+    response = owner_client.get("/facilitate/night-buses/export.zip")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        names = sorted(n.split("/")[1] for n in archive.namelist())
+        votes = archive.read("night-buses/votes.csv").decode()
+    assert names == sorted(
+        ["comment-groups.csv", "comments.csv", "consultation.json", "participant-votes.csv", "summary.csv", "votes.csv"]
+    )
+    assert votes.splitlines()[0] == "timestamp,datetime,comment-id,voter-id,vote"
+    assert votes.count(",-1\n") == 2
+    imported = owner_client.post_form(
+        "/facilitate/import",
+        {"export": (io.BytesIO(response.data), "night.zip"), "slug": "night-copy"},
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code == 302 and imported.headers["Location"] == "/facilitate/night-copy"
+    copy = consultations.get_any(db.session, "night-copy")
+    assert copy.status == ConsultationStatus.CLOSED and voting.counts(db.session, copy) == (2, 2)
+    assert "night-copy" in owner_client.get("/facilitate/").text
+
+
+def test_malformed_upload_is_refused_with_file_and_row(owner_client, night):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("comments.csv", "comment-id,comment-body\n0,Hello\n")
+        archive.writestr("votes.csv", "timestamp,datetime,comment-id,voter-id,vote\n1700000000,x,0,1,maybe\n")
+    before = db.session.scalar(select(func.count()).select_from(Consultation))
+    response = owner_client.post_form(
+        "/facilitate/import", {"export": (io.BytesIO(buffer.getvalue()), "bad.zip")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert "votes.csv row 2" in response.text and "unknown vote value" in response.text
+    assert db.session.scalar(select(func.count()).select_from(Consultation)) == before
