@@ -244,7 +244,7 @@ class AnalysisResult:
         kw["silhouettes"] = {int(k): float(v) for k, v in d["silhouettes"].items()}
         n_c = len(kw["statement_ids"])
         kw["group_votes"] = GroupVotes(
-            *(np.asarray(d["group_votes"][f], dtype=np.int64).reshape(-1, n_c) for f in "ADS")
+            *(np.asarray(d["group_votes"][f], dtype=np.int64).reshape(len(kw["groups"]), n_c) for f in "ADS")
         )
         kw["repness"] = {int(gid): tuple(stats.Repness(**r) for r in reps) for gid, reps in d["repness"].items()}
         kw["consensus"] = stats.Consensus(

@@ -83,7 +83,7 @@ def test_group_of(result):
 
 
 def test_json_round_trip_is_lossless(result, votes):
-    d = json.loads(json.dumps(result.to_dict()))
+    d = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     back = AnalysisResult.from_dict(d)
     assert back == result
     np.testing.assert_array_equal(back.participant_projection, result.participant_projection)
@@ -92,6 +92,14 @@ def test_json_round_trip_is_lossless(result, votes):
     assert run_analysis(votes, mod_out=[503], meta=[519], previous=back) == run_analysis(
         votes, mod_out=[503], meta=[519], previous=result
     )
+
+
+@pytest.mark.parametrize("votes", [np.zeros((0, 3), dtype=int), [(1, 1, 1)], [(1, 1, 1), (2, 1, -1), (3, 2, 1)]])
+def test_round_trip_of_degenerate_results(votes):
+    r = run_analysis(votes)
+    back = AnalysisResult.from_dict(json.loads(json.dumps(r.to_dict(), allow_nan=False)))
+    assert back == r
+    assert run_analysis(votes, previous=back) == run_analysis(votes, previous=r)
 
 
 def test_warm_start_on_unchanged_data_keeps_groups(result, votes):
