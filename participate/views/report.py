@@ -87,7 +87,8 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         "sort": sort,
         "theme": theme,
         "key": request.args.get("key") if not published else None,
-        "staff": is_staff(consultation),
+        "staff": (staff := is_staff(consultation)),
+        "snapshots": reports.published_list(db.session, consultation) if staff and not published else [],
         "pdf": fmt == "pdf",
     }
     if fmt == "pdf":

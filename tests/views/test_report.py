@@ -1,31 +1,23 @@
 """The report pages: states, numbers, sorting, downloads, visibility and published snapshots."""
 
 import csv
-import hashlib
 import io
 import re
-from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from analysis.polis_io import read_polis_export
+from analysis.polis_io import read_conversation
 from participate.extensions import db
 from participate.models import (
-    AuditLogEntry,
-    Consultation,
     ConsultationStatus,
-    CurrentVote,
-    ModerationState,
-    Participant,
+    ReportSnapshot,
     ReportVisibility,
     Statement,
-    StatementOrigin,
-    Vote,
     VoteValue,
 )
-from participate.services import ServiceError, report, statements, voting
+from participate.services import polis_io, report, voting
 from tests.services.test_report import CAMP_X, hand_votes, make_hand_consultation
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
@@ -200,103 +192,11 @@ def test_init_demo_and_sample_reports(app, client):
         assert "Common ground" in html and "◆ robust" in html
 
 
-def import_polis(folder) -> Consultation:
-    """Bulk-load a Pol.is export as a closed consultation (test helper; no ORM object per vote)."""
-    export = read_polis_export(folder)
-    now = datetime.now(UTC)
-    consultation = Consultation(
-        slug=folder.name[:80].replace(".", "-"),
-        title=(export.topic or folder.name)[:200],
-        question=(export.description or export.topic or folder.name)[:500] or folder.name,
-        status=ConsultationStatus.CLOSED,
-        opened_at=now,
-        closed_at=now,
-    )
-    db.session.add(consultation)
-    db.session.flush()
-    keys, rows = set(), []
-    for st in export.statements:
-        raw = " ".join((st.text or "").split())[:270] or f"Statement {st.id}"
-        try:
-            text = statements.clean_text(raw)
-        except ServiceError:
-            text = f"Statement {st.id}"
-        key = statements.text_key(text)
-        if key in keys:
-            text = f"{text[:260]} (#{st.id})"
-            key = statements.text_key(text)
-        keys.add(key)
-        rows.append(
-            {
-                "consultation_id": consultation.id,
-                "text": text,
-                "text_key": key,
-                "origin": StatementOrigin.SEED,
-                "moderation": ModerationState.REJECTED if st.moderated == -1 else ModerationState.ACCEPTED,
-                "is_meta": st.is_meta,
-                "source": f"Pol.is comment {st.id}",
-            }
-        )
-    db.session.execute(insert(Statement), rows)
-    sid_of = dict(
-        zip(
-            [st.id for st in export.statements],
-            db.session.scalars(
-                select(Statement.id).where(Statement.consultation_id == consultation.id).order_by(Statement.id)
-            ),
-            strict=True,
-        )
-    )
-    latest = export.latest()
-    pids = sorted(set(latest.participant_ids.tolist()))
-    db.session.execute(
-        insert(Participant),
-        [
-            {
-                "consultation_id": consultation.id,
-                "token_hash": hashlib.sha256(f"polis:{p}".encode()).hexdigest(),
-                "xid": f"polis-{p}",
-            }
-            for p in pids
-        ],
-    )
-    pid_of = {
-        int(x.removeprefix("polis-")): i
-        for x, i in db.session.execute(
-            select(Participant.xid, Participant.id).where(Participant.consultation_id == consultation.id)
-        )
-    }
-    db.session.execute(
-        insert(Vote),
-        [
-            {
-                "consultation_id": consultation.id,
-                "participant_id": pid_of[p],
-                "statement_id": sid_of[s],
-                "value": v,
-                "created_at": now,
-            }
-            for p, s, v in zip(*(a.tolist() for a in latest.as_arrays()), strict=True)
-            if s in sid_of
-        ],
-    )
-    db.session.execute(
-        insert(CurrentVote).from_select(
-            ["participant_id", "statement_id", "consultation_id", "value", "vote_id", "updated_at"],
-            select(Vote.participant_id, Vote.statement_id, Vote.consultation_id, Vote.value, Vote.id, Vote.created_at)
-            .where(Vote.consultation_id == consultation.id),
-        )
-    )
-    db.session.add(AuditLogEntry(consultation_id=consultation.id, action="imported", details={"source": "polis"}))
-    db.session.commit()
-    return consultation
-
-
 def test_reports_of_real_polis_conversations(client, shared_data):
     folders = sorted(p for p in (shared_data / "polis").iterdir() if p.is_dir())
     assert folders
     for folder in folders:
-        consultation = import_polis(folder)
+        consultation = polis_io.import_export(db.session, folder, slug=folder.name[:60].replace(".", "-"))
         report.analyse(db.session, consultation.id)
         page = client.get(f"/c/{consultation.slug}/report")
         html = page.get_data(as_text=True)
@@ -304,9 +204,44 @@ def test_reports_of_real_polis_conversations(client, shared_data):
         assert "CC BY 4.0" in html and "Opinion groups" in html, folder.name
         data = client.get(f"/c/{consultation.slug}/report.json").get_json()["report"]
         assert data["ready"] and len(data["groups"]) >= 2, folder.name
-        assert data["counts"]["votes"] == len(read_polis_export(folder).latest()), folder.name
+        assert data["counts"]["votes"] == len(read_conversation(folder).latest()), folder.name
 
 
 @pytest.mark.parametrize("suffix", ["", ".json", ".csv"])
 def test_unknown_consultation_is_404(client, suffix):
     assert client.get(f"/c/missing/report{suffix}").status_code == 404
+
+
+def _own(consultation, account):
+    from participate.models import ConsultationOwner
+
+    db.session.add(ConsultationOwner(consultation_id=consultation.id, account_id=account.id))
+    db.session.commit()
+
+
+def test_staff_read_private_reports_and_publish(client, other_client, make_consultation, login):
+    consultation, _, _ = make_hand_consultation(make_consultation)
+    consultation.report_visibility = ReportVisibility.PRIVATE
+    db.session.commit()
+    owner = login(client, "facilitator", email="owner@example.org")
+    _own(consultation, owner)
+    login(other_client, "facilitator", email="someone-else@example.org")
+    assert other_client.get("/c/hand/report").status_code == 403
+    assert other_client.post_form("/c/hand/report/publish", {}).status_code == 403
+    page = client.get("/c/hand/report").get_data(as_text=True)
+    assert "Publish a frozen snapshot" in page
+    response = client.post_form("/c/hand/report/publish", {})
+    assert response.status_code == 302 and response.location.startswith("/r/")
+    assert client.get(response.location).status_code == 200
+    assert other_client.get(response.location).status_code == 403
+    assert "1 published snapshot" in client.get("/c/hand/report").get_data(as_text=True)
+    published = db.session.scalar(select(ReportSnapshot))
+    assert published.published_by_id == owner.id
+
+
+def test_admins_read_every_report(client, make_consultation, login):
+    consultation = make_consultation()
+    consultation.report_visibility = ReportVisibility.PRIVATE
+    db.session.commit()
+    login(client, "admin")
+    assert client.get("/c/test/report").status_code == 200
