@@ -12,7 +12,7 @@ Sizes
                         often); ``cold`` is a first run on all votes, ``warm`` a run on all votes with
                         ``previous`` = the result on the first 95 % of the votes (in arrival order).
 
-Each method runs in a fresh subprocess that loads its input from an ``.npz`` file (data generation and loading are
+Each method runs in a fresh subprocess that loads its input from ``.npy`` files (data generation and loading are
 excluded from the times); the subprocess reports its wall time and its own peak resident memory
 (``getrusage(RUSAGE_SELF).ru_maxrss``: interpreter, libraries and input included, so ``base`` - the peak after
 loading the input, before the analysis - is printed too). red-dwarf is given its native input, a list of vote
@@ -83,15 +83,11 @@ class Conversation:
     def n_statements(self) -> int:
         return int(np.unique(self.statement_ids).size)
 
-    def save(self, path: Path) -> None:
-        np.savez(
-            path,
-            participant_ids=self.participant_ids,
-            statement_ids=self.statement_ids,
-            values=self.values,
-            mod_out=self.mod_out,
-            meta=self.meta,
-        )
+    def save(self, folder: Path) -> None:
+        """One ``.npy`` file per array (read straight into memory, no transient copy as with ``.npz``)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("participant_ids", "statement_ids", "values", "mod_out", "meta"):
+            np.save(folder / f"{name}.npy", getattr(self, name))
 
 
 def bowling_green(tiles: int = 1) -> Conversation:
@@ -171,9 +167,9 @@ def _peak_mib() -> float:
 
 def _worker(method: str, data: Path, repeat: int) -> dict:
     """Run one method on one input; return wall time (best of ``repeat``) and memory."""
-    loaded = np.load(data)
+    loaded = {name: np.load(data / f"{name}.npy") for name in ("participant_ids", "statement_ids", "values")}
     pids, sids, values = loaded["participant_ids"], loaded["statement_ids"], loaded["values"]
-    mod_out, meta = loaded["mod_out"].tolist(), loaded["meta"].tolist()
+    mod_out, meta = np.load(data / "mod_out.npy").tolist(), np.load(data / "meta.npy").tolist()
     times: list[float] = []
     cpu: list[float] = []
     if method in ("ours-cold", "ours-warm"):
@@ -252,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(DEFAULT_SIZES), help=f"comma list of {', '.join(ALL_SIZES)}")
     parser.add_argument("--no-reddwarf", action="store_true", help="skip red-dwarf")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per method (best is kept)")
-    parser.add_argument("--worker", nargs=2, metavar=("METHOD", "NPZ"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(_worker(args.worker[0], Path(args.worker[1]), args.repeat)))
@@ -271,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             started = time.perf_counter()
             conversation = _build(size)
-            data = Path(tmp) / f"{size}.npz"
+            data = Path(tmp) / size
             conversation.save(data)
             n_p, n_c, n_v = conversation.n_participants, conversation.n_statements, len(conversation.values)
             print(
