@@ -1,6 +1,8 @@
 """The ``participate`` command line."""
 
+import os
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -8,9 +10,12 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from . import jobs, logs
 from .extensions import db
 from .models import Role
 from .services import ServiceError, accounts, consultations, report, results, simulate
+
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
 
 
 @click.command("init")
@@ -31,9 +36,16 @@ def init_command():
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Serve with gunicorn and deploy/gunicorn.conf.py (bind, workers, threads from the environment).",
+)
 @with_appcontext
-def serve_command(host, port):
-    """Run the development server."""
+def serve_command(host, port, production):
+    """Run the development server, or gunicorn with --production."""
+    if production:
+        _exec_gunicorn(host, port)
     # Flask's app.run() refuses to start inside its own CLI, so serve through Werkzeug directly.
     click.echo(f"Serving Participate on http://{host}:{port}/ (press Ctrl+C to stop)")
     run_simple(host, port, current_app._get_current_object(), threaded=True)
@@ -152,6 +164,27 @@ def publish_report_command(slug):
     click.echo(f"Published /r/{published.token} ({published.vote_count} votes, SHA-256 {published.votes_sha256})")
 
 
+def _exec_gunicorn(host, port) -> None:
+    """Replace this process with gunicorn; --host/--port, when given, override PARTICIPATE_BIND."""
+    context = click.get_current_context()
+    command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)]
+    if any(context.get_parameter_source(name).name == "COMMANDLINE" for name in ("host", "port")):
+        command += ["--bind", f"{host}:{port}"]
+    db.engine.dispose()  # nothing of this process's state should leak into gunicorn
+    os.execv(sys.executable, command)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty (tests, one-off catch-up).")
+@with_appcontext
+def worker_command(burst):
+    """Run an analysis worker: takes analysis jobs from Redis (REDIS_URL) and writes snapshots to the database."""
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("participate worker needs REDIS_URL (without it, web processes analyse in-process)")
+    logs.configure(json_lines=bool(current_app.config["LOG_JSON"]))
+    jobs.work(current_app._get_current_object(), burst=burst)
+
+
 def register(app) -> None:
     for command in (
         init_command,
@@ -162,6 +195,7 @@ def register(app) -> None:
         publish_report_command,
     ):
         app.cli.add_command(command)
+    app.cli.add_command(worker_command)
     for command in (export_polis_command, import_polis_command):
         app.cli.add_command(command)
 

@@ -18,7 +18,16 @@ class Defaults:
     LANGUAGES = ("en", "cy")
     ANALYSIS_RUNNER = "thread"  # "thread" (in-process, default), "sync" (tests) or "rq" (REDIS_URL set)
     ANALYSIS_DEBOUNCE_SECONDS = 1.0
+    ANALYSIS_LEASE_SECONDS = 60  # rq: a consultation's job lease; a dead worker's lease expires after this
+    ANALYSIS_QUEUE = "participate-analysis"
     REDIS_URL = None
+    # Connection pool of each web or worker process (PostgreSQL): keep gunicorn threads <= pool size + overflow.
+    DB_POOL_SIZE = 10
+    DB_MAX_OVERFLOW = 10
+    DB_POOL_TIMEOUT = 10
+    DB_POOL_RECYCLE = 1800
+    DB_POOL_PRE_PING = True
+    LOG_JSON = False  # one JSON object per log line (``participate serve --production`` turns it on)
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -47,6 +56,25 @@ def _coerce(value: str):
     return value
 
 
+def database_url(url: str) -> str:
+    """Plain ``postgres://``/``postgresql://`` URLs (as hosting platforms give them) use psycopg 3, which we ship."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
+def engine_options(config) -> dict:
+    """SQLAlchemy pool settings for a server database, from ``PARTICIPATE_DB_*``."""
+    return {
+        "pool_size": int(config["DB_POOL_SIZE"]),
+        "max_overflow": int(config["DB_MAX_OVERFLOW"]),
+        "pool_timeout": float(config["DB_POOL_TIMEOUT"]),
+        "pool_recycle": int(config["DB_POOL_RECYCLE"]),
+        "pool_pre_ping": bool(config["DB_POOL_PRE_PING"]),
+    }
+
+
 def load(app, config: dict | None) -> None:
     """Layer the configuration onto ``app.config``."""
     app.config.from_object(Defaults)
@@ -57,11 +85,13 @@ def load(app, config: dict | None) -> None:
     if os.environ.get("REDIS_URL"):
         app.config["REDIS_URL"] = os.environ["REDIS_URL"]
         app.config["ANALYSIS_RUNNER"] = "rq"
-    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{instance / 'participate.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'participate.sqlite'}")
     )
     if config:
         app.config.update(config)
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in app.config and not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

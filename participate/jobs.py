@@ -1,14 +1,16 @@
 """The analysis runner: after votes arrive, recompute the consultation's analysis in the background.
 
 ``ANALYSIS_RUNNER`` chooses how: ``thread`` (default) runs one background thread per web process that coalesces
-bursts of requests; ``sync`` computes before returning (tests, the CLI).
+bursts of requests; ``sync`` computes before returning (tests, the CLI); ``rq`` (set when ``REDIS_URL`` is) enqueues
+a job on Redis for ``participate worker`` processes, at most one in flight per consultation.
 """
 
 import logging
 import threading
 import time
+import uuid
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
 from .extensions import db
 from .services import report
@@ -96,5 +98,205 @@ def analysis_wanted(consultation_id: int) -> None:
         report.analyse(db.session, consultation_id)
     elif mode == "thread":
         runner(app).request(consultation_id)
+    elif mode == "rq":
+        try:
+            rq_request(app, consultation_id)
+        except Exception:
+            # The vote is committed and acknowledged whatever happens here; the sweeper or the next vote catches up.
+            log.exception("could not queue the analysis of consultation %s", consultation_id)
     else:
-        raise RuntimeError(f"Unknown ANALYSIS_RUNNER {mode!r}: use 'thread' or 'sync'")
+        raise RuntimeError(f"Unknown ANALYSIS_RUNNER {mode!r}: use 'thread', 'sync' or 'rq'")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# RQ: analysis workers fed by Redis.
+#
+# Per consultation, two Redis keys coordinate web processes and workers:
+#   dirty  a counter, INCRemented after every committed vote or statement;
+#   lease  the id of the one job allowed to analyse the consultation (SET NX with an expiry, kept alive while it runs).
+# A web process that takes a free lease enqueues a job; while a job holds the lease, bursts of votes only bump the
+# counter. The job notes the counter, computes, then atomically either releases the lease (nothing new) or hands
+# it to a follow-up job (votes arrived meanwhile). A worker killed mid-job leaves the counter set: its lease
+# expires, RQ retries the job, and every worker's sweeper re-enqueues consultations left dirty without a lease.
+# ---------------------------------------------------------------------------------------------------------------
+JOB_TIMEOUT = 600
+_DIRTY = "participate:analysis:{}:dirty"
+_LEASE = "participate:analysis:{}:lease"
+
+# KEYS: dirty, lease. ARGV: this job's id, the follow-up job's id, the counter seen before computing, lease seconds.
+# Returns 1 when the caller must enqueue the follow-up job (it now holds the lease).
+_HAND_OVER = """
+local owner = redis.call('GET', KEYS[2])
+if owner and owner ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[1]) == ARGV[3] then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 0
+end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
+return 1
+"""
+# Extend the lease only while it is still ours.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+def redis_client(app: Flask):
+    """The app's Redis client (thread-safe, pooled), created on first use."""
+    client = app.extensions.get("participate.redis")
+    if client is None:
+        import redis
+
+        client = app.extensions["participate.redis"] = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
+    return client
+
+
+def queue(app: Flask):
+    from rq import Queue
+
+    return Queue(app.config["ANALYSIS_QUEUE"], connection=redis_client(app))
+
+
+def _new_job_id(consultation_id: int) -> str:
+    return f"analysis-{consultation_id}-{uuid.uuid4().hex[:12]}"
+
+
+def _enqueue(app: Flask, consultation_id: int, job_id: str) -> None:
+    from rq import Retry
+
+    queue(app).enqueue_call(
+        "participate.jobs.rq_analyse",
+        args=(consultation_id,),
+        job_id=job_id,
+        timeout=JOB_TIMEOUT,
+        result_ttl=60,
+        failure_ttl=7 * 24 * 3600,
+        retry=Retry(max=3, interval=[1, 5, 15]),
+        description=f"analysis of consultation {consultation_id}",
+    )
+
+
+def rq_request(app: Flask, consultation_id: int) -> None:
+    """Mark the consultation dirty and, if no job holds its lease, take it and enqueue one (one round trip)."""
+    client = redis_client(app)
+    job_id = _new_job_id(consultation_id)
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(_DIRTY.format(consultation_id))
+    pipe.set(_LEASE.format(consultation_id), job_id, nx=True, ex=int(app.config["ANALYSIS_LEASE_SECONDS"]))
+    _, acquired = pipe.execute()
+    if acquired:
+        _enqueue(app, consultation_id, job_id)
+
+
+class _KeepLease:
+    """Renew the lease every third of its life while the analysis runs, so only a dead job's lease expires."""
+
+    def __init__(self, client, key: str, job_id: str, seconds: int):
+        self._args = (client, key, job_id, seconds)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="participate-lease", daemon=True)
+
+    def _loop(self) -> None:
+        client, key, job_id, seconds = self._args
+        while not self._stop.wait(max(seconds / 3, 0.5)):
+            try:
+                client.eval(_RENEW, 1, key, job_id, seconds)
+            except Exception:
+                log.warning("could not renew the analysis lease %s", key, exc_info=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _job_app() -> Flask:
+    if has_app_context():
+        return current_app._get_current_object()
+    if _worker_app is None:
+        raise RuntimeError("participate.jobs.rq_analyse runs in 'participate worker'")
+    return _worker_app
+
+
+_worker_app: Flask | None = None
+
+
+def rq_analyse(consultation_id: int) -> None:
+    """The RQ job: analyse one consultation if this job holds its lease; errors propagate so RQ retries."""
+    from rq import get_current_job
+
+    app = _job_app()
+    client = redis_client(app)
+    job = get_current_job()
+    job_id = job.id if job is not None else _new_job_id(consultation_id)
+    dirty, lease = _DIRTY.format(consultation_id), _LEASE.format(consultation_id)
+    seconds = int(app.config["ANALYSIS_LEASE_SECONDS"])
+    owner = client.get(lease)
+    if owner is None:
+        # A retry after a crash, once the old lease expired: take it back unless another job got there first.
+        if not client.set(lease, job_id, nx=True, ex=seconds):
+            return
+    elif owner.decode() != job_id:
+        return  # another job owns this consultation; it will see the votes that woke us up
+    with _KeepLease(client, lease, job_id, seconds):
+        time.sleep(app.config["ANALYSIS_DEBOUNCE_SECONDS"])  # let a burst land, then analyse it at once
+        seen = client.get(dirty) or b"0"
+        with app.app_context():
+            try:
+                report.analyse(db.session, consultation_id)
+            finally:
+                db.session.remove()
+    follow_up = _new_job_id(consultation_id)
+    if client.eval(_HAND_OVER, 2, dirty, lease, job_id, follow_up, seen, seconds):
+        _enqueue(app, consultation_id, follow_up)
+
+
+def sweep(app: Flask) -> int:
+    """Enqueue a job for every consultation left dirty without a lease (after a crash); returns how many."""
+    client = redis_client(app)
+    enqueued = 0
+    for key in client.scan_iter(match=_DIRTY.format("*"), count=1000):
+        consultation_id = int(key.decode().split(":")[2])
+        job_id = _new_job_id(consultation_id)
+        if client.set(_LEASE.format(consultation_id), job_id, nx=True, ex=int(app.config["ANALYSIS_LEASE_SECONDS"])):
+            _enqueue(app, consultation_id, job_id)
+            enqueued += 1
+    return enqueued
+
+
+def work(app: Flask, *, burst: bool = False, sweep_every: float | None = None, worker_class=None) -> None:
+    """Run an RQ worker on the analysis queue (``participate worker``), with the sweeper in a thread.
+
+    RQ's default worker forks a fresh process per job, so a job's memory is returned when it ends and a job that
+    hangs is killed at its timeout; tests pass ``rq.SimpleWorker`` to run jobs in-process.
+    """
+    from rq import Worker
+
+    global _worker_app
+    _worker_app = app
+    stop = threading.Event()
+    sweep_every = sweep_every or max(int(app.config["ANALYSIS_LEASE_SECONDS"]) / 2, 1)
+
+    def sweeper() -> None:
+        while True:
+            try:
+                if n := sweep(app):
+                    log.info("re-enqueued the analysis of %d consultation(s) left dirty", n)
+            except Exception:
+                log.warning("analysis sweep failed", exc_info=True)
+            if stop.wait(sweep_every):
+                return
+
+    thread = threading.Thread(target=sweeper, name="participate-sweeper", daemon=True)
+    thread.start()
+    try:
+        worker = (worker_class or Worker)([queue(app)], connection=redis_client(app))
+        worker.work(burst=burst, with_scheduler=not burst)
+    finally:
+        stop.set()

@@ -281,3 +281,28 @@ def login(make_account):
         return account
 
     return sign_in
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A private redis-server on a loopback port for the whole run (scripts/system-deps installs redis-server)."""
+    from .servers import RedisServer
+
+    server = RedisServer()
+    try:
+        server.start()
+    except RuntimeError as error:
+        pytest.skip(f"redis-server unavailable: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The private Redis, emptied for this test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from analysis import AnalysisResult, run_analysis
 
-from ..models import AnalysisSnapshot, CurrentVote, ModerationState, Participant, Statement, Vote
+from ..models import AnalysisSnapshot, Consultation, CurrentVote, ModerationState, Participant, Statement, Vote
 
 KEEP_SNAPSHOTS = 3  # older ones are pruned; published report snapshots are stored separately
 STREAM_CHUNK = 100_000
@@ -83,11 +83,22 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
         previous=AnalysisResult.from_dict(previous.result) if previous else None,
         random_state=random_state,
     )
+    seconds = time.perf_counter() - started
+    # The write is one transaction: lock the consultation so concurrent analysers (several web processes or
+    # workers) write one at a time, and never store a snapshot older than the one already there.
+    session.rollback()  # end the read transaction: the analysis may have taken a while
+    session.execute(select(Consultation.id).where(Consultation.id == consultation_id).with_for_update())
+    newest = session.scalar(
+        select(func.max(AnalysisSnapshot.last_vote_id)).where(AnalysisSnapshot.consultation_id == consultation_id)
+    )
+    if newest is not None and newest > last_vote_id:
+        session.rollback()
+        return latest_snapshot(session, consultation_id)
     snapshot = AnalysisSnapshot(
         consultation_id=consultation_id,
         vote_count=len(votes),
         last_vote_id=last_vote_id,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         result=result.to_dict(),
     )
     session.add(snapshot)

@@ -1,12 +1,12 @@
 """The JSON API: the same cookie identity as the pages; state changes carry the CSRF token in X-CSRFToken."""
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
 from .. import jobs
 from ..extensions import db
-from ..services import InvalidInput, ServiceError, consultations, participants, results, statements, voting
+from ..services import InvalidInput, ServiceError, consultations, health, participants, results, statements, voting
 from . import existing_participant_token, participant_token
 
 bp = Blueprint("api", __name__)
@@ -25,6 +25,15 @@ def _service_error(exc: ServiceError):
 def healthz():
     db.session.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready for traffic: the database answers and is at this code's migration head; Redis answers if configured."""
+    redis = jobs.redis_client(current_app) if current_app.config.get("REDIS_URL") else None
+    checks = health.readiness(db.session, redis)
+    ready = all(value == "ok" for value in checks.values())
+    return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
 
 
 @bp.get("/api/v1/session")
