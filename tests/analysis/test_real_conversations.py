@@ -111,11 +111,16 @@ class _Table:
                 f"{_na(r['single']):>8}{_na(r['replay']):>8} │"
                 f"{r['reddwarf']:>10.3f}{r['rd_k']:>3}{r['rd_seconds']:>6.2f} │ {r['verdict']}"
             )
-        for mode in ("ours", "single", "replay", "reddwarf"):
-            values = [r[mode] for r in _ROWS if r[mode] is not None]
-            if not values:
-                continue
-            tr.write_line(f"mean ARI {mode:<9} {np.mean(values):.3f} over {len(values)} conversations")
+        for mode in ("ours", "reddwarf"):
+            tr.write_line(f"mean ARI {mode:<9} {np.mean([r[mode] for r in _ROWS]):.3f} over {len(_ROWS)} conversations")
+        both = [r for r in _ROWS if r["single"] is not None and r["replay"] is not None]
+        if both:
+            single, replay = (np.array([r[m] for r in both]) for m in ("single", "replay"))
+            tr.write_line(
+                f"single vs replay over the {len(both)} conversations with vote timestamps: mean ARI "
+                f"{single.mean():.3f} vs {replay.mean():.3f}; closer: single {int((single > replay + 1e-9).sum())}, "
+                f"replay {int((replay > single + 1e-9).sum())}, ties {int((abs(single - replay) <= 1e-9).sum())}"
+            )
 
 
 def _na(value: float | None) -> str:
