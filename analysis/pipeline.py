@@ -394,7 +394,8 @@ def run_analysis(
 
     # members: participant ids per base cluster and per group
     in_ids = pids[in_rows]
-    base_members = tuple(np.sort(in_ids[bc.labels == b]) for b in range(n_base))
+    by_base = np.lexsort((in_ids, bc.labels))  # one sort instead of a mask per base cluster
+    base_members = tuple(np.split(in_ids[by_base], np.cumsum(bc.sizes)[:-1])) if n_base else ()
     point_group = base_group[bc.labels] if n_base else np.zeros(0, dtype=np.int64)
     new_members = [np.sort(in_ids[point_group == g]) for g in range(k)]
     group_ids = clustering.match_ids(new_members, [g.members for g in prev_groups], [g.id for g in prev_groups])
