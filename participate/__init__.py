@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     login_manager.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")  # per process; PARTICIPATE_RATELIMIT_STORAGE_URI
     limiter.init_app(app)
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), statement_max_length=STATEMENT_MAX_LENGTH)
 

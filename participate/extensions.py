@@ -29,5 +29,5 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
-# In-memory counters per process by default; PARTICIPATE_RATELIMIT_STORAGE_URI (e.g. redis://) shares them.
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+# Counters live where RATELIMIT_STORAGE_URI says: memory (per process) unless e.g. a redis:// URI shares them.
+limiter = Limiter(key_func=get_remote_address)
