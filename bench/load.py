@@ -1,0 +1,511 @@
+"""Load benchmark: real servers on loopback, simulated participants, then a vote-by-vote audit of the database.
+
+    .venv/bin/python bench/load.py --backend postgresql --duration 30 --participants 200
+    .venv/bin/python bench/load.py --backend sqlite --duration 30 --participants 200
+
+``postgresql`` starts a private PostgreSQL cluster (durable defaults: fsync and synchronous commit on) and Redis,
+``participate serve --production`` (gunicorn) and ``participate worker`` processes; ``sqlite`` starts gunicorn on a
+SQLite file with the in-process analysis runner. The consultation is first seeded with ``--seed-participants``
+simulated voters (so the analysis works on a consultation of that size), then ``--participants`` concurrent
+simulated people each get a session, fetch the next statement, vote, sometimes change an earlier vote and sometimes
+submit a statement, until they run out of statements (a new person then takes their place) or the time is up.
+
+Afterwards every acknowledged vote is checked against the database: its history row exists once, the current vote
+holds the latest acknowledged value, and nothing else was stored. The analysis lag is the time from the last
+acknowledged vote until a snapshot includes it (``analysis_snapshot.last_vote_id >= max(vote.id)``).
+The last line is machine-readable: ``RESULT backend=... participants=... votes_per_s=... p99_ms=... lost=...
+duplicated=... phantom=... lag_s=...``.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402  (after the path set-up, like the imports below)
+from itsdangerous import URLSafeSerializer  # noqa: E402
+
+from tests.servers import PostgresCluster, RedisServer, free_port  # noqa: E402
+
+SECRET = "load-benchmark-secret-key"
+SLUG = "load-benchmark"
+WORDS = ("agree", "disagree", "pass")
+VALUE = {"agree": 1, "disagree": -1, "pass": 0}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Set-up: database, servers
+# ----------------------------------------------------------------------------------------------------------------
+def prepare_database(url: str, statements: int, seed_participants: int) -> int:
+    """Migrate, create an open consultation with ``statements`` seed statements and simulated voters; its id."""
+    from flask_migrate import upgrade
+
+    from participate import create_app
+    from participate.extensions import db
+    from participate.models import (
+        Consultation,
+        ConsultationStatus,
+        ModerationMode,
+        ModerationState,
+        Statement,
+        StatementOrigin,
+    )
+    from participate.services import results, simulate
+    from participate.services import statements as statement_service
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "ANALYSIS_RUNNER": "sync"})
+    with app.app_context():
+        upgrade()
+        consultation = Consultation(
+            slug=SLUG,
+            title="Load benchmark",
+            question="Does Participate keep every vote under load?",
+            status=ConsultationStatus.OPEN,
+            moderation=ModerationMode.POST,
+            allow_statements=True,
+        )
+        db.session.add(consultation)
+        db.session.flush()
+        for i in range(statements):
+            text = f"Benchmark statement number {i + 1}"
+            db.session.add(
+                Statement(
+                    consultation_id=consultation.id,
+                    text=text,
+                    text_key=statement_service.text_key(text),
+                    origin=StatementOrigin.SEED,
+                    moderation=ModerationState.ACCEPTED,
+                )
+            )
+        db.session.commit()
+        if seed_participants:
+            simulate.simulate_votes(db.session, consultation, seed_participants, seed=1)
+            results.compute_snapshot(db.session, consultation.id)
+        consultation_id = consultation.id
+        db.session.remove()
+        db.engine.dispose()
+    return consultation_id
+
+
+def _wait_ready(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{base}/readyz did not answer 200 within {timeout:.0f} s")
+
+
+def _cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) of every live process in a process group, from /proc."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+@dataclass
+class Servers:
+    backend: str
+    base: str
+    consultation_id: int
+    database_url: str
+    log: Path
+    processes: list = field(default_factory=list)
+    cleanups: list = field(default_factory=list)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        for cleanup in reversed(self.cleanups):
+            cleanup()
+
+
+def start_servers(args) -> Servers:
+    tmp = Path(tempfile.mkdtemp(prefix="participate-load-"))
+    env = {
+        **os.environ,
+        "SECRET_KEY": SECRET,
+        "WEB_CONCURRENCY": str(args.web_workers),
+        "PARTICIPATE_THREADS": str(args.threads),
+        "PARTICIPATE_ACCESS_LOG": "false",
+        "PARTICIPATE_LOG_LEVEL": "WARNING",
+        "PARTICIPATE_DB_POOL_SIZE": str(args.threads),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("REDIS_URL", None)
+    cleanups = [lambda: shutil.rmtree(tmp, ignore_errors=True)]
+    if args.backend == "postgresql":
+        cluster = PostgresCluster(durable=True, max_connections=300).start()
+        cleanups.append(cluster.stop)
+        with cluster.admin() as admin:
+            admin.execute("CREATE DATABASE participate")
+        database_url = cluster.url("participate")
+        redis = RedisServer().start()
+        cleanups.append(redis.stop)
+        env["REDIS_URL"] = redis.url
+    else:
+        database_url = f"sqlite:///{tmp / 'participate.sqlite'}"
+        env["PARTICIPATE_ANALYSIS_RUNNER"] = "thread"
+    env["DATABASE_URL"] = database_url
+    print(f"preparing the {args.backend} database ({args.statements} statements, "
+          f"{args.seed_participants} simulated participants)…", flush=True)  # fmt: skip
+    consultation_id = prepare_database(database_url, args.statements, args.seed_participants)
+    port = free_port()
+    log = open(tmp / "server.log", "w")  # noqa: SIM115  (closed by the cleanup)
+    cleanups.append(log.close)
+    servers = Servers(
+        args.backend, f"http://127.0.0.1:{port}", consultation_id, database_url, tmp / "server.log", cleanups=cleanups
+    )
+    web = subprocess.Popen(
+        [sys.executable, "-m", "participate.cli", "serve", "--production", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    servers.processes.append(web)
+    if args.backend == "postgresql":
+        for _ in range(args.analysis_workers):
+            servers.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "participate.cli", "worker"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+    try:
+        _wait_ready(servers.base, web)
+    except Exception:
+        servers.stop()
+        raise
+    return servers
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The simulated participants
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass
+class Tally:
+    acked: dict = field(default_factory=lambda: defaultdict(list))  # (token, statement) → acknowledged values
+    unacked: dict = field(default_factory=lambda: defaultdict(list))  # attempts without an answer or with a 5xx
+    latencies: list = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+    requests: int = 0
+    people: int = 0
+    revotes: int = 0
+    statements_added: int = 0
+    last_ack: float = 0.0
+
+
+def _token(jar: aiohttp.CookieJar) -> str:
+    serializer = URLSafeSerializer(SECRET, salt="participant")
+    for cookie in jar:
+        if cookie.key == "participant":
+            return serializer.loads(cookie.value)
+    raise RuntimeError("the server set no participant cookie")
+
+
+async def _vote(http, tally: Tally, token: str, headers: dict, statement_id: int, word: str) -> bool:
+    started = time.perf_counter()
+    key = (token, statement_id)
+    try:
+        async with http.post(
+            f"/api/v1/consultations/{SLUG}/votes", json={"statement_id": statement_id, "vote": word}, headers=headers
+        ) as response:
+            await response.read()
+            status = response.status
+    except (TimeoutError, aiohttp.ClientError) as error:
+        tally.errors[f"vote {type(error).__name__}"] += 1
+        tally.unacked[key].append(VALUE[word])
+        return False
+    finally:
+        tally.requests += 1
+    if status == 201:
+        tally.latencies.append(time.perf_counter() - started)
+        tally.acked[key].append(VALUE[word])
+        tally.last_ack = time.monotonic()
+        return True
+    tally.errors[f"vote {status}"] += 1
+    if status >= 500:
+        tally.unacked[key].append(VALUE[word])
+    return False
+
+
+async def person(base, connector, deadline, tally: Tally, rng: random.Random, revote_p, statement_p) -> None:
+    """One simulated participant, from getting a session to running out of statements (or of time)."""
+    jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(
+        base, connector=connector, connector_owner=False, cookie_jar=jar, timeout=timeout
+    ) as http:
+        try:
+            async with http.get("/api/v1/session") as response:
+                csrf = (await response.json())["csrf_token"]
+        except (TimeoutError, aiohttp.ClientError, KeyError) as error:
+            tally.errors[f"session {type(error).__name__}"] += 1
+            return
+        tally.requests += 1
+        token = _token(jar)
+        headers = {"X-CSRFToken": csrf}
+        voted: list[int] = []
+        while time.monotonic() < deadline:
+            try:
+                async with http.get(f"/api/v1/consultations/{SLUG}/next") as response:
+                    tally.requests += 1
+                    if response.status != 200:
+                        tally.errors[f"next {response.status}"] += 1
+                        await asyncio.sleep(0.1)
+                        continue
+                    statement = (await response.json())["statement"]
+            except (TimeoutError, aiohttp.ClientError) as error:
+                tally.errors[f"next {type(error).__name__}"] += 1
+                continue
+            if statement is None:
+                return
+            if await _vote(http, tally, token, headers, statement["id"], rng.choice(WORDS)):
+                voted.append(statement["id"])
+            if voted and rng.random() < revote_p and time.monotonic() < deadline:
+                earlier = rng.choice(voted)
+                if await _vote(http, tally, token, headers, earlier, rng.choice(WORDS)):
+                    tally.revotes += 1
+            if rng.random() < statement_p and time.monotonic() < deadline:
+                text = f"Participant {token[:10]} suggests idea {len(voted)}"
+                async with http.post(
+                    f"/api/v1/consultations/{SLUG}/statements", json={"text": text}, headers=headers
+                ) as response:
+                    tally.requests += 1
+                    if response.status == 201:
+                        tally.statements_added += 1
+                        # Like Pol.is, the author's agree vote on their own statement is recorded with it.
+                        tally.acked[(token, (await response.json())["id"])].append(VALUE["agree"])
+                    else:
+                        tally.errors[f"statement {response.status}"] += 1
+
+
+async def drive(base: str, participants: int, duration: float, seed: int, revote_p, statement_p) -> Tally:
+    tally = Tally()
+    deadline = time.monotonic() + duration
+    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
+    rng = random.Random(seed)
+
+    async def seat(n: int) -> None:
+        person_rng = random.Random(rng.random())
+        while time.monotonic() < deadline:
+            tally.people += 1
+            await person(base, connector, deadline, tally, person_rng, revote_p, statement_p)
+
+    await asyncio.gather(*(seat(n) for n in range(participants)))
+    await connector.close()
+    return tally
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The audit
+# ----------------------------------------------------------------------------------------------------------------
+def audit(database_url: str, consultation_id: int, tally: Tally) -> dict:
+    """Compare every acknowledged vote with the database: lost, duplicated, phantom."""
+    from sqlalchemy import create_engine, select
+
+    from participate.models import CurrentVote, Participant, Vote
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        participants = dict(
+            connection.execute(
+                select(Participant.token_hash, Participant.id).where(
+                    Participant.consultation_id == consultation_id,
+                    Participant.xid.is_(None),  # the seeded simulated voters have an xid
+                )
+            ).all()
+        )
+        ours = set(participants.values())
+        history = Counter(
+            (p, s)
+            for p, s in connection.execute(
+                select(Vote.participant_id, Vote.statement_id).where(Vote.consultation_id == consultation_id)
+            )
+            if p in ours
+        )
+        current = {
+            (p, s): v
+            for p, s, v in connection.execute(
+                select(CurrentVote.participant_id, CurrentVote.statement_id, CurrentVote.value).where(
+                    CurrentVote.consultation_id == consultation_id
+                )
+            )
+            if p in ours
+        }
+    engine.dispose()
+
+    def pid(token: str) -> int | None:
+        return participants.get(hashlib.sha256(f"{consultation_id}:{token}".encode()).hexdigest())
+
+    lost = duplicated = phantom = wrong_latest = 0
+    expected: set = set()
+    for (token, statement_id), values in tally.acked.items():
+        key = (pid(token), statement_id)
+        expected.add(key)
+        if key[0] is None:
+            lost += len(values)
+            continue
+        maybe = len(tally.unacked.get((token, statement_id), ()))
+        stored = history.get(key, 0)
+        lost += max(0, len(values) - stored)
+        duplicated += max(0, stored - len(values) - maybe)
+        if current.get(key) != values[-1] and current.get(key) not in tally.unacked.get((token, statement_id), ()):
+            wrong_latest += 1
+    maybe_stored = {(pid(t), s) for (t, s) in tally.unacked}
+    phantom += sum(n for key, n in history.items() if key not in expected and key not in maybe_stored)
+    phantom += sum(1 for key in current if key not in expected and key not in maybe_stored)
+    return {"lost": lost + wrong_latest, "wrong_latest": wrong_latest, "duplicated": duplicated, "phantom": phantom,
+            "history_rows": sum(history.values()), "current_rows": len(current)}  # fmt: skip
+
+
+def analysis_lag(database_url: str, consultation_id: int, last_ack: float, timeout: float) -> float | None:
+    """Seconds from the last acknowledged vote until a snapshot includes every vote (None: not within timeout)."""
+    from sqlalchemy import create_engine, func, select
+
+    from participate.models import AnalysisSnapshot, Vote
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            last_vote = connection.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == consultation_id))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                covered = connection.scalar(
+                    select(func.max(AnalysisSnapshot.last_vote_id)).where(
+                        AnalysisSnapshot.consultation_id == consultation_id
+                    )
+                )
+            if covered is not None and covered >= last_vote:
+                return time.monotonic() - last_ack
+            time.sleep(0.05)
+        return None
+    finally:
+        engine.dispose()
+
+
+def errors_of(tally: Tally) -> int:
+    return sum(tally.errors.values())
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--duration", type=float, default=30, help="seconds of load (default 30)")
+    parser.add_argument("--participants", type=int, default=200, help="concurrent participants (default 200)")
+    parser.add_argument("--statements", type=int, default=40, help="seed statements (default 40)")
+    parser.add_argument("--seed-participants", type=int, default=2000, help="simulated voters before the load")
+    parser.add_argument("--web-workers", type=int, help="gunicorn processes (default: 3 on PostgreSQL, 2 on SQLite)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn process (default 8)")
+    parser.add_argument("--analysis-workers", type=int, default=1, help="participate worker processes (PostgreSQL)")
+    parser.add_argument("--revote", type=float, default=0.05, help="chance to change an earlier vote after voting")
+    parser.add_argument("--submit", type=float, default=0.01, help="chance to submit a statement after voting")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lag-timeout", type=float, default=120)
+    args = parser.parse_args(argv)
+    if args.web_workers is None:
+        args.web_workers = 3 if args.backend == "postgresql" else 2
+
+    servers = start_servers(args)
+    try:
+        print(f"{args.backend}: gunicorn {args.web_workers} processes x {args.threads} threads on {servers.base}; "
+              f"{args.participants} participants for {args.duration:.0f} s…", flush=True)  # fmt: skip
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+        web_cpu_before = _cpu_seconds(servers.processes[0].pid)
+        busy_before = _machine_busy()
+        started = time.monotonic()
+        tally = asyncio.run(drive(servers.base, args.participants, args.duration, args.seed, args.revote, args.submit))
+        wall = time.monotonic() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        web_cpu = _cpu_seconds(servers.processes[0].pid) - web_cpu_before
+        busy_after = _machine_busy()
+        lag = analysis_lag(servers.database_url, servers.consultation_id, tally.last_ack, args.lag_timeout)
+        found = audit(servers.database_url, servers.consultation_id, tally)
+        if lag is None or errors_of(tally):
+            print("--- end of the server log ---\n" + "".join(servers.log.read_text().splitlines(True)[-40:]))
+    finally:
+        servers.stop()
+
+    votes = sum(len(v) for v in tally.acked.values())
+    client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    machine = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1) * os.cpu_count()
+    p50, p95, p99 = (_percentile(tally.latencies, q) * 1000 for q in (50, 95, 99))
+    errors = sum(tally.errors.values())
+    print(f"votes acknowledged   {votes} in {wall:.1f} s = {votes / wall:.0f} votes/s "
+          f"({tally.revotes} changed votes, {tally.statements_added} statements, {tally.people} people, "
+          f"{tally.requests / wall:.0f} requests/s)")  # fmt: skip
+    print(f"vote latency         p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")
+    print(f"errors               {errors}" + (f" {dict(tally.errors)}" if errors else ""))
+    print(f"audit                {found}")
+    print(f"analysis lag         {f'{lag:.2f} s' if lag is not None else f'not within {args.lag_timeout:.0f} s'}")
+    print(f"CPU (cores busy)     load generator {client_cpu / wall:.2f}, web {web_cpu / wall:.2f}, "
+          f"whole machine {machine:.2f} of {os.cpu_count()}")  # fmt: skip
+    lag_text = f"{lag:.2f}" if lag is not None else "inf"
+    print(
+        f"RESULT backend={args.backend} participants={args.participants} votes_per_s={votes / wall:.0f} "
+        f"p99_ms={p99:.1f} lost={found['lost']} duplicated={found['duplicated']} phantom={found['phantom']} "
+        f"lag_s={lag_text}"
+    )
+    ok = found["lost"] == 0 and found["duplicated"] == 0 and found["phantom"] == 0 and lag is not None
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
