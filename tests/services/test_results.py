@@ -2,11 +2,12 @@
 
 import random
 
+import numpy as np
 from sqlalchemy import func, select
 
 from participate import jobs
 from participate.extensions import db
-from participate.models import AnalysisSnapshot, ModerationState, Participant, VoteValue
+from participate.models import AnalysisSnapshot, CurrentVote, ModerationState, Participant, VoteValue
 from participate.services import participants, results, voting
 
 VALUES = (VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS)
@@ -40,6 +41,37 @@ def test_current_votes_streams_latest_values(make_consultation):
     voting.cast(db.session, consultation, "y", b, VoteValue.PASS)
     arrays = results.current_votes(db.session, consultation.id)
     assert sorted(zip(arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)) == [(a, -1), (b, 0)]
+
+
+def test_current_votes_reads_one_consultation_by_the_fastest_path(make_consultation, monkeypatch):
+    """Every current vote of the consultation, none of another's; PostgreSQL reads them by binary COPY."""
+    consultation = make_consultation(statements=[f"Statement {i}" for i in range(6)])
+    other = make_consultation("other")
+    _vote_two_camps(consultation, n_people=7)
+    voting.cast(db.session, other, "z", other.statements[0].id, VoteValue.AGREE)
+    db.session.commit()
+    expected = sorted(
+        (p, s, v)
+        for p, s, v in db.session.execute(
+            select(CurrentVote.participant_id, CurrentVote.statement_id, CurrentVote.value).where(
+                CurrentVote.consultation_id == consultation.id
+            )
+        )
+    )
+    copies = []
+    copy_path = results._current_votes_copy
+    monkeypatch.setattr(results, "_current_votes_copy", lambda *a: copies.append(a) or copy_path(*a))
+    arrays = results.current_votes(db.session, consultation.id)
+    assert len(arrays) == 42
+    assert (arrays.participant_ids.dtype, arrays.statement_ids.dtype, arrays.values.dtype) == (
+        np.int64,
+        np.int64,
+        np.int8,
+    )
+    got = zip(arrays.participant_ids.tolist(), arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)
+    assert sorted(got) == expected
+    assert len(copies) == (db.engine.dialect.name == "postgresql")
+    assert len(results.current_votes(db.session, 10**9)) == 0
 
 
 def test_no_votes_no_snapshot(make_consultation):
