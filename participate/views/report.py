@@ -109,6 +109,19 @@ def _inline_css() -> str:
         return a.read() + "\n" + b.read()
 
 
+@bp.get("/reports")
+def index():
+    """Reports listed for everyone: open and closed consultations whose report is public (link-only ones are not)."""
+    listings = [
+        item
+        for item in consultations.public_listing(
+            db.session, statuses=(ConsultationStatus.OPEN, ConsultationStatus.CLOSED)
+        )
+        if item.consultation.report_visibility == ReportVisibility.PUBLIC
+    ]
+    return render_template("report/index.html", listings=listings)
+
+
 @bp.get("/c/<slug>/report")
 @bp.get("/c/<slug>/report.<any(pdf, csv, json):fmt>")
 def live(slug, fmt=None):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from analysis.polis_io import read_conversation
 from participate.extensions import db
 from participate.models import (
+    Consultation,
     ConsultationStatus,
     ReportSnapshot,
     ReportVisibility,
@@ -179,6 +180,14 @@ def test_published_snapshot_is_frozen_and_downloadable(app, client, make_consult
 def test_init_demo_and_sample_reports(app, client):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["init"]).exit_code == 0
+    index = _text(client.get("/reports").get_data(as_text=True))
+    assert "Demo (simulated data)" in index and "Simulated data" in index
+    hidden = db.session.scalar(select(Consultation).where(Consultation.slug == "public-interest-ai"))
+    hidden.report_visibility = ReportVisibility.LINK
+    db.session.commit()
+    assert "public-interest AI" not in client.get("/reports").get_data(as_text=True)
+    hidden.report_visibility = ReportVisibility.PUBLIC
+    db.session.commit()
     demo = client.get("/c/demo-unacceptable-ai-uses/report").get_data(as_text=True)
     assert "Simulated data." in demo and "Where each group draws the line" in demo
     assert 'role="img"' in demo and "<caption>Opinion groups and their sizes</caption>" in demo
