@@ -114,7 +114,8 @@ def has_votes(session: Session, statement: Statement) -> bool:
     return bool(session.scalar(select(exists().where(Vote.statement_id == statement.id))))
 
 
-def _statement(session: Session, consultation: Consultation, statement_id: object) -> Statement:
+def get_statement(session: Session, consultation: Consultation, statement_id: object) -> Statement:
+    """A statement of this consultation by id, or :class:`NotFound`."""
     statement = session.get(Statement, statement_id) if isinstance(statement_id, int) else None
     if statement is None or statement.consultation_id != consultation.id:
         raise NotFound("There is no such statement in this consultation.")
@@ -125,7 +126,7 @@ def edit_statement(
     session: Session, account: Account, consultation: Consultation, statement_id: int, raw_text: str
 ) -> Statement:
     """Reword a statement nobody has voted on yet (a vote is a vote on the words as they were)."""
-    statement = _statement(session, consultation, statement_id)
+    statement = get_statement(session, consultation, statement_id)
     if has_votes(session, statement):
         raise Conflict("People have already voted on this statement, so its wording can no longer change.")
     text = statements.clean_text(raw_text)
@@ -301,7 +302,7 @@ def act(
         raise InvalidInput("Select at least one statement first.")
     if action == ModerationAction.REJECT and not reason:
         raise InvalidInput("Choose or write a reason for rejecting.")
-    chosen = [_statement(session, consultation, sid) for sid in ids]
+    chosen = [get_statement(session, consultation, sid) for sid in ids]
     now = utcnow()
     for statement in chosen:
         if action in _STATE_OF:

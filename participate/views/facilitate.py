@@ -198,7 +198,7 @@ def seeds(slug):
 @bp.route("/<slug>/statements/<int:statement_id>/edit", methods=["GET", "POST"])
 def edit_statement(slug, statement_id):
     consultation = _get(slug)
-    statement = moderation._statement(db.session, consultation, statement_id)
+    statement = moderation.get_statement(db.session, consultation, statement_id)
     error = None
     if request.method == "POST":
         try:
