@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
@@ -15,6 +16,7 @@ from ..services import ServiceError, accounts
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please sign in to see this page.")
 login_manager.login_message_category = "info"
 
 
