@@ -207,6 +207,22 @@ def _read_settings(path: Path) -> dict:
     return data
 
 
+MAX_UNCOMPRESSED_BYTES = 1 << 30  # a 16 MB upload must not unpack into more than this (zip bombs)
+
+
+def _check_zip_size(path: Path) -> None:
+    """Refuse a zip whose files would unpack into more than :data:`MAX_UNCOMPRESSED_BYTES`."""
+    if not path.is_file() or not zipfile.is_zipfile(path):
+        return
+    with zipfile.ZipFile(path) as archive:
+        total = sum(info.file_size for info in archive.infolist())
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise InvalidInput(
+            f"Import refused: {path.name} would unpack to {total // (1 << 20)} MB; the limit is "
+            f"{MAX_UNCOMPRESSED_BYTES // (1 << 20)} MB. Import it from the command line instead."
+        )
+
+
 def _moment(seconds: float | None, fallback: datetime) -> datetime:
     if seconds is None or math.isnan(seconds):
         return fallback
@@ -234,6 +250,7 @@ def import_export(
     """
     path = Path(path)
     now = now or utcnow()
+    _check_zip_size(path)
     try:
         export = polis_io.read_conversation(path)
     except polis_io.PolisFormatError as error:

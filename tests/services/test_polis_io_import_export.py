@@ -212,3 +212,15 @@ def test_every_shared_polis_conversation_imports(app, shared_data):
         )
         assert rejected == len(source.mod_out), folder.name
         assert seconds < 60, f"{folder.name} took {seconds:.1f} s"
+
+
+def test_zip_that_would_unpack_too_large_is_refused(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(polis_io, "MAX_UNCOMPRESSED_BYTES", 1000)
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("comments.csv", "comment-id,comment-body\n" + "0,x\n" * 1000)
+        archive.writestr("votes.csv", "timestamp,datetime,comment-id,voter-id,vote\n")
+    before = _counts()
+    with pytest.raises(InvalidInput, match="would unpack"):
+        polis_io.import_export(db.session, path)
+    assert _counts() == before
