@@ -196,9 +196,8 @@ def apply_due_schedules(session: Session, *, now: datetime | None = None) -> int
 
 
 def is_owner(session: Session, account: Account, consultation: Consultation) -> bool:
-    return session.get(ConsultationOwner, consultation.id) is not None and (
-        session.get(ConsultationOwner, consultation.id).account_id == account.id
-    )
+    link = session.get(ConsultationOwner, consultation.id)
+    return link is not None and link.account_id == account.id
 
 
 def can_manage(session: Session, account: Account, consultation: Consultation) -> bool:

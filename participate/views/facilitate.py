@@ -2,6 +2,7 @@
 
 import io
 import tempfile
+from datetime import UTC
 from pathlib import Path
 
 import markdown as markdown_lib
@@ -38,6 +39,12 @@ def render_markdown(text: str | None) -> Markup:
         html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener noreferrer nofollow"
     )
     return Markup(clean)  # sanitised just above
+
+
+@bp.app_template_filter("utc")
+def format_utc(moment, layout: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time shown in UTC, whatever time zone the database handed it back in."""
+    return consultations.aware(moment).astimezone(UTC).strftime(layout) if moment else ""
 
 
 @bp.before_request
