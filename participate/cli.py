@@ -131,6 +131,7 @@ def import_polis_command(path, slug, owner):
         raise click.ClickException(error.message) from None
     participants, votes = consultations.voting.counts(db.session, consultation)
     click.echo(f"Imported /c/{consultation.slug}: {votes} current votes from {participants} participants (closed)")
+    click.echo(f"Run 'participate analyse {consultation.slug}' to compute its opinion groups now.")
 
 
 

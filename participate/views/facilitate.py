@@ -440,6 +440,7 @@ def import_polis():
                 except ServiceError as error_:
                     error, status = error_.message, error_.status
                 else:
+                    jobs.analysis_wanted(consultation.id)  # so its report is ready to read
                     flash(_("The conversation was imported as a closed consultation."), "success")
                     return redirect(url_for("facilitate.overview", slug=consultation.slug))
     return render_template("facilitate/import.html", error=error), status
