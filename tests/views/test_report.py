@@ -86,6 +86,25 @@ def test_every_number_in_the_hand_made_report(client, make_consultation):
         numbers = set(re.findall(r"\d+(?:\.\d+)?", re.sub(r'style="[^"]*"', "", _text(row))))
         assert numbers <= expected, (s, numbers - expected)
         assert jeffreys in _text(row) and divisive in _text(row)
+    # Each group's distinguishing statements: the group's and the other groups' shares, independently computed.
+    checked = 0
+    for section in re.findall(r'<section class="group-card"(.*?)</section>', html, re.S):
+        label = re.search(r'id="group-([A-E])"', section).group(1)
+        for item in re.findall(r"<li>(.*?)</li>", section, re.S):
+            s = int(re.search(r"Hand statement (\d)", item).group(1))
+            for who, people in ((f"Group {label}", camps[label]), ("Other groups", set(range(12)) - camps[label])):
+                cast = [v for (p, t), v in votes.items() if t == s and p in people]
+                a, d, n = cast.count(AGREE), cast.count(DISAGREE), len(cast)
+                shown = f"{who} {_pct(a, n)}% agree, {_pct(d, n)}% disagree, {_pct(n - a - d, n)}% pass ({n} votes)"
+                assert shown in _text(item), (label, s, who)
+                checked += 1
+    assert checked >= 8
+    # Common ground: statement 0, with each group's agreement and counts.
+    common = re.search(r"supported by every group</caption>(.*?)</table>", html, re.S).group(1)
+    assert "Hand statement 0" in common
+    for label, people in camps.items():
+        cast = [v for (p, t), v in votes.items() if t == 0 and p in people]
+        assert f"{label}: {_pct(cast.count(AGREE), len(cast))}% ({cast.count(AGREE)}/{len(cast)})" in _text(common)
 
 
 def test_sorting_and_theme_filter_work_without_javascript(client, make_consultation):
@@ -199,6 +218,8 @@ def test_init_demo_and_sample_reports(app, client):
         html = page.get_data(as_text=True)
         assert page.status_code == 200 and "Simulated data." in html and "Opinion groups" in html
         assert "Common ground" in html and "◆ robust" in html
+        assert "Simulated data:" in client.get(f"/c/{slug}").get_data(as_text=True)
+    assert "Simulated data" in client.get("/").get_data(as_text=True)
 
 
 def test_reports_of_real_polis_conversations(client, shared_data):
