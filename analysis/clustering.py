@@ -142,35 +142,50 @@ def weighted_kmeans(
 class _BoundedAssignment:
     """Exact nearest-centre assignment that only re-queries points whose bounds allow a change (Hamerly 2010).
 
-    ``upper`` bounds the distance to the assigned centre, ``lower`` the distance to any other centre; after
-    centres move by δ, ``upper += δ[label]`` and ``lower -= max δ``; only points with ``upper > lower`` are checked.
-    Late Lloyd steps move centres by ~0.01, so almost every point is skipped.
+    ``upper`` bounds the distance to the assigned centre, ``lower`` the distance to any other centre. After centres
+    move by δ, ``upper += δ[label]`` and ``lower -=`` the largest move among the *other* centres. A point keeps its
+    centre when ``upper`` is at most ``lower`` or half the distance from its centre to the nearest other centre;
+    only the rest are checked (upper bound tightened first, then a k-d tree query if still in doubt). Late Lloyd
+    steps move centres by ~0.01, so almost every point is skipped.
     """
 
-    def __init__(self, points: np.ndarray, centres: np.ndarray):
+    def __init__(self, points: np.ndarray, centres: np.ndarray, workers: int = 1):
         self.points = points
-        self.labels, self.upper, self.lower = self._query(points, centres)
+        self.workers = workers
+        self.labels, self.upper, self.lower = self._query(points, centres, workers)
 
     @staticmethod
-    def _query(pts, centres):
+    def _query(pts, centres, workers: int = 1):
         if len(centres) < 2:
             d = np.sqrt(((pts - centres[0]) ** 2).sum(axis=1))
             return np.zeros(len(pts), dtype=np.int64), d, np.full(len(pts), np.inf)
-        dist, idx = cKDTree(centres).query(pts, k=2)
+        dist, idx = cKDTree(centres).query(pts, k=2, workers=workers)
         return idx[:, 0].astype(np.int64), dist[:, 0], dist[:, 1]
 
     def update(self, centres: np.ndarray, moved: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """Labels for the new ``centres`` (shape (k, d)), given how far each moved (shape (k,))."""
         self.labels = labels
         self.upper += moved[labels]
-        self.lower -= moved.max() if moved.size else 0.0
-        stale = np.flatnonzero(self.upper > self.lower)
+        if moved.size > 1:
+            top = np.argmax(moved)
+            first, second = moved[top], np.partition(moved, -2)[-2]
+            # the largest move among the other centres: the second largest for the points of the top mover
+            self.lower -= np.where(labels == top, second, first)
+        elif moved.size:
+            self.lower -= moved[0]
+        if len(centres) > 1:
+            gap = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
+            np.fill_diagonal(gap, np.inf)
+            bound = np.maximum(self.lower, 0.5 * gap.min(axis=1)[labels])
+        else:
+            bound = self.lower
+        stale = np.flatnonzero(self.upper > bound)
         if stale.size:
             diff = self.points[stale] - centres[labels[stale]]
             self.upper[stale] = np.sqrt((diff**2).sum(axis=1))
-            stale = stale[self.upper[stale] > self.lower[stale]]
+            stale = stale[self.upper[stale] > bound[stale]]
         if stale.size:
-            lab, up, lo = self._query(self.points[stale], centres)
+            lab, up, lo = self._query(self.points[stale], centres, self.workers)
             self.labels[stale], self.upper[stale], self.lower[stale] = lab, up, lo
         return self.labels
 

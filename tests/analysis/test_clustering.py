@@ -134,3 +134,16 @@ def test_group_kmeans_clean_start_is_deterministic():
     c2, l2 = clustering.group_kmeans(centres, sizes, 2, n_init=0)
     assert np.array_equal(l1, l2) and np.array_equal(c1, c2)
     assert l1[0] == l1[1] and l1[2] == l1[3] and l1[0] != l1[2]
+
+
+def test_bounded_assignment_matches_brute_force_lloyd(monkeypatch):
+    # many points and centres: the Hamerly-bounded k-d tree path; it must follow exact Lloyd step for step
+    rng = np.random.default_rng(7)
+    pts = np.concatenate([rng.normal(loc, 0.6, size=(4000, 2)) for loc in rng.uniform(-4, 4, size=(6, 2))])
+    init = pts[clustering.first_distinct(pts, 60)]
+    fast_c, fast_l, fast_k = clustering.weighted_kmeans(pts, init, max_iter=40, tol=0.0)
+    monkeypatch.setattr(clustering, "_BRUTE_FORCE_MAX", np.inf)
+    exact_c, exact_l, exact_k = clustering.weighted_kmeans(pts, init, max_iter=40, tol=0.0)
+    np.testing.assert_array_equal(fast_l, exact_l)
+    np.testing.assert_array_equal(fast_k, exact_k)
+    np.testing.assert_allclose(fast_c, exact_c, rtol=0, atol=1e-12)
