@@ -23,6 +23,7 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
 def normalise_email(email: str) -> str:
+    """The email trimmed and lower-cased, or :class:`InvalidInput` if it is not an address."""
     email = (email or "").strip().lower()
     if not _EMAIL.match(email) or len(email) > 254:
         raise InvalidInput("Please give a valid email address.")
@@ -30,11 +31,13 @@ def normalise_email(email: str) -> str:
 
 
 def check_password_strength(password: str) -> None:
+    """Refuse passwords shorter than :data:`MIN_PASSWORD_LENGTH`."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
 
 
 def parse_role(value: object) -> Role:
+    """A :class:`Role` from its value, or :class:`InvalidInput`."""
     try:
         return Role(value)
     except ValueError:
@@ -59,6 +62,7 @@ def create(session: Session, email: str, password: str, role: Role = Role.FACILI
 
 
 def verify_password(account: Account, password: str) -> bool:
+    """True if ``password`` matches the account's Argon2 hash."""
     try:
         return _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -109,6 +113,7 @@ def change_password(session: Session, account: Account, current: str, new: str, 
 
 
 def all_accounts(session: Session) -> list[Account]:
+    """Every account, by email."""
     return list(session.scalars(select(Account).order_by(Account.email)))
 
 
@@ -202,6 +207,7 @@ def accept_invitation(session: Session, token: str, password: str, confirm: str)
 
 
 def pending_invitations(session: Session) -> list[Invitation]:
+    """Invitations neither used nor expired, newest first."""
     return list(
         session.scalars(
             select(Invitation)

@@ -196,6 +196,7 @@ def apply_due_schedules(session: Session, *, now: datetime | None = None) -> int
 
 
 def is_owner(session: Session, account: Account, consultation: Consultation) -> bool:
+    """True if ``account`` created (owns) the consultation."""
     link = session.get(ConsultationOwner, consultation.id)
     return link is not None and link.account_id == account.id
 
@@ -231,6 +232,7 @@ def for_staff(session: Session, account: Account, slug: str, *, manage: bool = T
 
 
 def require_facilitator(account: Account) -> None:
+    """Refuse moderators: only facilitators and admins create or import consultations."""
     if account.role not in (Role.ADMIN, Role.FACILITATOR):
         raise Forbidden("Only facilitators and admins can create or import consultations.")
 
@@ -455,6 +457,7 @@ def close_now(session: Session, account: Account, consultation: Consultation) ->
 
 
 def moderators(session: Session, consultation: Consultation) -> list[Account]:
+    """The accounts assigned to moderate the consultation, by email."""
     return list(
         session.scalars(
             select(Account)
@@ -479,6 +482,7 @@ def add_moderator(session: Session, actor: Account, consultation: Consultation, 
 
 
 def remove_moderator(session: Session, actor: Account, consultation: Consultation, account_id: int) -> None:
+    """Unassign a moderator from the consultation."""
     link = session.get(ConsultationModerator, (consultation.id, account_id))
     if link is None:
         raise NotFound("That account does not moderate this consultation.")
@@ -526,6 +530,7 @@ def set_allowed_xids(session: Session, actor: Account, consultation: Consultatio
 
 
 def allowed_xid_count(session: Session, consultation: Consultation) -> int:
+    """How many XIDs are on the consultation's allow-list."""
     return session.scalar(select(func.count()).where(AllowedXid.consultation_id == consultation.id))
 
 

@@ -111,6 +111,7 @@ def add_seed(session: Session, account: Account, consultation: Consultation, tex
 
 
 def has_votes(session: Session, statement: Statement) -> bool:
+    """True once anyone has voted on the statement."""
     return bool(session.scalar(select(exists().where(Vote.statement_id == statement.id))))
 
 
@@ -181,6 +182,7 @@ class QueuePage:
 
 
 def parse_state(value: object) -> ModerationState:
+    """A moderation tab name (pending by default), or :class:`InvalidInput`."""
     try:
         return ModerationState(value or "pending")
     except ValueError:
@@ -224,6 +226,7 @@ def similar_statements(
 
 
 def state_counts(session: Session, consultation: Consultation) -> dict[str, int]:
+    """How many statements the consultation has in each moderation state."""
     rows = dict(
         session.execute(
             select(Statement.moderation, func.count())
