@@ -26,6 +26,7 @@ from analysis import ALGORITHM_VERSION, AnalysisResult
 from analysis import robustness as robustness_math
 
 from ..models import (
+    Account,
     AnalysisRobustness,
     AnalysisSnapshot,
     AuditLogEntry,
@@ -34,9 +35,10 @@ from ..models import (
     ModerationState,
     ReportSnapshot,
     Statement,
+    StatementTheme,
     Vote,
 )
-from . import NotFound, results
+from . import InvalidInput, NotFound, audit, results
 from .results import VoteArrays, group_label
 
 REPORT_FORMAT = "participate-report/1"
@@ -617,7 +619,7 @@ def to_csv(report: dict) -> str:
 # ----------------------------------------------------------------------------------------------------
 # Published snapshots
 # ----------------------------------------------------------------------------------------------------
-def publish(session: Session, consultation: Consultation, *, account_id: int | None = None) -> ReportSnapshot:
+def publish(session: Session, consultation: Consultation, *, account: Account | None = None) -> ReportSnapshot:
     """Freeze the report as it stands now, with the analysis, the votes' SHA-256 and the code version."""
     report = build(session, consultation)
     snapshot = results.latest_snapshot(session, consultation)
@@ -631,7 +633,7 @@ def publish(session: Session, consultation: Consultation, *, account_id: int | N
     published = ReportSnapshot(
         token=secrets.token_urlsafe(24),
         consultation_id=consultation.id,
-        published_by_id=account_id,
+        published_by_id=account.id if account is not None else None,
         analysis_snapshot_id=snapshot.id if snapshot else None,
         vote_count=len(votes),
         votes_sha256=hashlib.sha256(canonical_csv(votes)).hexdigest(),
@@ -640,6 +642,8 @@ def publish(session: Session, consultation: Consultation, *, account_id: int | N
         analysis=analysis,
     )
     session.add(published)
+    session.flush()
+    audit.record(session, account, consultation, "report_published", token=published.token, votes=len(votes))
     session.commit()
     return published
 
@@ -661,3 +665,46 @@ def published_list(session: Session, consultation: Consultation) -> list[ReportS
             .order_by(ReportSnapshot.id.desc())
         )
     )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Themes: the facilitator's tags on statements
+# ----------------------------------------------------------------------------------------------------
+THEME_MAX_LENGTH = 60
+THEMES_PER_STATEMENT = 12
+
+
+def parse_themes(text: str) -> list[str]:
+    """Comma- or line-separated theme names, trimmed, without repeats; e.g. ``"use:policing, condition:never"``."""
+    names = []
+    for part in (text or "").replace("\n", ",").split(","):
+        name = " ".join(part.split())
+        if not name:
+            continue
+        if len(name) > THEME_MAX_LENGTH:
+            raise InvalidInput(f"The theme {name[:20]!r}… is longer than {THEME_MAX_LENGTH} characters.")
+        if name not in names:
+            names.append(name)
+    if len(names) > THEMES_PER_STATEMENT:
+        raise InvalidInput(f"A statement can have at most {THEMES_PER_STATEMENT} themes.")
+    return names
+
+
+def set_themes(session: Session, account: Account | None, consultation: Consultation, wanted: dict[int, str]) -> int:
+    """Replace the themes of the given statements (id → comma-separated names); returns how many changed."""
+    parsed = {sid: parse_themes(text) for sid, text in wanted.items()}  # all validated before anything changes
+    rows = session.scalars(
+        select(Statement).where(Statement.consultation_id == consultation.id, Statement.id.in_(list(parsed)))
+    ).all()
+    changed = 0
+    for statement in rows:
+        names = parsed[statement.id]
+        if sorted(names) == sorted(statement.theme_names):
+            continue
+        kept = {t.name: t for t in statement.themes}
+        statement.themes = [kept.get(name) or StatementTheme(name=name) for name in names]
+        changed += 1
+    if changed:
+        audit.record(session, account, consultation, "themes_changed", statements=changed)
+    session.commit()
+    return changed

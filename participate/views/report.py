@@ -3,11 +3,13 @@
 import hmac
 import json
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Consultation, ConsultationStatus, ReportVisibility, Role
+from ..models import Consultation, ConsultationStatus, ReportVisibility, Role, Statement
 from ..services import ServiceError, consultations
 from ..services import report as reports
 
@@ -158,9 +160,32 @@ def publish(slug):
     consultation = _consultation(slug)
     if not is_staff(consultation):
         abort(403, description=_("Only the consultation's facilitators can publish its report."))
-    account = current_account()
-    snapshot = reports.publish(db.session, consultation, account_id=getattr(account, "id", None))
+    snapshot = reports.publish(db.session, consultation, account=current_account())
     return redirect(url_for("report.published", token=snapshot.token))
+
+
+@bp.route("/c/<slug>/report/themes", methods=["GET", "POST"])
+def themes(slug):
+    """Facilitators tag statements with themes (``use:…`` and ``condition:…`` tags make the report's grid)."""
+    consultation = _consultation(slug)
+    if not is_staff(consultation):
+        abort(403, description=_("Only the consultation's facilitators can edit its themes."))
+    rows = db.session.scalars(
+        select(Statement).where(Statement.consultation_id == consultation.id).order_by(Statement.id)
+    ).all()
+    error = None
+    if request.method == "POST":
+        wanted = {s.id: request.form.get(f"themes-{s.id}", "") for s in rows if f"themes-{s.id}" in request.form}
+        try:
+            changed = reports.set_themes(db.session, current_account(), consultation, wanted)
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            message = ngettext("Themes changed on %(num)d statement.", "Themes changed on %(num)d statements.", changed)
+            flash(message, "success")
+            return redirect(url_for("report.themes", slug=slug))
+    status = 400 if error else 200
+    return render_template("report/themes.html", consultation=consultation, rows=rows, error=error), status
 
 
 @bp.app_template_global()

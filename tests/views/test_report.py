@@ -275,3 +275,22 @@ def test_admins_read_every_report(client, make_consultation, login):
     db.session.commit()
     login(client, "admin")
     assert client.get("/c/test/report").status_code == 200
+
+
+def test_facilitators_edit_themes_and_the_grid_follows(client, other_client, make_consultation, login):
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    assert client.get("/c/hand/report/themes").status_code == 403
+    owner = login(client, "facilitator", email="owner@example.org")
+    _own(consultation, owner)
+    login(other_client, "facilitator", email="someone-else@example.org")
+    assert other_client.post_form("/c/hand/report/themes", {f"themes-{sids[1]}": "x"}).status_code == 403
+    assert client.get("/c/hand/report/themes").status_code == 200
+    form = {f"themes-{sids[1]}": "use:policing, condition:never", f"themes-{sids[2]}": "use:policing,condition:appeal"}
+    response = client.post_form("/c/hand/report/themes", form)
+    assert response.status_code == 302
+    assert sorted(db.session.get(Statement, sids[2]).theme_names) == ["condition:appeal", "use:policing"]
+    html = client.get("/c/hand/report").get_data(as_text=True)
+    assert "Where each group draws the line" in html and "policing" in html
+    too_long = client.post_form("/c/hand/report/themes", {f"themes-{sids[3]}": "x" * 61})
+    assert too_long.status_code == 400 and "longer than 60 characters" in too_long.get_data(as_text=True)
+    assert db.session.get(Statement, sids[3]).theme_names == []
