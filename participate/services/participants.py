@@ -32,6 +32,9 @@ def find(session: Session, consultation: Consultation, token: str | None) -> Par
 
 def find_or_add(session: Session, consultation: Consultation, token: str) -> Participant:
     """The participant for this token, created (not committed) on their first contribution."""
+    existing = find(session, consultation, token)  # the common case, one indexed read
+    if existing is not None:
+        return existing
     # INSERT ... ON CONFLICT DO NOTHING: two first requests from one browser at once still make one participant.
     session.execute(
         insert(session, Participant)

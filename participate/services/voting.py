@@ -90,6 +90,7 @@ def cast(session: Session, consultation: Consultation, token: str, statement_id:
         raise Conflict("This statement is not open for voting.")
     participant = participants.find_or_add(session, consultation, token)
     vote = record(session, consultation, participant, statement, value)
+    session.expunge(vote)  # flushed and fully loaded: keep its values readable after the commit without a reload
     session.commit()
     return vote
 
@@ -114,28 +115,31 @@ def next_statement(
     the analysis has not seen yet weigh 1); without one, the statements with the fewest votes first.
     """
     rng = rng or random.SystemRandom()
+    candidates = select(Statement.id).where(Statement.consultation_id == consultation.id, votable(consultation))
+    if participant is not None:
+        mine = select(CurrentVote.statement_id).where(CurrentVote.participant_id == participant.id)
+        candidates = candidates.where(Statement.id.not_in(mine))
+    if priorities:
+        # The priorities alone decide: no need to count every vote of the consultation on each draw.
+        ids = session.scalars(candidates).all()
+        if not ids:
+            return Next(None, 0)
+        weights = [max(priorities.get(sid, 1.0), 0.0) for sid in ids]
+        if sum(weights) > 0:
+            chosen = rng.choices(ids, weights=weights, k=1)[0]
+            return Next(session.get(Statement, chosen), len(ids))
     counts = (
         select(CurrentVote.statement_id, func.count().label("n"))
         .where(CurrentVote.consultation_id == consultation.id)
         .group_by(CurrentVote.statement_id)
         .subquery()
     )
-    query = (
-        select(Statement.id, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.statement_id == Statement.id)
-        .where(Statement.consultation_id == consultation.id, votable(consultation))
+    query = candidates.add_columns(func.coalesce(counts.c.n, 0)).outerjoin(
+        counts, counts.c.statement_id == Statement.id
     )
-    if participant is not None:
-        mine = select(CurrentVote.statement_id).where(CurrentVote.participant_id == participant.id)
-        query = query.where(Statement.id.not_in(mine))
     rows = session.execute(query).all()
     if not rows:
         return Next(None, 0)
-    if priorities:
-        weights = [max(priorities.get(sid, 1.0), 0.0) for sid, _ in rows]
-        if sum(weights) > 0:
-            chosen = rng.choices([sid for sid, _ in rows], weights=weights, k=1)[0]
-            return Next(session.get(Statement, chosen), len(rows))
     fewest = min(n for _, n in rows)
     chosen = rng.choice([sid for sid, n in rows if n == fewest])
     return Next(session.get(Statement, chosen), len(rows))

@@ -86,8 +86,9 @@ def cast_vote(slug):
     _check_eligible(consultation)
     body = _json_body()
     value = voting.parse_vote(body.get("vote"))
+    consultation_id = consultation.id  # read before the commit expires it: saves a reload per vote
     vote = voting.cast(db.session, consultation, participant_token(), body.get("statement_id"), value)
-    jobs.analysis_wanted(consultation.id)
+    jobs.analysis_wanted(consultation_id)
     return {
         "statement_id": vote.statement_id,
         "vote": voting.WORD_OF_VOTE[value],
