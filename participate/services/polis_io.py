@@ -40,6 +40,18 @@ from ..models import (
 from . import Conflict, InvalidInput, audit, consultations, results, statements
 
 SETTINGS_FILE = "consultation.json"
+#: The files of an export folder that an import reads (or may meet); a web upload keeps only these.
+FOLDER_FILES = frozenset(
+    {
+        "comments.csv",
+        "votes.csv",
+        "participants-votes.csv",
+        "participant-votes.csv",
+        "summary.csv",
+        "comment-groups.csv",
+        SETTINGS_FILE,
+    }
+)
 SETTINGS_FORMAT = "participate-consultation/1"
 # The vote table for the big insert: plain executemany, without the ORM's per-row bookkeeping (several times faster).
 _VOTE = Vote.__table__

@@ -422,20 +422,26 @@ def import_polis():
     consultations.require_facilitator(_me())
     error, status = None, 200
     if request.method == "POST":
-        upload = request.files.get("export")
-        if upload is None or not upload.filename:
-            error, status = _("Choose a Pol.is export (a .zip of its CSV files) to upload."), 400
+        uploads = [f for f in request.files.getlist("export") if f and f.filename]
+        if not uploads:
+            error, status = _("Choose a Pol.is export to upload: its .zip, or its CSV files."), 400
         else:
             with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "export.zip"
-                upload.save(path)
+                if len(uploads) == 1 and uploads[0].filename.lower().endswith(".zip"):
+                    path = Path(folder) / "export.zip"
+                    uploads[0].save(path)
+                    name = Path(uploads[0].filename).stem
+                else:  # the files of an export folder, chosen together
+                    path = Path(folder) / "export"
+                    path.mkdir()
+                    for upload in uploads:
+                        base = upload.filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
+                        if base in polis_io.FOLDER_FILES:  # other files (and odd names) are ignored
+                            upload.save(path / base)
+                    name = None
                 try:
                     consultation = polis_io.import_export(
-                        db.session,
-                        path,
-                        slug=request.form.get("slug") or None,
-                        owner=_me(),
-                        name=Path(upload.filename).stem,
+                        db.session, path, slug=request.form.get("slug") or None, owner=_me(), name=name
                     )
                 except ServiceError as error_:
                     error, status = error_.message, error_.status

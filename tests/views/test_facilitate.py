@@ -5,6 +5,7 @@ import io
 import re
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -231,3 +232,15 @@ def test_malformed_upload_is_refused_with_file_and_row(owner_client, night):
     assert response.status_code == 400
     assert "votes.csv row 2" in response.text and "unknown vote value" in response.text
     assert db.session.scalar(select(func.count()).select_from(Consultation)) == before
+
+
+def test_import_the_csv_files_of_an_export_folder(owner_client):
+    folder = Path(__file__).resolve().parents[1] / "analysis" / "data" / "tiny-export"
+    files = [(io.BytesIO(path.read_bytes()), path.name) for path in sorted(folder.iterdir())]
+    files.append((io.BytesIO(b"ignored"), "../../etc/passwd"))
+    response = owner_client.post_form(
+        "/facilitate/import", {"export": files, "slug": "tiny"}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302, response.text
+    tiny = consultations.get_any(db.session, "tiny")
+    assert tiny.title == "Getting around town" and voting.counts(db.session, tiny)[0] == 20
