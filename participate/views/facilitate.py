@@ -408,7 +408,8 @@ def monitor(slug):
 @bp.get("/<slug>/export.zip")
 def export(slug):
     consultation = _get(slug)
-    data = polis_io.export_zip(db.session, _me(), consultation)
+    url = url_for("vote.consultation", slug=consultation.slug, _external=True)
+    data = polis_io.export_zip(db.session, _me(), consultation, url=url)
     return send_file(
         io.BytesIO(data),
         mimetype="application/zip",

@@ -204,6 +204,8 @@ def test_export_zip_download_and_import_upload(owner_client, night, tmp_path):
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         names = sorted(n.split("/")[1] for n in archive.namelist())
         votes = archive.read("night-buses/votes.csv").decode()
+        summary = archive.read("night-buses/summary.csv").decode()
+    assert "url,http://localhost/c/night-buses" in summary and "topic,Night buses" in summary
     assert names == sorted(
         ["comment-groups.csv", "comments.csv", "consultation.json", "participant-votes.csv", "summary.csv", "votes.csv"]
     )
