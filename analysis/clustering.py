@@ -8,6 +8,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
+from .matrix import thread_count
+
 MIN_VOTES = 7
 MIN_IN_CONV = 15
 MAX_BASE_CLUSTERS = 100
@@ -119,7 +121,8 @@ def weighted_kmeans(
     labels = np.zeros(n, dtype=np.int64)
     if n == 0 or len(centres) == 0:
         return centres[:0], labels, kept[:0]
-    assign = _BoundedAssignment(points, centres) if n * len(centres) > _BRUTE_FORCE_MAX else None
+    big = n * len(centres) > _BRUTE_FORCE_MAX
+    assign = _BoundedAssignment(points, centres, workers=thread_count()) if big else None
     labels = assign.labels if assign else nearest_centre(points, centres)
     wx = [w * points[:, j] for j in range(dim)]
     for _ in range(max_iter):

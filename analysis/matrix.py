@@ -7,10 +7,13 @@ proportional to the number of votes; nothing here ever builds a dense P x C arra
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_info
 
 VALID_VOTES = (-1, 0, 1)
 _CHUNK = 1 << 22
@@ -214,6 +217,35 @@ def row_blocks(values: sp.csr_matrix, max_cells: int = _CHUNK):
         r1 = min(max(r1, r0 + 1), n_p)
         yield r0, r1, int(indptr[r0]), int(indptr[r1])
         r0 = r1
+
+
+def thread_count() -> int:
+    """Threads for the block-parallel kernels: the CPUs this process may use, capped by the BLAS thread limit.
+
+    The cap makes ``threadpoolctl.threadpool_limits`` (and ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS``) limit
+    these kernels too, so a caller that pins the analysis to one thread gets one thread.
+    """
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    blas = [lib["num_threads"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return max(1, min([available, *blas]))
+
+
+def row_block_views(values: sp.csr_matrix, n_blocks: int) -> list[sp.csr_matrix]:
+    """``values`` cut into ``n_blocks`` row blocks of about equal stored cells, as CSR views (no copy of the cells).
+
+    Partial results over the blocks, summed in block order, do not depend on how many threads computed them.
+    """
+    indptr = values.indptr
+    cuts = np.searchsorted(indptr, np.linspace(0, indptr[-1], n_blocks + 1)[1:-1])
+    bounds = [0, *sorted(set(cuts.tolist()) - {0, values.shape[0]}), values.shape[0]]
+    views = []
+    for r0, r1 in pairwise(bounds):
+        c0, c1 = indptr[r0], indptr[r1]
+        block = sp.csr_matrix((r1 - r0, values.shape[1]), dtype=values.dtype)
+        block.data, block.indices = values.data[c0:c1], values.indices[c0:c1]
+        block.indptr = (indptr[r0 : r1 + 1] - c0).astype(values.indices.dtype, copy=False)
+        views.append(block)
+    return views
 
 
 def cell_rows(values: sp.csr_matrix, r0: int, r1: int, labels: np.ndarray) -> np.ndarray:

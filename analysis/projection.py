@@ -7,6 +7,8 @@ on a sparse matrix and never densifies a large P x C array.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +16,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from .matrix import column_counts, row_blocks
+from .matrix import column_counts, row_block_views, row_blocks, thread_count
 
 #: Up to this many cells (P x C) the PCA is an exact dense eigen-decomposition of the smaller Gram matrix;
 #: above it, Lanczos (ARPACK) on the matrix-free Gram operator of the sparse centred matrix.
@@ -22,6 +24,9 @@ DENSE_CELLS_MAX = 1_000_000
 #: Warm block power iteration: at most this many steps, converged when the relative Ritz residual is below.
 WARM_MAX_ITER = 12
 WARM_TOLERANCE = 1e-9
+#: The Gram operator works on row blocks of about this many stored cells (at most ``GRAM_MAX_BLOCKS``), in threads.
+GRAM_BLOCK_CELLS = 2_000_000
+GRAM_MAX_BLOCKS = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,18 +111,47 @@ def _top_components_dense(Y: sp.csr_matrix, n_components: int) -> np.ndarray:
     return out
 
 
-def _warm_subspace(Y: sp.csr_matrix, start: np.ndarray, *, max_iter: int = WARM_MAX_ITER) -> np.ndarray | None:
+class _Gram:
+    """The matrix-free Gram operator ``v -> Yᵀ (Y v)``, shape (C, C), over row blocks of Y run in threads.
+
+    Each block contributes ``Y_bᵀ (Y_b v)``; scipy's sparse kernels release the GIL, so blocks run in parallel.
+    The block partition depends only on Y (never on the thread count) and partial sums are added in block order,
+    so results are bit-for-bit the same with any number of threads.
+    """
+
+    def __init__(self, Y: sp.csr_matrix, pool: ThreadPoolExecutor | None):
+        n_blocks = int(min(GRAM_MAX_BLOCKS, max(1, -(-Y.nnz // GRAM_BLOCK_CELLS))))
+        self.blocks = row_block_views(Y, n_blocks) if n_blocks > 1 else [Y]
+        self.pool = pool if len(self.blocks) > 1 else None
+        self.n = Y.shape[1]
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        def part(block):
+            return block.T @ (block @ v)
+
+        parts = self.pool.map(part, self.blocks) if self.pool else map(part, self.blocks)
+        total = None
+        for p in parts:
+            total = p if total is None else total + p
+        return total
+
+    def operator(self) -> LinearOperator:
+        return LinearOperator((self.n, self.n), matvec=self, matmat=self, dtype=np.float64)
+
+
+def _warm_subspace(gram: _Gram, start: np.ndarray, *, max_iter: int = WARM_MAX_ITER) -> np.ndarray | None:
     """Block power iteration from the previous axes (rows of ``start``, shape (k, C)); None if not converged.
 
-    Each step costs one pass over Y and Y^T with k vectors; the Rayleigh-Ritz rotation orders the axes. On
-    unchanged or slowly changing data it converges in one to a few steps, far cheaper than a cold Lanczos run.
+    ``gram`` is the Gram operator of Y. Each step costs one pass over Y and Y^T with k vectors; the
+    Rayleigh-Ritz rotation orders the axes. On unchanged or slowly changing data it converges in one to a few steps,
+    far cheaper than a cold Lanczos run.
     """
     V, _ = np.linalg.qr(start.T)
     if np.linalg.matrix_rank(V) < start.shape[0]:
         return None
     for _ in range(max_iter):
         # Gram @ V, one contiguous vector at a time (faster than a block product on a strided array)
-        W = np.column_stack([Y.T @ (Y @ np.ascontiguousarray(V[:, j])) for j in range(V.shape[1])])
+        W = np.column_stack([gram(np.ascontiguousarray(V[:, j])) for j in range(V.shape[1])])
         H = V.T @ W
         vals, U = np.linalg.eigh((H + H.T) / 2)
         order = np.argsort(vals)[::-1]
@@ -135,16 +169,18 @@ def _warm_subspace(Y: sp.csr_matrix, start: np.ndarray, *, max_iter: int = WARM_
 def _top_components_sparse(Y: sp.csr_matrix, n_components: int, previous: np.ndarray | None, rng) -> np.ndarray:
     """Top right-singular vectors of sparse Y, shape (k, C): warm block iteration, else Lanczos (ARPACK)."""
     n_c = Y.shape[1]
-    if previous is not None and np.all(np.any(previous, axis=1)):
-        warm = _warm_subspace(Y, previous)
-        if warm is not None:
-            return warm
-    Yt = Y.T  # CSC view: no copy
+    threads = thread_count()
+    with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
+        gram = _Gram(Y, pool)
+        if previous is not None and np.all(np.any(previous, axis=1)):
+            warm = _warm_subspace(gram, previous)
+            if warm is not None:
+                return warm
+        return _lanczos(gram.operator(), n_c, n_components, previous, rng)
 
-    def matvec(v):
-        return Yt @ (Y @ v)
 
-    gram = LinearOperator((n_c, n_c), matvec=matvec, matmat=matvec, dtype=np.float64)
+def _lanczos(gram: LinearOperator, n_c: int, n_components: int, previous: np.ndarray | None, rng) -> np.ndarray:
+    """Top eigenvectors of the Gram operator by ARPACK, shape (k, C), started from the previous axes if any."""
     v0 = previous.sum(axis=0) if previous is not None and np.any(previous) else rng.uniform(-1.0, 1.0, size=n_c)
     vals, vecs = eigsh(gram, k=n_components, which="LA", v0=v0, tol=1e-10, maxiter=5000)
     order = np.argsort(vals)[::-1]

@@ -97,6 +97,28 @@ def test_warm_block_iteration_converges_to_the_same_axes(monkeypatch):
     # start from a perturbed version of the exact axes: the warm path must land on them (same sign)
     start = exact + 0.05 * rng.normal(size=exact.shape)
     centred = projection.fit_pca(values, modout).centred
-    assert projection._warm_subspace(centred, start) is not None  # converges, no fallback to Lanczos
+    assert (
+        projection._warm_subspace(projection._Gram(centred, None), start) is not None
+    )  # converges, no fallback to Lanczos
     warm = projection.fit_pca(values, modout, previous_components=start).components
     np.testing.assert_allclose(warm, exact, atol=1e-7)
+
+
+def test_gram_operator_blocks_and_threads_do_not_change_the_result(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(11)
+    Y = sp.random(3000, 50, density=0.2, random_state=rng, format="csr")
+    v = rng.normal(size=50)
+    monkeypatch.setattr(projection, "GRAM_BLOCK_CELLS", Y.nnz // 7)
+    serial = projection._Gram(Y, None)
+    assert len(serial.blocks) == 8 and sum(b.nnz for b in serial.blocks) == Y.nnz
+    np.testing.assert_allclose(serial(v), Y.T @ (Y @ v), rtol=1e-12)
+    with ThreadPoolExecutor(3) as pool:
+        np.testing.assert_array_equal(projection._Gram(Y, pool)(v), serial(v))  # bit for bit
+    # and the whole sparse PCA over blocks agrees with the dense one
+    values = sp.csr_matrix((rng.choice([-1, 0, 1], size=Y.nnz).astype(np.int8), Y.indices, Y.indptr), shape=Y.shape)
+    modout = np.zeros(50, bool)
+    dense = projection.fit_pca(values, modout).components
+    monkeypatch.setattr(projection, "DENSE_CELLS_MAX", 0)
+    np.testing.assert_allclose(projection.fit_pca(values, modout).components, dense, atol=1e-8)
