@@ -147,23 +147,28 @@ def build_vote_matrix(votes, *, banned=()) -> VoteMatrix:
     n = len(rows)
     idx_dtype = np.int32 if max(n, n_c, n_p) < 2**31 else np.int64
     row_counts = np.bincount(rows, minlength=n_p)
-    key = np.multiply(rows, n_c, dtype=np.int64)
+    # Cells as int64 keys (row, column) packed in bits, so that splitting a key is a shift and a mask, not a division.
+    col_bits = max(n_c - 1, 1).bit_length()
+    key = rows.astype(np.int64)
     del rows
-    key += cols
+    key <<= col_bits
+    key |= cols
     del cols
     # Sort cells row-major (CSR order); equal keys keep input order, so the last of each run is the latest vote.
-    # With the input position appended every key is distinct: an in-place sort then yields both the sorted keys
-    # and the permutation (key % n), with no index array alongside (peak ~16 bytes per vote).
-    if n and n_p * n_c < np.iinfo(np.int64).max // max(n, 1):
-        key *= n
+    # With the input position appended in the low bits every key is distinct: an in-place sort then yields both the
+    # sorted keys and the permutation (the low bits), with no index array alongside (peak ~16 bytes per vote).
+    pos_bits = max(n - 1, 1).bit_length()
+    if n and max(n_p - 1, 1).bit_length() + col_bits + pos_bits <= 63:
+        key <<= pos_bits
         for start in range(0, n, _CHUNK):
-            key[start : start + _CHUNK] += np.arange(start, min(start + _CHUNK, n), dtype=np.int64)
+            key[start : start + _CHUNK] |= np.arange(start, min(start + _CHUNK, n), dtype=np.int64)
         key.sort()
         order = np.empty(n, dtype=idx_dtype)
+        low = np.int64((1 << pos_bits) - 1)
         for start in range(0, n, _CHUNK):
             block = key[start : start + _CHUNK]
-            order[start : start + _CHUNK] = block % n
-            block //= n
+            np.bitwise_and(block, low, out=order[start : start + _CHUNK], casting="unsafe")
+            block >>= pos_bits
     else:
         order = np.argsort(key, kind="stable")
         key = key[order]
@@ -186,15 +191,15 @@ def build_vote_matrix(votes, *, banned=()) -> VoteMatrix:
         m += len(kept)
     del is_last
     key = key[:m]
-    row_nnz = np.zeros(n_p, dtype=np.int64)
+    # kept keys are sorted: each row's cells end where the next row's first key begins
+    row_ends = np.searchsorted(key, np.arange(1, n_p + 1, dtype=np.int64) << col_bits)
     indices = np.empty(m, dtype=idx_dtype)
+    col_mask = np.int64((1 << col_bits) - 1)
     for start in range(0, m, _CHUNK):
-        block = key[start : start + _CHUNK]
-        row_nnz += np.bincount(block // n_c, minlength=n_p)
-        indices[start : start + _CHUNK] = block % n_c
+        np.bitwise_and(key[start : start + _CHUNK], col_mask, out=indices[start : start + _CHUNK], casting="unsafe")
     del key
     indptr = np.zeros(n_p + 1, dtype=idx_dtype)
-    np.cumsum(row_nnz, out=indptr[1:])
+    indptr[1:] = row_ends
     values = sp.csr_matrix((data, indices, indptr), shape=(n_p, len(statement_ids)), copy=False)
     return VoteMatrix(
         values=values,
