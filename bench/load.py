@@ -135,6 +135,22 @@ def _cpu_seconds(pgid: int) -> float:
     return total / tick
 
 
+def _cpu_seconds_named(name: str) -> float:
+    """CPU time of every live process whose command name is ``name`` (e.g. the PostgreSQL server's)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.index("(") + 1 : stat.rindex(")")] == name:
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _machine_busy() -> tuple[float, float]:
     """(busy, total) jiffies of the whole machine, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -469,12 +485,16 @@ def main(argv=None) -> int:
               f"{args.participants} participants for {args.duration:.0f} s…", flush=True)  # fmt: skip
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         web_cpu_before = _cpu_seconds(servers.processes[0].pid)
+        workers_cpu_before = sum(_cpu_seconds(p.pid) for p in servers.processes[1:])
+        postgres_cpu_before = _cpu_seconds_named("postgres")
         busy_before = _machine_busy()
         started = time.monotonic()
         tally = asyncio.run(drive(servers.base, args.participants, args.duration, args.seed, args.revote, args.submit))
         wall = time.monotonic() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         web_cpu = _cpu_seconds(servers.processes[0].pid) - web_cpu_before
+        workers_cpu = sum(_cpu_seconds(p.pid) for p in servers.processes[1:]) - workers_cpu_before
+        postgres_cpu = _cpu_seconds_named("postgres") - postgres_cpu_before
         busy_after = _machine_busy()
         lag = analysis_lag(servers.database_url, servers.consultation_id, tally.last_ack, args.lag_timeout)
         found = audit(servers.database_url, servers.consultation_id, tally)
@@ -496,6 +516,7 @@ def main(argv=None) -> int:
     print(f"audit                {found}")
     print(f"analysis lag         {f'{lag:.2f} s' if lag is not None else f'not within {args.lag_timeout:.0f} s'}")
     print(f"CPU (cores busy)     load generator {client_cpu / wall:.2f}, web {web_cpu / wall:.2f}, "
+          f"analysis workers {workers_cpu / wall:.2f}, PostgreSQL {postgres_cpu / wall:.2f}, "
           f"whole machine {machine:.2f} of {os.cpu_count()}")  # fmt: skip
     lag_text = f"{lag:.2f}" if lag is not None else "inf"
     print(

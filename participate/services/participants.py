@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from ..database import insert
@@ -22,12 +22,20 @@ def find(session: Session, consultation: Consultation, token: str | None) -> Par
     """The participant behind this browser token in this consultation, if they have taken part."""
     if not token:
         return None
-    return session.scalar(
-        select(Participant).where(
-            Participant.consultation_id == consultation.id,
-            Participant.token_hash == token_hash(token, consultation.id),
-        )
+    key = token_hash(token, consultation.id)
+    # A request looks its participant up more than once (eligibility, then the use case): the session keeps a strong
+    # reference (its identity map is weak), so the second look-up is answered without a query.
+    known = session.info.setdefault("participate.participants", {})
+    if key in known:
+        participant = session.get(Participant, inspect(known[key]).identity)
+        if participant is not None:
+            return participant
+    participant = session.scalar(
+        select(Participant).where(Participant.consultation_id == consultation.id, Participant.token_hash == key)
     )
+    if participant is not None:
+        known[key] = participant
+    return participant
 
 
 def find_or_add(session: Session, consultation: Consultation, token: str) -> Participant:
