@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from analysis import ALGORITHM_VERSION, AnalysisResult
 from analysis import robustness as robustness_math
@@ -216,6 +216,7 @@ def build(session: Session, consultation: Consultation) -> dict:
     statements = session.scalars(
         select(Statement)
         .where(Statement.consultation_id == consultation.id, Statement.moderation != ModerationState.REJECTED)
+        .options(selectinload(Statement.themes))
         .order_by(Statement.id)
     ).all()
     tallies: dict[int, list[int]] = {}
@@ -226,19 +227,18 @@ def build(session: Session, consultation: Consultation) -> dict:
     ):
         t = tallies.setdefault(sid, [0, 0, 0])
         t[0 if value > 0 else 1 if value < 0 else 2] += n
-    n_participants, n_votes = session.execute(
-        select(func.count(func.distinct(CurrentVote.participant_id)), func.count()).where(
-            CurrentVote.consultation_id == consultation.id
-        )
-    ).one()
-    min_votes = min(MIN_VOTES, len(statements)) if statements else MIN_VOTES
-    per_person = (
-        select(func.count().label("n"))
-        .where(CurrentVote.consultation_id == consultation.id)
-        .group_by(CurrentVote.participant_id)
-        .subquery()
+    # Votes per participant, in one GROUP BY: the number of voters, of votes and of people past the threshold.
+    per_person = np.array(
+        session.scalars(
+            select(func.count())
+            .where(CurrentVote.consultation_id == consultation.id)
+            .group_by(CurrentVote.participant_id)
+        ).all(),
+        dtype=np.int64,
     )
-    qualified = session.scalar(select(func.count()).select_from(per_person).where(per_person.c.n >= min_votes)) or 0
+    n_participants, n_votes = len(per_person), int(per_person.sum())
+    min_votes = min(MIN_VOTES, len(statements)) if statements else MIN_VOTES
+    qualified = int((per_person >= min_votes).sum())
     snapshot = results.latest_snapshot(session, consultation)
     last_vote_id = session.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == consultation.id)) or 0
     robustness_row = session.get(AnalysisRobustness, snapshot.id) if snapshot else None
