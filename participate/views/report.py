@@ -90,7 +90,10 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         "theme": theme,
         "key": request.args.get("key") if not published else None,
         "staff": (staff := is_staff(consultation)),
-        "snapshots": reports.published_list(db.session, consultation) if staff and not published else [],
+        # Published snapshots are listed to staff, and to everyone when the report itself is public.
+        "snapshots": reports.published_list(db.session, consultation)
+        if not published and (staff or consultation.report_visibility == ReportVisibility.PUBLIC)
+        else [],
         "pdf": fmt == "pdf",
     }
     if fmt == "pdf":

@@ -191,6 +191,7 @@ def test_published_snapshot_is_frozen_and_downloadable(app, client, make_consult
     assert client.get(f"/r/{token}.csv").status_code == 200
     assert client.get(f"/r/{token}.pdf").mimetype == "application/pdf"
     assert client.get("/r/not-a-real-token").status_code == 404
+    assert f"/r/{token}" in client.get("/c/hand/report").get_data(as_text=True)  # public report: listed
     consultation.report_visibility = ReportVisibility.PRIVATE
     db.session.commit()
     assert client.get(f"/r/{token}").status_code == 403
@@ -265,6 +266,7 @@ def test_staff_read_private_reports_and_publish(client, other_client, make_consu
     assert client.get(response.location).status_code == 200
     assert other_client.get(response.location).status_code == 403
     assert "1 published snapshot" in client.get("/c/hand/report").get_data(as_text=True)
+    assert "published snapshot" not in other_client.get("/c/hand/report").get_data(as_text=True)
     published = db.session.scalar(select(ReportSnapshot))
     assert published.published_by_id == owner.id
 
