@@ -176,17 +176,20 @@ class _BoundedAssignment:
             self.lower -= np.where(labels == top, second, first)
         elif moved.size:
             self.lower -= moved[0]
-        if len(centres) > 1:
+        stale = np.flatnonzero(self.upper > self.lower)
+        if stale.size and len(centres) > 1:
             gap = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
             np.fill_diagonal(gap, np.inf)
-            bound = np.maximum(self.lower, 0.5 * gap.min(axis=1)[labels])
+            bound = np.maximum(self.lower[stale], 0.5 * gap.min(axis=1)[labels[stale]])
+            keep = self.upper[stale] > bound
+            stale, bound = stale[keep], bound[keep]
         else:
-            bound = self.lower
-        stale = np.flatnonzero(self.upper > bound)
+            bound = self.lower[stale]
         if stale.size:
             diff = self.points[stale] - centres[labels[stale]]
-            self.upper[stale] = np.sqrt((diff**2).sum(axis=1))
-            stale = stale[self.upper[stale] > bound[stale]]
+            upper = np.sqrt((diff**2).sum(axis=1))
+            self.upper[stale] = upper
+            stale = stale[upper > bound]
         if stale.size:
             lab, up, lo = self._query(self.points[stale], centres, self.workers)
             self.labels[stale], self.upper[stale], self.lower[stale] = lab, up, lo
