@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from analysis.matrix import build_vote_matrix, column_counts
+from analysis.matrix import build_vote_matrix, column_counts, row_block_views, thread_count
 
 
 def test_latest_vote_wins_and_ids_are_sorted():
@@ -67,3 +68,19 @@ def test_empty_votes():
 def test_validation(votes, message):
     with pytest.raises(ValueError, match=message):
         build_vote_matrix(votes)
+
+
+def test_thread_count_honours_threadpoolctl_limits():
+    from threadpoolctl import threadpool_limits
+
+    assert thread_count() >= 1
+    with threadpool_limits(1):
+        assert thread_count() == 1
+
+
+def test_row_block_views_cover_the_matrix_without_copies():
+    vm = build_vote_matrix([(p, s, (p + s) % 3 - 1) for p in range(50) for s in range(p % 7 + 1)])
+    views = row_block_views(vm.values, 4)
+    assert len(views) == 4 and sum(v.shape[0] for v in views) == vm.shape[0]
+    np.testing.assert_array_equal(sp.vstack(views).toarray(), vm.values.toarray())
+    assert all(np.shares_memory(v.data, vm.values.data) for v in views)
