@@ -2,21 +2,14 @@
 
 from pathlib import Path
 
-from flask import Flask, request
-from flask_babel import get_locale
+from flask import Flask
 
 from . import config as _config
-from . import security
+from . import i18n, security
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .models import STATEMENT_MAX_LENGTH
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _locale() -> str:
-    from flask import current_app
-
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -35,11 +28,12 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     security.init_app(app)
-    babel.init_app(app, locale_selector=_locale)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")  # per process; PARTICIPATE_RATELIMIT_STORAGE_URI
     limiter.init_app(app)
-    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), statement_max_length=STATEMENT_MAX_LENGTH)
+    app.jinja_env.globals.update(statement_max_length=STATEMENT_MAX_LENGTH)
 
     from .views import api, auth, errors, facilitate, set_participant_cookie, vote
 

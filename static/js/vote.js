@@ -1,5 +1,10 @@
-// Progressive enhancement for the voting page: keyboard shortcuts A / D / P press the real buttons.
-// Without this script the page works exactly the same with Tab and Enter.
+// Progressive enhancement for the voting page. Without this script the page works the same with Tab and Enter:
+// every vote is a form POST and the page reloads. With it:
+//  - keyboard shortcuts A / D / P press the real buttons;
+//  - votes go through the JSON API without a reload, the next statement appears with focus moved to it, and the
+//    live region announces the vote;
+//  - a vote that cannot be sent is kept (in a small queue, also in sessionStorage so a reload keeps it), retried
+//    with backoff, and the person is told; it is never silently lost.
 (function () {
   "use strict";
   var form = document.getElementById("vote-form");
@@ -9,7 +14,7 @@
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
     var target = event.target;
     if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) { return; }
-    var value = keys[event.key.toLowerCase()];
+    var value = keys[(event.key || "").toLowerCase()];
     if (!value) { return; }
     var button = form.querySelector('button[value="' + value + '"]');
     if (button) {
@@ -17,4 +22,139 @@
       button.click();
     }
   });
+
+  if (!window.fetch || !window.Promise || !form.dataset || !form.dataset.apiVotes) { return; }
+
+  var data = form.dataset;
+  var region = document.getElementById("announcements");
+  var statementText = document.getElementById("statement-text");
+  var statementId = form.querySelector('input[name="statement_id"]');
+  var remaining = document.getElementById("remaining");
+  var remainingForms = JSON.parse(data.remaining || "{}");
+  var storageKey = "participate.pending." + data.apiVotes;
+  var csrf = (form.querySelector('input[name="csrf_token"]') || {}).value || "";
+  var queue = load();
+  var busy = false;
+  var attempt = 0;
+  var timer = null;
+  var needNext = false;
+  var MAX_DELAY = 30000;
+
+  function load() {
+    try { return JSON.parse(window.sessionStorage.getItem(storageKey) || "[]"); } catch (e) { return []; }
+  }
+  function save() {
+    try { window.sessionStorage.setItem(storageKey, JSON.stringify(queue)); } catch (e) { /* private mode */ }
+  }
+  function announce(message, kind) {
+    if (!region) { return; }
+    region.textContent = "";
+    // A fresh node a moment later, so that screen readers announce the same words twice in a row.
+    window.setTimeout(function () {
+      var p = document.createElement("p");
+      p.className = "flash flash-" + (kind || "success");
+      p.textContent = message;
+      region.appendChild(p);
+    }, 50);
+  }
+  function setBusy(value) {
+    busy = value;
+    form.setAttribute("aria-busy", value ? "true" : "false");
+    Array.prototype.forEach.call(form.querySelectorAll("button[name=vote]"), function (b) {
+      b.setAttribute("aria-disabled", value ? "true" : "false");
+    });
+  }
+  function labelOf(value) {
+    var button = form.querySelector('button[value="' + value + '"]');
+    var label = button && button.querySelector(".label");
+    return label ? label.textContent.trim() : value;
+  }
+  function json(response) {
+    return response.json().catch(function () { return {}; }).then(function (body) {
+      return { status: response.status, body: body };
+    });
+  }
+  function refreshToken() {
+    return fetch(data.apiSession, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(json).then(function (r) { if (r.body && r.body.csrf_token) { csrf = r.body.csrf_token; } });
+  }
+  function send(vote) {
+    return fetch(data.apiVotes, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ statement_id: vote.statement_id, vote: vote.vote })
+    }).then(json);
+  }
+  function showNext() {
+    return fetch(data.apiNext, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(json).then(function (r) {
+        if (r.status !== 200) { throw new Error("next " + r.status); }
+        if (!r.body.statement) { window.location.assign(data.doneUrl); return; }
+        statementId.value = r.body.statement.id;
+        statementText.textContent = r.body.statement.text;
+        if (remaining) {
+          var n = r.body.remaining;
+          remaining.textContent = (remainingForms[String(n)] || remainingForms.other || "").replace("%(num)d", n);
+        }
+        statementText.focus();
+      });
+  }
+  function retryLater(message) {
+    var delay = Math.min(MAX_DELAY, 1000 * Math.pow(2, attempt));
+    attempt += 1;
+    announce(message || data.retrying, "warning");
+    timer = window.setTimeout(flush, delay);
+  }
+  function flush() {
+    timer = null;
+    if (!queue.length) {
+      if (!needNext) { setBusy(false); return; }
+      setBusy(true);
+      showNext().then(function () {
+        needNext = false;
+        attempt = 0;
+        setBusy(false);
+      }).catch(function () { retryLater(data.retryingNext); });
+      return;
+    }
+    setBusy(true);
+    var vote = queue[0];
+    send(vote).then(function (r) {
+      if (r.status === 400 && !vote.tokenRefreshed && r.body.error && r.body.error.code === "bad_request") {
+        // Most likely an expired CSRF token: fetch a fresh one from the API and try once more.
+        vote.tokenRefreshed = true;
+        return refreshToken().then(flush);
+      }
+      if (r.status >= 500 || r.status === 429) { retryLater(); return; }
+      queue.shift();
+      save();
+      attempt = 0;
+      if (r.status === 201) {
+        announce(data.recorded.replace("%(vote)s", labelOf(vote.vote)));
+      } else {
+        // Refused for good (closed, not eligible, unknown statement): say so, with the server's reason.
+        announce(data.failed + (r.body.error ? " " + r.body.error.message : ""), "error");
+      }
+      needNext = true;
+      flush();
+    }).catch(function () {
+      // Network failure: the vote stays queued (and in sessionStorage) until it is sent.
+      retryLater();
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    var button = event.submitter || document.activeElement;
+    if (!button || button.name !== "vote") { return; }
+    event.preventDefault();
+    if (busy) { announce(queue.length ? data.retrying : data.sending, "warning"); return; }
+    queue.push({ statement_id: parseInt(statementId.value, 10), vote: button.value });
+    save();
+    announce(data.sending);
+    flush();
+  });
+
+  if (queue.length) { flush(); }
+  refreshToken().catch(function () { /* the page's own token is used meanwhile */ });
 })();
