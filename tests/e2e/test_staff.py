@@ -1,0 +1,105 @@
+"""A facilitator's and a policymaker's journeys in a real browser, with axe-core on every page."""
+
+import io
+import re
+import zipfile
+
+from .conftest import DEMO, FACILITATOR_EMAIL, FACILITATOR_PASSWORD
+
+SEEDS = [
+    "Councils should publish every algorithm they use.",
+    "Public money for AI should come with open code.",
+    "An AI system that decides benefits needs a human appeal.",
+    "Councils should publish every algorithm they use.",  # a repeat: refused
+    "",
+    "Procurement should favour open models.",
+]
+
+
+def test_facilitator_creates_opens_moderates_and_exports(session):
+    page = session.new_page()
+    page.goto("/login")
+    session.check(page)
+    page.get_by_label("Email address").fill(FACILITATOR_EMAIL)
+    page.get_by_label("Password").fill(FACILITATOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/facilitate/?$"))
+    session.check(page)
+
+    page.get_by_role("link", name="New consultation").click()
+    session.check(page)
+    page.get_by_label("Title").fill("Browser test consultation")
+    page.get_by_label("Question", exact=True).fill("How should councils use AI?")
+    page.get_by_label("Web address").fill("browser-test")
+    page.get_by_label("Moderation", exact=True).select_option("pre")
+    page.get_by_role("button", name="Create the consultation").click()
+    page.wait_for_url(re.compile(r"/facilitate/browser-test$"))
+    assert "created as a draft" in page.locator("#announcements").inner_text()
+    session.check(page)
+
+    page.get_by_role("link", name="Seed statements").click()
+    session.check(page)
+    page.get_by_label("Statements, one per line").fill("\n".join(SEEDS))
+    page.get_by_role("button", name="Preview").click()
+    assert "4 will be added, 1 will be refused." in page.locator("p[role=status]").inner_text()
+    session.check(page)
+    page.get_by_role("button", name="Add the valid ones").click()
+    page.wait_for_load_state()
+    session.check(page)
+
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_role("button", name="Open now").click()
+    page.wait_for_url(re.compile(r"/facilitate/browser-test$"))
+    assert page.locator(".status").first.inner_text().lower() == "open"
+
+    citizen = session.new_page()
+    citizen.goto("/c/browser-test")
+    assert citizen.locator("#statement-text").inner_text() in SEEDS
+    citizen.get_by_label("Your statement").fill("Every council should have an AI register.")
+    citizen.get_by_role("button", name="Submit statement").click()
+    assert "once a moderator has approved it" in citizen.locator("#announcements").inner_text()
+
+    page.get_by_role("link", name="Moderation", exact=True).click()
+    session.check(page)
+    item = page.locator("li.queue-item", has_text="Every council should have an AI register.")
+    item.get_by_role("button", name=re.compile(r"^Accept")).click()
+    page.wait_for_load_state()
+    assert page.locator("li.queue-item", has_text="Every council should have an AI register.").count() == 0
+    page.get_by_role("link", name=re.compile(r"^Accepted")).click()
+    assert page.locator("li.queue-item", has_text="Every council should have an AI register.").count() == 1
+    session.check(page)
+
+    page.get_by_role("link", name="Monitor").click()
+    session.check(page)
+
+    page.get_by_role("link", name="Overview").click()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download Pol.is export (.zip)").click()
+    with zipfile.ZipFile(io.BytesIO(info.value.path().read_bytes())) as archive:
+        names = archive.namelist()
+        comments = archive.read(next(n for n in names if n.endswith("comments.csv"))).decode()
+    assert any(name.endswith("consultation.json") for name in names)
+    assert "Every council should have an AI register." in comments
+    assert "Procurement should favour open models." in comments
+
+
+def test_policymaker_reads_sorts_and_downloads_the_report(session):
+    page = session.new_page()
+    page.goto("/reports")
+    session.check(page)
+    page.locator(f"a[href*='/c/{DEMO}/report']").first.click()
+    page.wait_for_url(re.compile(rf"/c/{DEMO}/report"))
+    session.check(page)
+
+    page.get_by_label("Sort by").select_option("votes")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"sort=votes"))
+    session.check(page)
+    votes = [int(v) for v in page.locator("table.statements tbody td.num:nth-of-type(1)").all_inner_texts()]
+    assert len(votes) > 10
+    assert votes == sorted(votes, reverse=True)
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="PDF", exact=True).click()
+    assert info.value.suggested_filename.endswith(".pdf")
+    assert info.value.path().read_bytes()[:5] == b"%PDF-"
