@@ -186,6 +186,17 @@ def worker_command(burst):
     jobs.work(current_app._get_current_object(), burst=burst)
 
 
+@click.command("purge")
+@with_appcontext
+def purge_command():
+    """Apply the retention setting: delete hashed addresses older than IP_HASH_RETENTION_DAYS (run it daily)."""
+    from .services import privacy
+
+    days = int(current_app.config["IP_HASH_RETENTION_DAYS"])
+    cleared = privacy.purge(db.session, days)
+    click.echo(f"Cleared {cleared} hashed address(es) older than {days} days.")
+
+
 def register(app) -> None:
     for command in (
         init_command,
@@ -194,6 +205,7 @@ def register(app) -> None:
         analyse_command,
         demo_votes_command,
         publish_report_command,
+        purge_command,
     ):
         app.cli.add_command(command)
     app.cli.add_command(worker_command)

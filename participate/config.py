@@ -27,6 +27,19 @@ class Defaults:
     DB_POOL_TIMEOUT = 10
     DB_POOL_RECYCLE = 1800
     DB_POOL_PRE_PING = True
+    # Rate limits (Flask-Limiter syntax, ";" between limits); PARTICIPATE_VOTE_RATE_LIMIT etc. override them.
+    # Votes and statements count per participant; new participants per hashed IP address (one school or office
+    # behind one address may bring many people: raise NEW_PARTICIPANT_RATE_LIMIT for such events).
+    VOTE_RATE_LIMIT = "120 per minute;3000 per hour"
+    STATEMENT_RATE_LIMIT = "10 per minute;60 per hour"
+    NEW_PARTICIPANT_RATE_LIMIT = "60 per minute;600 per hour"
+    LOGIN_RATE_LIMIT = "5 per minute;20 per hour"
+    # Privacy: hashed IP addresses (kept on participants for rate limiting and the integrity annex only) are
+    # deleted after this many days by ``participate purge``.
+    IP_HASH_RETENTION_DAYS = 30
+    # What deleting one's own contributions does to their statements: "anonymise" (keep the text, drop the author)
+    # or "remove" (delete the statements and everyone's votes on them).
+    DELETED_STATEMENTS = "anonymise"
     LOG_JSON = False  # one JSON object per log line (``participate serve --production`` turns it on)
 
 

@@ -2,13 +2,14 @@
 
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .security import ip_key
 
 # Named constraints make Alembic migrations reviewable and portable (SQLite needs names for batch mode).
 NAMING_CONVENTION = {
@@ -30,4 +31,4 @@ csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
 # Counters live where RATELIMIT_STORAGE_URI says: memory (per process) unless e.g. a redis:// URI shares them.
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=ip_key)  # keyed by a hash of the address, never the address

@@ -156,6 +156,9 @@ class Participant(db.Model):
     xid: Mapped[str | None] = mapped_column(String(200))
     is_banned: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # HMAC of the address it first took part from, keyed by a daily key (``security.ip_hash``): for rate limits and
+    # the integrity annex only; never exported; cleared after IP_HASH_RETENTION_DAYS by ``participate purge``.
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Statement(db.Model):
@@ -380,6 +383,18 @@ class AnalysisRobustness(db.Model):
     )
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     seconds: Mapped[float] = mapped_column(default=0.0)
+    result: Mapped[dict] = mapped_column(JSON)
+
+
+class AnalysisIntegrity(db.Model):
+    """The integrity annex of one analysis snapshot: flagged participants and the results without them."""
+
+    __tablename__ = "analysis_integrity"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("analysis_snapshot.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     result: Mapped[dict] = mapped_column(JSON)
 
 

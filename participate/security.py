@@ -1,8 +1,12 @@
 """HTTP security headers on every response, and the one opt-out: pages meant to be embedded in an iframe."""
 
+import hashlib
+import hmac
+from datetime import UTC, datetime
 from functools import wraps
 
-from flask import Flask, request
+from flask import Flask, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -45,7 +49,31 @@ def _headers(response):
     return response
 
 
+def ip_hash(address: str | None = None, *, day: str | None = None) -> str:
+    """A keyed hash of the client's IP address; the key is derived from SECRET_KEY and today's date (UTC).
+
+    Raw addresses are never stored or used as rate-limit keys. The key rotates daily, so hashes from different days
+    cannot be linked, and without SECRET_KEY no hash can be matched to an address.
+    """
+    address = address if address is not None else (request.remote_addr or "unknown")
+    day = day or datetime.now(UTC).date().isoformat()
+    key = hmac.new(current_app.secret_key.encode(), f"participate-ip-hash:{day}".encode(), hashlib.sha256).digest()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def ip_key() -> str:
+    """Flask-Limiter key: the hashed client address (so not even Redis holds raw IPs)."""
+    return "ip:" + ip_hash()
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_headers)
-    # Cookies are marked Secure whenever the site is served over HTTPS (set PARTICIPATE_SESSION_COOKIE_SECURE).
-    app.config.setdefault("SESSION_COOKIE_SECURE", False)
+    # Cookies are marked Secure when the site is served over HTTPS: PARTICIPATE_PREFERRED_URL_SCHEME=https (or
+    # PARTICIPATE_SESSION_COOKIE_SECURE=true). The participant cookie follows request.is_secure as well.
+    if app.config.get("PREFERRED_URL_SCHEME") == "https":
+        app.config["SESSION_COOKIE_SECURE"] = True
+    # Behind a reverse proxy, trust this many X-Forwarded-For/-Proto hops (PARTICIPATE_PROXY_FIX=1); never by default,
+    # or anyone could forge their address and escape the rate limits.
+    hops = int(app.config.get("PROXY_FIX", 0) or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)

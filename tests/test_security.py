@@ -3,7 +3,7 @@
 import pytest
 
 
-@pytest.mark.parametrize("path", ["/", "/c/test", "/api/v1/consultations", "/nowhere", "/static/css/site.css"])
+@pytest.mark.parametrize("path", ["/", "/c/test/report", "/api/v1/consultations", "/nowhere", "/static/css/site.css"])
 def test_security_headers_everywhere(client, make_consultation, path):
     make_consultation()
     response = client.get(path)

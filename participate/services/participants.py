@@ -9,6 +9,10 @@ from sqlalchemy.orm import Session
 from ..database import insert
 from ..models import Consultation, Participant, utcnow
 
+#: ``session.info`` key under which the web layer leaves the request's hashed address (``security.ip_hash``) for
+#: the participant a request creates; absent (None) in the CLI, imports and simulations.
+IP_HASH = "participate.ip_hash"
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
@@ -46,7 +50,12 @@ def find_or_add(session: Session, consultation: Consultation, token: str) -> Par
     # INSERT ... ON CONFLICT DO NOTHING: two first requests from one browser at once still make one participant.
     session.execute(
         insert(session, Participant)
-        .values(consultation_id=consultation.id, token_hash=token_hash(token, consultation.id), created_at=utcnow())
+        .values(
+            consultation_id=consultation.id,
+            token_hash=token_hash(token, consultation.id),
+            created_at=utcnow(),
+            ip_hash=session.info.get(IP_HASH),
+        )
         .on_conflict_do_nothing(index_elements=["consultation_id", "token_hash"])
     )
     return find(session, consultation, token)

@@ -38,7 +38,7 @@ from ..models import (
     StatementTheme,
     Vote,
 )
-from . import InvalidInput, NotFound, audit, results
+from . import InvalidInput, NotFound, audit, integrity, results
 from .results import VoteArrays, group_label
 
 REPORT_FORMAT = "participate-report/1"
@@ -141,10 +141,11 @@ def compute_robustness(
 
 
 def analyse(session: Session, consultation_id: int) -> AnalysisSnapshot | None:
-    """What the runner does: a new analysis snapshot, then its robustness check."""
+    """What the runner does: a new analysis snapshot, then its robustness check and integrity annex."""
     snapshot = results.compute_snapshot(session, consultation_id)
     if snapshot is not None:
         compute_robustness(session, snapshot)
+        integrity.compute(session, snapshot)  # the integrity annex: flagged participants, results without them
     return snapshot
 
 

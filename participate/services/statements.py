@@ -28,6 +28,8 @@ def clean_text(raw: object, *, max_length: int = STATEMENT_MAX_LENGTH) -> str:
     if not isinstance(raw, str):
         raise InvalidInput("The statement must be text.")
     text = unicodedata.normalize("NFC", raw).translate(_ZERO_WIDTH)
+    if "\ufffd" in text:  # what a decoder leaves for bytes that were not UTF-8
+        raise InvalidInput("The statement contains characters that could not be read; please retype it.")
     if any(ch in _BIDI_CONTROLS for ch in text):
         raise InvalidInput("The statement contains invisible text-direction characters; please retype it.")
     # Line breaks and tabs become spaces; any other control character is refused.

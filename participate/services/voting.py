@@ -81,7 +81,8 @@ def cast(session: Session, consultation: Consultation, token: str, statement_id:
     """A participant votes (or changes their vote) on one statement of an open consultation."""
     if isinstance(statement_id, bool) or not isinstance(statement_id, int):
         raise InvalidInput("statement_id must be a whole number.")
-    statement = session.get(Statement, statement_id)
+    # Ids outside the database's 64-bit range exist nowhere (and would overflow the driver).
+    statement = session.get(Statement, statement_id) if 0 < statement_id < 2**63 else None
     if statement is None or statement.consultation_id != consultation.id:
         raise NotFound("There is no such statement in this consultation.")
     if not consultation.is_open:

@@ -1,8 +1,12 @@
 """Blueprints, one per audience, plus the helpers they share."""
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 
+from .. import security
+from ..extensions import limiter
 from ..services import participants
 
 # Kept on the request itself (not on ``g``, which lives as long as the app context) so it can never leak.
@@ -57,3 +61,72 @@ def set_participant_cookie(response):
             secure=request.is_secure,
         )
     return response
+
+
+# ---- Rate limits for participants (Flask-Limiter), configured by PARTICIPATE_*_RATE_LIMIT ----
+def participant_key() -> str:
+    """Rate-limit key of a participation request: the browser's participant token hashed with the consultation.
+
+    Per participant, so many people behind one address (a school, the load benchmark) do not share one budget.
+    A request without a participant cookie is a new participant: it is keyed by its hashed address instead.
+    """
+    token = existing_participant_token()
+    slug = (request.view_args or {}).get("slug", "")
+    if not token:
+        return "new:" + security.ip_key()
+    return "participant:" + participants.token_hash(token, slug)
+
+
+def is_known_participant() -> bool:
+    """Exempts requests from browsers that already take part in this consultation from the new-participant limit."""
+    from ..extensions import db
+    from ..models import Consultation
+
+    token = existing_participant_token()
+    slug = (request.view_args or {}).get("slug")
+    if not token or not slug:
+        return False
+    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
+    return consultation is not None and participants.find(db.session, consultation, token) is not None
+
+
+def vote_limit() -> str:
+    return current_app.config["VOTE_RATE_LIMIT"]
+
+
+def statement_limit() -> str:
+    return current_app.config["STATEMENT_RATE_LIMIT"]
+
+
+def new_participant_limit() -> str:
+    return current_app.config["NEW_PARTICIPANT_RATE_LIMIT"]
+
+
+def too_many_votes() -> str:
+    return _("You are voting faster than anyone can read. Please wait a minute; your earlier votes are kept.")
+
+
+def too_many_statements() -> str:
+    return _("You have added many statements in a short time. Please wait a while before adding another.")
+
+
+def too_many_new_participants() -> str:
+    return _("Too many people have joined from your network in a short time. Please try again in a few minutes.")
+
+
+def limit_participation(kind: str):
+    """The limits of a participation POST: per participant for ``kind`` ("vote"/"statement"), new ones per address."""
+    limit, message = (vote_limit, too_many_votes) if kind == "vote" else (statement_limit, too_many_statements)
+
+    # Shared limits: the page and the JSON API draw on one budget.
+    def decorate(view):
+        view = limiter.shared_limit(limit, scope=kind, key_func=participant_key, error_message=message)(view)
+        return limiter.shared_limit(
+            new_participant_limit,
+            scope="new-participant",
+            key_func=security.ip_key,
+            exempt_when=is_known_participant,
+            error_message=too_many_new_participants,
+        )(view)
+
+    return decorate

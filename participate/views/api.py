@@ -7,7 +7,7 @@ from sqlalchemy import text
 from .. import jobs
 from ..extensions import db
 from ..services import InvalidInput, ServiceError, consultations, health, participants, results, statements, voting
-from . import existing_participant_token, participant_token
+from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("api", __name__)
 
@@ -81,6 +81,7 @@ def _json_body() -> dict:
 
 
 @bp.post("/api/v1/consultations/<slug>/votes")
+@limit_participation("vote")
 def cast_vote(slug):
     consultation = consultations.get_public(db.session, slug)
     _check_eligible(consultation)
@@ -98,6 +99,7 @@ def cast_vote(slug):
 
 
 @bp.post("/api/v1/consultations/<slug>/statements")
+@limit_participation("statement")
 def add_statement(slug):
     consultation = consultations.get_public(db.session, slug)
     _check_eligible(consultation)

@@ -24,7 +24,7 @@ from markupsafe import Markup
 from .. import jobs
 from ..extensions import db, login_manager
 from ..models import Eligibility, ModerationMode, ReportVisibility
-from ..services import ServiceError, audit, consultations, moderation, polis_io, results
+from ..services import ServiceError, audit, consultations, integrity, moderation, polis_io, results
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
@@ -402,6 +402,7 @@ def monitor(slug):
         analysis=analysis,
         votes_rows=[(label(b), b.votes) for b in stats.timeline],
         people_rows=[(label(b), b.participants) for b in stats.timeline],
+        integrity=integrity.latest(db.session, consultation),
     )
 
 

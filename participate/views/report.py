@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Consultation, ConsultationStatus, ReportVisibility, Role, Statement
-from ..services import ServiceError, consultations
+from ..services import ServiceError, consultations, integrity
 from ..services import report as reports
 
 bp = Blueprint("report", __name__)
@@ -95,6 +95,10 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         if not published and (staff or consultation.report_visibility == ReportVisibility.PUBLIC)
         else [],
         "pdf": fmt == "pdf",
+        # The integrity annex of the live analysis, for staff and when the report is public.
+        "integrity": integrity.latest(db.session, consultation)
+        if not published and (staff or consultation.report_visibility == ReportVisibility.PUBLIC)
+        else None,
     }
     if fmt == "pdf":
         from weasyprint import HTML  # imported on demand: it is heavy and only PDFs need it

@@ -1,16 +1,25 @@
 """The citizen's path: pick a consultation, vote on one statement at a time, add statements, review votes."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import jobs
 from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
-from ..services import ServiceError, consultations, participants, results, statements, voting
-from . import existing_participant_token, participant_token
+from ..security import embeddable, ip_hash
+from ..services import ServiceError, consultations, participants, privacy, results, statements, voting
+from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("vote", __name__)
+
+
+@bp.before_app_request
+def _remember_ip_hash():
+    """Participation requests leave their hashed address for a participant they create (never the address)."""
+    creates = request.method == "POST" or request.args.get("xid") or request.args.get("code")
+    if request.blueprint in ("vote", "api") and creates:
+        db.session.info[participants.IP_HASH] = ip_hash()
 
 
 @bp.get("/")
@@ -41,6 +50,7 @@ def _render_consultation(consultation, *, statement_form=None, status=200):
 
 
 @bp.get("/c/<slug>")
+@embeddable
 def consultation(slug):
     consultation = _get(slug)
     participant_token()  # give the browser its identity now, so its first POST already carries it
@@ -50,6 +60,8 @@ def consultation(slug):
 
 
 @bp.post("/c/<slug>/vote")
+@embeddable
+@limit_participation("vote")
 def vote(slug):
     consultation = _get(slug)
     if ineligible := _ineligible(consultation):
@@ -71,6 +83,8 @@ def vote(slug):
 
 
 @bp.post("/c/<slug>/statements")
+@embeddable
+@limit_participation("statement")
 def add_statement(slug):
     consultation = _get(slug)
     if ineligible := _ineligible(consultation):
@@ -94,6 +108,7 @@ def add_statement(slug):
 
 
 @bp.get("/c/<slug>/mine")
+@embeddable
 def mine(slug):
     consultation = _get(slug)
     if ineligible := _ineligible(consultation):
@@ -105,6 +120,52 @@ def mine(slug):
         votes=voting.my_votes(db.session, participant),
         group=_group_label(results.latest(db.session, consultation), participant),
         words=voting.WORD_OF_VOTE,
+    )
+
+
+@bp.get("/c/<slug>/mine.json")
+def my_data(slug):
+    """Download everything stored about this browser's participation, as JSON."""
+    consultation = _get(slug)
+    participant = participants.find(db.session, consultation, existing_participant_token())
+    response = jsonify(privacy.my_data(db.session, consultation, participant))
+    response.headers["Content-Disposition"] = f'attachment; filename="{consultation.slug}-my-data.json"'
+    return response
+
+
+@bp.post("/c/<slug>/mine/delete")
+@embeddable
+def delete_mine(slug):
+    """Delete this browser's votes (they leave the analysis) and its participation; statements as configured."""
+    consultation = _get(slug)
+    consultation_id = consultation.id
+    participant = participants.find(db.session, consultation, existing_participant_token())
+    if participant is None:
+        flash(_("There was nothing to delete: you have not taken part in this consultation."), "info")
+        return redirect(url_for("vote.mine", slug=slug))
+    try:
+        privacy.delete_mine(db.session, participant, current_app.config["DELETED_STATEMENTS"])
+    except ServiceError as error:
+        abort(error.status, description=error.message)
+    jobs.analysis_wanted(consultation_id)
+    flash(_("Your votes were deleted and will leave the results with the next analysis."), "success")
+    return redirect(url_for("vote.mine", slug=slug))
+
+
+@bp.get("/privacy")
+def privacy_page():
+    """What is stored and for how long, generated from the running configuration."""
+    config = current_app.config
+    return render_template(
+        "vote/privacy.html",
+        retention_days=config["IP_HASH_RETENTION_DAYS"],
+        deleted_statements=config["DELETED_STATEMENTS"],
+        limits={
+            "votes": config["VOTE_RATE_LIMIT"],
+            "statements": config["STATEMENT_RATE_LIMIT"],
+            "new": config["NEW_PARTICIPANT_RATE_LIMIT"],
+        },
+        cookie_days=config["PARTICIPANT_COOKIE_MAX_AGE"] // 86400,
     )
 
 

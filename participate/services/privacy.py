@@ -1,0 +1,76 @@
+"""A participant's own data (download, delete) and the retention of hashed addresses."""
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..models import Consultation, CurrentVote, Participant, Statement, Vote, utcnow
+from . import InvalidInput, voting
+
+DELETED_STATEMENTS = ("anonymise", "remove")
+
+
+def my_data(session: Session, consultation: Consultation, participant: Participant | None) -> dict:
+    """Everything stored about this participant in this consultation, as JSON: votes (all of them) and statements.
+
+    The hashed address and the token hash are deliberately left out: they identify nothing to the participant.
+    """
+    votes, current, statements = [], [], []
+    if participant is not None:
+        votes = [
+            {"statement_id": v.statement_id, "vote": voting.WORD_OF_VOTE[v.value], "at": v.created_at.isoformat()}
+            for v in session.scalars(select(Vote).where(Vote.participant_id == participant.id).order_by(Vote.id))
+        ]
+        current = [
+            {"statement_id": s.id, "statement": s.text, "vote": voting.WORD_OF_VOTE[value]}
+            for s, value in voting.my_votes(session, participant)
+        ]
+        statements = [
+            {"id": s.id, "text": s.text, "moderation": s.moderation.value, "at": s.created_at.isoformat()}
+            for s in session.scalars(
+                select(Statement).where(Statement.author_id == participant.id).order_by(Statement.id)
+            )
+        ]
+    return {
+        "consultation": {"slug": consultation.slug, "title": consultation.title},
+        "participant": None if participant is None else {"joined_at": participant.created_at.isoformat()},
+        "current_votes": current,
+        "vote_history": votes,
+        "statements": statements,
+    }
+
+
+def delete_mine(session: Session, participant: Participant, statements: str = "anonymise") -> dict:
+    """Delete the participant's votes and the participant; their statements are anonymised or removed.
+
+    ``statements``: "anonymise" keeps the text without an author; "remove" deletes the statements (and every vote
+    on them). The caller asks for a new analysis, so the votes leave the results. One commit.
+    """
+    if statements not in DELETED_STATEMENTS:
+        raise InvalidInput(f"DELETED_STATEMENTS must be one of {', '.join(DELETED_STATEMENTS)}.")
+    pid = participant.id
+    removed_votes = session.execute(delete(CurrentVote).where(CurrentVote.participant_id == pid)).rowcount
+    session.execute(delete(Vote).where(Vote.participant_id == pid))
+    if statements == "remove":
+        own = select(Statement.id).where(Statement.author_id == pid).scalar_subquery()
+        session.execute(delete(CurrentVote).where(CurrentVote.statement_id.in_(own)))
+        session.execute(delete(Vote).where(Vote.statement_id.in_(own)))
+        touched = session.execute(delete(Statement).where(Statement.author_id == pid)).rowcount
+    else:
+        touched = session.execute(update(Statement).where(Statement.author_id == pid).values(author_id=None)).rowcount
+    session.execute(delete(Participant).where(Participant.id == pid))
+    session.commit()
+    return {"votes": removed_votes, "statements": touched, "statements_were": statements}
+
+
+def purge(session: Session, retention_days: int, *, now=None) -> int:
+    """Apply the retention setting: clear hashed addresses older than ``retention_days``; how many were cleared."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    cleared = session.execute(
+        update(Participant)
+        .where(Participant.ip_hash.is_not(None), Participant.created_at < cutoff)
+        .values(ip_hash=None)
+    ).rowcount
+    session.commit()
+    return cleared
