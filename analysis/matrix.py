@@ -253,6 +253,13 @@ def row_block_views(values: sp.csr_matrix, n_blocks: int) -> list[sp.csr_matrix]
     return views
 
 
+def transpose_view(values: sp.csr_matrix) -> sp.csc_matrix:
+    """``values.T`` sharing its arrays. (scipy's ``.T`` copies the cells of a view into a larger array.)"""
+    out = sp.csc_matrix(values.shape[::-1], dtype=values.dtype)
+    out.data, out.indices, out.indptr = values.data, values.indices, values.indptr
+    return out
+
+
 def cell_rows(values: sp.csr_matrix, r0: int, r1: int, labels: np.ndarray) -> np.ndarray:
     """``labels[row]`` repeated for every stored cell of rows ``r0:r1``."""
     return np.repeat(labels[r0:r1], np.diff(values.indptr[r0 : r1 + 1]))

@@ -16,7 +16,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from .matrix import column_counts, row_block_views, row_blocks, thread_count
+from .matrix import column_counts, row_block_views, row_blocks, thread_count, transpose_view
 
 #: Up to this many cells (P x C) the PCA is an exact dense eigen-decomposition of the smaller Gram matrix;
 #: above it, Lanczos (ARPACK) on the matrix-free Gram operator of the sparse centred matrix.
@@ -124,13 +124,15 @@ class _Gram:
 
     def __init__(self, Y: sp.csr_matrix, pool: ThreadPoolExecutor | None):
         n_blocks = int(min(GRAM_MAX_BLOCKS, max(1, -(-Y.nnz // GRAM_BLOCK_CELLS))))
-        self.blocks = row_block_views(Y, n_blocks) if n_blocks > 1 else [Y]
+        blocks = row_block_views(Y, n_blocks) if n_blocks > 1 else [Y]
+        self.blocks = [(block, transpose_view(block)) for block in blocks]
         self.pool = pool if len(self.blocks) > 1 else None
         self.n = Y.shape[1]
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
-        def part(block):
-            return block.T @ (block @ v)
+        def part(pair):
+            block, block_t = pair
+            return block_t @ (block @ v)
 
         parts = self.pool.map(part, self.blocks) if self.pool else map(part, self.blocks)
         total = None
