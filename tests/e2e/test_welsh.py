@@ -1,0 +1,111 @@
+"""The interface in Welsh: chosen by Accept-Language, the switcher (a cookie) or ?lang=; no English left on the
+pages a citizen and a policymaker visit; the report and its PDF in Welsh too. Statements stay as written."""
+
+import io
+import re
+
+from babel.messages.pofile import read_po
+from pypdf import PdfReader
+
+from .conftest import DEMO, ROOT, SAMPLE
+
+CATALOGUE = ROOT / "participate" / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
+
+
+def english_patterns() -> list[re.Pattern]:
+    """Every English interface message whose Welsh differs, as a pattern matching it with any values filled in."""
+    with open(CATALOGUE, "rb") as f:
+        catalogue = read_po(f, locale="cy")
+    patterns = []
+    for message in catalogue:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for english in ids:
+            if english in strings:
+                continue  # the same in both languages (PDF, JSON, Meta...)
+            parts = re.split(r"(%\([a-z_]+\)[.0-9]*[sdf]|%%)", english)
+            regex = "".join(".+?" if re.fullmatch(r"%\(.*", p) else "%" if p == "%%" else re.escape(p) for p in parts)
+            patterns.append(re.compile(regex))
+    return patterns
+
+
+PATTERNS = english_patterns()
+VISIBLE_TEXT = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, parent = node.parentElement;
+    if (!parent || parent.closest('script, style, [lang]:not([lang="cy"])')) continue;
+    const text = node.textContent.trim();
+    if (text) out.push(text);
+  }
+  for (const el of document.querySelectorAll('[aria-label], [title], [placeholder], [alt]')) {
+    for (const name of ['aria-label', 'title', 'placeholder', 'alt']) {
+      const value = el.getAttribute(name);
+      if (value && value.trim()) out.push(value.trim());
+    }
+  }
+  out.push(document.title);
+  return out;
+}"""
+
+
+def english_left(page) -> list[str]:
+    """Text on the page that is exactly an English interface message (title · site name split at the dot)."""
+    found = []
+    for text in page.evaluate(VISIBLE_TEXT):
+        for piece in (p.strip() for p in text.split(" · ")):
+            if any(pattern.fullmatch(piece) for pattern in PATTERNS):
+                found.append(piece)
+    return found
+
+
+def check_welsh(session, page):
+    session.check(page, language="cy")
+    assert not english_left(page), f"English interface text on {page.url}: {english_left(page)}"
+
+
+def test_welsh_citizen_and_report(session):
+    page = session.new_page(lang="cy-GB")  # the browser asks for Welsh (Accept-Language)
+    page.goto("/")
+    check_welsh(session, page)
+    assert page.get_by_role("heading", level=1).inner_text() == "Dweud eich dweud"
+
+    # The switcher names each language in itself; choosing English is remembered (a cookie) over Accept-Language.
+    page.get_by_role("link", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto(f"/c/{SAMPLE}")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "This consultation" in english_left(page), "the check itself finds English interface text"
+    page.get_by_role("link", name="Cymraeg").click()
+    page.wait_for_url(re.compile(r"lang=cy"))
+    check_welsh(session, page)
+
+    text = page.locator("#statement-text").inner_text()
+    page.keyboard.press("a")
+    page.wait_for_function("(t) => document.getElementById('statement-text').innerText !== t", arg=text)
+    page.wait_for_function("() => /Cytuno.*wedi'i chofnodi/.test(document.getElementById('announcements').innerText)")
+    check_welsh(session, page)
+    assert re.fullmatch(r"\d+ datganiad ar ôl", page.locator("#remaining").inner_text())
+
+    page.get_by_role("link", name="Fy mhleidleisiau").click()
+    check_welsh(session, page)
+    assert page.locator("ol.my-votes .statement-text").inner_text() == text, "statements stay as written"
+
+    page.goto(f"/c/{DEMO}/report")
+    check_welsh(session, page)
+    page.get_by_label("Trefnu yn ôl").select_option("agree")
+    page.get_by_role("button", name="Dangos").click()
+    page.wait_for_url(re.compile(r"sort=agree"))
+    check_welsh(session, page)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="PDF", exact=True).click()
+    pdf = PdfReader(io.BytesIO(info.value.path().read_bytes()))
+    words = " ".join(p.extract_text() for p in pdf.pages[:2])
+    assert "Adroddiad" in words and "Yn gryno" in words, "the PDF is in Welsh too"
+
+    for path in ("/reports", "/login", f"/c/{DEMO}", "/no-such-page"):
+        page.goto(path)
+        check_welsh(session, page)
