@@ -46,6 +46,7 @@ def serve_command(host, port, production):
     """Run the development server, or gunicorn with --production."""
     if production:
         _exec_gunicorn(host, port)
+        return  # only reached when exec is stubbed out (tests)
     # Flask's app.run() refuses to start inside its own CLI, so serve through Werkzeug directly.
     click.echo(f"Serving Participate on http://{host}:{port}/ (press Ctrl+C to stop)")
     run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -1,0 +1,60 @@
+"""Production entry points and settings: the pool from the environment, gunicorn, the worker command, JSON logs."""
+
+import json
+import logging
+
+import pytest
+
+from participate import cli, create_app, logs
+
+
+def _app(tmp_path, monkeypatch, url: str, **env):
+    monkeypatch.setattr("participate.Flask.auto_find_instance_path", lambda self: str(tmp_path / "inst"))
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return create_app()
+
+
+def test_postgresql_pool_comes_from_the_environment(tmp_path, monkeypatch):
+    app = _app(
+        tmp_path, monkeypatch, "postgres://u:p@db.internal/participate",
+        PARTICIPATE_DB_POOL_SIZE="7", PARTICIPATE_DB_MAX_OVERFLOW="3", PARTICIPATE_DB_POOL_PRE_PING="false",
+    )  # fmt: skip
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.internal/participate"
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert (options["pool_size"], options["max_overflow"], options["pool_pre_ping"]) == (7, 3, False)
+
+
+def test_sqlite_gets_no_pool_options_and_redis_url_selects_the_queue(tmp_path, monkeypatch):
+    app = _app(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'x.sqlite'}", REDIS_URL="redis://queue:6379/0")
+    assert not app.config.get("SQLALCHEMY_ENGINE_OPTIONS")  # SQLite: no pool settings
+    assert app.config["ANALYSIS_RUNNER"] == "rq" and app.config["REDIS_URL"] == "redis://queue:6379/0"
+
+
+@pytest.mark.parametrize(
+    ("args", "bind"), [(["--production"], None), (["--production", "--port", "9000"], "127.0.0.1:9000")]
+)
+def test_serve_production_execs_gunicorn_with_the_repository_config(app, monkeypatch, args, bind):
+    calls = []
+    monkeypatch.setattr(cli.os, "execv", lambda path, argv: calls.append(argv))
+    result = app.test_cli_runner().invoke(args=["serve", *args])
+    assert result.exit_code == 0, result.output
+    (argv,) = calls
+    assert argv[1:5] == ["-m", "gunicorn", "--config", str(cli.GUNICORN_CONF)] and cli.GUNICORN_CONF.is_file()
+    assert (argv[argv.index("--bind") + 1] if "--bind" in argv else None) == bind
+
+
+def test_worker_needs_redis(app):
+    app.config["REDIS_URL"] = None
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code != 0 and "REDIS_URL" in result.output
+
+
+def test_json_log_lines_carry_the_message_and_extra_fields():
+    record = logging.LogRecord("participate.jobs", logging.WARNING, __file__, 1, "lag %d s", (3,), None)
+    record.consultation_id = 12
+    line = json.loads(logs.JsonFormatter().format(record))
+    assert line["message"] == "lag 3 s" and line["level"] == "WARNING" and line["consultation_id"] == 12
