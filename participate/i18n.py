@@ -4,11 +4,50 @@ from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, request
 from flask_babel import get_locale, get_translations
+from flask_babel import lazy_gettext as _l
+
+from . import models
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 # Each language is named in itself in the switcher (never translated), as GOV.UK and gov.wales do.
 NAMES = {"en": "English", "cy": "Cymraeg"}
+
+
+# What staff pages show for the stored enumerations (their values are database words, not interface text).
+LABELS = {
+    (models.ConsultationStatus, models.ConsultationStatus.DRAFT): _l("draft"),
+    (models.ConsultationStatus, models.ConsultationStatus.OPEN): _l("open"),
+    (models.ConsultationStatus, models.ConsultationStatus.CLOSED): _l("closed"),
+    (models.ModerationMode, models.ModerationMode.PRE): _l("pre-moderation"),
+    (models.ModerationMode, models.ModerationMode.POST): _l("post-moderation"),
+    (models.StatementOrigin, models.StatementOrigin.SEED): _l("seed statement"),
+    (models.StatementOrigin, models.StatementOrigin.PARTICIPANT): _l("from a participant"),
+    (models.ModerationState, models.ModerationState.PENDING): _l("pending"),
+    (models.ModerationState, models.ModerationState.ACCEPTED): _l("accepted"),
+    (models.ModerationState, models.ModerationState.REJECTED): _l("rejected"),
+    (models.Role, models.Role.ADMIN): _l("admin"),
+    (models.Role, models.Role.FACILITATOR): _l("facilitator"),
+    (models.Role, models.Role.MODERATOR): _l("moderator"),
+    (models.ReportVisibility, models.ReportVisibility.PUBLIC): _l("public"),
+    (models.ReportVisibility, models.ReportVisibility.LINK): _l("anyone with the secret link"),
+    (models.ReportVisibility, models.ReportVisibility.PRIVATE): _l("private: staff only"),
+    (models.Eligibility, models.Eligibility.OPEN): _l("anyone with the link"),
+    (models.Eligibility, models.Eligibility.XID): _l("only XIDs on the allow-list"),
+    (models.Eligibility, models.Eligibility.INVITE): _l("only holders of an invite code"),
+    (models.ModerationAction, models.ModerationAction.ACCEPT): _l("accept"),
+    (models.ModerationAction, models.ModerationAction.REJECT): _l("reject"),
+    (models.ModerationAction, models.ModerationAction.META): _l("mark as meta"),
+    (models.ModerationAction, models.ModerationAction.UNMETA): _l("unmark meta"),
+    (models.ModerationAction, models.ModerationAction.BAN): _l("ban"),
+    (models.ModerationAction, models.ModerationAction.EDIT): _l("edit"),
+}
+
+
+def label(member) -> str:
+    """The ``label`` template filter: an enumeration member in the interface language (its value if unknown)."""
+    text = LABELS.get((type(member), member))  # keyed by type too: StrEnum members equal their plain values
+    return str(text) if text is not None else getattr(member, "value", str(member))
 
 
 def select_locale() -> str:
@@ -54,6 +93,7 @@ def plural_forms(singular: str, plural: str) -> dict[str, str]:
 
 def init_app(app) -> None:
     app.after_request(remember_choice)
+    app.jinja_env.filters["label"] = label
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale()),
         language_names=NAMES,

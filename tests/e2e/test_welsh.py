@@ -7,7 +7,7 @@ import re
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
-from .conftest import DEMO, ROOT, SAMPLE
+from .conftest import DEMO, FACILITATOR_EMAIL, FACILITATOR_PASSWORD, ROOT, SAMPLE
 
 CATALOGUE = ROOT / "participate" / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
 
@@ -107,5 +107,28 @@ def test_welsh_citizen_and_report(session):
     assert "Adroddiad" in words and "Yn gryno" in words, "the PDF is in Welsh too"
 
     for path in ("/reports", "/login", f"/c/{DEMO}", "/no-such-page"):
+        page.goto(path)
+        check_welsh(session, page)
+
+
+def test_welsh_staff_pages(session):
+    page = session.new_page(lang="cy")
+    page.goto("/login")
+    check_welsh(session, page)
+    page.get_by_label("Cyfeiriad e-bost").fill(FACILITATOR_EMAIL)
+    page.get_by_label("Cyfrinair").fill(FACILITATOR_PASSWORD)
+    page.get_by_role("button", name="Mewngofnodi").click()
+    page.wait_for_url(re.compile(r"/facilitate/?$"))
+    page.goto("/facilitate/new")
+    page.get_by_label("Teitl").fill("Ymgynghoriad prawf")
+    page.get_by_label("Cwestiwn", exact=True).fill("Sut dylai cynghorau ddefnyddio AI?")
+    page.get_by_label("Cyfeiriad gwe").fill("prawf-cy")
+    page.get_by_role("button", name="Creu'r ymgynghoriad").click()
+    page.wait_for_url(re.compile(r"/facilitate/prawf-cy$"))
+    for path in ("", "/settings", "/statements", "/moderate", "/moderation-log", "/monitor", "/moderators",
+                 "/eligibility", "/audit"):
+        page.goto(f"/facilitate/prawf-cy{path}")
+        check_welsh(session, page)
+    for path in ("/facilitate/", "/facilitate/import", "/account/password", f"/c/{SAMPLE}/report"):
         page.goto(path)
         check_welsh(session, page)
