@@ -49,6 +49,11 @@ def _headers(response):
     return response
 
 
+def embed_cookies(app: Flask) -> bool:
+    """Whether cookies are sent as SameSite=None for cross-site embeds (configured, and only over HTTPS)."""
+    return bool(app.config.get("EMBED_COOKIES")) and app.config.get("PREFERRED_URL_SCHEME") == "https"
+
+
 def ip_hash(address: str | None = None, *, day: str | None = None) -> str:
     """A keyed hash of the client's IP address; the key is derived from SECRET_KEY and today's date (UTC).
 
@@ -72,6 +77,12 @@ def init_app(app: Flask) -> None:
     # PARTICIPATE_SESSION_COOKIE_SECURE=true). The participant cookie follows request.is_secure as well.
     if app.config.get("PREFERRED_URL_SCHEME") == "https":
         app.config["SESSION_COOKIE_SECURE"] = True
+    # SameSite=Lax cookies are not sent inside an iframe on another site, so there the embed cannot keep a
+    # participant or pass the CSRF check. PARTICIPATE_EMBED_COOKIES=true (HTTPS only) sends both cookies as
+    # SameSite=None; Secure; Partitioned (CHIPS: one cookie jar per embedding site). Off by default: the session
+    # cookie then stays Lax; CSRF tokens protect every POST either way.
+    if embed_cookies(app):
+        app.config.update(SESSION_COOKIE_SAMESITE="None", SESSION_COOKIE_SECURE=True, SESSION_COOKIE_PARTITIONED=True)
     # Behind a reverse proxy, trust this many X-Forwarded-For/-Proto hops (PARTICIPATE_PROXY_FIX=1); never by default,
     # or anyone could forge their address and escape the rate limits.
     hops = int(app.config.get("PROXY_FIX", 0) or 0)

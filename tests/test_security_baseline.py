@@ -147,3 +147,16 @@ def test_sql_only_through_bound_parameters():
             if (relative, line) not in _ALLOWED:
                 offenders.append((relative, line))
     assert offenders == []
+
+
+def test_embed_cookies_are_cross_site_only_when_configured_over_https(database_url, make_consultation):
+    app = create_app(
+        {**_config(database_url), "EMBED_COOKIES": True, "PREFERRED_URL_SCHEME": "https"}
+    )
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "None" and app.config["SESSION_COOKIE_SECURE"]
+    with app.app_context():
+        make_consultation()
+        cookie = app.test_client().get("/c/test", base_url="https://localhost").headers["Set-Cookie"]
+    assert "SameSite=None" in cookie and "Secure" in cookie and "Partitioned" in cookie and "HttpOnly" in cookie
+    plain = create_app({**_config(database_url), "EMBED_COOKIES": True})  # not HTTPS: stays Lax
+    assert plain.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -24,7 +24,7 @@ MIN_VOTES = 10  # a participant needs this many votes before identical answers m
 BURST_SIZE = 10  # this many new participants from one hashed address ...
 BURST_WINDOW = timedelta(minutes=10)  # ... within this long is a burst
 SIMILARITY = 0.95  # share of common votes that are equal for "near-identical"
-PAIRWISE_LIMIT = 4000  # above this many active participants, near-identical means exactly identical (linear time)
+PAIRWISE_LIMIT = 2000  # above this many active participants, near-identical means exactly identical (memory: n² floats)
 CLUSTER_SIZE = 3  # smallest group of near-identical participants worth reporting
 TOP_CONSENSUS = 5
 

@@ -49,16 +49,21 @@ def existing_participant_token() -> str | None:
 
 
 def set_participant_cookie(response):
-    """after_request hook: send a newly made participant token as a signed, HttpOnly, SameSite=Lax cookie."""
+    """after_request hook: send a newly made participant token as a signed, HttpOnly, SameSite=Lax cookie.
+
+    (SameSite=None; Secure; Partitioned with PARTICIPATE_EMBED_COOKIES over HTTPS, for cross-site embeds.)
+    """
     token = request.environ.pop(_NEW_TOKEN, None)
     if token:
+        cross_site = security.embed_cookies(current_app)
         response.set_cookie(
             current_app.config["PARTICIPANT_COOKIE"],
             _serializer().dumps(token),
             max_age=current_app.config["PARTICIPANT_COOKIE_MAX_AGE"],
             httponly=True,
-            samesite="Lax",
-            secure=request.is_secure,
+            samesite="None" if cross_site else "Lax",
+            secure=request.is_secure or cross_site,
+            partitioned=cross_site,
         )
     return response
 
