@@ -4,15 +4,28 @@ Services raise the domain errors below; views translate them into a status and a
 """
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogues (``pybabel extract -k N_``); the view translates it when it shows it."""
+    return message
+
+
 class ServiceError(Exception):
     """A request that cannot be carried out, with a message a person understands."""
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params):
+        self.template = message
+        self.params = params
+        self.message = message % params if params else message  # English, for logs, the CLI and tests
+        super().__init__(self.message)
+
+    def translated(self) -> str:
+        """The message in the request's interface language (English if the catalogue does not have it)."""
+        from flask_babel import gettext
+
+        return gettext(self.template, **self.params)
 
 
 class InvalidInput(ServiceError):

@@ -35,7 +35,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import Conflict, Forbidden, InvalidInput, NotFound, audit, participants, statements, voting
+from . import N_, Conflict, Forbidden, InvalidInput, NotFound, audit, participants, statements, voting
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "consultations"
 
@@ -62,7 +62,7 @@ def get_public(session: Session, slug: str) -> Consultation:
     if consultation is not None:
         apply_schedule(session, consultation)
     if consultation is None or consultation.status == ConsultationStatus.DRAFT:
-        raise NotFound("There is no consultation at this address.")
+        raise NotFound(N_("There is no consultation at this address."))
     return consultation
 
 
@@ -220,7 +220,7 @@ def for_staff(session: Session, account: Account, slug: str, *, manage: bool = T
     """
     consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
     if consultation is None:
-        raise NotFound("There is no consultation at this address.")
+        raise NotFound(N_("There is no consultation at this address."))
     apply_schedule(session, consultation)
     if can_manage(session, account, consultation):
         return consultation
@@ -228,7 +228,7 @@ def for_staff(session: Session, account: Account, slug: str, *, manage: bool = T
         if manage:
             raise Forbidden("As a moderator of this consultation you can moderate it, but not change its set-up.")
         return consultation
-    raise NotFound("There is no consultation at this address.")
+    raise NotFound(N_("There is no consultation at this address."))
 
 
 def require_facilitator(account: Account) -> None:
@@ -597,7 +597,7 @@ def admit(
 def _admit_xid(session: Session, consultation: Consultation, token: str, xid: str) -> None:
     allowed = session.get(AllowedXid, (consultation.id, xid))
     if allowed is None:
-        raise Forbidden("This personal link is not on the list of people invited to this consultation.")
+        raise Forbidden(N_("This personal link is not on the list of people invited to this consultation."))
     participant = participants.find(session, consultation, token)
     bound = session.scalar(
         select(Participant).where(Participant.consultation_id == consultation.id, Participant.xid == xid)
@@ -606,7 +606,7 @@ def _admit_xid(session: Session, consultation: Consultation, token: str, xid: st
         if participant.xid == xid:
             return
         if participant.xid is not None or bound is not None:
-            raise Forbidden("This browser has already taken part in this consultation as someone else.")
+            raise Forbidden(N_("This browser has already taken part in this consultation as someone else."))
         participant.xid = xid
     elif bound is not None:
         # The same person on another device: their participation follows their personal link.
@@ -621,12 +621,12 @@ def _admit_code(session: Session, consultation: Consultation, token: str, code: 
         select(InviteCode).where(InviteCode.consultation_id == consultation.id, InviteCode.code == code)
     )
     if invite is None:
-        raise Forbidden("This invite code is not valid for this consultation. Please check it and try again.")
+        raise Forbidden(N_("This invite code is not valid for this consultation. Please check it and try again."))
     participant = participants.find(session, consultation, token)
     if invite.participant_id is not None:
         if participant is not None and invite.participant_id == participant.id:
             return
-        raise Forbidden("This invite code has already been used. Each code admits one person.")
+        raise Forbidden(N_("This invite code has already been used. Each code admits one person."))
     if participant is not None and _has_code(session, participant):
         return  # already admitted with another code: do not use up this one
     participant = participant or participants.find_or_add(session, consultation, token)
@@ -642,7 +642,7 @@ def check_eligible(session: Session, consultation: Consultation, token: str | No
     """Raise :class:`Forbidden`, with a message for the visitor, unless this browser may take part."""
     participant = participants.find(session, consultation, token) if token else None
     if participant is not None and participant.is_banned:
-        raise Forbidden("You can no longer take part in this consultation.")
+        raise Forbidden(N_("You can no longer take part in this consultation."))
     if consultation.eligibility == Eligibility.OPEN:
         return
     if consultation.eligibility == Eligibility.XID:
@@ -652,11 +652,11 @@ def check_eligible(session: Session, consultation: Consultation, token: str | No
             or session.get(AllowedXid, (consultation.id, participant.xid)) is None
         ):
             raise Forbidden(
-                "This consultation is open only to invited people. Please use the personal link you were given."
+                N_("This consultation is open only to invited people. Please use the personal link you were given.")
             )
         return
     if participant is None or not _has_code(session, participant):
-        raise Forbidden("This consultation is open only to people with an invite code. Please enter your code.")
+        raise Forbidden(N_("This consultation is open only to people with an invite code. Please enter your code."))
 
 
 # ----------------------------------------------------------------------------------------------------------------

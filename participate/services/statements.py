@@ -15,7 +15,7 @@ from ..models import (
     StatementOrigin,
     VoteValue,
 )
-from . import Conflict, InvalidInput, participants, voting
+from . import N_, Conflict, InvalidInput, participants, voting
 
 # Invisible characters that change how text reads (bidi overrides) or hide duplicates (zero-width).
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -26,20 +26,21 @@ _WHITESPACE = re.compile(r"\s+")
 def clean_text(raw: object, *, max_length: int = STATEMENT_MAX_LENGTH) -> str:
     """Normalise a statement to NFC plain text on one line, or raise :class:`InvalidInput` saying why."""
     if not isinstance(raw, str):
-        raise InvalidInput("The statement must be text.")
+        raise InvalidInput(N_("The statement must be text."))
     text = unicodedata.normalize("NFC", raw).translate(_ZERO_WIDTH)
     if "\ufffd" in text:  # what a decoder leaves for bytes that were not UTF-8
-        raise InvalidInput("The statement contains characters that could not be read; please retype it.")
+        raise InvalidInput(N_("The statement contains characters that could not be read; please retype it."))
     if any(ch in _BIDI_CONTROLS for ch in text):
-        raise InvalidInput("The statement contains invisible text-direction characters; please retype it.")
+        raise InvalidInput(N_("The statement contains invisible text-direction characters; please retype it."))
     # Line breaks and tabs become spaces; any other control character is refused.
     text = _WHITESPACE.sub(" ", text).strip()
     if any(unicodedata.category(ch) in {"Cc", "Cs", "Co"} for ch in text):
-        raise InvalidInput("The statement contains control characters; please use plain text.")
+        raise InvalidInput(N_("The statement contains control characters; please use plain text."))
     if not text:
-        raise InvalidInput("The statement is empty: please write something.")
+        raise InvalidInput(N_("The statement is empty: please write something."))
     if len(text) > max_length:
-        raise InvalidInput(f"The statement is {len(text)} characters long; the limit is {max_length}.")
+        message = N_("The statement is %(length)d characters long; the limit is %(limit)d.")
+        raise InvalidInput(message, length=len(text), limit=max_length)
     return text
 
 
@@ -57,12 +58,12 @@ def find_duplicate(session: Session, consultation_id: int, text: str) -> Stateme
 def submit(session: Session, consultation: Consultation, token: str, raw_text: object) -> Statement:
     """A participant adds a statement; like Pol.is, their own vote on it is recorded as agree."""
     if not consultation.is_open:
-        raise Conflict("This consultation is closed, so new statements are no longer accepted.")
+        raise Conflict(N_("This consultation is closed, so new statements are no longer accepted."))
     if not consultation.allow_statements:
-        raise Conflict("This consultation does not accept statements from participants.")
+        raise Conflict(N_("This consultation does not accept statements from participants."))
     text = clean_text(raw_text)
     if find_duplicate(session, consultation.id, text):
-        raise Conflict("That statement is already in this consultation. You can vote on it instead.")
+        raise Conflict(N_("That statement is already in this consultation. You can vote on it instead."))
     participant = participants.find_or_add(session, consultation, token)
     statement = Statement(
         consultation_id=consultation.id,
@@ -77,7 +78,7 @@ def submit(session: Session, consultation: Consultation, token: str, raw_text: o
         session.flush()
     except IntegrityError:  # a simultaneous identical submission won the race
         session.rollback()
-        raise Conflict("That statement is already in this consultation. You can vote on it instead.") from None
+        raise Conflict(N_("That statement is already in this consultation. You can vote on it instead.")) from None
     voting.record(session, consultation, participant, statement, VoteValue.AGREE)
     session.commit()
     return statement

@@ -18,7 +18,7 @@ from ..models import (
     VoteValue,
     utcnow,
 )
-from . import Conflict, InvalidInput, NotFound, participants
+from . import N_, Conflict, InvalidInput, NotFound, participants
 
 VOTE_WORDS = {"agree": VoteValue.AGREE, "disagree": VoteValue.DISAGREE, "pass": VoteValue.PASS}
 WORD_OF_VOTE = {value: word for word, value in VOTE_WORDS.items()}
@@ -26,7 +26,7 @@ WORD_OF_VOTE = {value: word for word, value in VOTE_WORDS.items()}
 
 def parse_vote(word: object) -> VoteValue:
     if not isinstance(word, str) or word.lower() not in VOTE_WORDS:
-        raise InvalidInput("The vote must be one of: agree, disagree, pass.")
+        raise InvalidInput(N_("The vote must be one of: agree, disagree, pass."))
     return VOTE_WORDS[word.lower()]
 
 
@@ -80,15 +80,15 @@ def record(
 def cast(session: Session, consultation: Consultation, token: str, statement_id: object, value: VoteValue) -> Vote:
     """A participant votes (or changes their vote) on one statement of an open consultation."""
     if isinstance(statement_id, bool) or not isinstance(statement_id, int):
-        raise InvalidInput("statement_id must be a whole number.")
+        raise InvalidInput(N_("statement_id must be a whole number."))
     # Ids outside the database's 64-bit range exist nowhere (and would overflow the driver).
     statement = session.get(Statement, statement_id) if 0 < statement_id < 2**63 else None
     if statement is None or statement.consultation_id != consultation.id:
-        raise NotFound("There is no such statement in this consultation.")
+        raise NotFound(N_("There is no such statement in this consultation."))
     if not consultation.is_open:
-        raise Conflict("This consultation is closed: votes are no longer accepted.")
+        raise Conflict(N_("This consultation is closed: votes are no longer accepted."))
     if not is_votable(consultation, statement):
-        raise Conflict("This statement is not open for voting.")
+        raise Conflict(N_("This statement is not open for voting."))
     participant = participants.find_or_add(session, consultation, token)
     vote = record(session, consultation, participant, statement, value)
     session.expunge(vote)  # flushed and fully loaded: keep its values readable after the commit without a reload

@@ -18,7 +18,7 @@ def error(status: int, code: str, message: str):
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
-    return error(exc.status, exc.code, exc.message)
+    return error(exc.status, exc.code, exc.translated())
 
 
 @bp.get("/healthz")

@@ -97,7 +97,7 @@ def add_statement(slug):
     except ServiceError as error:
         if not consultation.is_open:
             return _error_page(consultation, error)
-        form.text.errors = [error.message]
+        form.text.errors = [error.translated()]
         return _render_consultation(consultation, statement_form=form, status=error.status)
     jobs.analysis_wanted(consultation.id)
     if consultation.moderation == ModerationMode.PRE:
@@ -146,7 +146,7 @@ def delete_mine(slug):
     try:
         privacy.delete_mine(db.session, participant, current_app.config["DELETED_STATEMENTS"])
     except ServiceError as error:
-        abort(error.status, description=error.message)
+        abort(error.status, description=error.translated())
     jobs.analysis_wanted(consultation_id)
     flash(_("Your votes were deleted and will leave the results with the next analysis."), "success")
     return redirect(url_for("vote.mine", slug=slug))
@@ -180,12 +180,12 @@ def _get(slug):
     try:
         return consultations.get_public(db.session, slug)
     except ServiceError as error:
-        abort(error.status, description=error.message)
+        abort(error.status, description=error.translated())
 
 
 def _error_page(consultation, error):
     return (
-        render_template("vote/problem.html", consultation=consultation, message=error.message),
+        render_template("vote/problem.html", consultation=consultation, message=error.translated()),
         error.status,
     )
 
@@ -207,5 +207,6 @@ def _ineligible(consultation, *, admit=False):
         consultations.check_eligible(db.session, consultation, existing_participant_token())
     except ServiceError as error:
         db.session.rollback()
-        return render_template("vote/ineligible.html", consultation=consultation, message=error.message), error.status
+        page = render_template("vote/ineligible.html", consultation=consultation, message=error.translated())
+        return page, error.status
     return None

@@ -83,7 +83,7 @@ def _extract():
 
     with open(ROOT / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None,
                 "plural_forms": (1, 2)}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(

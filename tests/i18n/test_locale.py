@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from flask_babel import refresh
 
 
 def lang_of(response) -> str:
@@ -58,3 +59,19 @@ def test_welsh_vote_page_and_messages(client, make_consultation):
     response = client.post_form("/c/cy-test/vote", {"statement_id": statement_id, "vote": "agree"},
                                 follow_redirects=True)
     assert "Mae eich pleidlais wedi&#39;i chofnodi." in response.text
+
+
+def test_service_errors_in_welsh(client, make_consultation):
+    make_consultation("cy-errors")
+    client.get("/c/cy-errors?lang=cy")
+    page = client.post_form("/c/cy-errors/statements", {"text": "x" * 2000})
+    assert page.status_code == 400
+    assert "Mae&#39;r datganiad yn 2000 nod o hyd" in page.text
+    api = client.post_json("/api/v1/consultations/cy-errors/votes", {"statement_id": 999999, "vote": "agree"})
+    assert api.status_code == 404
+    assert api.get_json()["error"]["message"] == "Does dim datganiad o'r fath yn yr ymgynghoriad hwn."
+    refresh()  # the fixture's app context outlives requests, and Flask-Babel caches the locale on it
+    english = client.post_json(
+        "/api/v1/consultations/cy-errors/votes?lang=en", {"statement_id": 999999, "vote": "agree"}
+    )
+    assert english.get_json()["error"]["message"] == "There is no such statement in this consultation."
