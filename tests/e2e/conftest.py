@@ -127,6 +127,7 @@ class Session:
         self.contexts = []
         self.checked = []  # the address of every page axe has checked
         self._twin = None
+        self.errors = []
 
     def new_page(self, *, lang="en-GB", **options):
         context = self.browser.new_context(base_url=self.server.url, locale=lang, **options)
@@ -136,11 +137,21 @@ class Session:
         context.route("**/__axe__/axe.min.js", lambda route: route.fulfill(path=self.axe_source))
         context.javascript = options.get("java_script_enabled", True)
         self.contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Script errors and Content-Security-Policy refusals fail the next check (no inline script may sneak in).
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on(
+            "console",
+            lambda message: self.errors.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None,
+        )
+        return page
 
     def check(self, page, *, language="en"):
         """Accessibility checks on the page as it is now: axe-core (no serious or critical violation), a skip link,
         a main landmark, the language of the page, no horizontal scrolling."""
+        assert not self.errors, self.errors
         assert page.locator("html").get_attribute("lang") == language, page.url
         assert page.locator("a.skip-link[href='#main']").count() == 1, page.url
         assert page.locator("main#main").count() == 1, page.url
