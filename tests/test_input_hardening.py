@@ -41,7 +41,7 @@ def test_markup_is_stored_as_plain_text_and_escaped(client, open_consultation, p
     client.post_form("/c/test/vote", {"statement_id": 1, "vote": "agree"})
     client.post_form("/c/test/vote", {"statement_id": 2, "vote": "agree"})
     client.post_form("/c/test/vote", {"statement_id": 3, "vote": "agree"})
-    pages = client.get("/c/test").text + client.get("/c/test/mine").text
+    pages = client.get("/c/test").text + client.get("/c/test/mine").text + client.get("/c/test/report").text
     assert [s["text"] for s in client.get("/c/test/mine.json").get_json()["statements"]] == [payload]
     assert "<script>alert" not in pages and "<img src=x" not in pages and "<svg onload" not in pages
     assert 'href="javascript:' not in pages and "<strong>Bold" not in pages and ">49<" not in pages

@@ -169,10 +169,13 @@ def compute(session: Session, snapshot: AnalysisSnapshot) -> AnalysisIntegrity:
     return row
 
 
+def for_snapshot(session: Session, snapshot_id: int) -> dict | None:
+    """The integrity annex of one analysis snapshot, if it has been computed."""
+    row = session.get(AnalysisIntegrity, snapshot_id)
+    return row.result if row is not None else None
+
+
 def latest(session: Session, consultation) -> dict | None:
     """The integrity annex of the consultation's latest snapshot, if it has been computed."""
     snapshot = results.latest_snapshot(session, consultation)
-    if snapshot is None:
-        return None
-    row = session.get(AnalysisIntegrity, snapshot.id)
-    return row.result if row is not None else None
+    return for_snapshot(session, snapshot.id) if snapshot is not None else None

@@ -628,6 +628,7 @@ def publish(session: Session, consultation: Consultation, *, account: Account | 
         votes = votes_until(session, consultation.id, snapshot.last_vote_id)
         robustness_row = session.get(AnalysisRobustness, snapshot.id)
         analysis = {"result": snapshot.result, "robustness": robustness_row.result if robustness_row else None}
+        analysis["integrity"] = integrity.for_snapshot(session, snapshot.id)  # frozen with it
     else:
         votes = results.current_votes(session, consultation.id)
         analysis = None

@@ -95,9 +95,11 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         if not published and (staff or consultation.report_visibility == ReportVisibility.PUBLIC)
         else [],
         "pdf": fmt == "pdf",
-        # The integrity annex of the live analysis, for staff and when the report is public.
-        "integrity": integrity.latest(db.session, consultation)
-        if not published and (staff or consultation.report_visibility == ReportVisibility.PUBLIC)
+        # The integrity annex: frozen with a published report; of the live analysis for staff and public reports.
+        "integrity": (published.analysis or {}).get("integrity")
+        if published
+        else integrity.latest(db.session, consultation)
+        if staff or consultation.report_visibility == ReportVisibility.PUBLIC
         else None,
     }
     if fmt == "pdf":

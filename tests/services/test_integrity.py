@@ -85,3 +85,6 @@ def test_monitor_and_public_report_show_the_annex(app, client, make_consultation
     login(client, "admin")
     monitor = client.get("/facilitate/test/monitor").text
     assert "Integrity check" in monitor and "12 participants voted the same way" in monitor
+    published = client.post_form("/c/test/report/publish", {})
+    frozen = client.get(published.headers["Location"]).text
+    assert "Integrity check" in frozen and "12 participants voted the same way" in frozen
