@@ -32,6 +32,8 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")  # per process; PARTICIPATE_RATELIMIT_STORAGE_URI
+    # The limiter object is shared by every app in the process and would keep the last app's on/off switch.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     app.jinja_env.globals.update(statement_max_length=STATEMENT_MAX_LENGTH)
 
