@@ -76,7 +76,6 @@ def server(tmp_path_factory, request):
             "SECRET_KEY": "e2e-secret-key-not-for-production",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'e2e.sqlite'}",
             "ANALYSIS_RUNNER": "sync",
-            "RATELIMIT_ENABLED": False,
         }
     )
     with app.app_context():
