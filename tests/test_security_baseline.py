@@ -80,6 +80,8 @@ def test_forwarded_addresses_are_trusted_only_when_configured(database_url, hops
     http.get("/_whoami", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
     with app.test_request_context():
         forwarded, direct = ip_hash("203.0.113.9"), ip_hash("10.0.0.1")
+        db.session.remove()
+        db.engine.dispose()
     assert seen == [forwarded if hops else direct]
 
 
@@ -157,6 +159,8 @@ def test_embed_cookies_are_cross_site_only_when_configured_over_https(database_u
     with app.app_context():
         make_consultation()
         cookie = app.test_client().get("/c/test", base_url="https://localhost").headers["Set-Cookie"]
+        db.session.remove()
+        db.engine.dispose()  # this second app's connections, before the test's database is dropped
     assert "SameSite=None" in cookie and "Secure" in cookie and "Partitioned" in cookie and "HttpOnly" in cookie
     plain = create_app({**_config(database_url), "EMBED_COOKIES": True})  # not HTTPS: stays Lax
     assert plain.config["SESSION_COOKIE_SAMESITE"] == "Lax"
