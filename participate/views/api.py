@@ -6,7 +6,17 @@ from sqlalchemy import text
 
 from .. import jobs
 from ..extensions import db
-from ..services import InvalidInput, ServiceError, consultations, health, participants, results, statements, voting
+from ..services import (
+    InvalidInput,
+    ServiceError,
+    consultations,
+    eligibility,
+    health,
+    participants,
+    results,
+    statements,
+    voting,
+)
 from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("api", __name__)
@@ -111,4 +121,4 @@ def add_statement(slug):
 
 def _check_eligible(consultation) -> None:
     """Eligibility (XID allow-list, invite codes, bans): 403 with a message unless this browser may take part."""
-    consultations.check_eligible(db.session, consultation, existing_participant_token())
+    eligibility.check_eligible(db.session, consultation, existing_participant_token())

@@ -24,7 +24,17 @@ from markupsafe import Markup
 from .. import jobs
 from ..extensions import db, login_manager
 from ..models import Eligibility, ModerationMode, ReportVisibility
-from ..services import ServiceError, audit, consultations, integrity, moderation, polis_io, results
+from ..services import (
+    ServiceError,
+    audit,
+    consultations,
+    integrity,
+    moderation,
+    monitoring,
+    polis_io,
+    results,
+)
+from ..services import eligibility as eligibility_service  # the view below is called eligibility
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
@@ -276,22 +286,24 @@ def eligibility(slug):
                 upload = request.files.get("xid_file")
                 text = upload.read().decode("utf-8-sig", errors="replace") if upload and upload.filename else ""
                 text = text or request.form.get("xids", "")
-                n = consultations.set_allowed_xids(db.session, _me(), consultation, text)
+                n = eligibility_service.set_allowed_xids(db.session, _me(), consultation, text)
                 flash(_("The allow-list now has %(n)d XIDs.", n=n), "success")
             else:
-                n = consultations.generate_invite_codes(db.session, _me(), consultation, request.form.get("count"))
+                n = eligibility_service.generate_invite_codes(
+                    db.session, _me(), consultation, request.form.get("count")
+                )
                 flash(_("%(n)d invite codes were made. Download them as CSV.", n=n), "success")
             return redirect(url_for("facilitate.eligibility", slug=slug))
         except ServiceError as error_:
             db.session.rollback()
             error, status = error_.message, error_.status
-    codes, used = consultations.invite_code_counts(db.session, consultation)
+    codes, used = eligibility_service.invite_code_counts(db.session, consultation)
     return _render(
         "facilitate/eligibility.html",
         consultation,
         status,
         error=error,
-        xid_count=consultations.allowed_xid_count(db.session, consultation),
+        xid_count=eligibility_service.allowed_xid_count(db.session, consultation),
         codes=codes,
         used=used,
         participate_url=url_for("vote.consultation", slug=consultation.slug, _external=True),
@@ -301,7 +313,7 @@ def eligibility(slug):
 @bp.get("/<slug>/invite-codes.csv")
 def invite_codes_csv(slug):
     consultation = _get(slug)
-    text = consultations.invite_codes_csv(
+    text = eligibility_service.invite_codes_csv(
         db.session, consultation, url_for("vote.consultation", slug=consultation.slug, _external=True)
     )
     return _csv(text, f"{consultation.slug}-invite-codes.csv")
@@ -390,7 +402,7 @@ def monitor(slug):
             "computed_at": consultations.aware(snapshot.computed_at),
             "vote_count": snapshot.vote_count,
         }
-    stats = consultations.monitor(db.session, consultation)
+    stats = monitoring.monitor(db.session, consultation)
 
     def label(b):
         return b.start.isoformat() if b.start == b.end else f"{b.start.isoformat()}/{b.end.isoformat()}"

@@ -8,7 +8,7 @@ from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
 from ..security import embeddable, ip_hash
-from ..services import ServiceError, consultations, participants, privacy, results, statements, voting
+from ..services import ServiceError, consultations, eligibility, participants, privacy, results, statements, voting
 from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("vote", __name__)
@@ -197,14 +197,14 @@ def _ineligible(consultation, *, admit=False):
     """
     try:
         if admit and (request.args.get("xid") or request.args.get("code")):
-            consultations.admit(
+            eligibility.admit(
                 db.session,
                 consultation,
                 participant_token(),
                 xid=request.args.get("xid"),
                 code=request.args.get("code"),
             )
-        consultations.check_eligible(db.session, consultation, existing_participant_token())
+        eligibility.check_eligible(db.session, consultation, existing_participant_token())
     except ServiceError as error:
         db.session.rollback()
         page = render_template("vote/ineligible.html", consultation=consultation, message=error.translated())

@@ -14,7 +14,9 @@ from participate.services import (
     NotFound,
     audit,
     consultations,
+    eligibility,
     moderation,
+    monitoring,
     participants,
     voting,
 )
@@ -139,44 +141,44 @@ def test_moderators_are_assigned_by_email(owner, make_account):
 def test_xid_allow_list_admits_listed_ids_and_follows_them_across_devices(owner):
     consultation = _create(owner, eligibility="xid")
     consultations.open_now(db.session, owner, consultation)
-    assert consultations.set_allowed_xids(db.session, owner, consultation, "xid\nalice\n\nbob,extra\nalice\n") == 2
+    assert eligibility.set_allowed_xids(db.session, owner, consultation, "xid\nalice\n\nbob,extra\nalice\n") == 2
     with pytest.raises(Forbidden, match="personal link"):
-        consultations.check_eligible(db.session, consultation, "laptop")
+        eligibility.check_eligible(db.session, consultation, "laptop")
     with pytest.raises(Forbidden, match="not on the list"):
-        consultations.admit(db.session, consultation, "laptop", xid="mallory")
-    consultations.admit(db.session, consultation, "laptop", xid="alice")
-    consultations.check_eligible(db.session, consultation, "laptop")
+        eligibility.admit(db.session, consultation, "laptop", xid="mallory")
+    eligibility.admit(db.session, consultation, "laptop", xid="alice")
+    eligibility.check_eligible(db.session, consultation, "laptop")
     alice = db.session.scalar(select(Participant).where(Participant.xid == "alice"))
     seed = moderation.add_seed(db.session, owner, consultation, "Buses should be free")
     voting.cast(db.session, consultation, "laptop", seed.id, voting.VoteValue.AGREE)
-    consultations.admit(db.session, consultation, "phone", xid="alice")  # the same person on another device
-    consultations.check_eligible(db.session, consultation, "phone")
+    eligibility.admit(db.session, consultation, "phone", xid="alice")  # the same person on another device
+    eligibility.check_eligible(db.session, consultation, "phone")
     assert db.session.scalar(select(Participant).where(Participant.xid == "alice")).id == alice.id
     assert [v for _, v in voting.my_votes(db.session, participants.find(db.session, consultation, "phone"))] == [1]
     with pytest.raises(Forbidden):
-        consultations.admit(db.session, consultation, "phone", xid="bob")  # one browser, one person
+        eligibility.admit(db.session, consultation, "phone", xid="bob")  # one browser, one person
 
 
 def test_invite_codes_admit_one_browser_each(owner):
     consultation = _create(owner, eligibility="invite")
     consultations.open_now(db.session, owner, consultation)
     with pytest.raises(InvalidInput):
-        consultations.generate_invite_codes(db.session, owner, consultation, "0")
-    assert consultations.generate_invite_codes(db.session, owner, consultation, "3") == 3
-    rows = consultations.invite_codes_csv(db.session, consultation, "http://x/c/buses").splitlines()
+        eligibility.generate_invite_codes(db.session, owner, consultation, "0")
+    assert eligibility.generate_invite_codes(db.session, owner, consultation, "3") == 3
+    rows = eligibility.invite_codes_csv(db.session, consultation, "http://x/c/buses").splitlines()
     assert rows[0] == "code,link,used_at" and len(rows) == 4
     code = rows[1].split(",")[0]
     assert rows[1].split(",")[1] == f"http://x/c/buses?code={code}"
     with pytest.raises(Forbidden, match="invite code"):
-        consultations.check_eligible(db.session, consultation, "first")
+        eligibility.check_eligible(db.session, consultation, "first")
     with pytest.raises(Forbidden, match="not valid"):
-        consultations.admit(db.session, consultation, "first", code="WRONGCODE0")
-    consultations.admit(db.session, consultation, "first", code=code.lower())  # codes are not case-sensitive
-    consultations.check_eligible(db.session, consultation, "first")
-    consultations.admit(db.session, consultation, "first", code=code)  # the same browser again is fine
+        eligibility.admit(db.session, consultation, "first", code="WRONGCODE0")
+    eligibility.admit(db.session, consultation, "first", code=code.lower())  # codes are not case-sensitive
+    eligibility.check_eligible(db.session, consultation, "first")
+    eligibility.admit(db.session, consultation, "first", code=code)  # the same browser again is fine
     with pytest.raises(Forbidden, match="already been used"):
-        consultations.admit(db.session, consultation, "second", code=code)
-    assert consultations.invite_code_counts(db.session, consultation) == (3, 1)
+        eligibility.admit(db.session, consultation, "second", code=code)
+    assert eligibility.invite_code_counts(db.session, consultation) == (3, 1)
 
 
 def test_monitor_counts_participation(owner, make_consultation):
@@ -185,7 +187,7 @@ def test_monitor_counts_participation(owner, make_consultation):
         for statement in consultation.statements[:n]:
             voting.cast(db.session, consultation, token, statement.id, voting.VoteValue.AGREE)
     voting.cast(db.session, consultation, "a", consultation.statements[0].id, voting.VoteValue.DISAGREE)
-    stats = consultations.monitor(db.session, consultation)
+    stats = monitoring.monitor(db.session, consultation)
     assert (stats.participants, stats.voters, stats.votes, stats.vote_events) == (2, 2, 4, 5)
     assert stats.statements == {"pending": 0, "accepted": 3, "rejected": 0}
     assert dict(stats.distribution)["1"] == 1 and dict(stats.distribution)["2-5"] == 1

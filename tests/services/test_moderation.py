@@ -15,7 +15,16 @@ from participate.models import (
     Statement,
     StatementOrigin,
 )
-from participate.services import Conflict, InvalidInput, consultations, moderation, participants, statements, voting
+from participate.services import (
+    Conflict,
+    InvalidInput,
+    consultations,
+    eligibility,
+    moderation,
+    participants,
+    statements,
+    voting,
+)
 
 
 @pytest.fixture
@@ -192,5 +201,5 @@ def test_ban_rejects_statements_logs_and_blocks_further_participation(owner, con
     with pytest.raises(Conflict):
         moderation.ban(db.session, owner, consultation, author.id, "again")
     with pytest.raises(Exception, match="no longer take part"):
-        consultations.check_eligible(db.session, consultation, "troll")
+        eligibility.check_eligible(db.session, consultation, "troll")
     assert participants.find(db.session, consultation, "troll").is_banned

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import Eligibility, InviteCode, Vote
-from participate.services import consultations
+from participate.services import eligibility
 from tests.conftest import page_csrf
 
 
@@ -30,7 +30,7 @@ def _vote(client, page_html):
 
 def test_xid_allow_list(client, other_client, restricted):
     owner, consultation = restricted("xid")
-    consultations.set_allowed_xids(db.session, owner, consultation, "alice\nbob\n")
+    eligibility.set_allowed_xids(db.session, owner, consultation, "alice\nbob\n")
     refused = client.get("/c/members")
     assert refused.status_code == 403
     assert "You cannot take part with this link" in refused.text and "personal link" in refused.text
@@ -49,7 +49,7 @@ def test_xid_allow_list(client, other_client, restricted):
 
 def test_invite_codes(client, other_client, restricted):
     owner, consultation = restricted("invite")
-    consultations.generate_invite_codes(db.session, owner, consultation, 2)
+    eligibility.generate_invite_codes(db.session, owner, consultation, 2)
     code = db.session.scalars(select(InviteCode.code)).first()
     refused = client.get("/c/members")
     assert refused.status_code == 403 and 'name="code"' in refused.text  # a form to type the code in
@@ -92,4 +92,4 @@ def test_invite_codes_csv_download(client, restricted, login):
     assert "attachment" in download.headers["Content-Disposition"]
     upload = client.post_form("/facilitate/members/eligibility", {"action": "xids", "xids": "a\nb\nc"})
     assert upload.status_code == 302
-    assert consultations.allowed_xid_count(db.session, consultation) == 3
+    assert eligibility.allowed_xid_count(db.session, consultation) == 3
