@@ -126,6 +126,8 @@ class Consultation(db.Model):
         _enum(ReportVisibility, "report_visibility"), default=ReportVisibility.PUBLIC, server_default="public"
     )
     report_key: Mapped[str | None] = mapped_column(String(64))  # the secret of a link-only report
+    # How participants were recruited, in the facilitators' words; empty means a self-selected group.
+    recruitment: Mapped[str] = mapped_column(Text, default="", server_default="")
     eligibility: Mapped[Eligibility] = mapped_column(
         _enum(Eligibility, "eligibility"), default=Eligibility.OPEN, server_default="open"
     )

@@ -276,6 +276,7 @@ SETTINGS = (
     "moderation",
     "allow_statements",
     "report_visibility",
+    "recruitment",
     "eligibility",
     "scheduled_open_at",
     "scheduled_close_at",
@@ -362,6 +363,9 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
         values["report_visibility"] = _choice(
             ReportVisibility, data.get("report_visibility") or "public", "report visibility"
         )
+    if given("recruitment"):
+        values["recruitment"] = _text(data, "recruitment", "description of how participants were recruited", 2000,
+                                      required=False)
     if given("eligibility"):
         values["eligibility"] = _choice(Eligibility, data.get("eligibility") or "open", "eligibility")
     for name, label in (("scheduled_open_at", "opening time"), ("scheduled_close_at", "closing time")):

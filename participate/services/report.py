@@ -295,6 +295,7 @@ def assemble(
             "opened_at": _iso(consultation.opened_at),
             "closed_at": _iso(consultation.closed_at),
             "is_simulated": bool(consultation.is_simulated),
+            "recruitment": consultation.recruitment or "",
             "imported_from_polis": bool(imported),
         },
         "counts": {

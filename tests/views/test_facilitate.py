@@ -246,3 +246,11 @@ def test_import_the_csv_files_of_an_export_folder(owner_client):
     assert response.status_code == 302, response.text
     tiny = consultations.get_any(db.session, "tiny")
     assert tiny.title == "Getting around town" and voting.counts(db.session, tiny)[0] == 20
+
+
+def test_recruitment_is_a_setting(owner_client, night):
+    form = {**FORM, "recruitment": "  Invited by letter from the electoral roll  "}
+    assert owner_client.post_form("/facilitate/night-buses/settings", form).status_code == 302
+    db.session.refresh(night)
+    assert night.recruitment == "Invited by letter from the electoral roll"
+    assert "Invited by letter from the electoral roll" in owner_client.get("/facilitate/night-buses/settings").text

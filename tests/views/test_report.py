@@ -296,3 +296,14 @@ def test_facilitators_edit_themes_and_the_grid_follows(client, other_client, mak
     too_long = client.post_form("/c/hand/report/themes", {f"themes-{sids[3]}": "x" * 61})
     assert too_long.status_code == 400 and "longer than 60 characters" in too_long.get_data(as_text=True)
     assert db.session.get(Statement, sids[3]).theme_names == []
+
+
+def test_recruitment_described_by_the_facilitator_replaces_the_self_selected_caveat(client, make_consultation):
+    consultation = make_consultation()
+    html = client.get(f"/c/{consultation.slug}/report").text
+    assert "a self-selected group" in html
+    consultation.recruitment = "A panel of 1,000 adults <recruited> by a polling company"
+    db.session.commit()
+    html = client.get(f"/c/{consultation.slug}/report").text
+    assert "a self-selected group" not in html
+    assert "A panel of 1,000 adults &lt;recruited&gt; by a polling company" in html
