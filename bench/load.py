@@ -60,9 +60,6 @@ def prepare_database(url: str, statements: int, seed_participants: int) -> int:
         Consultation,
         ConsultationStatus,
         ModerationMode,
-        ModerationState,
-        Statement,
-        StatementOrigin,
     )
     from participate.services import results, simulate
     from participate.services import statements as statement_service
@@ -80,17 +77,9 @@ def prepare_database(url: str, statements: int, seed_participants: int) -> int:
         )
         db.session.add(consultation)
         db.session.flush()
-        for i in range(statements):
-            text = f"Benchmark statement number {i + 1}"
-            db.session.add(
-                Statement(
-                    consultation_id=consultation.id,
-                    text=text,
-                    text_key=statement_service.text_key(text),
-                    origin=StatementOrigin.SEED,
-                    moderation=ModerationState.ACCEPTED,
-                )
-            )
+        db.session.add_all(
+            statement_service.seed(consultation.id, f"Benchmark statement number {i + 1}") for i in range(statements)
+        )
         db.session.commit()
         if seed_participants:
             simulate.simulate_votes(db.session, consultation, seed_participants, seed=1)

@@ -14,9 +14,6 @@ from participate.models import (
     Consultation,
     ConsultationStatus,
     ModerationMode,
-    ModerationState,
-    Statement,
-    StatementOrigin,
 )
 from participate.services import statements as statement_service
 
@@ -230,16 +227,7 @@ def make_consultation(app):
         )
         db.session.add(consultation)
         db.session.flush()
-        for text in statements:
-            db.session.add(
-                Statement(
-                    consultation_id=consultation.id,
-                    text=text,
-                    text_key=statement_service.text_key(text),
-                    origin=StatementOrigin.SEED,
-                    moderation=ModerationState.ACCEPTED,
-                )
-            )
+        db.session.add_all(statement_service.seed(consultation.id, text) for text in statements)
         db.session.commit()
         return consultation
 

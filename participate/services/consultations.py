@@ -21,11 +21,9 @@ from ..models import (
     CurrentVote,
     Eligibility,
     ModerationMode,
-    ModerationState,
     ReportVisibility,
     Role,
     Statement,
-    StatementOrigin,
     StatementTheme,
     utcnow,
 )
@@ -109,12 +107,9 @@ def load_sample(session: Session, data: dict) -> Consultation:
             continue
         source = sources.get(item.get("source"), {}).get("title", item.get("source"))
         section = item.get("section")
-        statement = Statement(
-            consultation_id=consultation.id,
-            text=text,
-            text_key=statements.text_key(text),
-            origin=StatementOrigin.SEED,
-            moderation=ModerationState.ACCEPTED,
+        statement = statements.seed(
+            consultation.id,
+            text,
             is_meta=bool(item.get("is_meta", False)),
             source=(f"{source}, {section}" if source and section else source)[:200] if source else None,
         )

@@ -15,7 +15,6 @@ from ..models import (
     ModerationState,
     Participant,
     Statement,
-    StatementOrigin,
     Vote,
     utcnow,
 )
@@ -81,16 +80,7 @@ def add_seeds(session: Session, account: Account, consultation: Consultation, pa
     valid = [line for line in lines if line.error is None]
     now = utcnow()
     for line in valid:
-        session.add(
-            Statement(
-                consultation_id=consultation.id,
-                text=line.text,
-                text_key=statements.text_key(line.text),
-                origin=StatementOrigin.SEED,
-                moderation=ModerationState.ACCEPTED,
-                created_at=now,
-            )
-        )
+        session.add(statements.seed(consultation.id, line.text, created_at=now))
     if valid:
         audit.record(session, account, consultation, "seeds_added", count=len(valid), refused=len(lines) - len(valid))
     session.commit()

@@ -49,6 +49,18 @@ def text_key(text: str) -> str:
     return _WHITESPACE.sub(" ", text.casefold()).strip()
 
 
+def seed(consultation_id: int, text: str, **columns) -> Statement:
+    """A new accepted seed statement (not yet added to a session), its duplicate key derived from the text."""
+    return Statement(
+        consultation_id=consultation_id,
+        text=text,
+        text_key=text_key(text),
+        origin=StatementOrigin.SEED,
+        moderation=ModerationState.ACCEPTED,
+        **columns,
+    )
+
+
 def find_duplicate(session: Session, consultation_id: int, text: str) -> Statement | None:
     return session.scalar(
         select(Statement).where(Statement.consultation_id == consultation_id, Statement.text_key == text_key(text))
