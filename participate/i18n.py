@@ -40,6 +40,7 @@ LABELS = {
     (models.ModerationAction, models.ModerationAction.META): _l("mark as meta"),
     (models.ModerationAction, models.ModerationAction.UNMETA): _l("unmark meta"),
     (models.ModerationAction, models.ModerationAction.BAN): _l("ban"),
+    (models.ModerationAction, models.ModerationAction.UNBAN): _l("lift ban"),
     (models.ModerationAction, models.ModerationAction.EDIT): _l("edit"),
 }
 

@@ -88,6 +88,7 @@ class ModerationAction(enum.StrEnum):
     META = "meta"
     UNMETA = "unmeta"
     BAN = "ban"
+    UNBAN = "unban"
     EDIT = "edit"
 
 

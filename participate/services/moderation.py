@@ -18,7 +18,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import Conflict, InvalidInput, NotFound, ServiceError, audit, statements
+from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, statements
 
 PAGE_SIZE = 25
 MAX_SEED_LINES = 1000
@@ -316,11 +316,17 @@ def act(
     return len(chosen)
 
 
-def ban(session: Session, account: Account, consultation: Consultation, participant_id: object, reason: str) -> int:
-    """Ban a participant: their votes leave the analysis and their statements are rejected; returns how many."""
+def get_participant(session: Session, consultation: Consultation, participant_id: object) -> Participant:
+    """A participant of this consultation by id, or :class:`NotFound`."""
     participant = session.get(Participant, participant_id) if isinstance(participant_id, int) else None
     if participant is None or participant.consultation_id != consultation.id:
         raise NotFound("There is no such participant in this consultation.")
+    return participant
+
+
+def ban(session: Session, account: Account, consultation: Consultation, participant_id: object, reason: str) -> int:
+    """Ban a participant: their votes leave the analysis and their statements are rejected; returns how many."""
+    participant = get_participant(session, consultation, participant_id)
     if participant.is_banned:
         raise Conflict("This participant is already banned.")
     if not reason:
@@ -355,6 +361,31 @@ def ban(session: Session, account: Account, consultation: Consultation, particip
         )
     session.commit()
     return len(theirs)
+
+
+def unban(
+    session: Session, account: Account, consultation: Consultation, participant_id: object, reason: str | None
+) -> None:
+    """Lift a ban: the participant may take part again and their votes count in the next analysis.
+
+    Their statements stay rejected: the ban's reason may still apply to some of them, so a moderator accepts again
+    only those that deserve it, one by one, from the rejected tab.
+    """
+    participant = get_participant(session, consultation, participant_id)
+    if not participant.is_banned:
+        raise Conflict(N_("This participant is not banned."))
+    participant.is_banned = False
+    session.add(
+        ModerationLogEntry(
+            consultation_id=consultation.id,
+            account_id=account.id,
+            participant_id=participant.id,
+            action=ModerationAction.UNBAN,
+            reason=reason or None,
+            created_at=utcnow(),
+        )
+    )
+    session.commit()
 
 
 # ----------------------------------------------------------------------------------------------------------------

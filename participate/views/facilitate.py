@@ -372,6 +372,19 @@ def ban(slug, participant_id):
     return redirect(url_for("facilitate.moderate", slug=slug, state=request.form.get("state", "pending")))
 
 
+@bp.post("/<slug>/participants/<int:participant_id>/unban")
+def unban(slug, participant_id):
+    consultation = _get(slug, manage=False)
+    reason = moderation.reason_text(None, request.form.get("reason_text"))  # free text only: the reasons are for bans
+    moderation.unban(db.session, _me(), consultation, participant_id, reason)
+    jobs.analysis_wanted(consultation.id)
+    flash(
+        _("The ban was lifted; their votes count again. Their statements stay rejected until you accept them."),
+        "success",
+    )
+    return redirect(url_for("facilitate.moderate", slug=slug, state=request.form.get("state", "pending")))
+
+
 @bp.get("/<slug>/moderation-log")
 def moderation_log(slug):
     consultation = _get(slug, manage=False)

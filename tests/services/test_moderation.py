@@ -18,6 +18,7 @@ from participate.models import (
 from participate.services import (
     Conflict,
     InvalidInput,
+    NotFound,
     consultations,
     eligibility,
     moderation,
@@ -203,3 +204,29 @@ def test_ban_rejects_statements_logs_and_blocks_further_participation(owner, con
     with pytest.raises(Exception, match="no longer take part"):
         eligibility.check_eligible(db.session, consultation, "troll")
     assert participants.find(db.session, consultation, "troll").is_banned
+
+
+def test_unban_lets_them_take_part_again_logs_it_and_leaves_their_statements_rejected(
+    owner, consultation, make_account
+):
+    statement = _participant_statement(consultation, "Troll statement", "troll")
+    author = db.session.get(Participant, statement.author_id)
+    with pytest.raises(Conflict, match="not banned"):
+        moderation.unban(db.session, owner, consultation, author.id, None)
+    moderation.ban(db.session, owner, consultation, author.id, "Spam or advertising")
+    moderation.unban(db.session, owner, consultation, author.id, "Appealed by email")
+    assert not author.is_banned
+    eligibility.check_eligible(db.session, consultation, "troll")  # no longer refused
+    assert statement.moderation == ModerationState.REJECTED
+    latest = moderation.log(db.session, consultation)[0]
+    assert (latest.action, latest.participant_id, latest.account_id, latest.reason) == (
+        ModerationAction.UNBAN,
+        author.id,
+        owner.id,
+        "Appealed by email",
+    )
+    with pytest.raises(Conflict):
+        moderation.unban(db.session, owner, consultation, author.id, None)
+    other = consultations.create(db.session, owner, {"title": "Other", "question": "Q?", "slug": "other"})
+    with pytest.raises(NotFound):
+        moderation.unban(db.session, owner, other, author.id, None)

@@ -159,6 +159,36 @@ def test_ban_from_the_queue(owner_client, night):
     assert {a.value for a in actions} == {"ban", "reject"}
 
 
+def test_lift_a_ban_from_the_queue_and_their_votes_count_again(owner_client, night):
+    (troll,) = _open_with_participant_statements(owner_client, night, ["Something rude"])
+    seed = night.statements[0].id
+    voting.cast(db.session, night, "tok0", seed, voting.VoteValue.AGREE)  # the troll votes too
+    voting.cast(db.session, night, "someone else", seed, voting.VoteValue.DISAGREE)
+    url = f"/facilitate/night-buses/participants/{troll.author_id}"
+
+    def analysed():
+        latest = db.session.scalar(select(AnalysisSnapshot).order_by(AnalysisSnapshot.id.desc()))
+        return set(latest.result["participant_ids"])
+
+    owner_client.post_form(f"{url}/ban", {"reason_text": "Personal attacks"})
+    assert troll.author_id not in analysed()
+    rejected = owner_client.get("/facilitate/night-buses/moderate?state=rejected").text
+    assert f'action="{url}/unban"' in rejected.replace("formaction", "action") and "Ban author" not in rejected
+    assert owner_client.post(f"{url}/unban").status_code == 400  # no CSRF token
+    response = owner_client.post_form(f"{url}/unban", {"reason_text": "Apologised", "state": "rejected"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/facilitate/night-buses/moderate?state=rejected"
+    assert "The ban was lifted" in owner_client.get(response.headers["Location"]).text
+    db.session.expire_all()
+    assert not db.session.get(Participant, troll.author_id).is_banned
+    assert troll.author_id in analysed()
+    assert db.session.get(Statement, troll.id).moderation == ModerationState.REJECTED
+    assert "lift ban" in owner_client.get("/facilitate/night-buses/moderation-log").text
+    exported = list(csv.reader(io.StringIO(owner_client.get("/facilitate/night-buses/moderation-log.csv").text)))
+    assert exported[-1][2] == "unban" and exported[-1][5] == str(troll.author_id) and exported[-1][6] == "Apologised"
+    assert owner_client.post_form(f"{url}/unban", {}).status_code == 409  # not banned any more
+
+
 def test_assigned_moderator_moderates_but_cannot_change_settings(app, owner_client, night, login):
     from tests.conftest import Client
 

@@ -41,6 +41,7 @@ ROUTES = [
     ("GET", "/facilitate/{slug}/moderate?state=rejected&page=2", "moderate", 200, None),
     ("POST", "/facilitate/{slug}/moderate", "moderate", 302, {"row": "meta:{sid}"}),
     ("POST", "/facilitate/{slug}/participants/{pid}/ban", "moderate", 302, {"reason": "spam"}),
+    ("POST", "/facilitate/{slug}/participants/{pid}/unban", "moderate", 302, {}),  # banned by the row above
     ("GET", "/facilitate/{slug}/moderation-log", "moderate", 200, None),
     ("GET", "/facilitate/{slug}/moderation-log.csv", "moderate", 200, None),
     ("POST", "/facilitate/{slug}/moderators/{mid}/remove", "manage", 302, {}),  # last: it unassigns the moderator
