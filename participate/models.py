@@ -82,6 +82,13 @@ class Eligibility(enum.StrEnum):
     INVITE = "invite"  # only holders of a one-time invite code (?code=...)
 
 
+class DeletedStatements(enum.StrEnum):
+    """What a participant's deleting their own data does to the statements they wrote."""
+
+    ANONYMISE = "anonymise"  # keep the text, without its author
+    REMOVE = "remove"  # delete the statements and everyone's votes on them
+
+
 class ModerationAction(enum.StrEnum):
     ACCEPT = "accept"
     REJECT = "reject"
@@ -132,6 +139,8 @@ class Consultation(db.Model):
     eligibility: Mapped[Eligibility] = mapped_column(
         _enum(Eligibility, "eligibility"), default=Eligibility.OPEN, server_default="open"
     )
+    # What deleting one's own data does to one's statements here; None follows the site's DELETED_STATEMENTS.
+    deleted_statements: Mapped[DeletedStatements | None] = mapped_column(_enum(DeletedStatements, "deleted_statements"))
 
     statements: Mapped[list["Statement"]] = relationship(back_populates="consultation")
     # The facilitator who created it (see ConsultationOwner); None for the samples and imports without an owner.
@@ -140,6 +149,10 @@ class Consultation(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == ConsultationStatus.OPEN
+
+    def statements_on_delete(self, site_default: str) -> str:
+        """What deleting one's data does to one's statements here: this consultation's choice, else the site's."""
+        return self.deleted_statements.value if self.deleted_statements else site_default
 
 
 class Participant(db.Model):

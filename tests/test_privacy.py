@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from participate.extensions import db
-from participate.models import AnalysisSnapshot, CurrentVote, Participant, Statement, Vote, utcnow
+from participate.models import AnalysisSnapshot, AuditLogEntry, CurrentVote, Participant, Statement, Vote, utcnow
 from participate.security import ip_hash
 from participate.services import consultations
+from tests.conftest import Client
 
 ADDRESS = "203.0.113.77"
 
@@ -70,9 +72,9 @@ def test_a_participant_deletes_their_votes_and_they_leave_the_analysis(
     other_client.post_form("/c/test/vote", {"statement_id": _sids(consultation)[0], "vote": "disagree"})
     cid = consultation.id
     me = db.session.scalar(select(Participant.id).where(Participant.ip_hash.is_not(None)).order_by(Participant.id))
-    assert me in db.session.scalar(select(AnalysisSnapshot).order_by(AnalysisSnapshot.id.desc())).result[
-        "participant_ids"
-    ]
+    assert (
+        me in db.session.scalar(select(AnalysisSnapshot).order_by(AnalysisSnapshot.id.desc())).result["participant_ids"]
+    )
     response = client.post_form("/c/test/mine/delete", {})
     assert response.status_code == 302
     assert "were deleted" in client.get(response.headers["Location"]).text
@@ -117,8 +119,58 @@ def test_purge_clears_old_address_hashes(app, client, make_consultation):
 def test_privacy_page_follows_the_settings_and_is_in_the_footer(app, client):
     app.config.update(IP_HASH_RETENTION_DAYS=9, DELETED_STATEMENTS="remove", VOTE_RATE_LIMIT="77 per minute")
     page = client.get("/privacy").text
-    assert "deleted after 9 days" in page and "your statements are removed" in page and "77 per minute" in page
+    assert "deleted after 9 days" in page and "Unless it chooses otherwise, they are removed" in page
+    assert "77 per minute" in page
     assert 'href="/privacy"' in client.get("/").text
+
+
+@pytest.mark.parametrize("site", ["anonymise", "remove"])
+def test_each_consultation_chooses_what_deleting_does_to_statements_and_says_so(
+    app, client, make_consultation, login, site
+):
+    """The facilitator's choice beats the site's DELETED_STATEMENTS, and both pages a participant reads say it."""
+    app.config["DELETED_STATEMENTS"] = site
+    chosen = "anonymise" if site == "remove" else "remove"
+    consultation = make_consultation()
+    _take_part(client, consultation)
+    staff = Client(app)
+    login(staff, "admin")
+    settings = staff.get("/facilitate/test/settings").text
+    assert '<option value="" selected>As this site is set' in settings
+    saved = staff.post_form("/facilitate/test/settings", {"deleted_statements": chosen, "allow_statements": "1"})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert consultation.deleted_statements == chosen
+    assert f'<option value="{chosen}" selected>' in staff.get("/facilitate/test/settings").text
+    entry = db.session.scalar(select(AuditLogEntry).where(AuditLogEntry.action == "settings_changed"))
+    assert entry.details["changes"] == {"deleted_statements": [None, chosen]}
+
+    removed = "The statements you wrote are removed too"
+    kept = "The statements you wrote stay, as anonymous text"
+    mine = client.get("/c/test/mine").text
+    assert (removed if chosen == "remove" else kept) in mine and (kept if chosen == "remove" else removed) not in mine
+    assert 'href="/privacy?c=test"' in mine
+    privacy_page = client.get("/privacy?c=test").text
+    said = "are removed too" if chosen == "remove" else "stay, as anonymous text"
+    assert f"In “Title test”, the statements you wrote {said}" in privacy_page
+    assert "In “" not in client.get("/privacy?c=no-such-consultation").text
+
+    assert client.post_form("/c/test/mine/delete", {}).status_code == 302
+    own = db.session.scalars(select(Statement).where(Statement.text == "My own idea")).all()
+    assert own == [] if chosen == "remove" else (len(own) == 1 and own[0].author_id is None)
+
+
+def test_an_unknown_choice_is_refused_by_the_form_and_the_database(app, make_consultation, login):
+    consultation = make_consultation()
+    staff = Client(app)
+    login(staff, "admin")
+    refused = staff.post_form("/facilitate/test/settings", {"deleted_statements": "shred"})
+    assert refused.status_code == 400 and "must be one of: anonymise, remove" in refused.text
+    db.session.execute(text("UPDATE consultation SET deleted_statements = NULL"))  # NULL: the site's setting
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("UPDATE consultation SET deleted_statements = 'shred'"))
+    db.session.rollback()
+    assert consultation.deleted_statements is None
 
 
 def test_exports_hold_no_hashes_cookies_or_external_ids(app, client, make_consultation, login):

@@ -19,6 +19,7 @@ from ..models import (
     ConsultationOwner,
     ConsultationStatus,
     CurrentVote,
+    DeletedStatements,
     Eligibility,
     ModerationMode,
     ReportVisibility,
@@ -363,6 +364,9 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
                                       required=False)
     if given("eligibility"):
         values["eligibility"] = _choice(Eligibility, data.get("eligibility") or "open", "eligibility")
+    if given("deleted_statements"):  # empty: follow the site's setting
+        chosen = data.get("deleted_statements") or None
+        values["deleted_statements"] = chosen and _choice(DeletedStatements, chosen, "choice for deleted statements")
     for name, label in (("scheduled_open_at", "opening time"), ("scheduled_close_at", "closing time")):
         if given(name):
             moment = parse_moment(data.get(name), label)

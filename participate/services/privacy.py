@@ -5,10 +5,19 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Consultation, CurrentVote, Participant, Statement, Vote, utcnow
-from . import InvalidInput, voting
+from ..models import (
+    Consultation,
+    ConsultationStatus,
+    CurrentVote,
+    DeletedStatements,
+    Participant,
+    Statement,
+    Vote,
+    utcnow,
+)
+from . import N_, InvalidInput, voting
 
-DELETED_STATEMENTS = ("anonymise", "remove")
+DELETED_STATEMENTS = tuple(choice.value for choice in DeletedStatements)
 
 
 def my_data(session: Session, consultation: Consultation, participant: Participant | None) -> dict:
@@ -41,14 +50,27 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
     }
 
 
-def delete_mine(session: Session, participant: Participant, statements: str = "anonymise") -> dict:
+def public_deletion_choice(session: Session, slug: object, site_default: str) -> tuple[Consultation, str] | None:
+    """A consultation the public can see, by slug, with what deleting one's data does to one's statements there."""
+    if not isinstance(slug, str) or not slug:
+        return None
+    consultation = session.scalar(
+        select(Consultation).where(Consultation.slug == slug, Consultation.status != ConsultationStatus.DRAFT)
+    )
+    return None if consultation is None else (consultation, consultation.statements_on_delete(site_default))
+
+
+def delete_mine(session: Session, participant: Participant, site_default: str = "anonymise") -> dict:
     """Delete the participant's votes and the participant; their statements are anonymised or removed.
 
-    ``statements``: "anonymise" keeps the text without an author; "remove" deletes the statements (and every vote
-    on them). The caller asks for a new analysis, so the votes leave the results. One commit.
+    As the consultation chose (``Consultation.deleted_statements``), or else as ``site_default`` (the site's
+    DELETED_STATEMENTS): "anonymise" keeps the text without an author; "remove" deletes the statements (and every
+    vote on them). The caller asks for a new analysis, so the votes leave the results. One commit.
     """
+    consultation = session.get(Consultation, participant.consultation_id)
+    statements = consultation.statements_on_delete(site_default)
     if statements not in DELETED_STATEMENTS:
-        raise InvalidInput(f"DELETED_STATEMENTS must be one of {', '.join(DELETED_STATEMENTS)}.")
+        raise InvalidInput(N_("DELETED_STATEMENTS must be one of %(allowed)s."), allowed=", ".join(DELETED_STATEMENTS))
     pid = participant.id
     removed_votes = session.execute(delete(CurrentVote).where(CurrentVote.participant_id == pid)).rowcount
     session.execute(delete(Vote).where(Vote.participant_id == pid))
