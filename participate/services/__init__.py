@@ -9,6 +9,10 @@ def N_(message: str) -> str:
     return message
 
 
+class Term(str):
+    """A message parameter that is interface text itself (a field's name, marked with ``N_``): translated too."""
+
+
 class ServiceError(Exception):
     """A request that cannot be carried out, with a message a person understands."""
 
@@ -25,7 +29,8 @@ class ServiceError(Exception):
         """The message in the request's interface language (English if the catalogue does not have it)."""
         from flask_babel import gettext
 
-        return gettext(self.template, **self.params)
+        params = {name: gettext(value) if isinstance(value, Term) else value for name, value in self.params.items()}
+        return gettext(self.template, **params)
 
 
 class InvalidInput(ServiceError):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Account, Invitation, Role, utcnow
-from . import Conflict, Forbidden, InvalidInput, NotFound
+from . import N_, Conflict, Forbidden, InvalidInput, NotFound
 
 MIN_PASSWORD_LENGTH = 12
 INVITATION_DAYS = 7
@@ -26,14 +26,14 @@ def normalise_email(email: str) -> str:
     """The email trimmed and lower-cased, or :class:`InvalidInput` if it is not an address."""
     email = (email or "").strip().lower()
     if not _EMAIL.match(email) or len(email) > 254:
-        raise InvalidInput("Please give a valid email address.")
+        raise InvalidInput(N_("Please give a valid email address."))
     return email
 
 
 def check_password_strength(password: str) -> None:
     """Refuse passwords shorter than :data:`MIN_PASSWORD_LENGTH`."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+        raise InvalidInput(N_("The password must be at least %(n)d characters long."), n=MIN_PASSWORD_LENGTH)
 
 
 def parse_role(value: object) -> Role:
@@ -41,14 +41,14 @@ def parse_role(value: object) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInput("The role must be admin, facilitator or moderator.") from None
+        raise InvalidInput(N_("The role must be admin, facilitator or moderator.")) from None
 
 
 def _new_account(session: Session, email: str, password: str, role: Role) -> Account:
     email = normalise_email(email)
     check_password_strength(password)
     if session.scalar(select(Account).where(Account.email == email)):
-        raise Conflict(f"An account for {email} already exists.")
+        raise Conflict(N_("An account for %(email)s already exists."), email=email)
     account = Account(email=email, password_hash=_hasher.hash(password), role=role)
     session.add(account)
     return account
@@ -102,10 +102,10 @@ def from_session_id(session: Session, session_id: str) -> Account | None:
 def change_password(session: Session, account: Account, current: str, new: str, confirm: str) -> Account:
     """Change the password and end every other session of the account (the session version moves on)."""
     if not verify_password(account, current or ""):
-        raise InvalidInput("Your current password is not right.")
+        raise InvalidInput(N_("Your current password is not right."))
     check_password_strength(new)
     if new != confirm:
-        raise InvalidInput("The two new passwords are not the same.")
+        raise InvalidInput(N_("The two new passwords are not the same."))
     account.password_hash = _hasher.hash(new)
     account.session_version += 1
     session.commit()
@@ -119,7 +119,7 @@ def all_accounts(session: Session) -> list[Account]:
 
 def _require_admin(actor: Account) -> None:
     if actor.role != Role.ADMIN:
-        raise Forbidden("Only an admin can manage accounts.")
+        raise Forbidden(N_("Only an admin can manage accounts."))
 
 
 def set_active(session: Session, actor: Account, account_id: int, active: bool) -> Account:
@@ -127,9 +127,9 @@ def set_active(session: Session, actor: Account, account_id: int, active: bool) 
     _require_admin(actor)
     account = session.get(Account, account_id)
     if account is None:
-        raise NotFound("There is no such account.")
+        raise NotFound(N_("There is no such account."))
     if account.id == actor.id:
-        raise Conflict("You cannot deactivate your own account.")
+        raise Conflict(N_("You cannot deactivate your own account."))
     if account.is_active != active:
         account.is_active = active
         account.session_version += 1
@@ -142,9 +142,9 @@ def set_role(session: Session, actor: Account, account_id: int, role: object) ->
     _require_admin(actor)
     account = session.get(Account, account_id)
     if account is None:
-        raise NotFound("There is no such account.")
+        raise NotFound(N_("There is no such account."))
     if account.id == actor.id:
-        raise Conflict("You cannot change your own role.")
+        raise Conflict(N_("You cannot change your own role."))
     account.role = parse_role(role)
     session.commit()
     return account
@@ -166,7 +166,7 @@ def invite(session: Session, actor: Account, email: str, role: object, *, now: d
     email = normalise_email(email)
     role = parse_role(role)
     if session.scalar(select(Account).where(Account.email == email)):
-        raise Conflict(f"An account for {email} already exists.")
+        raise Conflict(N_("An account for %(email)s already exists."), email=email)
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -191,7 +191,7 @@ def invitation_for(session: Session, token: str) -> Invitation:
     """The unused, unexpired invitation behind a token."""
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token or "")))
     if invitation is None or invitation.used_at is not None or _aware(invitation.expires_at) < utcnow():
-        raise NotFound("This invitation link is not valid: it may have been used already or have expired.")
+        raise NotFound(N_("This invitation link is not valid: it may have been used already or have expired."))
     return invitation
 
 
@@ -199,7 +199,7 @@ def accept_invitation(session: Session, token: str, password: str, confirm: str)
     """Create the invited account with the password its owner chose; the link then stops working."""
     invitation = invitation_for(session, token)
     if password != confirm:
-        raise InvalidInput("The two passwords are not the same.")
+        raise InvalidInput(N_("The two passwords are not the same."))
     account = _new_account(session, invitation.email, password, invitation.role)
     invitation.used_at = utcnow()
     session.commit()

@@ -28,7 +28,7 @@ from ..models import (
     StatementTheme,
     utcnow,
 )
-from . import N_, Conflict, Forbidden, InvalidInput, NotFound, audit, statements, voting
+from . import N_, Conflict, Forbidden, InvalidInput, NotFound, Term, audit, statements, voting
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "consultations"
 
@@ -44,7 +44,7 @@ def get_any(session: Session, slug: str) -> Consultation:
     """A consultation by slug, whatever its status (for staff and the command line)."""
     consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
     if consultation is None:
-        raise NotFound(f"There is no consultation with the slug {slug!r}.")
+        raise NotFound(N_("There is no consultation with the web address “%(slug)s”."), slug=slug)
     apply_schedule(session, consultation)
     return consultation
 
@@ -216,7 +216,7 @@ def for_staff(session: Session, account: Account, slug: str, *, manage: bool = T
         return consultation
     if can_moderate(session, account, consultation):
         if manage:
-            raise Forbidden("As a moderator of this consultation you can moderate it, but not change its set-up.")
+            raise Forbidden(N_("As a moderator of this consultation you can moderate it, but not change its set-up."))
         return consultation
     raise NotFound(N_("There is no consultation at this address."))
 
@@ -224,7 +224,7 @@ def for_staff(session: Session, account: Account, slug: str, *, manage: bool = T
 def require_facilitator(account: Account) -> None:
     """Refuse moderators: only facilitators and admins create or import consultations."""
     if account.role not in (Role.ADMIN, Role.FACILITATOR):
-        raise Forbidden("Only facilitators and admins can create or import consultations.")
+        raise Forbidden(N_("Only facilitators and admins can create or import consultations."))
 
 
 @dataclass(frozen=True)
@@ -298,9 +298,14 @@ def unique_slug(session: Session, base: str) -> str:
 def _text(data: dict, name: str, label: str, max_length: int, *, required: bool = True) -> str:
     value = str(data.get(name) or "").strip()
     if required and not value:
-        raise InvalidInput(f"Please give the {label}.")
+        raise InvalidInput(N_("Please give the %(label)s."), label=Term(label))
     if len(value) > max_length:
-        raise InvalidInput(f"The {label} is {len(value)} characters long; the limit is {max_length}.")
+        raise InvalidInput(
+            N_("The %(label)s is %(length)d characters long; the limit is %(limit)d."),
+            label=Term(label),
+            length=len(value),
+            limit=max_length,
+        )
     return value
 
 
@@ -309,7 +314,8 @@ def _choice(kind, value, label: str):
         return kind(value)
     except ValueError:
         allowed = ", ".join(m.value for m in kind)
-        raise InvalidInput(f"The {label} must be one of: {allowed}.") from None
+        message = N_("The %(label)s must be one of: %(allowed)s.")
+        raise InvalidInput(message, label=Term(label), allowed=allowed) from None
 
 
 def parse_moment(value: object, label: str) -> datetime | None:
@@ -322,7 +328,9 @@ def parse_moment(value: object, label: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"The {label} must be a date and time like 2026-12-31T18:00.") from None
+        raise InvalidInput(
+            N_("The %(label)s must be a date and time like 2026-12-31T18:00."), label=Term(label)
+        ) from None
     return aware(moment)
 
 
@@ -334,49 +342,54 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
 
     values: dict = {}
     if given("title"):
-        values["title"] = _text(data, "title", "title", 200)
+        values["title"] = _text(data, "title", N_("title"), 200)
     if given("question"):
-        values["question"] = _text(data, "question", "question", 500)
+        values["question"] = _text(data, "question", N_("question"), 500)
     if given("description"):
-        values["description"] = _text(data, "description", "description", DESCRIPTION_MAX_LENGTH, required=False)
+        values["description"] = _text(data, "description", N_("description"), DESCRIPTION_MAX_LENGTH, required=False)
     if given("slug"):
         slug = str(data.get("slug") or "").strip().lower()
         if not slug and consultation is None:
             slug = unique_slug(session, slugify(values["title"]))
         if not SLUG.match(slug) or len(slug) > SLUG_MAX_LENGTH:
             raise InvalidInput(
-                f"The web address must be lowercase letters, digits and single hyphens, at most {SLUG_MAX_LENGTH}."
+                N_("The web address must be lowercase letters, digits and single hyphens, at most %(limit)d."),
+                limit=SLUG_MAX_LENGTH,
             )
         taken = session.scalar(select(Consultation.id).where(Consultation.slug == slug))
         if taken is not None and (consultation is None or taken != consultation.id):
-            raise Conflict(f"The web address {slug!r} is already used by another consultation.")
+            raise Conflict(N_("The web address “%(slug)s” is already used by another consultation."), slug=slug)
         values["slug"] = slug
     if given("moderation"):
-        values["moderation"] = _choice(ModerationMode, data.get("moderation") or "post", "moderation mode")
+        values["moderation"] = _choice(ModerationMode, data.get("moderation") or "post", N_("moderation mode"))
     if given("allow_statements"):  # on creation, absent means allowed; forms send "" for an unticked box
         values["allow_statements"] = data.get("allow_statements", True) in (True, "1", "on", "true", "yes")
     if given("report_visibility"):
         values["report_visibility"] = _choice(
-            ReportVisibility, data.get("report_visibility") or "public", "report visibility"
+            ReportVisibility, data.get("report_visibility") or "public", N_("report visibility")
         )
     if given("recruitment"):
-        values["recruitment"] = _text(data, "recruitment", "description of how participants were recruited", 2000,
+        values["recruitment"] = _text(data, "recruitment", N_("description of how participants were recruited"), 2000,
                                       required=False)
     if given("eligibility"):
-        values["eligibility"] = _choice(Eligibility, data.get("eligibility") or "open", "eligibility")
+        values["eligibility"] = _choice(Eligibility, data.get("eligibility") or "open", N_("eligibility"))
     if given("deleted_statements"):  # empty: follow the site's setting
         chosen = data.get("deleted_statements") or None
-        values["deleted_statements"] = chosen and _choice(DeletedStatements, chosen, "choice for deleted statements")
-    for name, label in (("scheduled_open_at", "opening time"), ("scheduled_close_at", "closing time")):
+        label = N_("choice for deleted statements")
+        values["deleted_statements"] = chosen and _choice(DeletedStatements, chosen, label)
+    for name, label in (("scheduled_open_at", N_("opening time")), ("scheduled_close_at", N_("closing time"))):
         if given(name):
             moment = parse_moment(data.get(name), label)
             if moment is not None and moment <= now and moment != aware(getattr(consultation, name, None)):
-                raise InvalidInput(f"The {label} is in the past: choose a later time, or open or close it now.")
+                raise InvalidInput(
+                    N_("The %(label)s is in the past: choose a later time, or open or close it now."),
+                    label=Term(label),
+                )
             values[name] = moment
     opens = values.get("scheduled_open_at", getattr(consultation, "scheduled_open_at", None))
     closes = values.get("scheduled_close_at", getattr(consultation, "scheduled_close_at", None))
     if opens and closes and aware(closes) <= aware(opens):
-        raise InvalidInput("The closing time must be after the opening time.")
+        raise InvalidInput(N_("The closing time must be after the opening time."))
     return values
 
 
@@ -426,7 +439,7 @@ def update(
 def open_now(session: Session, account: Account, consultation: Consultation) -> Consultation:
     """Open (or re-open) the consultation for votes and statements."""
     if consultation.status == ConsultationStatus.OPEN:
-        raise Conflict("This consultation is already open.")
+        raise Conflict(N_("This consultation is already open."))
     consultation.status = ConsultationStatus.OPEN
     consultation.opened_at = consultation.opened_at or utcnow()
     consultation.closed_at = None
@@ -439,7 +452,7 @@ def open_now(session: Session, account: Account, consultation: Consultation) -> 
 def close_now(session: Session, account: Account, consultation: Consultation) -> Consultation:
     """Close the consultation: read-only from now on, its results stay visible."""
     if consultation.status != ConsultationStatus.OPEN:
-        raise Conflict("Only an open consultation can be closed.")
+        raise Conflict(N_("Only an open consultation can be closed."))
     consultation.status = ConsultationStatus.CLOSED
     consultation.closed_at = utcnow()
     consultation.scheduled_close_at = None
@@ -469,9 +482,9 @@ def add_moderator(session: Session, actor: Account, consultation: Consultation, 
     """Assign an existing account to moderate the consultation."""
     moderator = session.scalar(select(Account).where(Account.email == (email or "").strip().lower()))
     if moderator is None or not moderator.is_active:
-        raise NotFound("There is no active account with that email address. An admin can invite them first.")
+        raise NotFound(N_("There is no active account with that email address. An admin can invite them first."))
     if session.get(ConsultationModerator, (consultation.id, moderator.id)):
-        raise Conflict(f"{moderator.email} already moderates this consultation.")
+        raise Conflict(N_("%(email)s already moderates this consultation."), email=moderator.email)
     session.add(ConsultationModerator(consultation_id=consultation.id, account_id=moderator.id))
     audit.record(session, actor, consultation, "moderator_added", email=moderator.email)
     session.commit()
@@ -482,7 +495,7 @@ def remove_moderator(session: Session, actor: Account, consultation: Consultatio
     """Unassign a moderator from the consultation."""
     link = session.get(ConsultationModerator, (consultation.id, account_id))
     if link is None:
-        raise NotFound("That account does not moderate this consultation.")
+        raise NotFound(N_("That account does not moderate this consultation."))
     email = session.get(Account, account_id).email
     session.delete(link)
     audit.record(session, actor, consultation, "moderator_removed", email=email)

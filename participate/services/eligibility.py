@@ -36,7 +36,9 @@ def parse_xids(text: str) -> list[str]:
         if number == 1 and xid.lower() == "xid":
             continue
         if len(xid) > XID_MAX_LENGTH:
-            raise InvalidInput(f"Row {number}: the XID is longer than {XID_MAX_LENGTH} characters.")
+            raise InvalidInput(
+                N_("Row %(row)d: the XID is longer than %(limit)d characters."), row=number, limit=XID_MAX_LENGTH
+            )
         xids[xid] = None
     return list(xids)
 
@@ -45,7 +47,7 @@ def set_allowed_xids(session: Session, actor: Account, consultation: Consultatio
     """Replace the consultation's XID allow-list with the XIDs in ``text``; returns how many there are."""
     xids = parse_xids(text)
     if not xids:
-        raise InvalidInput("The file has no XIDs: put one per line (a CSV file's first column is used).")
+        raise InvalidInput(N_("The file has no XIDs: put one per line (a CSV file's first column is used)."))
     session.execute(delete(AllowedXid).where(AllowedXid.consultation_id == consultation.id))
     session.execute(AllowedXid.__table__.insert(), [{"consultation_id": consultation.id, "xid": xid} for xid in xids])
     audit.record(session, actor, consultation, "xid_list_uploaded", count=len(xids))
@@ -65,7 +67,7 @@ def generate_invite_codes(session: Session, actor: Account, consultation: Consul
     except (TypeError, ValueError):
         n = 0
     if not 1 <= n <= MAX_INVITE_CODES:
-        raise InvalidInput(f"Choose how many codes to make: between 1 and {MAX_INVITE_CODES}.")
+        raise InvalidInput(N_("Choose how many codes to make: between 1 and %(limit)d."), limit=MAX_INVITE_CODES)
     existing = set(session.scalars(select(InviteCode.code).where(InviteCode.consultation_id == consultation.id)))
     codes: set[str] = set()
     while len(codes) < n:

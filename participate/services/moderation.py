@@ -43,14 +43,14 @@ REJECT_REASONS = {
 class SeedLine:
     number: int  # line number in what was pasted
     text: str
-    error: str | None  # why it would be rejected; None when it will be added
+    error: ServiceError | None  # why it would be refused; None when it will be added
 
 
 def preview_seeds(session: Session, consultation: Consultation, pasted: str) -> list[SeedLine]:
     """Each non-blank pasted line, validated as a participant's statement would be, with the reason it is refused."""
     lines = (pasted or "").splitlines()
     if sum(1 for line in lines if line.strip()) > MAX_SEED_LINES:
-        raise InvalidInput(f"Please paste at most {MAX_SEED_LINES} statements at a time.")
+        raise InvalidInput(N_("Please paste at most %(limit)d statements at a time."), limit=MAX_SEED_LINES)
     result = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(lines, start=1):
@@ -59,13 +59,13 @@ def preview_seeds(session: Session, consultation: Consultation, pasted: str) -> 
         try:
             text = statements.clean_text(raw)
         except ServiceError as error:
-            result.append(SeedLine(number, raw.strip(), error.message))
+            result.append(SeedLine(number, raw.strip(), error))
             continue
         key = statements.text_key(text)
         if key in seen:
-            result.append(SeedLine(number, text, f"Repeats line {seen[key]}."))
+            result.append(SeedLine(number, text, InvalidInput(N_("Repeats line %(line)d."), line=seen[key])))
         elif statements.find_duplicate(session, consultation.id, text):
-            result.append(SeedLine(number, text, "Already in this consultation."))
+            result.append(SeedLine(number, text, Conflict(N_("Already in this consultation."))))
         else:
             seen[key] = number
             result.append(SeedLine(number, text, None))
@@ -76,7 +76,7 @@ def add_seeds(session: Session, account: Account, consultation: Consultation, pa
     """Add every valid pasted line as an accepted seed statement; returns every line with its outcome."""
     lines = preview_seeds(session, consultation, pasted)
     if not lines:
-        raise InvalidInput("Please write at least one statement.")
+        raise InvalidInput(N_("Please write at least one statement."))
     valid = [line for line in lines if line.error is None]
     now = utcnow()
     for line in valid:
@@ -90,12 +90,12 @@ def add_seeds(session: Session, account: Account, consultation: Consultation, pa
 def add_seed(session: Session, account: Account, consultation: Consultation, text: str) -> Statement:
     """Add one seed statement, or raise saying why it cannot be added."""
     if "\n" in (text or "").strip():
-        raise InvalidInput("Write one statement here; use 'paste many' for several.")
+        raise InvalidInput(N_("Write one statement here; use 'paste many' for several."))
     lines = preview_seeds(session, consultation, text)
     if not lines:
-        raise InvalidInput("The statement is empty: please write something.")
+        raise InvalidInput(N_("The statement is empty: please write something."))
     if lines[0].error:
-        raise (Conflict if lines[0].error.startswith("Already") else InvalidInput)(lines[0].error)
+        raise lines[0].error
     add_seeds(session, account, consultation, lines[0].text)
     return statements.find_duplicate(session, consultation.id, lines[0].text)
 
@@ -109,7 +109,7 @@ def get_statement(session: Session, consultation: Consultation, statement_id: ob
     """A statement of this consultation by id, or :class:`NotFound`."""
     statement = session.get(Statement, statement_id) if isinstance(statement_id, int) else None
     if statement is None or statement.consultation_id != consultation.id:
-        raise NotFound("There is no such statement in this consultation.")
+        raise NotFound(N_("There is no such statement in this consultation."))
     return statement
 
 
@@ -119,11 +119,11 @@ def edit_statement(
     """Reword a statement nobody has voted on yet (a vote is a vote on the words as they were)."""
     statement = get_statement(session, consultation, statement_id)
     if has_votes(session, statement):
-        raise Conflict("People have already voted on this statement, so its wording can no longer change.")
+        raise Conflict(N_("People have already voted on this statement, so its wording can no longer change."))
     text = statements.clean_text(raw_text)
     duplicate = statements.find_duplicate(session, consultation.id, text)
     if duplicate is not None and duplicate.id != statement.id:
-        raise Conflict("That statement is already in this consultation.")
+        raise Conflict(N_("That statement is already in this consultation."))
     if text != statement.text:
         session.add(
             ModerationLogEntry(
@@ -176,7 +176,7 @@ def parse_state(value: object) -> ModerationState:
     try:
         return ModerationState(value or "pending")
     except ValueError:
-        raise InvalidInput("The tab must be pending, accepted or rejected.") from None
+        raise InvalidInput(N_("The tab must be pending, accepted or rejected.")) from None
 
 
 def similar_statements(
@@ -286,15 +286,15 @@ def act(
     except ValueError:
         action = None
     if action not in (ModerationAction.ACCEPT, ModerationAction.REJECT, ModerationAction.META, ModerationAction.UNMETA):
-        raise InvalidInput("Choose an action: accept, reject, meta or not meta.")
+        raise InvalidInput(N_("Choose an action: accept, reject, meta or not meta."))
     try:
         ids = sorted({int(sid) for sid in statement_ids})
     except (TypeError, ValueError):
-        raise InvalidInput("The statements chosen are not valid.") from None
+        raise InvalidInput(N_("The statements chosen are not valid.")) from None
     if not ids:
-        raise InvalidInput("Select at least one statement first.")
+        raise InvalidInput(N_("Select at least one statement first."))
     if action == ModerationAction.REJECT and not reason:
-        raise InvalidInput("Choose or write a reason for rejecting.")
+        raise InvalidInput(N_("Choose or write a reason for rejecting."))
     chosen = [get_statement(session, consultation, sid) for sid in ids]
     now = utcnow()
     for statement in chosen:
@@ -320,7 +320,7 @@ def get_participant(session: Session, consultation: Consultation, participant_id
     """A participant of this consultation by id, or :class:`NotFound`."""
     participant = session.get(Participant, participant_id) if isinstance(participant_id, int) else None
     if participant is None or participant.consultation_id != consultation.id:
-        raise NotFound("There is no such participant in this consultation.")
+        raise NotFound(N_("There is no such participant in this consultation."))
     return participant
 
 
@@ -328,9 +328,9 @@ def ban(session: Session, account: Account, consultation: Consultation, particip
     """Ban a participant: their votes leave the analysis and their statements are rejected; returns how many."""
     participant = get_participant(session, consultation, participant_id)
     if participant.is_banned:
-        raise Conflict("This participant is already banned.")
+        raise Conflict(N_("This participant is already banned."))
     if not reason:
-        raise InvalidInput("Choose or write a reason for the ban.")
+        raise InvalidInput(N_("Choose or write a reason for the ban."))
     now = utcnow()
     participant.is_banned = True
     session.add(

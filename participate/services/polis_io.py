@@ -37,7 +37,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import Conflict, InvalidInput, audit, consultations, results, statements
+from . import N_, Conflict, InvalidInput, audit, consultations, results, statements
 
 SETTINGS_FILE = "consultation.json"
 #: The files of an export folder that an import reads (or may meet); a web upload keeps only these.
@@ -207,15 +207,21 @@ def _read_settings(path: Path) -> dict:
                 names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == SETTINGS_FILE and n.count("/") <= 1]
                 text = archive.read(names[0]).decode("utf-8") if names else None
     except (OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{SETTINGS_FILE}: cannot read ({exc})") from None
+        raise InvalidInput(N_("%(file)s: cannot read (%(error)s)"), file=SETTINGS_FILE, error=str(exc)) from None
     if text is None:
         return {}
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{SETTINGS_FILE} line {exc.lineno}: invalid JSON ({exc.msg})") from None
+        raise InvalidInput(
+            N_("%(file)s line %(line)d: invalid JSON (%(error)s)"), file=SETTINGS_FILE, line=exc.lineno, error=exc.msg
+        ) from None
     if not isinstance(data, dict) or data.get("format") != SETTINGS_FORMAT:
-        raise InvalidInput(f"{SETTINGS_FILE}: not a Participate consultation file (format {SETTINGS_FORMAT})")
+        raise InvalidInput(
+            N_("%(file)s: not a Participate consultation file (format %(format)s)"),
+            file=SETTINGS_FILE,
+            format=SETTINGS_FORMAT,
+        )
     return data
 
 
@@ -230,8 +236,13 @@ def _check_zip_size(path: Path) -> None:
         total = sum(info.file_size for info in archive.infolist())
     if total > MAX_UNCOMPRESSED_BYTES:
         raise InvalidInput(
-            f"Import refused: {path.name} would unpack to {total // (1 << 20)} MB; the limit is "
-            f"{MAX_UNCOMPRESSED_BYTES // (1 << 20)} MB. Import it from the command line instead."
+            N_(
+                "Import refused: %(file)s would unpack to %(size)d MB; the limit is %(limit)d MB. Import it from the "
+                "command line instead."
+            ),
+            file=path.name,
+            size=total // (1 << 20),
+            limit=MAX_UNCOMPRESSED_BYTES // (1 << 20),
         )
 
 
@@ -266,12 +277,14 @@ def import_export(
     try:
         export = polis_io.read_conversation(path)
     except polis_io.PolisFormatError as error:
-        raise InvalidInput(f"Import refused: {error}") from None
+        raise InvalidInput(N_("Import refused: %(reason)s"), reason=str(error)) from None
     settings = _read_settings(path)
     statement_ids = {s.id for s in export.statements}
     unknown = sorted(set(export.votes.statement_ids.tolist()) - statement_ids)
     if unknown:
-        raise InvalidInput(f"Import refused: votes refer to comment-id {unknown[0]}, which is not in comments.csv")
+        raise InvalidInput(
+            N_("Import refused: votes refer to comment-id %(id)d, which is not in comments.csv"), id=unknown[0]
+        )
     if owner is not None:
         consultations.require_facilitator(owner)
     try:
@@ -294,9 +307,9 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
     if slug:
         slug = slug.strip().lower()
         if not consultations.SLUG.match(slug) or len(slug) > 80:
-            raise InvalidInput("The web address must be lowercase letters, digits and single hyphens.")
+            raise InvalidInput(N_("The web address must be lowercase letters, digits and single hyphens."))
         if session.scalar(select(Consultation.id).where(Consultation.slug == slug)) is not None:
-            raise Conflict(f"The web address {slug!r} is already used by another consultation.")
+            raise Conflict(N_("The web address “%(slug)s” is already used by another consultation."), slug=slug)
     else:
         slug = consultations.unique_slug(session, consultations.slugify(settings.get("slug") or title))
     moderation = settings.get("moderation")

@@ -24,7 +24,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import InvalidInput, consultations, voting
+from . import N_, InvalidInput, consultations, voting
 
 DEMO_SLUG = "demo-unacceptable-ai-uses"
 DEMO_SOURCE = consultations.SAMPLES / "unacceptable-ai-uses.yaml"
@@ -44,9 +44,11 @@ def simulate_votes(
 ) -> int:
     """Add ``participants`` simulated voters to the consultation and mark it simulated; returns the votes added."""
     if not 1 <= participants <= MAX_PARTICIPANTS:
-        raise InvalidInput(f"The number of simulated participants must be between 1 and {MAX_PARTICIPANTS}.")
+        raise InvalidInput(
+            N_("The number of simulated participants must be between 1 and %(limit)d."), limit=MAX_PARTICIPANTS
+        )
     if not 1 <= groups <= 6:
-        raise InvalidInput("The number of latent groups must be between 1 and 6.")
+        raise InvalidInput(N_("The number of latent groups must be between 1 and 6."))
     statement_ids = np.array(
         session.scalars(
             select(Statement.id)
@@ -56,7 +58,7 @@ def simulate_votes(
         dtype=np.int64,
     )
     if len(statement_ids) == 0:
-        raise InvalidInput("This consultation has no statements to vote on.")
+        raise InvalidInput(N_("This consultation has no statements to vote on."))
     rng = np.random.default_rng(seed)
     n_s = len(statement_ids)
     stance = rng.normal(0.0, 1.0, n_s)[None, :] + rng.normal(0.0, 1.0, (groups, n_s))

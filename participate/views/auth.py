@@ -114,7 +114,7 @@ def change_password():
                 request.form.get("confirm", ""),
             )
         except ServiceError as error:
-            return render_template("auth/password.html", error=error.message), error.status
+            return render_template("auth/password.html", error=error.translated()), error.status
         _sign_in(account)  # this session carries on; every other one is signed out
         flash(_("Your password was changed. Any other signed-in sessions have been signed out."), "success")
         return redirect(url_for("facilitate.dashboard"))
@@ -176,7 +176,7 @@ def invite():
             invitations=accounts.pending_invitations(db.session),
             roles=list(Role),
             new_link=None,
-            error=error.message,
+            error=error.translated(),
         ), error.status
     link = url_for("auth.accept_invitation", token=new.token, _external=True)
     mailed = _send_invitation(new.invitation.email, link)
@@ -204,7 +204,7 @@ def update_account(account_id):
                 db.session, current_user._get_current_object(), account_id, request.form["active"] == "1"
             )
     except ServiceError as error:
-        abort(error.status, description=error.message)
+        abort(error.status, description=error.translated())
     flash(_("The account was updated."), "success")
     return redirect(url_for("auth.accounts_list"))
 
@@ -214,14 +214,16 @@ def accept_invitation(token):
     try:
         invitation = accounts.invitation_for(db.session, token)
     except ServiceError as error:
-        abort(error.status, description=error.message)
+        abort(error.status, description=error.translated())
     if request.method == "POST":
         try:
             account = accounts.accept_invitation(
                 db.session, token, request.form.get("password", ""), request.form.get("confirm", "")
             )
         except ServiceError as error:
-            return render_template("auth/invitation.html", invitation=invitation, error=error.message), error.status
+            return render_template(
+                "auth/invitation.html", invitation=invitation, error=error.translated()
+            ), error.status
         _sign_in(account)
         flash(_("Welcome! Your account is ready."), "success")
         return redirect(url_for("facilitate.dashboard"))

@@ -75,7 +75,7 @@ def _staff_only():
 
 @bp.errorhandler(ServiceError)
 def _service_error(error: ServiceError):
-    return render_template("errors/error.html", status=error.status, message=error.message), error.status
+    return render_template("errors/error.html", status=error.status, message=error.translated()), error.status
 
 
 def _me():
@@ -128,7 +128,7 @@ def new():
             form.setdefault("allow_statements", "")  # an unticked checkbox sends nothing
             consultation = consultations.create(db.session, _me(), form)
         except ServiceError as error:
-            return _settings_form(None, request.form, error.message, error.status, "facilitate/new.html")
+            return _settings_form(None, request.form, error.translated(), error.status, "facilitate/new.html")
         flash(_("The consultation was created as a draft. Add statements, then open it."), "success")
         return redirect(url_for("facilitate.overview", slug=consultation.slug))
     return _settings_form(None, {"allow_statements": "1"}, template="facilitate/new.html")
@@ -158,7 +158,7 @@ def settings(slug):
             changes = consultations.update(db.session, _me(), consultation, form)
         except ServiceError as error:
             db.session.rollback()
-            return _settings_form(consultation, request.form, error.message, error.status)
+            return _settings_form(consultation, request.form, error.translated(), error.status)
         flash(_("Settings saved.") if changes else _("Nothing changed."), "success")
         return redirect(url_for("facilitate.overview", slug=consultation.slug))
     return _settings_form(consultation)
@@ -216,7 +216,7 @@ def seeds(slug):
                 context["preview"] = moderation.preview_seeds(db.session, consultation, context["pasted"])
         except ServiceError as error:
             db.session.rollback()
-            context["one_error" if action == "one" else "paste_error"] = error.message
+            context["one_error" if action == "one" else "paste_error"] = error.translated()
             status = error.status
     return _render("facilitate/statements.html", consultation, status, **context)
 
@@ -236,7 +236,7 @@ def edit_statement(slug, statement_id):
                 consultation,
                 error_.status,
                 statement=statement,
-                error=error_.message,
+                error=error_.translated(),
                 text=request.form.get("text", ""),
             )
         flash(_("The statement was changed."), "success")
@@ -267,7 +267,7 @@ def moderators(slug):
             return redirect(url_for("facilitate.moderators", slug=slug))
         except ServiceError as error_:
             db.session.rollback()
-            error, status = error_.message, error_.status
+            error, status = error_.translated(), error_.status
     return _render(
         "facilitate/moderators.html",
         consultation,
@@ -305,7 +305,7 @@ def eligibility(slug):
             return redirect(url_for("facilitate.eligibility", slug=slug))
         except ServiceError as error_:
             db.session.rollback()
-            error, status = error_.message, error_.status
+            error, status = error_.translated(), error_.status
     codes, used = eligibility_service.invite_code_counts(db.session, consultation)
     return _render(
         "facilitate/eligibility.html",
@@ -480,7 +480,7 @@ def import_polis():
                         db.session, path, slug=request.form.get("slug") or None, owner=_me(), name=name
                     )
                 except ServiceError as error_:
-                    error, status = error_.message, error_.status
+                    error, status = error_.translated(), error_.status
                 else:
                     jobs.analysis_wanted(consultation.id)  # so its report is ready to read
                     flash(_("The conversation was imported as a closed consultation."), "success")

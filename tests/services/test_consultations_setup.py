@@ -199,3 +199,15 @@ def test_audit_entries_are_kept_per_consultation(owner):
     consultations.open_now(db.session, owner, second)
     assert db.session.scalar(select(AuditLogEntry).where(AuditLogEntry.action == "opened")).consultation_id == second.id
     assert [e.action for e in audit.entries(db.session, first)] == ["created"]
+
+
+def test_a_refusal_is_translated_with_its_parameters_and_the_field_named_in_the_language(app):
+    from participate.services import N_, InvalidInput, Term
+
+    error = InvalidInput(
+        N_("The %(label)s is in the past: choose a later time, or open or close it now."),
+        label=Term(N_("closing time")),
+    )
+    assert error.message == "The closing time is in the past: choose a later time, or open or close it now."
+    with app.test_request_context("/?lang=cy"):
+        assert error.translated().startswith("Mae'r maes “amser cau” yn y gorffennol")

@@ -67,7 +67,7 @@ def test_paste_many_adds_valid_lines_and_says_why_others_are_refused(owner, cons
         (6, False),
         (7, True),
     ]
-    reasons = {line.number: line.error for line in preview}
+    reasons = {line.number: line.error.message for line in preview if line.error}
     assert reasons[3] == "Already in this consultation."
     assert "the limit is 280" in reasons[4]
     assert reasons[5] == "Repeats line 1."

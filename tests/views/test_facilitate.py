@@ -284,3 +284,21 @@ def test_recruitment_is_a_setting(owner_client, night):
     db.session.refresh(night)
     assert night.recruitment == "Invited by letter from the electoral roll"
     assert "Invited by letter from the electoral roll" in owner_client.get("/facilitate/night-buses/settings").text
+
+
+def test_facilitators_validation_messages_come_out_in_welsh(owner_client, night):
+    from flask_babel import refresh
+
+    refresh()  # the test's app context outlives each request, so Flask-Babel would keep the locale chosen so far
+    owner_client.set_cookie("lang", "cy")
+    codes = owner_client.post_form("/facilitate/night-buses/eligibility", {"action": "codes", "count": "0"})
+    assert codes.status_code == 400 and "rhwng 1 a 10000." in codes.text and "between 1 and" not in codes.text
+    untitled = owner_client.post_form("/facilitate/night-buses/settings", {**FORM, "title": ""})
+    assert untitled.status_code == 400 and "Llenwch y maes “teitl”" in untitled.text  # the field's name too
+    preview = owner_client.post_form(
+        "/facilitate/night-buses/statements", {"action": "preview", "pasted": "Same\nsame"}
+    )
+    assert "Yn ailadrodd llinell 1." in preview.text and "Repeats line" not in preview.text
+    refresh()
+    owner_client.set_cookie("lang", "en")
+    assert "Please give the title." in owner_client.post_form("/facilitate/night-buses/settings", {"title": ""}).text
