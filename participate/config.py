@@ -18,6 +18,9 @@ class Defaults:
     LANGUAGES = ("en", "cy")
     ANALYSIS_RUNNER = "thread"  # "thread" (in-process, default), "sync" (tests) or "rq" (REDIS_URL set)
     ANALYSIS_DEBOUNCE_SECONDS = 1.0
+    # The robustness check and integrity annex run when voting pauses, and at least this often while it does not
+    # (each costs several snapshots); the report shows the newest checked snapshot meanwhile.
+    ANALYSIS_CHECKS_INTERVAL_SECONDS = 60
     ANALYSIS_LEASE_SECONDS = 60  # rq: a consultation's job lease; a dead worker's lease expires after this
     ANALYSIS_QUEUE = "participate-analysis"
     REDIS_URL = None

@@ -52,6 +52,11 @@ class ThreadRunner:
                 self._cond.wait(remaining)
         return True
 
+    def _requested(self, consultation_id: int) -> bool:
+        """Whether the consultation was asked for again since its run began (its checks can then wait)."""
+        with self._cond:
+            return consultation_id in self._dirty
+
     def _loop(self) -> None:
         while True:
             with self._cond:
@@ -63,23 +68,27 @@ class ThreadRunner:
                 self._busy = True
             try:
                 for consultation_id in sorted(todo):
-                    run(self._app, consultation_id)
+                    run(self._app, consultation_id, more_coming=lambda cid=consultation_id: self._requested(cid))
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
 
 
-def run(app: Flask, consultation_id: int) -> None:
+def run(app: Flask, consultation_id: int, *, more_coming=lambda: False) -> None:
     """Compute and store one snapshot, logging (never raising) failures so the runner keeps going."""
     with app.app_context():
         try:
-            report.analyse(db.session, consultation_id)
+            report.analyse(db.session, consultation_id, more_coming=more_coming, checks_every=_checks_every(app))
         except Exception:
             log.exception("analysis of consultation %s failed", consultation_id)
             db.session.rollback()
         finally:
             db.session.remove()
+
+
+def _checks_every(app: Flask) -> float:
+    return float(app.config["ANALYSIS_CHECKS_INTERVAL_SECONDS"])
 
 
 def runner(app: Flask):
@@ -95,7 +104,7 @@ def analysis_wanted(consultation_id: int) -> None:
     app = current_app._get_current_object()
     mode = app.config["ANALYSIS_RUNNER"]
     if mode == "sync":
-        report.analyse(db.session, consultation_id)
+        report.analyse(db.session, consultation_id, checks_every=_checks_every(app))
     elif mode == "thread":
         runner(app).request(consultation_id)
     elif mode == "rq":
@@ -199,6 +208,11 @@ class _KeepLease:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="participate-lease", daemon=True)
 
+    def _requested(self, consultation_id: int) -> bool:
+        """Whether the consultation was asked for again since its run began (its checks can then wait)."""
+        with self._cond:
+            return consultation_id in self._dirty
+
     def _loop(self) -> None:
         client, key, job_id, seconds = self._args
         while not self._stop.wait(max(seconds / 3, 0.5)):
@@ -249,7 +263,12 @@ def rq_analyse(consultation_id: int) -> None:
         seen = client.get(dirty) or b"0"
         with app.app_context():
             try:
-                report.analyse(db.session, consultation_id)
+                report.analyse(
+                    db.session,
+                    consultation_id,
+                    more_coming=lambda: (client.get(dirty) or b"0") != seen,  # the hand-over below will re-run it
+                    checks_every=_checks_every(app),
+                )
             finally:
                 db.session.remove()
     follow_up = _new_job_id(consultation_id)

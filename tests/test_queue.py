@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from participate import jobs
 from participate.extensions import db
-from participate.models import AnalysisSnapshot, Vote
+from participate.models import AnalysisRobustness, AnalysisSnapshot, Vote
 from participate.services import results
 
 
@@ -81,6 +81,31 @@ def test_votes_arriving_during_a_job_get_a_follow_up_job(rq_app, client, other_c
     latest = db.session.scalar(select(func.max(AnalysisSnapshot.last_vote_id)))
     assert latest == _max_vote_id(consultation.id)
     assert _keys(rq_app, consultation.id) == (None, None)
+
+
+def test_a_job_leaves_the_checks_to_its_follow_up_when_the_consultation_is_asked_for_again(
+    rq_app, client, make_consultation, monkeypatch
+):
+    consultation = make_consultation()
+    _vote_all(client, consultation)
+    _work(rq_app)  # the first snapshot, checked
+    _vote_all(client, consultation, "disagree")
+    real = results.compute_snapshot
+    calls = []
+
+    def asked_again(session, consultation_id, **kwargs):
+        calls.append(consultation_id)
+        if len(calls) == 1:
+            jobs.rq_request(rq_app, consultation_id)  # bumps the counter while this job holds the lease
+        return real(session, consultation_id, **kwargs)
+
+    monkeypatch.setattr(results, "compute_snapshot", asked_again)
+    _work(rq_app)
+    assert len(calls) == 2
+    db.session.expire_all()
+    first, busy, quiet = db.session.scalars(select(AnalysisSnapshot).order_by(AnalysisSnapshot.id)).all()
+    checked = [db.session.get(AnalysisRobustness, s.id) is not None for s in (first, busy, quiet)]
+    assert checked == [True, False, True]
 
 
 def test_a_failing_analysis_keeps_the_consultation_dirty_for_the_retry(rq_app, client, make_consultation, monkeypatch):

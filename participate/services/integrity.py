@@ -1,7 +1,8 @@
 """The integrity annex: participants whose behaviour looks manipulated, and the headline results without them.
 
-Computed by the analysis runner after each snapshot (never in a request) and stored beside it. Nothing here bans
-anyone: the annex shows facilitators and readers whether the conclusions depend on the flagged participants.
+Computed by the analysis runner with a snapshot's robustness check (never in a request) and stored beside it.
+Nothing here bans anyone: the annex shows facilitators and readers whether the conclusions depend on the flagged
+participants.
 """
 
 import itertools
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from analysis import AnalysisResult, run_analysis
 
-from ..models import AnalysisIntegrity, AnalysisSnapshot, ModerationState, Participant, Statement
+from ..models import AnalysisIntegrity, AnalysisSnapshot, Participant, Statement
 from . import results
 
 MIN_VOTES = 10  # a participant needs this many votes before identical answers mean anything
@@ -115,16 +116,22 @@ def headline(result: AnalysisResult, texts: dict[int, str]) -> dict:
     }
 
 
-def compute(session: Session, snapshot: AnalysisSnapshot) -> AnalysisIntegrity:
-    """Flag participants, rerun the analysis without them, and store the annex beside the snapshot (one commit)."""
+def compute(
+    session: Session, snapshot: AnalysisSnapshot, *, votes: results.VoteArrays | None = None
+) -> AnalysisIntegrity:
+    """Flag participants, rerun the analysis without them, and store the annex beside the snapshot (one commit).
+
+    Everything comes from the snapshot: its votes (``votes``, when the caller has read them already), its excluded
+    statements and its banned participants, so the annex describes that analysis even when it runs later.
+    """
     started = time.perf_counter()
     cid = snapshot.consultation_id
-    votes = results.current_votes(session, cid)
+    if votes is None:
+        votes = results.votes_until(session, cid, snapshot.last_vote_id)
     order = np.lexsort((votes.statement_ids, votes.participant_ids))
     pids, sids, values = votes.participant_ids[order], votes.statement_ids[order], votes.values[order].astype(np.int8)
-    banned = set(
-        session.scalars(select(Participant.id).where(Participant.consultation_id == cid, Participant.is_banned)).all()
-    )
+    with_all = AnalysisResult.from_dict(snapshot.result)
+    banned = set(with_all.banned)
     joined = session.execute(
         select(Participant.id, Participant.ip_hash, Participant.created_at).where(
             Participant.consultation_id == cid, Participant.ip_hash.is_not(None)
@@ -136,19 +143,13 @@ def compute(session: Session, snapshot: AnalysisSnapshot) -> AnalysisIntegrity:
     flagged = (set(lines) | {p for c in clusters for p in c} | {p for b in burst_list for p in b["participants"]}) - (
         banned
     )
-    statements = session.execute(
-        select(Statement.id, Statement.text, Statement.moderation, Statement.is_meta).where(
-            Statement.consultation_id == cid
-        )
-    ).all()
-    texts = {row.id: row.text for row in statements}
-    with_all = AnalysisResult.from_dict(snapshot.result)
+    texts = dict(session.execute(select(Statement.id, Statement.text).where(Statement.consultation_id == cid)).all())
     without = with_all
     if flagged:
         without = run_analysis(
             (votes.participant_ids, votes.statement_ids, votes.values),
-            mod_out=[row.id for row in statements if row.moderation == ModerationState.REJECTED],
-            meta=[row.id for row in statements if row.is_meta],
+            mod_out=with_all.mod_out,
+            meta=with_all.meta,
             banned=sorted(banned | flagged),
             random_state=0,
         )
@@ -176,6 +177,12 @@ def for_snapshot(session: Session, snapshot_id: int) -> dict | None:
 
 
 def latest(session: Session, consultation) -> dict | None:
-    """The integrity annex of the consultation's latest snapshot, if it has been computed."""
-    snapshot = results.latest_snapshot(session, consultation)
-    return for_snapshot(session, snapshot.id) if snapshot is not None else None
+    """The consultation's newest integrity annex (the latest snapshot's may wait until voting pauses)."""
+    consultation_id = getattr(consultation, "id", consultation)
+    return session.scalar(
+        select(AnalysisIntegrity.result)
+        .join(AnalysisSnapshot, AnalysisSnapshot.id == AnalysisIntegrity.snapshot_id)
+        .where(AnalysisSnapshot.consultation_id == consultation_id)
+        .order_by(AnalysisSnapshot.id.desc())
+        .limit(1)
+    )

@@ -14,6 +14,8 @@ import math
 import secrets
 import subprocess
 import time
+from collections.abc import Callable
+from datetime import UTC, timedelta
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from analysis import ALGORITHM_VERSION, AnalysisResult
 from analysis import robustness as robustness_math
 
+from ..config import Defaults
 from ..models import (
     Account,
     AnalysisRobustness,
@@ -37,6 +40,7 @@ from ..models import (
     Statement,
     StatementTheme,
     Vote,
+    utcnow,
 )
 from . import InvalidInput, NotFound, audit, integrity, results
 from .results import VoteArrays, group_label
@@ -56,23 +60,6 @@ MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 640, 400, 36
 # ----------------------------------------------------------------------------------------------------
 # Votes: what a snapshot was computed from, and their canonical export
 # ----------------------------------------------------------------------------------------------------
-def votes_until(session: Session, consultation_id: int, last_vote_id: int) -> VoteArrays:
-    """The latest vote per (participant, statement) among the votes with id ≤ ``last_vote_id``, sorted."""
-    rows = session.execute(
-        select(Vote.participant_id, Vote.statement_id, Vote.value)
-        .where(Vote.consultation_id == consultation_id, Vote.id <= last_vote_id)
-        .order_by(Vote.id)
-        .execution_options(yield_per=results.STREAM_CHUNK)
-    )
-    chunks = [np.asarray(part, dtype=np.int64).reshape(-1, 3) for part in rows.partitions()]
-    m = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
-    if len(m):
-        # Keep the last vote of each pair: unique over the reversed array finds each pair's last occurrence.
-        _, last = np.unique(m[::-1, :2], axis=0, return_index=True)
-        m = m[::-1][last]  # np.unique sorts by (participant, statement)
-    return VoteArrays(m[:, 0].copy(), m[:, 1].copy(), m[:, 2].astype(np.int8))
-
-
 def canonical_csv(votes: VoteArrays) -> bytes:
     """``participant_id,statement_id,vote`` rows sorted by participant then statement, LF line ends, UTF-8.
 
@@ -117,14 +104,23 @@ def code_version() -> str:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Robustness: computed by the background runner, right after the snapshot
+# The checks: robustness and integrity, computed by the background runner when voting pauses
 # ----------------------------------------------------------------------------------------------------
 def compute_robustness(
-    session: Session, snapshot: AnalysisSnapshot, *, n_resamples: int = robustness_math.N_RESAMPLES, random_state=0
+    session: Session,
+    snapshot: AnalysisSnapshot,
+    *,
+    votes: VoteArrays | None = None,
+    n_resamples: int = robustness_math.N_RESAMPLES,
+    random_state=0,
 ) -> AnalysisRobustness:
-    """Bootstrap the snapshot's claims over participants and store the check next to it (one commit)."""
+    """Bootstrap the snapshot's claims over participants and store the check next to it (one commit).
+
+    ``votes``: the snapshot's votes (:func:`results.votes_until`), when the caller has read them already.
+    """
     started = time.perf_counter()
-    votes = votes_until(session, snapshot.consultation_id, snapshot.last_vote_id)
+    if votes is None:
+        votes = results.votes_until(session, snapshot.consultation_id, snapshot.last_vote_id)
     result = AnalysisResult.from_dict(snapshot.result)
     check = robustness_math.assess(
         (votes.participant_ids, votes.statement_ids, votes.values),
@@ -140,13 +136,72 @@ def compute_robustness(
     return row
 
 
-def analyse(session: Session, consultation_id: int) -> AnalysisSnapshot | None:
-    """What the runner does: a new analysis snapshot, then its robustness check and integrity annex."""
+def checks_due(session: Session, snapshot: AnalysisSnapshot, *, more_coming: bool, checks_every: float) -> bool:
+    """Whether to check ``snapshot`` now: nothing newer is waiting, or the latest check is ``checks_every`` s old.
+
+    Newer votes in the database or the runner's ``more_coming`` mean another snapshot follows at once; checking
+    this one would be wasted unless the report's check has fallen too far behind.
+    """
+    cid = snapshot.consultation_id
+    if session.get(AnalysisRobustness, snapshot.id) is not None:
+        return False
+    last_vote_id = session.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == cid)) or 0
+    if not more_coming and last_vote_id <= snapshot.last_vote_id:
+        return True
+    checked_at = session.scalar(
+        select(func.max(AnalysisRobustness.computed_at))
+        .join(AnalysisSnapshot, AnalysisSnapshot.id == AnalysisRobustness.snapshot_id)
+        .where(AnalysisSnapshot.consultation_id == cid)
+    )
+    if checked_at is None:
+        return True
+    if checked_at.tzinfo is None:  # SQLite keeps no time zone; every time stored is UTC
+        checked_at = checked_at.replace(tzinfo=UTC)
+    return utcnow() - checked_at >= timedelta(seconds=checks_every)
+
+
+def compute_checks(session: Session, snapshot: AnalysisSnapshot) -> None:
+    """The snapshot's integrity annex, then its robustness check, both on the votes the snapshot was computed from.
+
+    Robustness goes last: its row marks the snapshot as checked (:func:`reported_snapshot`), so the report never
+    picks a snapshot whose annex is still being computed.
+    """
+    votes = results.votes_until(session, snapshot.consultation_id, snapshot.last_vote_id)
+    integrity.compute(session, snapshot, votes=votes)
+    compute_robustness(session, snapshot, votes=votes)
+
+
+def analyse(
+    session: Session,
+    consultation_id: int,
+    *,
+    more_coming: Callable[[], bool] = lambda: False,
+    checks_every: float = Defaults.ANALYSIS_CHECKS_INTERVAL_SECONDS,
+) -> AnalysisSnapshot | None:
+    """What the runner does: a new snapshot, then its checks when :func:`checks_due`.
+
+    Snapshots are cheap and keep the next-statement draw and "your group" current; the checks cost several
+    snapshots each, so under continuous voting they run once every ``checks_every`` seconds and once voting pauses,
+    and the report shows the newest checked snapshot meanwhile. ``more_coming``: the runner's word that another run
+    is already wanted (asked after the snapshot is stored).
+    """
     snapshot = results.compute_snapshot(session, consultation_id)
-    if snapshot is not None:
-        compute_robustness(session, snapshot)
-        integrity.compute(session, snapshot)  # the integrity annex: flagged participants, results without them
+    if snapshot is not None and checks_due(session, snapshot, more_coming=more_coming(), checks_every=checks_every):
+        compute_checks(session, snapshot)
     return snapshot
+
+
+def reported_snapshot(session: Session, consultation) -> AnalysisSnapshot | None:
+    """The snapshot the report shows: the newest one with its checks done, else the latest (checks pending)."""
+    consultation_id = getattr(consultation, "id", consultation)
+    checked = session.scalar(
+        select(AnalysisSnapshot)
+        .join(AnalysisRobustness, AnalysisRobustness.snapshot_id == AnalysisSnapshot.id)
+        .where(AnalysisSnapshot.consultation_id == consultation_id)
+        .order_by(AnalysisSnapshot.id.desc())
+        .limit(1)
+    )
+    return checked or results.latest_snapshot(session, consultation_id)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -240,7 +295,7 @@ def build(session: Session, consultation: Consultation) -> dict:
     n_participants, n_votes = len(per_person), int(per_person.sum())
     min_votes = min(MIN_VOTES, len(statements)) if statements else MIN_VOTES
     qualified = int((per_person >= min_votes).sum())
-    snapshot = results.latest_snapshot(session, consultation)
+    snapshot = reported_snapshot(session, consultation)
     last_vote_id = session.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == consultation.id)) or 0
     robustness_row = session.get(AnalysisRobustness, snapshot.id) if snapshot else None
     return assemble(
@@ -624,9 +679,9 @@ def to_csv(report: dict) -> str:
 def publish(session: Session, consultation: Consultation, *, account: Account | None = None) -> ReportSnapshot:
     """Freeze the report as it stands now, with the analysis, the votes' SHA-256 and the code version."""
     report = build(session, consultation)
-    snapshot = results.latest_snapshot(session, consultation)
+    snapshot = reported_snapshot(session, consultation)
     if snapshot is not None:
-        votes = votes_until(session, consultation.id, snapshot.last_vote_id)
+        votes = results.votes_until(session, consultation.id, snapshot.last_vote_id)
         robustness_row = session.get(AnalysisRobustness, snapshot.id)
         analysis = {"result": snapshot.result, "robustness": robustness_row.result if robustness_row else None}
         analysis["integrity"] = integrity.for_snapshot(session, snapshot.id)  # frozen with it

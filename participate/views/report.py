@@ -95,11 +95,11 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         if not published and (staff or consultation.report_visibility == ReportVisibility.PUBLIC)
         else [],
         "pdf": fmt == "pdf",
-        # The integrity annex: frozen with a published report; of the live analysis for staff and public reports.
+        # The integrity annex: frozen with a published report; of the analysis shown, for staff and public reports.
         "integrity": (published.analysis or {}).get("integrity")
         if published
-        else integrity.latest(db.session, consultation)
-        if staff or consultation.report_visibility == ReportVisibility.PUBLIC
+        else integrity.for_snapshot(db.session, report["analysis"]["snapshot_id"])
+        if report["analysis"] and (staff or consultation.report_visibility == ReportVisibility.PUBLIC)
         else None,
     }
     if fmt == "pdf":

@@ -137,7 +137,7 @@ def test_published_snapshot_does_not_change_after_more_votes(make_consultation):
     published = report.publish(db.session, consultation)
     frozen = dict(published.report)
     assert len(published.token) >= 32 and published.vote_count == len(hand_votes())
-    csv_bytes = report.canonical_csv(report.votes_until(db.session, consultation.id, 10**9))
+    csv_bytes = report.canonical_csv(results.votes_until(db.session, consultation.id, 10**9))
     assert published.votes_sha256 == hashlib.sha256(csv_bytes).hexdigest()
     assert csv_bytes.startswith(b"participant_id,statement_id,vote\n")
     for i in range(5):

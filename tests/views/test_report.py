@@ -18,7 +18,7 @@ from participate.models import (
     Statement,
     VoteValue,
 )
-from participate.services import polis_io, report, voting
+from participate.services import polis_io, report, results, voting
 from tests.services.test_report import CAMP_X, hand_votes, make_hand_consultation
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
@@ -307,3 +307,14 @@ def test_recruitment_described_by_the_facilitator_replaces_the_self_selected_cav
     html = client.get(f"/c/{consultation.slug}/report").text
     assert "a self-selected group" not in html
     assert "A panel of 1,000 adults &lt;recruited&gt; by a polling company" in html
+
+
+def test_while_checks_wait_the_page_says_which_earlier_analysis_it_shows(client, make_consultation):
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    checked = results.latest_snapshot(db.session, consultation)
+    for i in range(3):
+        voting.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
+    report.analyse(db.session, consultation.id, more_coming=lambda: True)  # a newer snapshot, not checked yet
+    text = _text(client.get("/c/hand/report").get_data(as_text=True))
+    assert f"over {len(hand_votes())} votes (snapshot {checked.id}). 3 newer votes are not included yet." in text
+    assert "◆ robust" in text and "not checked yet" not in text
