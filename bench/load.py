@@ -7,8 +7,9 @@
 ``participate serve --production`` (gunicorn) and ``participate worker`` processes; ``sqlite`` starts gunicorn on a
 SQLite file with the in-process analysis runner. The consultation is first seeded with ``--seed-participants``
 simulated voters (so the analysis works on a consultation of that size), then ``--participants`` concurrent
-simulated people each get a session, fetch the next statement, vote, sometimes change an earlier vote and sometimes
-submit a statement, until they run out of statements (a new person then takes their place) or the time is up.
+simulated people each get a session, fetch the next statement, vote (the answer carries the next statement, as
+in Pol.is), sometimes change an earlier vote and sometimes submit a statement, until they run out of statements
+(a new person then takes their place) or the time is up.
 
 Afterwards every acknowledged vote is checked against the database: its history row exists once, the current vote
 holds the latest acknowledged value, and nothing else was stored. The analysis lag is the time from the last
@@ -20,6 +21,7 @@ duplicated=... phantom=... lag_s=...``.
 import argparse
 import asyncio
 import hashlib
+import json
 import os
 import random
 import resource
@@ -263,34 +265,53 @@ def _token(jar: aiohttp.CookieJar) -> str:
     raise RuntimeError("the server set no participant cookie")
 
 
-async def _vote(http, tally: Tally, token: str, headers: dict, statement_id: int, word: str) -> bool:
+async def _vote(http, tally: Tally, token: str, headers: dict, statement_id: int, word: str) -> dict | None:
+    """Send one vote; the answer (which carries the next statement) if it was acknowledged, else None."""
     started = time.perf_counter()
     key = (token, statement_id)
     try:
         async with http.post(
             f"/api/v1/consultations/{SLUG}/votes", json={"statement_id": statement_id, "vote": word}, headers=headers
         ) as response:
-            await response.read()
+            body = await response.read()
             status = response.status
     except (TimeoutError, aiohttp.ClientError) as error:
         tally.errors[f"vote {type(error).__name__}"] += 1
         tally.unacked[key].append(VALUE[word])
-        return False
+        return None
     finally:
         tally.requests += 1
     if status == 201:
         tally.latencies.append(time.perf_counter() - started)
         tally.acked[key].append(VALUE[word])
         tally.last_ack = time.monotonic()
-        return True
+        return json.loads(body)
     tally.errors[f"vote {status}"] += 1
     if status >= 500:
         tally.unacked[key].append(VALUE[word])
-    return False
+    return None
+
+
+async def _next(http, tally: Tally) -> dict | None:
+    """The next statement by its own request (a new participant's first, or after a refused vote); None on error."""
+    try:
+        async with http.get(f"/api/v1/consultations/{SLUG}/next") as response:
+            tally.requests += 1
+            if response.status != 200:
+                tally.errors[f"next {response.status}"] += 1
+                await asyncio.sleep(0.1)
+                return None
+            return await response.json()
+    except (TimeoutError, aiohttp.ClientError) as error:
+        tally.errors[f"next {type(error).__name__}"] += 1
+        return None
 
 
 async def person(base, connector, deadline, tally: Tally, rng: random.Random, revote_p, statement_p) -> None:
-    """One simulated participant, from getting a session to running out of statements (or of time)."""
+    """One simulated participant, from getting a session to running out of statements (or of time).
+
+    Like the browser's script, they take their next statement from the answer to their vote.
+    """
     jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(
@@ -306,26 +327,23 @@ async def person(base, connector, deadline, tally: Tally, rng: random.Random, re
         token = _token(jar)
         headers = {"X-CSRFToken": csrf}
         voted: list[int] = []
+        shown = None
         while time.monotonic() < deadline:
-            try:
-                async with http.get(f"/api/v1/consultations/{SLUG}/next") as response:
-                    tally.requests += 1
-                    if response.status != 200:
-                        tally.errors[f"next {response.status}"] += 1
-                        await asyncio.sleep(0.1)
-                        continue
-                    statement = (await response.json())["statement"]
-            except (TimeoutError, aiohttp.ClientError) as error:
-                tally.errors[f"next {type(error).__name__}"] += 1
-                continue
-            if statement is None:
+            if shown is None:
+                shown = await _next(http, tally)
+                if shown is None:
+                    continue
+            if shown["statement"] is None:
                 return
-            if await _vote(http, tally, token, headers, statement["id"], rng.choice(WORDS)):
-                voted.append(statement["id"])
+            answer = await _vote(http, tally, token, headers, shown["statement"]["id"], rng.choice(WORDS))
+            if answer is not None:
+                voted.append(shown["statement"]["id"])
+            shown = answer and answer["next"]
             if voted and rng.random() < revote_p and time.monotonic() < deadline:
-                earlier = rng.choice(voted)
-                if await _vote(http, tally, token, headers, earlier, rng.choice(WORDS)):
+                answer = await _vote(http, tally, token, headers, rng.choice(voted), rng.choice(WORDS))
+                if answer is not None:
                     tally.revotes += 1
+                    shown = answer["next"]
             if rng.random() < statement_p and time.monotonic() < deadline:
                 text = f"Participant {token[:10]} suggests idea {len(voted)}"
                 async with http.post(
@@ -336,6 +354,7 @@ async def person(base, connector, deadline, tally: Tally, rng: random.Random, re
                         tally.statements_added += 1
                         # Like Pol.is, the author's agree vote on their own statement is recorded with it.
                         tally.acked[(token, (await response.json())["id"])].append(VALUE["agree"])
+                        shown = None  # their own statement may change what comes next
                     else:
                         tally.errors[f"statement {response.status}"] += 1
 

@@ -29,7 +29,9 @@ class Defaults:
     DB_MAX_OVERFLOW = 10
     DB_POOL_TIMEOUT = 10
     DB_POOL_RECYCLE = 1800
-    DB_POOL_PRE_PING = True
+    # No ping before each request's query (a round trip per request): after a database restart the first request
+    # that meets a dropped connection fails, and SQLAlchemy then replaces every pooled connection of the process.
+    DB_POOL_PRE_PING = False
     # Rate limits (Flask-Limiter syntax, ";" between limits); PARTICIPATE_VOTE_RATE_LIMIT etc. override them.
     # Votes and statements count per participant; new participants per hashed IP address (one school or office
     # behind one address may bring many people: raise NEW_PARTICIPANT_RATE_LIMIT for such events).

@@ -29,6 +29,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every time Participate stores is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 def _enum(kind: type[enum.Enum], name: str) -> Enum:
     """Store enum values (not names) as strings with a CHECK constraint, portable to SQLite and PostgreSQL."""
     return Enum(
@@ -394,9 +401,7 @@ class AnalysisRobustness(db.Model):
 
     __tablename__ = "analysis_robustness"
 
-    snapshot_id: Mapped[int] = mapped_column(
-        ForeignKey("analysis_snapshot.id", ondelete="CASCADE"), primary_key=True
-    )
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("analysis_snapshot.id", ondelete="CASCADE"), primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     seconds: Mapped[float] = mapped_column(default=0.0)
     result: Mapped[dict] = mapped_column(JSON)
@@ -407,9 +412,7 @@ class AnalysisIntegrity(db.Model):
 
     __tablename__ = "analysis_integrity"
 
-    snapshot_id: Mapped[int] = mapped_column(
-        ForeignKey("analysis_snapshot.id", ondelete="CASCADE"), primary_key=True
-    )
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("analysis_snapshot.id", ondelete="CASCADE"), primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     result: Mapped[dict] = mapped_column(JSON)
 

@@ -4,7 +4,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -26,6 +26,7 @@ from ..models import (
     Role,
     Statement,
     StatementTheme,
+    aware,
     utcnow,
 )
 from . import N_, Conflict, Forbidden, InvalidInput, NotFound, Term, audit, statements, voting
@@ -133,13 +134,6 @@ def load_samples(session: Session, folder: Path = SAMPLES) -> list[Consultation]
 # ----------------------------------------------------------------------------------------------------------------
 # Scheduled opening and closing: applied whenever a consultation is loaded, so no background process is needed.
 # ----------------------------------------------------------------------------------------------------------------
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every time Participate stores is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def apply_schedule(session: Session, consultation: Consultation, *, now: datetime | None = None) -> bool:
@@ -369,8 +363,9 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
             ReportVisibility, data.get("report_visibility") or "public", N_("report visibility")
         )
     if given("recruitment"):
-        values["recruitment"] = _text(data, "recruitment", N_("description of how participants were recruited"), 2000,
-                                      required=False)
+        values["recruitment"] = _text(
+            data, "recruitment", N_("description of how participants were recruited"), 2000, required=False
+        )
     if given("eligibility"):
         values["eligibility"] = _choice(Eligibility, data.get("eligibility") or "open", N_("eligibility"))
     if given("deleted_statements"):  # empty: follow the site's setting

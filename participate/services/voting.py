@@ -2,11 +2,12 @@
 
 import random
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..database import insert
 from ..models import (
     Consultation,
     CurrentVote,
@@ -18,7 +19,7 @@ from ..models import (
     VoteValue,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, participants
+from . import N_, Conflict, InvalidInput, NotFound, consultations, eligibility, participants, results
 
 VOTE_WORDS = {"agree": VoteValue.AGREE, "disagree": VoteValue.DISAGREE, "pass": VoteValue.PASS}
 WORD_OF_VOTE = {value: word for word, value in VOTE_WORDS.items()}
@@ -30,11 +31,96 @@ def parse_vote(word: object) -> VoteValue:
     return VOTE_WORDS[word.lower()]
 
 
+# Statements open for voting: accepted ones, and under post-moderation those still waiting for a moderator.
+_VOTABLE = {
+    ModerationMode.POST: (ModerationState.ACCEPTED, ModerationState.PENDING),
+    ModerationMode.PRE: (ModerationState.ACCEPTED,),
+}
+
+
+# The statements of the vote path, built once: building a statement costs more than running it.
+_statement, _vote, _current = Statement.__table__, Vote.__table__, CurrentVote.__table__
+_INSERT_VOTE = (
+    _vote.insert()
+    .from_select(
+        ["consultation_id", "participant_id", "statement_id", "value", "created_at"],
+        select(
+            bindparam("consultation_id", type_=_vote.c.consultation_id.type),
+            bindparam("participant_id", type_=_vote.c.participant_id.type),
+            _statement.c.id,
+            bindparam("value", type_=_vote.c.value.type),
+            bindparam("created_at", type_=_vote.c.created_at.type),
+        ).where(
+            _statement.c.id == bindparam("statement_id"),
+            _statement.c.consultation_id == bindparam("consultation_id"),
+            _statement.c.moderation.in_(bindparam("votable", expanding=True)),
+        ),
+    )
+    .returning(_vote.c.id)
+)
+
+
+def _upsert_current_statement(insert, rows=None):
+    """INSERT ... ON CONFLICT DO UPDATE of the current vote, from parameters or from ``rows`` (a CTE)."""
+    stmt = insert(_current)
+    if rows is not None:
+        stmt = stmt.from_select(
+            ["participant_id", "statement_id", "consultation_id", "value", "vote_id", "updated_at"],
+            select(
+                rows.c.participant_id,
+                rows.c.statement_id,
+                rows.c.consultation_id,
+                rows.c.value,
+                rows.c.id,
+                rows.c.created_at,
+            ),
+        )
+    return stmt.on_conflict_do_update(
+        index_elements=["participant_id", "statement_id"],
+        set_={"value": stmt.excluded.value, "vote_id": stmt.excluded.vote_id, "updated_at": stmt.excluded.updated_at},
+        where=_current.c.vote_id < stmt.excluded.vote_id,
+    )
+
+
+_UPSERT_CURRENT = {
+    "postgresql": _upsert_current_statement(postgresql.insert),
+    "sqlite": _upsert_current_statement(sqlite.insert),
+}
+
+
+def _vote_in_one_statement():
+    """PostgreSQL: the history row and the current vote in one statement (one round trip, atomic on its own)."""
+    voted = _INSERT_VOTE.returning(
+        _vote.c.participant_id, _vote.c.statement_id, _vote.c.consultation_id, _vote.c.value, _vote.c.created_at
+    ).cte("voted")
+    upserted = _upsert_current_statement(postgresql.insert, voted).cte("upserted")
+    return select(voted.c.id).add_cte(upserted)
+
+
+_VOTE_AND_UPSERT_POSTGRESQL = _vote_in_one_statement()
+# Statements open for voting that the participant has not voted on (participant_id NULL: all of them).
+_CANDIDATES = select(_statement.c.id).where(
+    _statement.c.consultation_id == bindparam("consultation_id"),
+    _statement.c.moderation.in_(bindparam("votable", expanding=True)),
+    _statement.c.id.not_in(
+        select(_current.c.statement_id).where(_current.c.participant_id == bindparam("participant_id"))
+    ),
+)
+_COUNTS = (
+    select(_current.c.statement_id, func.count().label("n"))
+    .where(_current.c.consultation_id == bindparam("consultation_id"))
+    .group_by(_current.c.statement_id)
+    .subquery()
+)
+_CANDIDATES_WITH_COUNTS = _CANDIDATES.add_columns(func.coalesce(_COUNTS.c.n, 0)).outerjoin(
+    _COUNTS, _COUNTS.c.statement_id == _statement.c.id
+)
+_TEXT = select(_statement.c.text).where(_statement.c.id == bindparam("id"))
+
+
 def votable(consultation: Consultation):
     """SQL condition for statements open for voting: accepted, or pending under post-moderation."""
-    if consultation.moderation == ModerationMode.POST:
-        return Statement.moderation.in_([ModerationState.ACCEPTED, ModerationState.PENDING])
-    return Statement.moderation == ModerationState.ACCEPTED
+    return Statement.moderation.in_(_VOTABLE[consultation.moderation])
 
 
 def is_votable(consultation: Consultation, statement: Statement) -> bool:
@@ -58,29 +144,19 @@ def record(
     )
     session.add(vote)
     session.flush()
-    # The current vote is upserted in SQL, so concurrent re-votes never read-modify-write.
-    stmt = insert(session, CurrentVote).values(
-        participant_id=participant.id,
-        statement_id=statement.id,
-        consultation_id=consultation.id,
-        value=int(value),
-        vote_id=vote.id,
-        updated_at=now,
-    )
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["participant_id", "statement_id"],
-            set_={"value": stmt.excluded.value, "vote_id": stmt.excluded.vote_id, "updated_at": now},
-            where=CurrentVote.vote_id < stmt.excluded.vote_id,
-        )
-    )
+    _upsert_current(session, consultation.id, participant.id, statement.id, int(value), vote.id, now)
     return vote
+
+
+def _valid_statement_id(statement_id: object) -> int:
+    if isinstance(statement_id, bool) or not isinstance(statement_id, int):
+        raise InvalidInput(N_("statement_id must be a whole number."))
+    return statement_id
 
 
 def cast(session: Session, consultation: Consultation, token: str, statement_id: object, value: VoteValue) -> Vote:
     """A participant votes (or changes their vote) on one statement of an open consultation."""
-    if isinstance(statement_id, bool) or not isinstance(statement_id, int):
-        raise InvalidInput(N_("statement_id must be a whole number."))
+    statement_id = _valid_statement_id(statement_id)
     # Ids outside the database's 64-bit range exist nowhere (and would overflow the driver).
     statement = session.get(Statement, statement_id) if 0 < statement_id < 2**63 else None
     if statement is None or statement.consultation_id != consultation.id:
@@ -97,8 +173,104 @@ def cast(session: Session, consultation: Consultation, token: str, statement_id:
 
 
 @dataclass(frozen=True)
+class Voted:
+    consultation_id: int
+    statement_id: int
+    value: VoteValue
+    created_at: datetime
+    next: "Next"
+
+
+def vote_and_next(
+    session: Session,
+    slug: str,
+    token: str,
+    statement_id: object,
+    value: VoteValue,
+    *,
+    rng: random.Random | None = None,
+) -> Voted:
+    """A participant votes and is given their next statement in the same transaction (as Pol.is's vote request does).
+
+    This is the request a consultation receives most, so the usual case (an open consultation anyone may join, a
+    participant who has voted before, a statement open for voting) is a few Core SQL statements and one commit.
+    Anything else takes the full checks of :func:`consultations.get_public`, :func:`eligibility.check_eligible` and
+    :func:`cast`, which also say what is wrong.
+    """
+    statement_id = _valid_statement_id(statement_id)
+    seen = participants.participation(session, slug, token)
+    if seen is not None and seen.routine and 0 < statement_id < 2**63:
+        now = utcnow()
+        vote_id = _record_if_votable(session, seen, statement_id, value, now)
+        if vote_id is not None:
+            view = results.latest(session, seen.consultation_id, snapshot_id=seen.snapshot_id)
+            nxt = _draw(
+                session,
+                seen.consultation_id,
+                seen.moderation,
+                seen.participant_id,
+                view.priorities if view else None,
+                rng,
+            )
+            session.commit()
+            return Voted(seen.consultation_id, statement_id, value, now, nxt)
+    consultation = consultations.get_public(session, slug)
+    eligibility.check_eligible(session, consultation, token)
+    consultation_id, moderation = consultation.id, consultation.moderation  # read before the commit expires them
+    vote = cast(session, consultation, token, statement_id, value)
+    view = results.latest(session, consultation_id)
+    nxt = _draw(session, consultation_id, moderation, vote.participant_id, view.priorities if view else None, rng)
+    return Voted(consultation_id, vote.statement_id, value, vote.created_at, nxt)
+
+
+def _record_if_votable(
+    session: Session, seen: participants.Participation, statement_id: int, value: VoteValue, now: datetime
+) -> int | None:
+    """Append the vote and upsert the current vote if the statement is open for voting; its id, else None."""
+    connection = session.connection()
+    one_statement = connection.dialect.name == "postgresql"
+    vote_id = connection.scalar(
+        _VOTE_AND_UPSERT_POSTGRESQL if one_statement else _INSERT_VOTE,
+        {
+            "consultation_id": seen.consultation_id,
+            "participant_id": seen.participant_id,
+            "statement_id": statement_id,
+            "value": int(value),
+            "created_at": now,
+            "votable": list(_VOTABLE[seen.moderation]),
+        },
+    )
+    if vote_id is not None and not one_statement:
+        _upsert_current(session, seen.consultation_id, seen.participant_id, statement_id, int(value), vote_id, now)
+    return vote_id
+
+
+def _upsert_current(session, consultation_id, participant_id, statement_id, value, vote_id, now) -> None:
+    """The current vote is upserted in SQL, so concurrent re-votes never read-modify-write; the newest vote wins."""
+    session.connection().execute(
+        _UPSERT_CURRENT[session.get_bind().dialect.name],
+        {
+            "participant_id": participant_id,
+            "statement_id": statement_id,
+            "consultation_id": consultation_id,
+            "value": value,
+            "vote_id": vote_id,
+            "updated_at": now,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A statement as a participant sees it."""
+
+    id: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Next:
-    statement: Statement | None
+    statement: Shown | None
     remaining: int
 
 
@@ -115,35 +287,44 @@ def next_statement(
     With an analysis, draw with probability proportional to its priority (polis-math.md §10; statements
     the analysis has not seen yet weigh 1); without one, the statements with the fewest votes first.
     """
+    return _draw(
+        session, consultation.id, consultation.moderation, participant.id if participant else None, priorities, rng
+    )
+
+
+def _draw(
+    session: Session,
+    consultation_id: int,
+    moderation: ModerationMode,
+    participant_id: int | None,
+    priorities: dict[int, float] | None,
+    rng: random.Random | None,
+) -> Next:
+    """:func:`next_statement` by ids, in Core SQL: it runs after every vote."""
     rng = rng or random.SystemRandom()
-    candidates = select(Statement.id).where(Statement.consultation_id == consultation.id, votable(consultation))
-    if participant is not None:
-        mine = select(CurrentVote.statement_id).where(CurrentVote.participant_id == participant.id)
-        candidates = candidates.where(Statement.id.not_in(mine))
+    connection = session.connection()
+    params = {
+        "consultation_id": consultation_id,
+        "votable": list(_VOTABLE[moderation]),
+        "participant_id": participant_id,
+    }
+    chosen = None
     if priorities:
         # The priorities alone decide: no need to count every vote of the consultation on each draw.
-        ids = session.scalars(candidates).all()
+        ids = connection.scalars(_CANDIDATES, params).all()
         if not ids:
             return Next(None, 0)
         weights = [max(priorities.get(sid, 1.0), 0.0) for sid in ids]
         if sum(weights) > 0:
-            chosen = rng.choices(ids, weights=weights, k=1)[0]
-            return Next(session.get(Statement, chosen), len(ids))
-    counts = (
-        select(CurrentVote.statement_id, func.count().label("n"))
-        .where(CurrentVote.consultation_id == consultation.id)
-        .group_by(CurrentVote.statement_id)
-        .subquery()
-    )
-    query = candidates.add_columns(func.coalesce(counts.c.n, 0)).outerjoin(
-        counts, counts.c.statement_id == Statement.id
-    )
-    rows = session.execute(query).all()
-    if not rows:
-        return Next(None, 0)
-    fewest = min(n for _, n in rows)
-    chosen = rng.choice([sid for sid, n in rows if n == fewest])
-    return Next(session.get(Statement, chosen), len(rows))
+            chosen, remaining = rng.choices(ids, weights=weights, k=1)[0], len(ids)
+    if chosen is None:
+        rows = connection.execute(_CANDIDATES_WITH_COUNTS, params).all()
+        if not rows:
+            return Next(None, 0)
+        fewest = min(n for _, n in rows)
+        chosen, remaining = rng.choice([sid for sid, n in rows if n == fewest]), len(rows)
+    text = connection.scalar(_TEXT, {"id": chosen})
+    return Next(Shown(chosen, text), remaining)
 
 
 def my_votes(session: Session, participant: Participant | None) -> list[tuple[Statement, int]]:

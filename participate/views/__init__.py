@@ -3,7 +3,6 @@
 from flask import current_app, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 
 from .. import security
 from ..extensions import limiter
@@ -83,16 +82,18 @@ def participant_key() -> str:
 
 
 def is_known_participant() -> bool:
-    """Exempts requests from browsers that already take part in this consultation from the new-participant limit."""
+    """Exempts requests from browsers that already take part in this consultation from the new-participant limit.
+
+    The look-up is the vote's own (``participants.participation`` remembers it for the request): no extra query.
+    """
     from ..extensions import db
-    from ..models import Consultation
 
     token = existing_participant_token()
     slug = (request.view_args or {}).get("slug")
     if not token or not slug:
         return False
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
-    return consultation is not None and participants.find(db.session, consultation, token) is not None
+    seen = participants.participation(db.session, slug, token)
+    return seen is not None and seen.participant_id is not None
 
 
 def vote_limit() -> str:

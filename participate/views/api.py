@@ -75,10 +75,17 @@ def next_statement(slug):
     consultation = consultations.get_public(db.session, slug)
     _check_eligible(consultation)
     participant = participants.find(db.session, consultation, existing_participant_token())
-    nxt = voting.next_statement(
-        db.session, consultation, participant, priorities=results.priorities(db.session, consultation)
+    if not consultation.is_open:
+        return _next_json(None)
+    return _next_json(
+        voting.next_statement(
+            db.session, consultation, participant, priorities=results.priorities(db.session, consultation)
+        )
     )
-    if not consultation.is_open or nxt.statement is None:
+
+
+def _next_json(nxt: voting.Next | None) -> dict:
+    if nxt is None or nxt.statement is None:
         return {"statement": None, "remaining": 0}
     return {"statement": {"id": nxt.statement.id, "text": nxt.statement.text}, "remaining": nxt.remaining}
 
@@ -93,18 +100,17 @@ def _json_body() -> dict:
 @bp.post("/api/v1/consultations/<slug>/votes")
 @limit_participation("vote")
 def cast_vote(slug):
-    consultation = consultations.get_public(db.session, slug)
-    _check_eligible(consultation)
+    """Record a vote; the answer carries the participant's next statement, saving a request per vote."""
     body = _json_body()
     value = voting.parse_vote(body.get("vote"))
-    consultation_id = consultation.id  # read before the commit expires it: saves a reload per vote
-    vote = voting.cast(db.session, consultation, participant_token(), body.get("statement_id"), value)
-    jobs.analysis_wanted(consultation_id)
+    voted = voting.vote_and_next(db.session, slug, participant_token(), body.get("statement_id"), value)
+    jobs.analysis_wanted(voted.consultation_id)
     return {
-        "statement_id": vote.statement_id,
+        "statement_id": voted.statement_id,
         "vote": voting.WORD_OF_VOTE[value],
-        "value": vote.value,
-        "created_at": vote.created_at.isoformat(),
+        "value": int(value),
+        "created_at": voted.created_at.isoformat(),
+        "next": _next_json(voted.next),
     }, 201
 
 

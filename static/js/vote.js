@@ -86,18 +86,21 @@
       body: JSON.stringify({ statement_id: vote.statement_id, vote: vote.vote })
     }).then(json);
   }
+  function display(next) {
+    if (!next.statement) { window.location.assign(data.doneUrl); return; }
+    statementId.value = next.statement.id;
+    statementText.textContent = next.statement.text;
+    if (remaining) {
+      var n = next.remaining;
+      remaining.textContent = (remainingForms[String(n)] || remainingForms.other || "").replace("%(num)d", n);
+    }
+    statementText.focus();
+  }
   function showNext() {
     return fetch(data.apiNext, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(json).then(function (r) {
         if (r.status !== 200) { throw new Error("next " + r.status); }
-        if (!r.body.statement) { window.location.assign(data.doneUrl); return; }
-        statementId.value = r.body.statement.id;
-        statementText.textContent = r.body.statement.text;
-        if (remaining) {
-          var n = r.body.remaining;
-          remaining.textContent = (remainingForms[String(n)] || remainingForms.other || "").replace("%(num)d", n);
-        }
-        statementText.focus();
+        display(r.body);
       });
   }
   function retryLater(message) {
@@ -132,6 +135,13 @@
       attempt = 0;
       if (r.status === 201) {
         announce(data.recorded.replace("%(vote)s", labelOf(vote.vote)));
+        if (!queue.length && r.body.next) {
+          // The answer carries the next statement: no second request.
+          display(r.body.next);
+          needNext = false;
+          setBusy(false);
+          return;
+        }
       } else {
         // Refused for good (closed, not eligible, unknown statement): say so, with the server's reason.
         announce(data.failed + (r.body.error ? " " + r.body.error.message : ""), "error");

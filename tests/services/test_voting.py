@@ -1,11 +1,15 @@
 import random
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import (
+    AnalysisSnapshot,
+    ConsultationStatus,
     CurrentVote,
+    Eligibility,
     ModerationMode,
     ModerationState,
     Participant,
@@ -13,8 +17,9 @@ from participate.models import (
     StatementOrigin,
     Vote,
     VoteValue,
+    utcnow,
 )
-from participate.services import Conflict, InvalidInput, NotFound, participants, voting
+from participate.services import Conflict, Forbidden, InvalidInput, NotFound, participants, voting
 
 TOKEN = "token-a"
 
@@ -154,3 +159,140 @@ def test_my_votes_lists_current_values(make_consultation):
     participant = participants.find(db.session, consultation, TOKEN)
     mine = {s.id: v for s, v in voting.my_votes(db.session, participant)}
     assert mine == {a: -1, b: 1}
+
+
+# ---- vote_and_next: the vote request's fast path must decide exactly as the full checks do ----
+
+
+def _voted_before(consultation, token=TOKEN):
+    """A participant who has voted once (so their next vote may take the fast path); the statement they voted on."""
+    sid = _ids(consultation)[0]
+    voting.vote_and_next(db.session, consultation.slug, token, sid, VoteValue.AGREE)
+    return sid
+
+
+def _stored_votes():
+    return db.session.scalar(select(func.count()).select_from(Vote))
+
+
+def test_vote_and_next_records_the_vote_and_draws_an_unvoted_statement(make_consultation):
+    consultation = make_consultation()
+    a, b, c = _ids(consultation)
+    first = voting.vote_and_next(db.session, "test", TOKEN, a, VoteValue.AGREE, rng=random.Random(1))
+    assert (first.statement_id, first.value, first.consultation_id) == (a, VoteValue.AGREE, consultation.id)
+    assert first.next.remaining == 2 and first.next.statement.id in {b, c}
+    shown = first.next.statement
+    assert shown.text == db.session.get(Statement, shown.id).text
+    second = voting.vote_and_next(db.session, "test", TOKEN, shown.id, VoteValue.DISAGREE)
+    assert second.next.remaining == 1 and second.next.statement.id == ({b, c} - {shown.id}).pop()
+    changed = voting.vote_and_next(db.session, "test", TOKEN, a, VoteValue.PASS)  # a changed vote
+    assert changed.next.remaining == 1
+    last = voting.vote_and_next(db.session, "test", TOKEN, second.next.statement.id, VoteValue.PASS)
+    assert last.next == voting.Next(None, 0)
+    assert db.session.scalars(select(Vote.value).order_by(Vote.id)).all() == [1, -1, 0, 0]
+    current = dict(db.session.execute(select(CurrentVote.statement_id, CurrentVote.value)).all())
+    assert current == {a: 0, shown.id: -1, second.next.statement.id: 0}
+    assert db.session.scalar(select(func.count()).select_from(Participant)) == 1
+
+
+def test_vote_and_next_follows_the_priorities_of_the_latest_analysis(make_consultation):
+    consultation = make_consultation(statements=("One", "Two", "Three", "Four"))
+    a, b, c, d = _ids(consultation)
+    _voted_before(consultation)
+    snapshot = AnalysisSnapshot(
+        consultation_id=consultation.id,
+        vote_count=1,
+        last_vote_id=1,
+        seconds=0.0,
+        result={"priorities": {str(b): 0.0, str(c): 0.0, str(d): 1.0}},
+    )
+    db.session.add(snapshot)
+    db.session.commit()
+    draws = {voting.vote_and_next(db.session, "test", TOKEN, a, VoteValue.PASS).next.statement.id for _ in range(20)}
+    assert draws == {d}
+
+
+def _close(consultation):
+    consultation.status = ConsultationStatus.CLOSED
+
+
+def _draft(consultation):
+    consultation.status = ConsultationStatus.DRAFT
+
+
+def _close_by_schedule(consultation):
+    consultation.scheduled_close_at = utcnow() - timedelta(minutes=1)
+
+
+def _invitation_only(consultation):
+    consultation.eligibility = Eligibility.XID
+
+
+def _ban(consultation):
+    db.session.scalar(select(Participant)).is_banned = True
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (_close, Conflict, "closed"),
+        (_draft, NotFound, "no consultation"),
+        (_close_by_schedule, Conflict, "closed"),
+        (_invitation_only, Forbidden, "invited"),
+        (_ban, Forbidden, "no longer take part"),
+    ],
+)
+def test_vote_and_next_refuses_what_the_full_checks_refuse(make_consultation, change, error, message):
+    consultation = make_consultation()
+    sid = _voted_before(consultation)
+    change(consultation)
+    db.session.commit()
+    with pytest.raises(error, match=message):
+        voting.vote_and_next(db.session, "test", TOKEN, sid, VoteValue.DISAGREE)
+    db.session.rollback()
+    assert _stored_votes() == 1
+
+
+@pytest.mark.parametrize(
+    ("moderation", "state", "error"),
+    [
+        (ModerationMode.POST, ModerationState.REJECTED, Conflict),
+        (ModerationMode.PRE, ModerationState.PENDING, Conflict),
+        (ModerationMode.POST, None, NotFound),  # another consultation's statement
+    ],
+)
+def test_vote_and_next_refuses_statements_not_open_for_voting(make_consultation, moderation, state, error):
+    consultation = make_consultation(moderation=moderation)
+    other = make_consultation("other")
+    _voted_before(consultation)
+    target = db.session.get(Statement, _ids(consultation)[1]) if state else db.session.get(Statement, _ids(other)[0])
+    if state:
+        target.moderation = state
+        db.session.commit()
+    with pytest.raises(error):
+        voting.vote_and_next(db.session, "test", TOKEN, target.id, VoteValue.AGREE)
+    db.session.rollback()
+    assert _stored_votes() == 1
+
+
+def test_vote_and_next_follows_a_renamed_consultation(make_consultation):
+    consultation = make_consultation()
+    sid = _voted_before(consultation)  # the slug's id is now remembered
+    consultation.slug = "renamed"
+    db.session.commit()
+    with pytest.raises(NotFound):
+        voting.vote_and_next(db.session, "test", TOKEN, sid, VoteValue.PASS)
+    db.session.rollback()
+    assert voting.vote_and_next(db.session, "renamed", TOKEN, sid, VoteValue.PASS).consultation_id == consultation.id
+    newcomer = make_consultation("test")  # the old slug, now another consultation's
+    assert voting.vote_and_next(db.session, "test", TOKEN, _ids(newcomer)[0], VoteValue.PASS).consultation_id == (
+        newcomer.id
+    )
+
+
+def test_a_participation_read_is_forgotten_when_its_transaction_ends(make_consultation):
+    consultation = make_consultation()
+    assert participants.participation(db.session, "test", TOKEN).participant_id is None
+    db.session.rollback()
+    _voted_before(consultation)  # creates the participant
+    assert participants.participation(db.session, "test", TOKEN).participant_id is not None

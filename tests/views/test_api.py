@@ -44,6 +44,25 @@ def test_next_then_vote_until_none_left(client, make_consultation):
     assert client.get("/api/v1/consultations/test").status_code == 404
 
 
+def test_each_vote_answer_carries_the_next_statement(client, make_consultation):
+    make_consultation()
+    shown = client.get("/api/v1/consultations/test/next").get_json()
+    seen = []
+    while shown["statement"] is not None:
+        seen.append(shown["statement"]["id"])
+        response = client.post_json(
+            "/api/v1/consultations/test/votes", {"statement_id": shown["statement"]["id"], "vote": "agree"}
+        )
+        assert response.status_code == 201
+        shown = response.get_json()["next"]
+        assert shown["remaining"] == 3 - len(seen)
+        if shown["statement"] is not None:
+            text = db.session.get(Statement, shown["statement"]["id"]).text
+            assert shown["statement"]["text"] == text and shown["statement"]["id"] not in seen
+    assert len(seen) == 3 and shown == {"statement": None, "remaining": 0}
+    assert _count(Vote) == 3
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
