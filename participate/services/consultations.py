@@ -456,6 +456,41 @@ def close_now(session: Session, account: Account, consultation: Consultation) ->
     return consultation
 
 
+def transfer(session: Session, actor: Account, consultation: Consultation, email: str) -> Account:
+    """Hand the consultation to another facilitator or admin, who owns it from now on (the owner or an admin only).
+
+    The previous owner keeps no access of their own: a consultation has one owner (see ConsultationOwner).
+    """
+    if not can_manage(session, actor, consultation):
+        raise Forbidden(N_("Only the owner of this consultation or an admin can hand it over."))
+    new_owner = session.scalar(select(Account).where(Account.email == (email or "").strip().lower()))
+    if new_owner is None or not new_owner.is_active:
+        raise NotFound(N_("There is no active account with that email address. An admin can invite them first."))
+    if new_owner.role not in (Role.ADMIN, Role.FACILITATOR):
+        raise InvalidInput(
+            N_("%(email)s is a moderator: only facilitators and admins can own a consultation."), email=new_owner.email
+        )
+    link = session.get(ConsultationOwner, consultation.id)
+    previous = session.get(Account, link.account_id) if link is not None else None
+    if previous is not None and previous.id == new_owner.id:
+        raise Conflict(N_("%(email)s already owns this consultation."), email=new_owner.email)
+    if link is None:
+        session.add(ConsultationOwner(consultation_id=consultation.id, account_id=new_owner.id))
+    else:
+        link.account_id = new_owner.id
+    audit.record(
+        session,
+        actor,
+        consultation,
+        "transferred",
+        previous_owner=previous.email if previous is not None else None,
+        new_owner=new_owner.email,
+    )
+    session.commit()
+    session.expire(consultation, ["owner"])  # a view-only relationship: read it again from the new row
+    return new_owner
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Moderators
 # ----------------------------------------------------------------------------------------------------------------

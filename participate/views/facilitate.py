@@ -134,18 +134,36 @@ def new():
     return _settings_form(None, {"allow_statements": "1"}, template="facilitate/new.html")
 
 
-@bp.get("/<slug>")
-def overview(slug):
-    consultation = _get(slug)
-    participate_url = url_for("vote.consultation", slug=consultation.slug, _external=True)
+def _overview(consultation, status: int = 200, transfer_error: str | None = None):
     return _render(
         "facilitate/overview.html",
         consultation,
-        participate_url=participate_url,
+        status,
+        participate_url=url_for("vote.consultation", slug=consultation.slug, _external=True),
         moderators=consultations.moderators(db.session, consultation),
         owner=consultation.owner,
         counts=moderation.state_counts(db.session, consultation),
+        transfer_error=transfer_error,
     )
+
+
+@bp.get("/<slug>")
+def overview(slug):
+    return _overview(_get(slug))
+
+
+@bp.post("/<slug>/transfer")
+def transfer(slug):
+    consultation = _get(slug)
+    try:
+        account = consultations.transfer(db.session, _me(), consultation, request.form.get("email"))
+    except ServiceError as error:
+        db.session.rollback()
+        return _overview(consultation, error.status, transfer_error=error.translated())
+    flash(_("%(email)s now owns this consultation.", email=account.email), "success")
+    if consultations.can_manage(db.session, _me(), consultation):
+        return redirect(url_for("facilitate.overview", slug=slug))
+    return redirect(url_for("facilitate.dashboard"))  # the previous owner has no access any more
 
 
 @bp.route("/<slug>/settings", methods=["GET", "POST"])

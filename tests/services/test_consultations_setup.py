@@ -211,3 +211,39 @@ def test_a_refusal_is_translated_with_its_parameters_and_the_field_named_in_the_
     assert error.message == "The closing time is in the past: choose a later time, or open or close it now."
     with app.test_request_context("/?lang=cy"):
         assert error.translated().startswith("Mae'r maes “amser cau” yn y gorffennol")
+
+
+@pytest.mark.parametrize(
+    ("email", "error", "message"),
+    [
+        ("nobody@example.org", NotFound, "no active account"),
+        ("moderator@example.org", InvalidInput, "is a moderator"),
+        ("facilitator@example.org", Conflict, "already owns"),  # the owner themselves
+        ("gone@example.org", NotFound, "no active account"),  # deactivated
+    ],
+)
+def test_transfer_refuses_what_cannot_own_the_consultation(owner, make_account, email, error, message):
+    make_account("moderator")
+    make_account("facilitator", "gone@example.org").is_active = False
+    consultation = _create(owner)
+    with pytest.raises(error, match=message):
+        consultations.transfer(db.session, owner, consultation, email)
+    db.session.rollback()
+    assert consultation.owner.id == owner.id
+
+
+def test_transfer_hands_the_consultation_over_and_is_audited(owner, make_account):
+    successor = make_account("facilitator", "successor@example.org")
+    consultation = _create(owner)
+    with pytest.raises(Forbidden):  # neither owner nor admin
+        consultations.transfer(db.session, successor, consultation, successor.email)
+    assert consultations.transfer(db.session, owner, consultation, " Successor@Example.org ") == successor
+    assert consultation.owner.id == successor.id
+    assert consultations.can_manage(db.session, successor, consultation)
+    assert not consultations.can_manage(db.session, owner, consultation)
+    entry = audit.entries(db.session, consultation)[0]
+    assert (entry.action, entry.account_id) == ("transferred", owner.id)
+    assert entry.details == {"previous_owner": owner.email, "new_owner": "successor@example.org"}
+    admin = make_account("admin")
+    consultations.transfer(db.session, admin, consultation, owner.email)  # an admin can hand it back
+    assert consultation.owner.id == owner.id

@@ -302,3 +302,23 @@ def test_facilitators_validation_messages_come_out_in_welsh(owner_client, night)
     refresh()
     owner_client.set_cookie("lang", "en")
     assert "Please give the title." in owner_client.post_form("/facilitate/night-buses/settings", {"title": ""}).text
+
+
+def test_hand_a_consultation_over_to_another_facilitator(app, owner_client, night, make_account):
+    from tests.conftest import Client
+
+    successor = make_account("facilitator", "successor@example.org")
+    page = owner_client.get("/facilitate/night-buses").text
+    assert 'action="/facilitate/night-buses/transfer"' in page and "Hand over" in page
+    assert owner_client.post("/facilitate/night-buses/transfer", data={"email": successor.email}).status_code == 400
+    typo = owner_client.post_form("/facilitate/night-buses/transfer", {"email": "sucessor@example.org"})
+    assert typo.status_code == 404 and "no active account" in typo.text and 'aria-invalid="true"' in typo.text
+    handed = owner_client.post_form("/facilitate/night-buses/transfer", {"email": successor.email})
+    assert handed.status_code == 302 and handed.headers["Location"] == "/facilitate/"
+    assert "successor@example.org now owns this consultation." in owner_client.get("/facilitate/").text
+    assert owner_client.get("/facilitate/night-buses").status_code == 404  # no access any more
+    new_owner = Client(app)
+    new_owner.post_form("/login", {"email": successor.email, "password": "correct horse battery staple"})
+    assert "<dd>successor@example.org</dd>" in new_owner.get("/facilitate/night-buses").text
+    audit_page = new_owner.get("/facilitate/night-buses/audit").text
+    assert "transferred" in audit_page and "facilitator@example.org" in audit_page

@@ -37,6 +37,7 @@ ROUTES = [
     ("GET", "/facilitate/{slug}/monitor", "manage", 200, None),
     ("GET", "/facilitate/{slug}/export.zip", "manage", 200, None),
     ("GET", "/facilitate/{slug}/audit", "manage", 200, None),
+    ("POST", "/facilitate/{slug}/transfer", "manage", 409, {"email": "owner@example.org"}),  # already the owner
     ("GET", "/facilitate/{slug}/moderate", "moderate", 200, None),
     ("GET", "/facilitate/{slug}/moderate?state=rejected&page=2", "moderate", 200, None),
     ("POST", "/facilitate/{slug}/moderate", "moderate", 302, {"row": "meta:{sid}"}),
