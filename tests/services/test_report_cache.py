@@ -1,0 +1,83 @@
+"""The built report is kept per process and rebuilt when anything it shows changes."""
+
+import pytest
+from sqlalchemy import event
+
+from participate.extensions import db
+from participate.models import ModerationAction, VoteValue
+from participate.services import moderation, report, voting
+from tests.services.test_report import hand_votes, make_hand_consultation
+
+
+@pytest.fixture
+def vote_scans():
+    """How many queries have read the current votes (what building a report costs) since the test began."""
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "FROM current_vote" in statement:
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_a_second_request_reuses_the_built_report_and_counts_newer_votes_live(make_consultation, vote_scans):
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    first = report.build(db.session, consultation)
+    scans = len(vote_scans)
+    assert scans > 0
+    again = report.build(db.session, consultation)
+    assert len(vote_scans) == scans and again["statements"] is first["statements"]
+    for i in range(2):
+        voting.cast(db.session, consultation, f"late-{i}", sids[0], VoteValue.DISAGREE)
+    later = report.build(db.session, consultation)
+    assert len(vote_scans) == scans  # counts follow the next snapshot…
+    assert later["analysis"]["newer_votes"] == 2  # …and the report says what it does not include yet
+    assert later["counts"]["votes"] == len(hand_votes())
+
+
+def test_a_new_snapshot_rebuilds_it(make_consultation):
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    before = report.build(db.session, consultation)
+    for i in range(2):
+        voting.cast(db.session, consultation, f"late-{i}", sids[0], VoteValue.DISAGREE)
+    report.analyse(db.session, consultation.id)
+    after = report.build(db.session, consultation)
+    assert after["analysis"]["snapshot_id"] > before["analysis"]["snapshot_id"]
+    assert after["counts"]["votes"] == len(hand_votes()) + 2 and after["analysis"]["newer_votes"] == 0
+    assert report.statement_index(after)[sids[0]]["overall"]["disagree"] == 2
+
+
+def test_a_checked_snapshot_rebuilds_it(make_consultation):
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    voting.cast(db.session, consultation, "late", sids[0], VoteValue.DISAGREE)
+    busy = report.analyse(db.session, consultation.id, more_coming=lambda: True)
+    assert report.build(db.session, consultation)["analysis"]["snapshot_id"] < busy.id
+    report.compute_checks(db.session, busy)
+    assert report.build(db.session, consultation)["analysis"]["snapshot_id"] == busy.id
+
+
+def test_moderation_themes_and_the_consultation_rebuild_it(make_consultation, make_account):
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    moderator = make_account("admin")
+    assert sids[9] in report.statement_index(report.build(db.session, consultation))
+    moderation.act(db.session, moderator, consultation, [sids[9]], ModerationAction.REJECT, "off-topic")
+    assert sids[9] not in report.statement_index(report.build(db.session, consultation))
+    moderation.act(db.session, moderator, consultation, [sids[8]], ModerationAction.META)
+    assert report.statement_index(report.build(db.session, consultation))[sids[8]]["is_meta"] is True
+    report.set_themes(db.session, moderator, consultation, {sids[1]: "use:policing, condition:never"})
+    data = report.build(db.session, consultation)
+    assert report.statement_index(data)[sids[1]]["themes"] == ["condition:never", "use:policing"]
+    assert [t["name"] for t in data["themes"]] == ["condition:never", "use:policing"]
+    consultation.title = "A new title"
+    db.session.commit()
+    assert report.build(db.session, consultation)["consultation"]["title"] == "A new title"
+
+
+def test_the_cache_is_bounded(make_consultation, monkeypatch):
+    monkeypatch.setattr(report, "BUILT_CACHE_SIZE", 2)
+    for slug in ("one", "two", "three"):
+        report.build(db.session, make_consultation(slug))
+    assert len(report._built) <= 2
