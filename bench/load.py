@@ -16,6 +16,10 @@ holds the latest acknowledged value, and nothing else was stored. The analysis l
 acknowledged vote until a snapshot includes it (``analysis_snapshot.last_vote_id >= max(vote.id)``).
 The last line is machine-readable: ``RESULT backend=... participants=... votes_per_s=... p99_ms=... lost=...
 duplicated=... phantom=... lag_s=...``.
+
+By default each person votes as soon as the server answers (a closed loop), which measures capacity: the server
+is always saturated, so by Little's law the mean latency is the number of people divided by the throughput.
+``--think`` gives each person a reading pause before each vote, for latency under a given load instead.
 """
 
 import argparse
@@ -307,7 +311,14 @@ async def _next(http, tally: Tally) -> dict | None:
         return None
 
 
-async def person(base, connector, deadline, tally: Tally, rng: random.Random, revote_p, statement_p) -> None:
+@dataclass(frozen=True)
+class Behaviour:
+    revote: float  # chance to change an earlier vote after voting
+    submit: float  # chance to submit a statement after voting
+    think: float  # mean seconds of reading before each vote (0: answer at once)
+
+
+async def person(base, connector, deadline, tally: Tally, rng: random.Random, behaviour: Behaviour) -> None:
     """One simulated participant, from getting a session to running out of statements (or of time).
 
     Like the browser's script, they take their next statement from the answer to their vote.
@@ -335,16 +346,18 @@ async def person(base, connector, deadline, tally: Tally, rng: random.Random, re
                     continue
             if shown["statement"] is None:
                 return
+            if behaviour.think:
+                await asyncio.sleep(rng.expovariate(1 / behaviour.think))
             answer = await _vote(http, tally, token, headers, shown["statement"]["id"], rng.choice(WORDS))
             if answer is not None:
                 voted.append(shown["statement"]["id"])
             shown = answer and answer["next"]
-            if voted and rng.random() < revote_p and time.monotonic() < deadline:
+            if voted and rng.random() < behaviour.revote and time.monotonic() < deadline:
                 answer = await _vote(http, tally, token, headers, rng.choice(voted), rng.choice(WORDS))
                 if answer is not None:
                     tally.revotes += 1
                     shown = answer["next"]
-            if rng.random() < statement_p and time.monotonic() < deadline:
+            if rng.random() < behaviour.submit and time.monotonic() < deadline:
                 text = f"Participant {token[:10]} suggests idea {len(voted)}"
                 async with http.post(
                     f"/api/v1/consultations/{SLUG}/statements", json={"text": text}, headers=headers
@@ -359,7 +372,7 @@ async def person(base, connector, deadline, tally: Tally, rng: random.Random, re
                         tally.errors[f"statement {response.status}"] += 1
 
 
-async def drive(base: str, participants: int, duration: float, seed: int, revote_p, statement_p) -> Tally:
+async def drive(base: str, participants: int, duration: float, seed: int, behaviour: Behaviour) -> Tally:
     tally = Tally()
     deadline = time.monotonic() + duration
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
@@ -369,7 +382,7 @@ async def drive(base: str, participants: int, duration: float, seed: int, revote
         person_rng = random.Random(rng.random())
         while time.monotonic() < deadline:
             tally.people += 1
-            await person(base, connector, deadline, tally, person_rng, revote_p, statement_p)
+            await person(base, connector, deadline, tally, person_rng, behaviour)
 
     await asyncio.gather(*(seat(n) for n in range(participants)))
     await connector.close()
@@ -487,6 +500,12 @@ def main(argv=None) -> int:
     parser.add_argument("--analysis-workers", type=int, default=1, help="participate worker processes (PostgreSQL)")
     parser.add_argument("--revote", type=float, default=0.05, help="chance to change an earlier vote after voting")
     parser.add_argument("--submit", type=float, default=0.01, help="chance to submit a statement after voting")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds each participant reads before voting (default 0: vote as soon as the server answers)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lag-timeout", type=float, default=120)
     args = parser.parse_args(argv)
@@ -503,7 +522,8 @@ def main(argv=None) -> int:
         postgres_cpu_before = _cpu_seconds_named("postgres")
         busy_before = _machine_busy()
         started = time.monotonic()
-        tally = asyncio.run(drive(servers.base, args.participants, args.duration, args.seed, args.revote, args.submit))
+        behaviour = Behaviour(args.revote, args.submit, args.think)
+        tally = asyncio.run(drive(servers.base, args.participants, args.duration, args.seed, behaviour))
         wall = time.monotonic() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         web_cpu = _cpu_seconds(servers.processes[0].pid) - web_cpu_before
@@ -529,6 +549,7 @@ def main(argv=None) -> int:
     print(f"errors               {errors}" + (f" {dict(tally.errors)}" if errors else ""))
     print(f"audit                {found}")
     print(f"analysis lag         {f'{lag:.2f} s' if lag is not None else f'not within {args.lag_timeout:.0f} s'}")
+    print(f"web CPU per request  {web_cpu / max(tally.requests, 1) * 1000:.2f} ms")
     print(f"CPU (cores busy)     load generator {client_cpu / wall:.2f}, web {web_cpu / wall:.2f}, "
           f"analysis workers {workers_cpu / wall:.2f}, PostgreSQL {postgres_cpu / wall:.2f}, "
           f"whole machine {machine:.2f} of {os.cpu_count()}")  # fmt: skip

@@ -37,14 +37,19 @@ def participant_token() -> str:
 
 def existing_participant_token() -> str | None:
     """The token only if the browser already has one: reading pages must not mint identities."""
+    if _TOKEN in request.environ:  # already read (or made) for this request: the signature is checked once
+        return request.environ[_TOKEN]
     raw = request.cookies.get(current_app.config["PARTICIPANT_COOKIE"])
     if not raw:
-        return request.environ.get(_TOKEN)
+        return None
     try:
         token = _serializer().loads(raw)
     except BadSignature:
         return None
-    return token if isinstance(token, str) else None
+    if not isinstance(token, str) or not token:
+        return None
+    request.environ[_TOKEN] = token
+    return token
 
 
 def set_participant_cookie(response):
