@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 
 import pytest
 
@@ -58,3 +59,26 @@ def test_json_log_lines_carry_the_message_and_extra_fields():
     record.consultation_id = 12
     line = json.loads(logs.JsonFormatter().format(record))
     assert line["message"] == "lag 3 s" and line["level"] == "WARNING" and line["consultation_id"] == 12
+
+
+def test_after_the_database_drops_its_connections_one_request_fails_then_service_resumes(app, databases, client):
+    """No pre-ping (it costs a round trip per request): a dropped connection fails one request, then the pool renews."""
+    if databases.name != "postgresql":
+        pytest.skip("only a server database drops connections (run with --db=postgresql)")
+    from sqlalchemy.engine import make_url
+
+    from participate.extensions import db
+
+    assert client.get("/healthz").status_code == 200
+    db.session.remove()  # the connection goes back to the pool, as at the end of a real request
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    others = "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    databases.admin.execute(f"SELECT pg_terminate_backend(pid) {others}", (database,))
+    for _ in range(100):  # termination is asynchronous: wait until the server has closed them
+        if not databases.admin.execute(f"SELECT count(*) {others}", (database,)).fetchone()[0]:
+            break
+        time.sleep(0.05)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the failure is a 500 page, not a crash
+    assert client.get("/healthz").status_code == 500
+    db.session.remove()
+    assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
