@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from participate import jobs
 from participate.extensions import db
-from participate.models import AnalysisSnapshot, CurrentVote, ModerationState, Participant, VoteValue
+from participate.models import AnalysisSnapshot, CurrentVote, ModerationState, Participant, Vote, VoteValue
 from participate.services import participants, results, voting
 
 VALUES = (VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS)
@@ -72,6 +72,21 @@ def test_current_votes_reads_one_consultation_by_the_fastest_path(make_consultat
     assert sorted(got) == expected
     assert len(copies) == (db.engine.dialect.name == "postgresql")
     assert len(results.current_votes(db.session, 10**9)) == 0
+
+
+def test_votes_until_keeps_each_pairs_last_vote_up_to_the_snapshot(make_consultation):
+    consultation = make_consultation()
+    a, b, _ = sorted(s.id for s in consultation.statements)
+    voting.cast(db.session, consultation, "x", a, VoteValue.AGREE)
+    voting.cast(db.session, consultation, "x", a, VoteValue.DISAGREE)
+    voting.cast(db.session, consultation, "y", a, VoteValue.PASS)
+    cut = db.session.scalar(select(func.max(Vote.id)))
+    voting.cast(db.session, consultation, "x", a, VoteValue.PASS)  # after the snapshot: not its votes
+    voting.cast(db.session, consultation, "y", b, VoteValue.AGREE)
+    arrays = results.votes_until(db.session, consultation.id, cut)
+    assert sorted(zip(arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)) == [(a, -1), (a, 0)]
+    assert len(results.votes_until(db.session, consultation.id, 10**9)) == 3
+    assert len(results.votes_until(db.session, consultation.id, 0)) == 0
 
 
 def test_no_votes_no_snapshot(make_consultation):
