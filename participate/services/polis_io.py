@@ -119,6 +119,8 @@ def settings_document(session: Session, consultation: Consultation) -> dict:
         "allow_statements": consultation.allow_statements,
         "report_visibility": consultation.report_visibility.value,
         "eligibility": consultation.eligibility.value,
+        # null: the site's DELETED_STATEMENTS (see Consultation.deleted_statements)
+        "deleted_statements": consultation.deleted_statements.value if consultation.deleted_statements else None,
         "created_at": _iso(consultation.created_at),
         "opened_at": _iso(consultation.opened_at),
         "closed_at": _iso(consultation.closed_at),

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import time
 import zipfile
 from pathlib import Path
@@ -92,6 +93,7 @@ def test_export_writes_the_five_polis_files_with_exact_headers(busy, tmp_path):
     assert {row[4] for row in votes[1:]} == {"1", "-1", "0"}  # agree = +1
     header = _rows(tmp_path / "participant-votes.csv")[0]
     assert tuple(header[: len(PARTICIPANT_VOTES_HEADER)]) == PARTICIPANT_VOTES_HEADER
+    assert json.loads((tmp_path / "consultation.json").read_text())["deleted_statements"] is None  # the site's
 
 
 def test_export_import_round_trip_reproduces_votes_and_statements(busy, tmp_path, make_account):
