@@ -208,11 +208,6 @@ class _KeepLease:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="participate-lease", daemon=True)
 
-    def _requested(self, consultation_id: int) -> bool:
-        """Whether the consultation was asked for again since its run began (its checks can then wait)."""
-        with self._cond:
-            return consultation_id in self._dirty
-
     def _loop(self) -> None:
         client, key, job_id, seconds = self._args
         while not self._stop.wait(max(seconds / 3, 0.5)):

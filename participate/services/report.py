@@ -3,8 +3,7 @@
 :func:`build` returns a dict of numbers, ids and texts (no sentences: those come from translatable templates),
 so the same structure is rendered as HTML and PDF, downloaded as JSON and CSV, and frozen in a
 :class:`~participate.models.ReportSnapshot` by :func:`publish`. Web requests only read: the analysis and its
-robustness check are computed by the background runner (:func:`compute_robustness` after
-:func:`results.compute_snapshot`).
+checks (robustness, integrity) are computed by the background runner (:func:`analyse`).
 """
 
 import csv
@@ -165,7 +164,7 @@ def checks_due(session: Session, snapshot: AnalysisSnapshot, *, more_coming: boo
 def compute_checks(session: Session, snapshot: AnalysisSnapshot) -> None:
     """The snapshot's integrity annex, then its robustness check, both on the votes the snapshot was computed from.
 
-    Robustness goes last: its row marks the snapshot as checked (:func:`reported_snapshot`), so the report never
+    Robustness goes last: its row marks the snapshot as checked (:func:`_snapshot_ids`), so the report never
     picks a snapshot whose annex is still being computed.
     """
     votes = results.votes_until(session, snapshot.consultation_id, snapshot.last_vote_id)
@@ -194,7 +193,10 @@ def analyse(
 
 
 def _snapshot_ids(session: Session, consultation_id: int) -> tuple[int | None, int | None]:
-    """The consultation's latest snapshot id and its newest checked one (with its robustness check)."""
+    """The consultation's latest snapshot id and its newest checked one (with its robustness check).
+
+    The report shows the newest checked snapshot, else the latest (its checks pending).
+    """
     latest = session.scalar(
         select(func.max(AnalysisSnapshot.id)).where(AnalysisSnapshot.consultation_id == consultation_id)
     )
@@ -204,13 +206,6 @@ def _snapshot_ids(session: Session, consultation_id: int) -> tuple[int | None, i
         .where(AnalysisSnapshot.consultation_id == consultation_id)
     )
     return latest, checked
-
-
-def reported_snapshot(session: Session, consultation) -> AnalysisSnapshot | None:
-    """The snapshot the report shows: the newest one with its checks done, else the latest (checks pending)."""
-    latest, checked = _snapshot_ids(session, getattr(consultation, "id", consultation))
-    shown = checked or latest
-    return session.get(AnalysisSnapshot, shown) if shown is not None else None
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -282,7 +277,7 @@ _built_lock = threading.Lock()
 
 
 def build(session: Session, consultation: Consultation) -> dict:
-    """The report of a consultation as it stands: figures from :func:`reported_snapshot`, counts from the database.
+    """The report as it stands: figures from the newest checked snapshot (:func:`_snapshot_ids`), counts from now.
 
     Building it reads every current vote (0.5 s for 2,000 people and 900 statements), so each process keeps the
     built report of its last :data:`BUILT_CACHE_SIZE` consultations, reused while nothing it shows has changed:
@@ -738,7 +733,7 @@ def to_csv(report: dict) -> str:
 def publish(session: Session, consultation: Consultation, *, account: Account | None = None) -> ReportSnapshot:
     """Freeze the report as it stands now, with the analysis, the votes' SHA-256 and the code version."""
     report = build(session, consultation)
-    snapshot = reported_snapshot(session, consultation)
+    snapshot = session.get(AnalysisSnapshot, report["analysis"]["snapshot_id"]) if report["analysis"] else None
     if snapshot is not None:
         votes = results.votes_until(session, consultation.id, snapshot.last_vote_id)
         robustness_row = session.get(AnalysisRobustness, snapshot.id)
