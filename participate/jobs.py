@@ -292,6 +292,7 @@ def work(app: Flask, *, burst: bool = False, sweep_every: float | None = None, w
     every second under continuous voting. A job that hangs still ends at its timeout (RQ's alarm signal); a worker
     that dies mid-job loses nothing: its lease expires and the sweeper re-enqueues the consultation.
     """
+    import redis
     from rq import SimpleWorker
 
     global _worker_app
@@ -309,10 +310,14 @@ def work(app: Flask, *, burst: bool = False, sweep_every: float | None = None, w
             if stop.wait(sweep_every):
                 return
 
+    # The worker's own connection: RQ gives it a socket timeout longer than its blocking wait for jobs. Connections
+    # of the shared client (5 s timeout, already used by the sweeper) would make an idle worker time out and quit.
+    connection = redis.Redis.from_url(app.config["REDIS_URL"], health_check_interval=30)
     thread = threading.Thread(target=sweeper, name="participate-sweeper", daemon=True)
     thread.start()
     try:
-        worker = (worker_class or SimpleWorker)([queue(app)], connection=redis_client(app))
+        worker = (worker_class or SimpleWorker)([queue(app)], connection=connection)
         worker.work(burst=burst, with_scheduler=not burst)
     finally:
         stop.set()
+        connection.close()

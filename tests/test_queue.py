@@ -1,5 +1,10 @@
 """The RQ analysis queue: one job in flight per consultation, bursts coalesced, nothing lost when a worker dies."""
 
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 from rq import SimpleWorker
 from sqlalchemy import func, select
@@ -166,3 +171,27 @@ def test_readyz_is_unavailable_when_redis_or_migrations_are_not(app, client):
     db.session.commit()
     response = client.get("/readyz")
     assert response.status_code == 503 and response.get_json()["checks"]["migrations"].startswith("at ['older']")
+
+
+def test_an_idle_worker_keeps_waiting_for_jobs(app, redis_url, tmp_path):
+    """The worker blocks on Redis for minutes; it must not time out on the shared client's 5 s socket timeout."""
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "idle-worker-test",
+        "PARTICIPATE_ANALYSIS_LEASE_SECONDS": "2",  # the sweeper uses the shared client every second
+    }
+    with open(tmp_path / "worker.log", "w+") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "participate.cli", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while "Listening on" not in (tmp_path / "worker.log").read_text() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(8)
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-2000:]
+        finally:
+            worker.terminate()
+            worker.wait(20)
