@@ -477,6 +477,31 @@ def analysis_lag(database_url: str, consultation_id: int, last_ack: float, timeo
         engine.dispose()
 
 
+async def _baseline(base: str, participants: int, duration: float) -> int:
+    """Requests answered by ``GET /healthz`` (one ``SELECT 1``) from as many clients as participants: the ceiling."""
+    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
+    deadline = time.monotonic() + duration
+    answered = 0
+
+    async def client() -> None:
+        nonlocal answered
+        async with aiohttp.ClientSession(base, connector=connector, connector_owner=False) as http:
+            while time.monotonic() < deadline:
+                async with http.get("/healthz") as response:
+                    await response.read()
+                    answered += response.status == 200
+
+    await asyncio.gather(*(client() for _ in range(participants)))
+    await connector.close()
+    return answered
+
+
+def baseline(base: str, participants: int, duration: float) -> float:
+    started = time.monotonic()
+    answered = asyncio.run(_baseline(base, participants, duration))
+    return answered / (time.monotonic() - started)
+
+
 def errors_of(tally: Tally) -> int:
     return sum(tally.errors.values())
 
@@ -506,6 +531,9 @@ def main(argv=None) -> int:
         default=0.0,
         help="mean seconds each participant reads before voting (default 0: vote as soon as the server answers)",
     )
+    parser.add_argument(
+        "--baseline", type=float, default=5, help="seconds of GET /healthz first, the baseline (0: skip it)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lag-timeout", type=float, default=120)
     args = parser.parse_args(argv)
@@ -516,6 +544,7 @@ def main(argv=None) -> int:
     try:
         print(f"{args.backend}: gunicorn {args.web_workers} processes x {args.threads} threads on {servers.base}; "
               f"{args.participants} participants for {args.duration:.0f} s…", flush=True)  # fmt: skip
+        floor = baseline(servers.base, args.participants, args.baseline) if args.baseline else None
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         web_cpu_before = _cpu_seconds(servers.processes[0].pid)
         workers_cpu_before = sum(_cpu_seconds(p.pid) for p in servers.processes[1:])
@@ -549,6 +578,9 @@ def main(argv=None) -> int:
     print(f"errors               {errors}" + (f" {dict(tally.errors)}" if errors else ""))
     print(f"audit                {found}")
     print(f"analysis lag         {f'{lag:.2f} s' if lag is not None else f'not within {args.lag_timeout:.0f} s'}")
+    if floor:
+        print(f"baseline             GET /healthz (one SELECT 1) answered {floor:.0f} requests/s on the same servers "
+              f"just before: votes/s is {votes / wall / floor:.2f} of that ceiling")  # fmt: skip
     print(f"web CPU per request  {web_cpu / max(tally.requests, 1) * 1000:.2f} ms")
     print(f"CPU (cores busy)     load generator {client_cpu / wall:.2f}, web {web_cpu / wall:.2f}, "
           f"analysis workers {workers_cpu / wall:.2f}, PostgreSQL {postgres_cpu / wall:.2f}, "
