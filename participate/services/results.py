@@ -234,6 +234,7 @@ class Latest:
 
 
 _cache: dict[tuple[str, int], Latest] = {}
+_loading: dict[tuple[str, int], threading.Lock] = {}
 _cache_lock = threading.Lock()
 
 
@@ -256,22 +257,42 @@ def latest(session: Session, consultation, *, snapshot_id: int | None = None) ->
         return None
     key = (str(session.get_bind().url), consultation_id)
     cached = _cache.get(key)
-    if cached and cached.snapshot_id == snapshot_id:
+    if cached and cached.snapshot_id >= snapshot_id:
         return cached
-    snapshot = session.get(AnalysisSnapshot, snapshot_id)
-    result = snapshot.result
-    groups = sorted(result.get("groups", []), key=lambda g: g["id"])
-    view = Latest(
-        snapshot_id=snapshot.id,
-        computed_at=snapshot.computed_at,
-        k=int(result.get("k", 0)),
-        priorities={int(sid): float(p) for sid, p in result.get("priorities", {}).items()},
+    with _cache_lock:
+        loading = _loading.setdefault(key, threading.Lock())
+    # One thread per process reads a new snapshot; meanwhile the others keep serving the previous one.
+    if not loading.acquire(blocking=cached is None):
+        return cached
+    try:
+        cached = _cache.get(key)
+        if cached and cached.snapshot_id >= snapshot_id:
+            return cached
+        view = _read_latest(session, snapshot_id)
+        with _cache_lock:
+            _cache[key] = view
+        return view
+    finally:
+        loading.release()
+
+
+def _read_latest(session: Session, snapshot_id: int) -> Latest:
+    """Only the parts of the snapshot's JSON that pages need (the whole result is far larger)."""
+    result = AnalysisSnapshot.result
+    computed_at, k, priorities, groups = session.execute(
+        select(AnalysisSnapshot.computed_at, result["k"], result["priorities"], result["groups"]).where(
+            AnalysisSnapshot.id == snapshot_id
+        )
+    ).one()
+    groups = sorted(groups or [], key=lambda g: g["id"])
+    return Latest(
+        snapshot_id=snapshot_id,
+        computed_at=computed_at,
+        k=int(k or 0),
+        priorities={int(sid): float(p) for sid, p in (priorities or {}).items()},
         group_of={int(pid): g["id"] for g in groups for pid in g["members"]},
         group_labels={g["id"]: group_label(i) for i, g in enumerate(groups)},
     )
-    with _cache_lock:
-        _cache[key] = view
-    return view
 
 
 def priorities(session: Session, consultation) -> dict[int, float] | None:

@@ -173,3 +173,21 @@ def test_analyse_command(app, make_consultation):
     output = app.test_cli_runner().invoke(args=["analyse", "test"]).output
     assert "160 votes, 20 participants, 20 grouped into 2 opinion groups" in output
     assert "no consultation" in app.test_cli_runner().invoke(args=["analyse", "nope"]).output
+
+
+def test_latest_reads_each_new_snapshot_once_and_serves_the_previous_one_meanwhile(make_consultation):
+    consultation = make_consultation()
+    _vote_two_camps(consultation)
+    first = results.compute_snapshot(db.session, consultation.id)
+    view = results.latest(db.session, consultation)
+    stored = first.result
+    assert view.snapshot_id == first.id and view.k == stored["k"]
+    assert view.priorities == {int(sid): p for sid, p in stored["priorities"].items()}
+    assert sorted(view.group_of) == sorted(pid for g in stored["groups"] for pid in g["members"])
+    assert sorted(view.group_labels.values()) == ["A", "B"][: len(stored["groups"])]
+    voting.cast(db.session, consultation, "late", consultation.statements[0].id, VoteValue.AGREE)
+    second = results.compute_snapshot(db.session, consultation.id)
+    key = (str(db.session.get_bind().url), consultation.id)
+    with results._loading[key]:  # another thread is reading the new snapshot
+        assert results.latest(db.session, consultation).snapshot_id == first.id
+    assert results.latest(db.session, consultation).snapshot_id == second.id
