@@ -130,20 +130,25 @@ def _cpu_seconds(pgid: int) -> float:
     return total / tick
 
 
-def _cpu_seconds_named(name: str) -> float:
-    """CPU time of every live process whose command name is ``name`` (e.g. the PostgreSQL server's)."""
-    total = 0
+def _tree_cpu_seconds(root: int | None) -> float:
+    """CPU time of a process and its live descendants (PostgreSQL's postmaster and its backends, say)."""
+    if root is None:
+        return 0.0
+    stats: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        if stat[stat.index("(") + 1 : stat.rindex(")")] == name:
-            fields = stat[stat.rindex(")") + 2 :].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            stats[int(entry)] = stat[stat.rindex(")") + 2 :].split()
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo.extend(child for child, fields in stats.items() if int(fields[1]) == pid and child not in tree)
+    ticks = sum(sum(int(v) for v in stats[pid][11:15]) for pid in tree if pid in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _machine_busy() -> tuple[float, float]:
@@ -162,6 +167,8 @@ class Servers:
     log: Path
     processes: list = field(default_factory=list)
     cleanups: list = field(default_factory=list)
+    postgres_pid: int | None = None
+    redis_pid: int | None = None
 
     def stop(self) -> None:
         for process in self.processes:
@@ -204,7 +211,9 @@ def start_servers(args) -> Servers:
         redis = RedisServer().start()
         cleanups.append(redis.stop)
         env["REDIS_URL"] = redis.url
+        postgres_pid, redis_pid = int((cluster.data / "postmaster.pid").read_text().split()[0]), redis.process.pid
     else:
+        postgres_pid = redis_pid = None
         database_url = f"sqlite:///{tmp / 'participate.sqlite'}"
         env["PARTICIPATE_ANALYSIS_RUNNER"] = "thread"
     env["DATABASE_URL"] = database_url
@@ -215,7 +224,14 @@ def start_servers(args) -> Servers:
     log = open(tmp / "server.log", "w")  # noqa: SIM115  (closed by the cleanup)
     cleanups.append(log.close)
     servers = Servers(
-        args.backend, f"http://127.0.0.1:{port}", consultation_id, database_url, tmp / "server.log", cleanups=cleanups
+        args.backend,
+        f"http://127.0.0.1:{port}",
+        consultation_id,
+        database_url,
+        tmp / "server.log",
+        cleanups=cleanups,
+        postgres_pid=postgres_pid,
+        redis_pid=redis_pid,
     )
     web = subprocess.Popen(
         [sys.executable, "-m", "participate.cli", "serve", "--production", "--host", "127.0.0.1", "--port", str(port)],
@@ -548,7 +564,8 @@ def main(argv=None) -> int:
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         web_cpu_before = _cpu_seconds(servers.processes[0].pid)
         workers_cpu_before = sum(_cpu_seconds(p.pid) for p in servers.processes[1:])
-        postgres_cpu_before = _cpu_seconds_named("postgres")
+        postgres_cpu_before = _tree_cpu_seconds(servers.postgres_pid)
+        redis_cpu_before = _tree_cpu_seconds(servers.redis_pid)
         busy_before = _machine_busy()
         started = time.monotonic()
         behaviour = Behaviour(args.revote, args.submit, args.think)
@@ -557,7 +574,8 @@ def main(argv=None) -> int:
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         web_cpu = _cpu_seconds(servers.processes[0].pid) - web_cpu_before
         workers_cpu = sum(_cpu_seconds(p.pid) for p in servers.processes[1:]) - workers_cpu_before
-        postgres_cpu = _cpu_seconds_named("postgres") - postgres_cpu_before
+        postgres_cpu = _tree_cpu_seconds(servers.postgres_pid) - postgres_cpu_before
+        redis_cpu = _tree_cpu_seconds(servers.redis_pid) - redis_cpu_before
         busy_after = _machine_busy()
         lag = analysis_lag(servers.database_url, servers.consultation_id, tally.last_ack, args.lag_timeout)
         found = audit(servers.database_url, servers.consultation_id, tally)
@@ -584,7 +602,7 @@ def main(argv=None) -> int:
     print(f"web CPU per request  {web_cpu / max(tally.requests, 1) * 1000:.2f} ms")
     print(f"CPU (cores busy)     load generator {client_cpu / wall:.2f}, web {web_cpu / wall:.2f}, "
           f"analysis workers {workers_cpu / wall:.2f}, PostgreSQL {postgres_cpu / wall:.2f}, "
-          f"whole machine {machine:.2f} of {os.cpu_count()}")  # fmt: skip
+          f"Redis {redis_cpu / wall:.2f}, whole machine {machine:.2f} of {os.cpu_count()}")  # fmt: skip
     lag_text = f"{lag:.2f}" if lag is not None else "inf"
     print(
         f"RESULT backend={args.backend} participants={args.participants} votes_per_s={votes / wall:.0f} "
