@@ -363,7 +363,9 @@ async def person(base, connector, deadline, tally: Tally, rng: random.Random, be
             if shown["statement"] is None:
                 return
             if behaviour.think:
-                await asyncio.sleep(rng.expovariate(1 / behaviour.think))
+                await asyncio.sleep(min(rng.expovariate(1 / behaviour.think), max(deadline - time.monotonic(), 0)))
+                if time.monotonic() >= deadline:
+                    return
             answer = await _vote(http, tally, token, headers, shown["statement"]["id"], rng.choice(WORDS))
             if answer is not None:
                 voted.append(shown["statement"]["id"])
