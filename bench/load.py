@@ -538,8 +538,8 @@ def main(argv=None) -> int:
     parser.add_argument("--participants", type=int, default=200, help="concurrent participants (default 200)")
     parser.add_argument("--statements", type=int, default=40, help="seed statements (default 40)")
     parser.add_argument("--seed-participants", type=int, default=2000, help="simulated voters before the load")
-    parser.add_argument("--web-workers", type=int, help="gunicorn processes (default: 3 on PostgreSQL, 2 on SQLite)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn process (default 8)")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes (default 2)")
+    parser.add_argument("--threads", type=int, default=16, help="threads per gunicorn process (default 16)")
     parser.add_argument("--analysis-workers", type=int, default=1, help="participate worker processes (PostgreSQL)")
     parser.add_argument("--revote", type=float, default=0.05, help="chance to change an earlier vote after voting")
     parser.add_argument("--submit", type=float, default=0.01, help="chance to submit a statement after voting")
@@ -555,8 +555,6 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lag-timeout", type=float, default=120)
     args = parser.parse_args(argv)
-    if args.web_workers is None:
-        args.web_workers = 3 if args.backend == "postgresql" else 2
 
     servers = start_servers(args)
     try:
