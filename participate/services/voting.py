@@ -98,6 +98,7 @@ def _vote_in_one_statement():
 
 
 _VOTE_AND_UPSERT_POSTGRESQL = _vote_in_one_statement()
+
 # Statements open for voting that the participant has not voted on (participant_id NULL: all of them).
 _CANDIDATES = select(_statement.c.id).where(
     _statement.c.consultation_id == bindparam("consultation_id"),

@@ -10,7 +10,6 @@ import nh3
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -33,7 +32,6 @@ from ..services import (
     moderation,
     monitoring,
     polis_io,
-    privacy,
     results,
 )
 from ..services import eligibility as eligibility_service  # the view below is called eligibility
@@ -57,13 +55,6 @@ def render_markdown(text: str | None) -> Markup:
 def format_utc(moment, layout: str = "%Y-%m-%d %H:%M") -> str:
     """A stored time shown in UTC, whatever time zone the database handed it back in."""
     return consultations.aware(moment).astimezone(UTC).strftime(layout) if moment else ""
-
-
-@bp.app_template_global()
-def deletion_choice(slug: object) -> tuple | None:
-    """For the public privacy page (``/privacy?c=<slug>``): a consultation and what deleting one's data does to
-    one's statements there, as its facilitators chose in its settings; None for no such public consultation."""
-    return privacy.public_deletion_choice(db.session, slug, current_app.config["DELETED_STATEMENTS"])
 
 
 @bp.before_request

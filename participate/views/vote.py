@@ -160,6 +160,8 @@ def privacy_page():
         "vote/privacy.html",
         retention_days=config["IP_HASH_RETENTION_DAYS"],
         deleted_statements=config["DELETED_STATEMENTS"],
+        # /privacy?c=<slug>: what deleting one's data does to one's statements in that consultation
+        asked=privacy.public_deletion_choice(db.session, request.args.get("c"), config["DELETED_STATEMENTS"]),
         limits={
             "votes": config["VOTE_RATE_LIMIT"],
             "statements": config["STATEMENT_RATE_LIMIT"],
