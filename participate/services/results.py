@@ -65,11 +65,7 @@ def votes_until(session: Session, consultation_id: int, last_vote_id: int) -> Vo
     """
     connection = session.connection()
     if _can_copy(connection):
-        query = (
-            "SELECT participant_id::int8, statement_id::int8, value::int2 FROM vote "
-            f"WHERE consultation_id = {int(consultation_id)} AND id <= {int(last_vote_id)} ORDER BY id"
-        )
-        history = _copy_votes(connection, query)
+        history = _copy_votes(connection, _VOTES_UNTIL_COPY, (int(consultation_id), int(last_vote_id)))
     else:
         history = _select_votes(
             connection,
@@ -107,20 +103,29 @@ _COPY_ROW = np.dtype(
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00"
 
 
+_CURRENT_VOTES_COPY = (
+    "COPY (SELECT participant_id::int8, statement_id::int8, value::int2 FROM current_vote "
+    "WHERE consultation_id = %s) TO STDOUT (FORMAT binary)"
+)
+_VOTES_UNTIL_COPY = (
+    "COPY (SELECT participant_id::int8, statement_id::int8, value::int2 FROM vote "
+    "WHERE consultation_id = %s AND id <= %s ORDER BY id) TO STDOUT (FORMAT binary)"
+)
+
+
 def _current_votes_copy(connection, consultation_id: int) -> VoteArrays:
     """PostgreSQL: the current votes by binary COPY."""
-    return _copy_votes(
-        connection,
-        "SELECT participant_id::int8, statement_id::int8, value::int2 FROM current_vote "
-        f"WHERE consultation_id = {int(consultation_id)}",
-    )
+    return _copy_votes(connection, _CURRENT_VOTES_COPY, (int(consultation_id),))
 
 
-def _copy_votes(connection, query: str) -> VoteArrays:
-    """PostgreSQL: ``query``'s (int8, int8, int2) rows by binary COPY, parsed with a structured numpy dtype."""
+def _copy_votes(connection, statement: str, params: tuple) -> VoteArrays:
+    """PostgreSQL: a COPY of (int8, int8, int2) rows in binary, parsed with a structured numpy dtype.
+
+    COPY takes no server-side parameters; psycopg binds ``params`` on the client, quoted.
+    """
     buffer = bytearray()
     cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT binary)") as copy:
+    with cursor, cursor.copy(statement, params) as copy:
         for block in copy:
             buffer += block
     if not buffer.startswith(_COPY_HEADER):
