@@ -99,10 +99,12 @@ def _vote_in_one_statement():
 
 _VOTE_AND_UPSERT_POSTGRESQL = _vote_in_one_statement()
 
-# Statements open for voting that the participant has not voted on (participant_id NULL: all of them).
+# Statements open for voting that the participant has not voted on (participant_id NULL: all of them), but for
+# ``exclude`` (0: none).
 _CANDIDATES = select(_statement.c.id).where(
     _statement.c.consultation_id == bindparam("consultation_id"),
     _statement.c.moderation.in_(bindparam("votable", expanding=True)),
+    _statement.c.id != bindparam("exclude"),
     _statement.c.id.not_in(
         select(_current.c.statement_id).where(_current.c.participant_id == bindparam("participant_id"))
     ),
@@ -201,18 +203,13 @@ def vote_and_next(
     statement_id = _valid_statement_id(statement_id)
     seen = participants.participation(session, slug, token)
     if seen is not None and seen.routine and 0 < statement_id < 2**63:
+        # The next statement is drawn before writing (this one excluded): SQLite holds its one write lock only for
+        # the two writes and the commit.
+        view = results.latest(session, seen.consultation_id, snapshot_id=seen.snapshot_id)
+        priorities = view.priorities if view else None
+        nxt = _draw(session, seen.consultation_id, seen.moderation, seen.participant_id, priorities, rng, statement_id)
         now = utcnow()
-        vote_id = _record_if_votable(session, seen, statement_id, value, now)
-        if vote_id is not None:
-            view = results.latest(session, seen.consultation_id, snapshot_id=seen.snapshot_id)
-            nxt = _draw(
-                session,
-                seen.consultation_id,
-                seen.moderation,
-                seen.participant_id,
-                view.priorities if view else None,
-                rng,
-            )
+        if _record_if_votable(session, seen, statement_id, value, now) is not None:
             session.commit()
             return Voted(seen.consultation_id, statement_id, value, now, nxt)
     consultation = consultations.get_public(session, slug)
@@ -300,14 +297,16 @@ def _draw(
     participant_id: int | None,
     priorities: dict[int, float] | None,
     rng: random.Random | None,
+    exclude: int = 0,
 ) -> Next:
-    """:func:`next_statement` by ids, in Core SQL: it runs after every vote."""
+    """:func:`next_statement` by ids, in Core SQL (it runs with every vote); ``exclude``: the one being voted on."""
     rng = rng or random.SystemRandom()
     connection = session.connection()
     params = {
         "consultation_id": consultation_id,
         "votable": list(_VOTABLE[moderation]),
         "participant_id": participant_id,
+        "exclude": exclude,
     }
     chosen = None
     if priorities:
