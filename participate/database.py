@@ -1,5 +1,8 @@
 """Database helpers shared by services: dialect-aware upserts and SQLite connection settings."""
 
+import contextlib
+import threading
+
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -26,3 +29,17 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+_sqlite_writer = threading.Lock()
+
+
+def one_writer(session: Session):
+    """A context in which to write and commit: on SQLite, the process's threads take turns on a lock.
+
+    SQLite lets one connection write at a time, and one that finds the database locked sleeps in steps of up to
+    100 ms; queueing on a lock instead keeps busy voting from idling. Other databases: no lock.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return _sqlite_writer
+    return contextlib.nullcontext()

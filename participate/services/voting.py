@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..database import one_writer
 from ..models import (
     Consultation,
     CurrentVote,
@@ -209,8 +210,11 @@ def vote_and_next(
         priorities = view.priorities if view else None
         nxt = _draw(session, seen.consultation_id, seen.moderation, seen.participant_id, priorities, rng, statement_id)
         now = utcnow()
-        if _record_if_votable(session, seen, statement_id, value, now) is not None:
-            session.commit()
+        with one_writer(session):
+            recorded = _record_if_votable(session, seen, statement_id, value, now) is not None
+            if recorded:
+                session.commit()
+        if recorded:
             return Voted(seen.consultation_id, statement_id, value, now, nxt)
     consultation = consultations.get_public(session, slug)
     eligibility.check_eligible(session, consultation, token)
