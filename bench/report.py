@@ -42,8 +42,8 @@ from participate.services import integrity, polis_io, report, results, simulate 
 from participate.services import statements as statement_service  # noqa: E402
 
 
-def timed(name: str, repeat: int, call) -> None:
-    """Print the median wall and CPU time of ``repeat`` calls."""
+def timed(name: str, repeat: int, call) -> float:
+    """Print the median wall and CPU time of ``repeat`` calls; the median wall time in ms."""
     walls, cpus = [], []
     for _ in range(repeat):
         wall, cpu = time.perf_counter(), time.process_time()
@@ -54,6 +54,11 @@ def timed(name: str, repeat: int, call) -> None:
     wall_ms, cpu_ms = sorted(walls)[repeat // 2] * 1000, sorted(cpus)[repeat // 2] * 1000
     print(f"{name:34s} wall {wall_ms:8.1f} ms   CPU {cpu_ms:8.1f} ms")
     print(f"RESULT what={name} wall_ms={wall_ms:.1f} cpu_ms={cpu_ms:.1f}")
+    return wall_ms
+
+
+def ratio(what: str, measured: float, baseline: float) -> None:
+    print(f"{what}: {measured / baseline:.2f} of the baseline ({baseline / measured:.1f}x faster)")
 
 
 def runner_costs(participants: int, statements: int, repeat: int) -> None:
@@ -78,8 +83,9 @@ def runner_costs(participants: int, statements: int, repeat: int) -> None:
     timed("compute_snapshot", repeat, lambda: results.compute_snapshot(db.session, cid))
     timed("compute_robustness", repeat, lambda: report.compute_robustness(db.session, latest()))
     timed("integrity.compute", repeat, lambda: integrity.compute(db.session, latest()))
-    timed("analyse_more_coming", repeat, lambda: report.analyse(db.session, cid, more_coming=lambda: True))
-    timed("analyse_quiet", repeat, lambda: report.analyse(db.session, cid))
+    busy = timed("analyse_more_coming", repeat, lambda: report.analyse(db.session, cid, more_coming=lambda: True))
+    quiet = timed("analyse_quiet", repeat, lambda: report.analyse(db.session, cid))
+    ratio("a run while votes keep coming vs a run with its checks (baseline)", busy, quiet)
 
 
 def report_costs(app, folder: Path, repeat: int) -> None:
@@ -93,8 +99,9 @@ def report_costs(app, folder: Path, repeat: int) -> None:
         ("GET_report_json", lambda: client.get("/c/polis/report.json")),
     ):
         report._built.clear()
-        timed(f"{name}_first", 1, call)
-        timed(f"{name}_again", repeat, call)
+        first = timed(f"{name}_first", 1, call)
+        again = timed(f"{name}_again", repeat, call)
+        ratio(f"{name} from the cache vs built (baseline)", again, first)
 
 
 def main(argv=None) -> int:
