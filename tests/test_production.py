@@ -33,6 +33,12 @@ def test_sqlite_gets_no_pool_options_and_redis_url_selects_the_queue(tmp_path, m
     app = _app(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'x.sqlite'}", REDIS_URL="redis://queue:6379/0")
     assert not app.config.get("SQLALCHEMY_ENGINE_OPTIONS")  # SQLite: no pool settings
     assert app.config["ANALYSIS_RUNNER"] == "rq" and app.config["REDIS_URL"] == "redis://queue:6379/0"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://queue:6379/0"  # every process counts together
+
+
+def test_without_redis_rate_limits_are_counted_per_process(tmp_path, monkeypatch):
+    app = _app(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'x.sqlite'}")
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
 
 
 @pytest.mark.parametrize(
