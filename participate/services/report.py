@@ -43,7 +43,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import InvalidInput, NotFound, audit, integrity, results
+from . import N_, InvalidInput, NotFound, audit, integrity, results
 from .results import VoteArrays, group_label
 
 REPORT_FORMAT = "participate-report/1"
@@ -764,7 +764,7 @@ def get_published(session: Session, token: str) -> ReportSnapshot:
     """A published report by its token."""
     published = session.scalar(select(ReportSnapshot).where(ReportSnapshot.token == token)) if token else None
     if published is None:
-        raise NotFound("There is no published report at this address.")
+        raise NotFound(N_("There is no published report at this address."))
     return published
 
 
@@ -794,11 +794,13 @@ def parse_themes(text: str) -> list[str]:
         if not name:
             continue
         if len(name) > THEME_MAX_LENGTH:
-            raise InvalidInput(f"The theme {name[:20]!r}… is longer than {THEME_MAX_LENGTH} characters.")
+            raise InvalidInput(
+                N_("The theme “%(start)s…” is longer than %(most)d characters."), start=name[:20], most=THEME_MAX_LENGTH
+            )
         if name not in names:
             names.append(name)
     if len(names) > THEMES_PER_STATEMENT:
-        raise InvalidInput(f"A statement can have at most {THEMES_PER_STATEMENT} themes.")
+        raise InvalidInput(N_("A statement can have at most %(most)d themes."), most=THEMES_PER_STATEMENT)
     return names
 
 

@@ -59,7 +59,7 @@ def _consultation(slug):
     try:
         return consultations.get_any(db.session, slug)
     except ServiceError as error:
-        abort(error.status, description=error.message)
+        abort(error.status, description=error.translated())
 
 
 def _respond(report: dict, *, consultation, fmt: str | None, published=None, extra_json=None):
@@ -148,7 +148,7 @@ def published(token, fmt=None):
     try:
         snapshot = reports.get_published(db.session, token)
     except ServiceError as error:
-        abort(error.status, description=error.message)
+        abort(error.status, description=error.translated())
     consultation = db.session.get(Consultation, snapshot.consultation_id)
     _refuse_unless_readable(consultation, published=True)
     extra = {
@@ -188,7 +188,7 @@ def themes(slug):
         try:
             changed = reports.set_themes(db.session, current_account(), consultation, wanted)
         except ServiceError as exc:
-            error = exc.message
+            error = exc.translated()
         else:
             message = ngettext("Themes changed on %(num)d statement.", "Themes changed on %(num)d statements.", changed)
             flash(message, "success")

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 
+import flask_babel
 import numpy as np
 import pytest
 from sqlalchemy import select
@@ -296,6 +297,9 @@ def test_facilitators_edit_themes_and_the_grid_follows(client, other_client, mak
     too_long = client.post_form("/c/hand/report/themes", {f"themes-{sids[3]}": "x" * 61})
     assert too_long.status_code == 400 and "longer than 60 characters" in too_long.get_data(as_text=True)
     assert db.session.get(Statement, sids[3]).theme_names == []
+    flask_babel.refresh()  # the test's app context outlives each request and would keep the English locale
+    welsh = client.post_form("/c/hand/report/themes?lang=cy", {f"themes-{sids[3]}": "x" * 61})
+    assert welsh.status_code == 400 and "yn hwy na 60 nod" in welsh.get_data(as_text=True)
 
 
 def test_recruitment_described_by_the_facilitator_replaces_the_self_selected_caveat(client, make_consultation):
