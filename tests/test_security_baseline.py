@@ -125,8 +125,6 @@ _FORMATTED_SQL = re.compile(
 )
 # Reviewed exceptions, each with its reason.
 _ALLOWED = {
-    # COPY cannot take bind parameters; the only value is int(consultation_id), so nothing can be injected.
-    ("participate/services/results.py", "cursor.copy(query.format(int(consultation_id)))"),
     # DDL (which cannot be parameterised) built from constant column definitions written in the migration itself.
     (
         "participate/migrations/versions/20261123_6160161c662b_facilitators.py",
