@@ -9,10 +9,13 @@ import logging
 import threading
 import time
 import uuid
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import select
 
 from .extensions import db
+from .models import AnalysisSnapshot, aware, utcnow
 from .services import report
 
 log = logging.getLogger(__name__)
@@ -22,20 +25,22 @@ class ThreadRunner:
     """One background thread per process; at most one run in flight, bursts debounced into one run.
 
     A consultation requested while its analysis runs is marked dirty again and analysed once more afterwards,
-    so the latest votes are always included eventually.
+    so the latest votes are always included eventually. Several processes (gunicorn's) share the work: a request
+    that a snapshot begun after it already answers is dropped, and one made just after another process's run
+    waits for the next, so a busy consultation is analysed about once per debounce interval, not once per process.
     """
 
     def __init__(self, app: Flask, debounce: float):
         self._app = app
         self._debounce = debounce
-        self._dirty: set[int] = set()
+        self._dirty: dict[int, datetime] = {}  # consultation → when it was last asked for
         self._busy = False
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
     def request(self, consultation_id: int) -> None:
         with self._cond:
-            self._dirty.add(consultation_id)
+            self._dirty[consultation_id] = utcnow()
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="participate-analysis", daemon=True)
                 self._thread.start()
@@ -64,22 +69,48 @@ class ThreadRunner:
                     self._cond.wait()
             time.sleep(self._debounce)  # let a burst of votes land, then analyse them together
             with self._cond:
-                todo, self._dirty = self._dirty, set()
+                todo, self._dirty = self._dirty, {}
                 self._busy = True
             try:
-                for consultation_id in sorted(todo):
-                    run(self._app, consultation_id, more_coming=lambda cid=consultation_id: self._requested(cid))
+                for consultation_id, asked_at in sorted(todo.items()):
+                    due = _due(self._app, consultation_id, asked_at, self._debounce)
+                    if due is None:  # another process has just analysed it: ask again after the debounce
+                        with self._cond:
+                            self._dirty[consultation_id] = max(self._dirty.get(consultation_id, asked_at), asked_at)
+                        continue
+                    more_coming = lambda cid=consultation_id: self._requested(cid)  # noqa: E731
+                    run(self._app, consultation_id, more_coming=more_coming, snapshot=due)
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
 
 
-def run(app: Flask, consultation_id: int, *, more_coming=lambda: False) -> None:
-    """Compute and store one snapshot, logging (never raising) failures so the runner keeps going."""
+def _due(app: Flask, consultation_id: int, asked_at: datetime, debounce: float) -> bool | None:
+    """Whether a new snapshot is wanted: None when one was stored within the debounce interval (by another process:
+    ask again after it), False when the latest one began after the request and so answers it, True otherwise."""
+    with app.app_context():
+        latest = db.session.execute(
+            select(AnalysisSnapshot.started_at, AnalysisSnapshot.computed_at)
+            .where(AnalysisSnapshot.consultation_id == consultation_id)
+            .order_by(AnalysisSnapshot.id.desc())
+            .limit(1)
+        ).first()
+    if latest is None:
+        return True
+    started_at, computed_at = aware(latest.started_at), aware(latest.computed_at)
+    if computed_at > utcnow() - timedelta(seconds=debounce):
+        return None
+    return started_at is None or started_at <= asked_at
+
+
+def run(app: Flask, consultation_id: int, *, more_coming=lambda: False, snapshot: bool = True) -> None:
+    """Compute and store one snapshot (or, with ``snapshot=False``, only the latest one's checks if they are due),
+    logging (never raising) failures so the runner keeps going."""
     with app.app_context():
         try:
-            report.analyse(db.session, consultation_id, more_coming=more_coming, checks_every=_checks_every(app))
+            analyse = report.analyse if snapshot else report.check_latest
+            analyse(db.session, consultation_id, more_coming=more_coming, checks_every=_checks_every(app))
         except Exception:
             log.exception("analysis of consultation %s failed", consultation_id)
             db.session.rollback()

@@ -391,6 +391,8 @@ class AnalysisSnapshot(db.Model):
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
     vote_count: Mapped[int] = mapped_column(Integer)
     last_vote_id: Mapped[int] = mapped_column(Integer)
+    # When the analysis began reading the votes: everything committed before then is in it.
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     seconds: Mapped[float] = mapped_column(default=0.0)
     result: Mapped[dict] = mapped_column(JSON)

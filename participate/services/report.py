@@ -192,6 +192,21 @@ def analyse(
     return snapshot
 
 
+def check_latest(
+    session: Session,
+    consultation_id: int,
+    *,
+    more_coming: Callable[[], bool] = lambda: False,
+    checks_every: float = Defaults.ANALYSIS_CHECKS_INTERVAL_SECONDS,
+) -> AnalysisSnapshot | None:
+    """The runner's answer to a request that the latest snapshot (begun after it) already includes: its checks, if
+    they are due and no other run has done them."""
+    snapshot = results.latest_snapshot(session, consultation_id)
+    if snapshot is not None and checks_due(session, snapshot, more_coming=more_coming(), checks_every=checks_every):
+        compute_checks(session, snapshot)
+    return snapshot
+
+
 def _snapshot_ids(session: Session, consultation_id: int) -> tuple[int | None, int | None]:
     """The consultation's latest snapshot id and its newest checked one (with its robustness check).
 

@@ -25,6 +25,7 @@ from ..models import (
     Participant,
     Statement,
     Vote,
+    utcnow,
 )
 
 KEEP_SNAPSHOTS = 3  # older ones are pruned, except the newest checked one; published reports are stored separately
@@ -158,6 +159,7 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
 
     Returns None when there is nothing to analyse yet.
     """
+    started_at = utcnow()  # the runner's session starts no transaction before this: every later read includes it
     last_vote_id = session.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == consultation_id)) or 0
     votes = current_votes(session, consultation_id)
     if len(votes) == 0:
@@ -198,6 +200,7 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
         consultation_id=consultation_id,
         vote_count=len(votes),
         last_vote_id=last_vote_id,
+        started_at=started_at,
         seconds=seconds,
         result=result.to_dict(),
     )

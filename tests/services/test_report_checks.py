@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from participate import jobs
 from participate.extensions import db
-from participate.models import AnalysisIntegrity, AnalysisRobustness, AnalysisSnapshot, VoteValue
+from participate.models import AnalysisIntegrity, AnalysisRobustness, AnalysisSnapshot, VoteValue, utcnow
 from participate.services import integrity, report, results, voting
 from tests.services.test_report import hand_votes, make_hand_consultation
 
@@ -116,9 +116,10 @@ def test_the_thread_runner_postpones_checks_while_the_consultation_is_asked_for_
 
     def asked_again_during_the_first_run(session, consultation_id, **kwargs):
         calls.append(consultation_id)
+        snapshot = real(session, consultation_id, **kwargs)
         if len(calls) == 1:
             runner.request(consultation_id)  # e.g. a moderation change: no new vote, but another run is wanted
-        return real(session, consultation_id, **kwargs)
+        return snapshot
 
     monkeypatch.setattr(results, "compute_snapshot", asked_again_during_the_first_run)
     runner.request(consultation.id)
@@ -127,3 +128,31 @@ def test_the_thread_runner_postpones_checks_while_the_consultation_is_asked_for_
     db.session.expire_all()
     busy, quiet = db.session.scalars(select(AnalysisSnapshot).order_by(AnalysisSnapshot.id)).all()[-2:]
     assert _checked(busy) == (False, False) and _checked(quiet) == (True, True)
+
+
+def test_web_processes_share_the_analysis_of_a_consultation(app, make_consultation):
+    """A snapshot begun after a request answers it, whichever process made it; only its checks may still be owed."""
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_DEBOUNCE_SECONDS=0)
+    _late_votes(consultation, sids)
+    asked_at = utcnow()
+    assert jobs._due(app, consultation.id, asked_at, debounce=0) is True
+    jobs.run(app, consultation.id, more_coming=lambda: True)  # another process: a snapshot, its checks postponed
+    assert jobs._due(app, consultation.id, asked_at, debounce=60) is None  # stored moments ago: ask again later
+    assert jobs._due(app, consultation.id, asked_at, debounce=0) is False  # begun after the request: answered
+    assert jobs._due(app, consultation.id, utcnow(), debounce=0) is True  # a later request is not
+    assert _checked(results.latest_snapshot(db.session, consultation)) == (False, False)
+
+
+def test_a_runner_leaves_a_request_answered_by_another_process_to_its_snapshot(app, make_consultation):
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    _late_votes(consultation, sids)
+    app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_CHECKS_INTERVAL_SECONDS=3600)
+    this_process = jobs.ThreadRunner(app, debounce=1.5)
+    this_process.request(consultation.id)
+    jobs.run(app, consultation.id, more_coming=lambda: True)  # meanwhile another process's run begins and ends
+    snapshots = db.session.scalar(select(func.count()).select_from(AnalysisSnapshot))
+    assert this_process.wait_idle(timeout=30)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == snapshots  # no second snapshot
+    assert _checked(results.latest_snapshot(db.session, consultation)) == (True, True)  # but the checks it owed
