@@ -126,18 +126,25 @@ def _require_admin():
         abort(403, description=_("Only an admin can manage accounts."))
 
 
-@bp.get("/admin/accounts")
-@login_required
-def accounts_list():
-    _require_admin()
+def _accounts_page(*, error: str | None = None, new_link: str | None = None, new_email=None, mailed=False):
+    """The accounts page, with an invitation just made (its link, and whether it was mailed) or an error."""
     return render_template(
         "auth/accounts.html",
         accounts=accounts.all_accounts(db.session),
         invitations=accounts.pending_invitations(db.session),
         roles=list(Role),
-        new_link=None,
-        error=None,
+        new_link=new_link,
+        new_email=new_email,
+        mailed=mailed,
+        error=error,
     )
+
+
+@bp.get("/admin/accounts")
+@login_required
+def accounts_list():
+    _require_admin()
+    return _accounts_page()
 
 
 def _send_invitation(email: str, link: str) -> bool:
@@ -170,26 +177,10 @@ def invite():
             db.session, current_user._get_current_object(), request.form.get("email", ""), request.form.get("role", "")
         )
     except ServiceError as error:
-        return render_template(
-            "auth/accounts.html",
-            accounts=accounts.all_accounts(db.session),
-            invitations=accounts.pending_invitations(db.session),
-            roles=list(Role),
-            new_link=None,
-            error=error.translated(),
-        ), error.status
+        return _accounts_page(error=error.translated()), error.status
     link = url_for("auth.accept_invitation", token=new.token, _external=True)
     mailed = _send_invitation(new.invitation.email, link)
-    return render_template(
-        "auth/accounts.html",
-        accounts=accounts.all_accounts(db.session),
-        invitations=accounts.pending_invitations(db.session),
-        roles=list(Role),
-        new_link=link,
-        new_email=new.invitation.email,
-        mailed=mailed,
-        error=None,
-    )
+    return _accounts_page(new_link=link, new_email=new.invitation.email, mailed=mailed)
 
 
 @bp.post("/admin/accounts/<int:account_id>")
