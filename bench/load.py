@@ -113,25 +113,9 @@ def _wait_ready(base: str, process: subprocess.Popen, timeout: float = 60) -> No
     raise RuntimeError(f"{base}/readyz did not answer 200 within {timeout:.0f} s")
 
 
-def _cpu_seconds(pgid: int) -> float:
-    """CPU time (user + system) of a process group's live processes and their reaped children, from /proc."""
-    total = 0
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid:  # own time, plus that of its finished children (gunicorn workers, RQ work horses)
-            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-    return total / tick
-
-
-def _tree_cpu_seconds(root: int | None) -> float:
-    """CPU time of a process and its live descendants (PostgreSQL's postmaster and its backends, say)."""
+def _cpu_seconds(root: int | None) -> float:
+    """CPU time of a process and its live descendants (gunicorn and its workers, PostgreSQL and its backends), with
+    what their finished children used, from /proc."""
     if root is None:
         return 0.0
     stats: dict[int, list[str]] = {}
@@ -564,8 +548,8 @@ def main(argv=None) -> int:
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         web_cpu_before = _cpu_seconds(servers.processes[0].pid)
         workers_cpu_before = sum(_cpu_seconds(p.pid) for p in servers.processes[1:])
-        postgres_cpu_before = _tree_cpu_seconds(servers.postgres_pid)
-        redis_cpu_before = _tree_cpu_seconds(servers.redis_pid)
+        postgres_cpu_before = _cpu_seconds(servers.postgres_pid)
+        redis_cpu_before = _cpu_seconds(servers.redis_pid)
         busy_before = _machine_busy()
         started = time.monotonic()
         behaviour = Behaviour(args.revote, args.submit, args.think)
@@ -574,8 +558,8 @@ def main(argv=None) -> int:
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         web_cpu = _cpu_seconds(servers.processes[0].pid) - web_cpu_before
         workers_cpu = sum(_cpu_seconds(p.pid) for p in servers.processes[1:]) - workers_cpu_before
-        postgres_cpu = _tree_cpu_seconds(servers.postgres_pid) - postgres_cpu_before
-        redis_cpu = _tree_cpu_seconds(servers.redis_pid) - redis_cpu_before
+        postgres_cpu = _cpu_seconds(servers.postgres_pid) - postgres_cpu_before
+        redis_cpu = _cpu_seconds(servers.redis_pid) - redis_cpu_before
         busy_after = _machine_busy()
         lag = analysis_lag(servers.database_url, servers.consultation_id, tally.last_ack, args.lag_timeout)
         found = audit(servers.database_url, servers.consultation_id, tally)
