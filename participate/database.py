@@ -8,15 +8,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+#: The INSERT construct with ``on_conflict_do_*`` of each supported database.
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
 
 def insert(session: Session, table):
     """An INSERT that supports ``on_conflict_do_*`` on the session's database (SQLite or PostgreSQL)."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"Unsupported database {dialect!r}: use SQLite or PostgreSQL")
+    if dialect not in INSERTS:
+        raise RuntimeError(f"Unsupported database {dialect!r}: use SQLite or PostgreSQL")
+    return INSERTS[dialect](table)
 
 
 @event.listens_for(Engine, "connect")

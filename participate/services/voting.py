@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..database import one_writer
+from ..database import INSERTS, one_writer
 from ..models import (
     Consultation,
     CurrentVote,
@@ -83,10 +82,7 @@ def _upsert_current_statement(insert, rows=None):
     )
 
 
-_UPSERT_CURRENT = {
-    "postgresql": _upsert_current_statement(postgresql.insert),
-    "sqlite": _upsert_current_statement(sqlite.insert),
-}
+_UPSERT_CURRENT = {dialect: _upsert_current_statement(insert) for dialect, insert in INSERTS.items()}
 
 
 def _vote_in_one_statement():
@@ -94,7 +90,7 @@ def _vote_in_one_statement():
     voted = _INSERT_VOTE.returning(
         _vote.c.participant_id, _vote.c.statement_id, _vote.c.consultation_id, _vote.c.value, _vote.c.created_at
     ).cte("voted")
-    upserted = _upsert_current_statement(postgresql.insert, voted).cte("upserted")
+    upserted = _upsert_current_statement(INSERTS["postgresql"], voted).cte("upserted")
     return select(voted.c.id).add_cte(upserted)
 
 
