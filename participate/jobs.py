@@ -109,8 +109,13 @@ def run(app: Flask, consultation_id: int, *, more_coming=lambda: False, snapshot
     logging (never raising) failures so the runner keeps going."""
     with app.app_context():
         try:
-            analyse = report.analyse if snapshot else report.check_latest
-            analyse(db.session, consultation_id, more_coming=more_coming, checks_every=_checks_every(app))
+            report.analyse(
+                db.session,
+                consultation_id,
+                more_coming=more_coming,
+                checks_every=_checks_every(app),
+                new_snapshot=snapshot,
+            )
         except Exception:
             log.exception("analysis of consultation %s failed", consultation_id)
             db.session.rollback()

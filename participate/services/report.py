@@ -178,30 +178,20 @@ def analyse(
     *,
     more_coming: Callable[[], bool] = lambda: False,
     checks_every: float = Defaults.ANALYSIS_CHECKS_INTERVAL_SECONDS,
+    new_snapshot: bool = True,
 ) -> AnalysisSnapshot | None:
     """What the runner does: a new snapshot, then its checks when :func:`checks_due`.
 
     Snapshots are cheap and keep the next-statement draw and "your group" current; the checks cost several
     snapshots each, so under continuous voting they run once every ``checks_every`` seconds and once voting pauses,
     and the report shows the newest checked snapshot meanwhile. ``more_coming``: the runner's word that another run
-    is already wanted (asked after the snapshot is stored).
+    is already wanted (asked after the snapshot is stored). ``new_snapshot=False``: the latest snapshot began after
+    the request and so answers it (another process made it); only its checks may still be owed.
     """
-    snapshot = results.compute_snapshot(session, consultation_id)
-    if snapshot is not None and checks_due(session, snapshot, more_coming=more_coming(), checks_every=checks_every):
-        compute_checks(session, snapshot)
-    return snapshot
-
-
-def check_latest(
-    session: Session,
-    consultation_id: int,
-    *,
-    more_coming: Callable[[], bool] = lambda: False,
-    checks_every: float = Defaults.ANALYSIS_CHECKS_INTERVAL_SECONDS,
-) -> AnalysisSnapshot | None:
-    """The runner's answer to a request that the latest snapshot (begun after it) already includes: its checks, if
-    they are due and no other run has done them."""
-    snapshot = results.latest_snapshot(session, consultation_id)
+    if new_snapshot:
+        snapshot = results.compute_snapshot(session, consultation_id)
+    else:
+        snapshot = results.latest_snapshot(session, consultation_id)
     if snapshot is not None and checks_due(session, snapshot, more_coming=more_coming(), checks_every=checks_every):
         compute_checks(session, snapshot)
     return snapshot
