@@ -29,7 +29,7 @@ SIMILARITY = 0.95
 #: the same ballot is what an organised campaign looks like.
 CLUSTER_SIZE = 3
 #: Above this many participants near-identity is checked as exact identity, in linear time: the pairwise check
-#: holds three P × P matrices (2,000 participants: about 100 MB).
+#: holds three P-by-P matrices (2,000 participants: about 100 MB).
 PAIRWISE_LIMIT = 2000
 #: Seconds below which a vote cannot follow reading the statement. Silent reading runs at about 4 words a second
 #: and skimming at under 12; choosing among three buttons takes a visual choice reaction of about 0.5 s. A
