@@ -215,9 +215,7 @@ def fast_voters(
     return np.unique(p[starts[long]]).astype(np.int64)
 
 
-def arrival_bursts(
-    networks, timestamps, *, size: int = ARRIVALS, window: float = ARRIVAL_WINDOW
-) -> list[np.ndarray]:
+def arrival_bursts(networks, timestamps, *, size: int = ARRIVALS, window: float = ARRIVAL_WINDOW) -> list[np.ndarray]:
     """Positions of participants who arrived with at least ``size - 1`` others from one network within ``window``.
 
     Context, not a flag: a meeting on one Wi-Fi looks exactly like this.
