@@ -1,64 +1,113 @@
-"""The integrity annex: straight-liners, bursts from one hashed address, near-identical clusters, and the headline
-results with and without them (computed by the analysis runner, shown on the monitor page and the public report)."""
+"""The integrity annex: participants flagged on behaviour (straight-lining, near-identical ballots, voting faster than
+reading), never on a shared network alone, and the headline results with and without them (computed by the analysis
+runner, shown on the monitor page and the public report)."""
 
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from participate.extensions import db
-from participate.models import AnalysisIntegrity, Participant, Statement
+from participate.models import AnalysisIntegrity, Participant, Statement, Vote
 from participate.services import integrity, report, voting
 from participate.services.participants import IP_HASH
 
-
-def test_straight_liners_need_enough_identical_votes():
-    pids = np.array([1] * 10 + [2] * 10 + [3] * 9 + [4] * 12)
-    values = np.array([1] * 10 + [1] * 9 + [-1] + [0] * 9 + [-1] * 12, dtype=np.int8)
-    assert integrity.straight_liners(pids, values) == [1, 4]  # 2 varied once; 3 has too few votes
+START = datetime(2026, 11, 23, 18, tzinfo=UTC)
 
 
-def test_near_identical_clusters_and_honest_variety(monkeypatch):
-    rng = np.random.default_rng(0)
-    rows = []
-    copy = rng.choice([-1, 0, 1], size=20)
-    for pid in range(1, 5):  # four copies of one ballot, one of them differing on a single statement
-        ballot = copy.copy()
-        if pid == 4:
-            ballot[0] = -ballot[0] if ballot[0] else 1
-        rows += [(pid, s, v) for s, v in enumerate(ballot)]
-    for pid in range(10, 30):  # independent voters
-        rows += [(pid, s, v) for s, v in enumerate(rng.choice([-1, 0, 1], size=20))]
-    p, s, v = (np.array(col) for col in zip(*rows, strict=True))
-    assert integrity.near_identical(p, s, v.astype(np.int8)) == [[1, 2, 3, 4]]
-    monkeypatch.setattr(integrity, "PAIRWISE_LIMIT", 5)  # large consultations: exact duplicates only, linear time
-    assert integrity.near_identical(p, s, v.astype(np.int8)) == [[1, 2, 3]]
+def _statements(make_consultation, n=12):
+    consultation = make_consultation(statements=[f"Statement {i}" for i in range(n)])
+    sids = db.session.scalars(select(Statement.id).where(Statement.consultation_id == consultation.id)).all()
+    return consultation, sids
 
 
-def test_bursts_from_one_hashed_address():
-    start = datetime(2026, 11, 23, 12, tzinfo=UTC)
-    joined = [(i, "same", start + timedelta(seconds=20 * i)) for i in range(12)]  # 12 in 4 minutes
-    joined += [(100 + i, f"h{i}", start) for i in range(30)]  # many addresses, one each
-    joined += [(200 + i, "slow", start + timedelta(hours=i)) for i in range(12)]  # one an hour
-    found = integrity.bursts(joined)
-    assert [b["participants"] for b in found] == [list(range(12))]
-    assert "same" not in str(found)
+def _at(vote, moment):
+    """Back-date a cast vote (``voting.cast`` returns it detached)."""
+    db.session.execute(update(Vote).where(Vote.id == vote.id).values(created_at=moment))
+
+
+def _votes(consultation, token, ballot, *, network, start, seconds):
+    """``token`` votes ``ballot`` ({statement id: value}) from ``network``, ``seconds`` apart from ``start``."""
+    db.session.info[IP_HASH] = network
+    for i, (sid, value) in enumerate(ballot.items()):
+        vote = voting.cast(db.session, consultation, token, sid, voting.VoteValue(int(value)))
+        _at(vote, start + timedelta(seconds=seconds * i))
+    db.session.commit()
+    db.session.info.pop(IP_HASH)
+
+
+def _town_hall(make_consultation, rng, *, people=27):
+    """``people`` at one meeting on one Wi-Fi, each voting their own mind at reading pace."""
+    consultation, sids = _statements(make_consultation)
+    for person in range(people):
+        ballot = dict(zip(sids, rng.choice([-1, 0, 1], size=len(sids)), strict=True))
+        _votes(consultation, f"person-{person}", ballot, network="town-hall", start=START, seconds=rng.uniform(3, 9))
+    return consultation, sids
+
+
+def _ids(network):
+    return set(db.session.scalars(select(Participant.id).where(Participant.ip_hash == network)).all())
+
+
+def test_a_town_hall_on_one_network_flags_nobody(app, client, make_consultation):
+    consultation, _ = _town_hall(make_consultation, np.random.default_rng(3))
+    report.analyse(db.session, consultation.id)
+    annex = integrity.latest(db.session, consultation)
+    assert annex["flagged"] == []
+    assert annex["flagged_by"] == {"straight_lining": 0, "near_identical": 0, "fast_voting": 0}
+    assert [a["size"] for a in annex["arrivals"]] == [27]  # reported as context ...
+    assert annex["with_flagged"]["participants"] == annex["without_flagged"]["participants"] == 27  # ... not flagged
+    page = client.get("/c/test/report").text
+    assert "0 participants flagged in all" in page and "A shared network flags nobody on its own" in page
+
+
+def test_scripted_straight_liners_copies_and_fast_voters_are_flagged_by_their_signal(app, make_consultation):
+    rng = np.random.default_rng(4)
+    consultation, sids = _town_hall(make_consultation, rng, people=30)
+    for liner in range(5):  # each skips two statements of its own, so no two share ten votes (not copies)
+        ballot = {sid: 1 for i, sid in enumerate(sids) if i // 2 != liner}
+        _votes(consultation, f"liner-{liner}", ballot, network=f"liner-{liner}", start=START, seconds=6)
+    copied = dict(zip(sids, rng.choice([-1, 0, 1], size=len(sids)), strict=True))
+    for copy in range(4):
+        _votes(consultation, f"copy-{copy}", copied, network=f"copy-{copy}", start=START, seconds=5 + copy)
+    for bot in range(6):  # varied answers, a third of a second apart
+        ballot = dict(zip(sids, rng.choice([-1, 0, 1], size=len(sids)), strict=True))
+        _votes(consultation, f"fast-{bot}", ballot, network=f"fast-{bot}", start=START, seconds=0.3)
+    report.analyse(db.session, consultation.id)
+    annex = integrity.latest(db.session, consultation)
+
+    liners = set().union(*(_ids(f"liner-{i}") for i in range(5)))
+    copies = set().union(*(_ids(f"copy-{i}") for i in range(4)))
+    fast = set().union(*(_ids(f"fast-{i}") for i in range(6)))
+    assert set(annex["straight_liners"]) == liners
+    assert [set(c) for c in annex["near_identical"]] == [copies]
+    assert set(annex["fast_voters"]) == fast
+    assert annex["flagged_by"] == {"straight_lining": 5, "near_identical": 4, "fast_voting": 6}
+    assert set(annex["flagged"]) == liners | copies | fast
+    assert annex["with_flagged"]["participants"] == 45 and annex["without_flagged"]["participants"] == 30
+
+
+def test_a_change_of_mind_is_not_voting_faster_than_reading(app, make_consultation):
+    consultation, sids = _town_hall(make_consultation, np.random.default_rng(5), people=20)
+    token = "person-0"
+    for i, sid in enumerate(sids):  # changes every answer in quick succession on "My votes"
+        vote = voting.cast(db.session, consultation, token, sid, voting.VoteValue.PASS)
+        _at(vote, START + timedelta(hours=1, seconds=0.2 * i))
+    db.session.commit()
+    report.analyse(db.session, consultation.id)
+    assert integrity.latest(db.session, consultation)["fast_voters"] == []
 
 
 def _brigaded(app, make_consultation):
-    """Thirty varied voters, then a burst of twelve straight-liners from one address."""
-    consultation = make_consultation(statements=[f"Statement {i}" for i in range(12)])
-    sids = db.session.scalars(select(Statement.id).where(Statement.consultation_id == consultation.id)).all()
+    """Thirty varied voters, then twelve straight-liners from one address."""
+    consultation, sids = _statements(make_consultation)
     rng = np.random.default_rng(1)
     for person in range(30):
-        db.session.info[IP_HASH] = f"honest-{person}"
-        for sid in sids:
-            voting.cast(db.session, consultation, f"honest-{person}", sid, voting.VoteValue(int(rng.choice([-1, 1]))))
-    db.session.info[IP_HASH] = "brigade"
+        ballot = {sid: rng.choice([-1, 1]) for sid in sids}
+        _votes(consultation, f"honest-{person}", ballot, network=f"honest-{person}", start=START, seconds=5)
     for bot in range(12):
-        for sid in sids:
-            voting.cast(db.session, consultation, f"bot-{bot}", sid, voting.VoteValue.DISAGREE)
-    db.session.info.pop(IP_HASH)
+        ballot = dict.fromkeys(sids, -1)
+        _votes(consultation, f"bot-{bot}", ballot, network="brigade", start=START + timedelta(minutes=bot), seconds=4)
     report.analyse(db.session, consultation.id)
     return consultation
 
@@ -66,16 +115,28 @@ def _brigaded(app, make_consultation):
 def test_the_runner_stores_the_annex_with_results_with_and_without(app, make_consultation):
     consultation = _brigaded(app, make_consultation)
     annex = integrity.latest(db.session, consultation)
-    bots = set(
-        db.session.scalars(select(Participant.id).where(Participant.ip_hash == "brigade")).all()
-    )
+    bots = _ids("brigade")
     assert set(annex["straight_liners"]) == bots
-    assert [b["size"] for b in annex["bursts"]] == [12]
-    assert any(set(c) <= bots and len(c) >= 3 for c in annex["near_identical"])
+    assert [set(c) for c in annex["near_identical"]] == [bots]
+    assert annex["fast_voters"] == []
+    assert [a["size"] for a in annex["arrivals"]] == [12]
     assert set(annex["flagged"]) == bots
     assert annex["with_flagged"]["participants"] == 42 and annex["without_flagged"]["participants"] == 30
     assert "brigade" not in str(annex)
     assert db.session.scalar(select(AnalysisIntegrity)).snapshot_id is not None
+
+
+def test_group_sizes_carry_the_reports_labels_in_its_order(app, client, make_consultation):
+    consultation = _brigaded(app, make_consultation)
+    annex = integrity.latest(db.session, consultation)
+    shown = client.get("/c/test/report").text
+    for side in ("with_flagged", "without_flagged"):
+        sizes = annex[side]["group_sizes"]
+        assert [g["label"] for g in sizes] == [chr(ord("A") + i) for i in range(len(sizes))]
+        assert sum(g["size"] for g in sizes) == annex[side]["participants"]
+        assert ", ".join(f"Group {g['label']}: {g['size']}" for g in sizes) in shown
+    in_report = [(g["label"], g["size"]) for g in report.build(db.session, consultation)["groups"]]
+    assert in_report == [(g["label"], g["size"]) for g in annex["with_flagged"]["group_sizes"]]
 
 
 def test_monitor_and_public_report_show_the_annex(app, client, make_consultation, login):
