@@ -84,7 +84,8 @@ class PostgresDatabases:
     """A template database migrated once; each test gets ``CREATE DATABASE ... TEMPLATE`` (a file copy)."""
 
     name = "postgresql"
-    TEMPLATE = "participate_template"
+    # One template per pytest-xdist worker (each worker has its own cluster, but may share PARTICIPATE_TEST_...).
+    TEMPLATE = f"participate_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
     def __init__(self):
         import psycopg

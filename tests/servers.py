@@ -14,6 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+#: Tries at starting a server: a port found free can be taken by another process (a parallel test worker) before
+#: the server binds it; the server then exits and is started again on another port.
+PORT_ATTEMPTS = 3
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -78,17 +82,24 @@ class PostgresCluster:
 
     def start(self) -> "PostgresCluster":
         self._run("initdb", "-D", str(self.data), "-U", self.USER, "--auth=trust", "-E", "UTF8", "--no-locale", "-N")
-        options = [
-            f"-p {self.port}",
-            f"-k {self.base}",
-            "-c listen_addresses=127.0.0.1",
-            f"-c max_connections={self.max_connections}",
-            "-c shared_buffers=256MB",
-        ]
-        if not self.durable:
-            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-        log = str(self.base / "server.log")
-        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-w", "-t", "60", "-o", " ".join(options), "start")
+        for attempt in range(PORT_ATTEMPTS):
+            options = [
+                f"-p {self.port}",
+                f"-k {self.base}",
+                "-c listen_addresses=127.0.0.1",
+                f"-c max_connections={self.max_connections}",
+                "-c shared_buffers=256MB",
+            ]
+            if not self.durable:
+                options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+            log = str(self.base / "server.log")
+            try:
+                self._run("pg_ctl", "-D", str(self.data), "-l", log, "-w", "-t", "60", "-o", " ".join(options), "start")
+                return self
+            except subprocess.CalledProcessError:
+                if attempt == PORT_ATTEMPTS - 1:
+                    raise
+                self.port = free_port()  # taken between free_port() and the bind (parallel test workers)
         return self
 
     def url(self, database: str = "postgres") -> str:
@@ -124,15 +135,22 @@ class RedisServer:
     def start(self) -> "RedisServer":
         if not Path(self.executable).exists():
             raise RuntimeError("redis-server is not installed (scripts/system-deps installs it)")
-        self.process = subprocess.Popen(
-            [
-                *(self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
-                *("--appendonly", "no", "--dir", str(self.base), "--logfile", str(self.base / "redis.log")),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait_for_port(self.port, self.process, 20, "redis-server")
+        for attempt in range(PORT_ATTEMPTS):
+            self.process = subprocess.Popen(
+                [
+                    *(self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
+                    *("--appendonly", "no", "--dir", str(self.base), "--logfile", str(self.base / "redis.log")),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                _wait_for_port(self.port, self.process, 20, "redis-server")
+                return self
+            except RuntimeError:
+                if attempt == PORT_ATTEMPTS - 1 or self.process.poll() is None:
+                    raise
+                self.port = free_port()  # taken between free_port() and the bind (parallel test workers)
         return self
 
     def stop(self) -> None:

@@ -41,6 +41,16 @@ SAMPLE = "public-interest-ai"
 DEMO = simulate.DEMO_SLUG
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests are slow, and share one server and one browser: under pytest-xdist (``--dist loadgroup``)
+    they all run on one worker instead of each worker preparing its own."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(autouse=True)
 def _only_once(request):
     if request.config.getoption("--db") == "postgresql":
