@@ -171,6 +171,7 @@ def person_token(person: Person) -> str:
     return URLSafeSerializer(SECRET, salt="participant").loads(cookie.value)
 
 
+@pytest.mark.slow
 def test_kill_9_web_and_worker_under_load_loses_no_acknowledged_vote(
     database_url, redis_url, app, make_consultation, tmp_path
 ):

@@ -181,6 +181,7 @@ def test_readyz_is_unavailable_when_redis_or_migrations_are_not(app, client):
     assert response.status_code == 503 and response.get_json()["checks"]["migrations"].startswith("at ['older']")
 
 
+@pytest.mark.slow
 def test_an_idle_worker_keeps_waiting_for_jobs(app, redis_url, tmp_path):
     """The worker blocks on Redis for minutes; it must not time out on the shared client's 5 s socket timeout."""
     env = {

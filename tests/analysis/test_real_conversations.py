@@ -36,6 +36,8 @@ from sklearn.metrics import adjusted_rand_score
 from analysis.__main__ import DEFAULT_REPLAY, run
 from analysis.polis_io import PolisExport, read_polis_export
 
+pytestmark = pytest.mark.slow  # every shared conversation, the largest with 225,000 votes
+
 POLIS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "polis"
 CONVERSATIONS = sorted(p.name for p in POLIS.iterdir() if p.is_dir()) if POLIS.is_dir() else []
 

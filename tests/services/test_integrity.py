@@ -5,11 +5,11 @@ runner, shown on the monitor page and the public report)."""
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from participate.extensions import db
-from participate.models import AnalysisIntegrity, Participant, Statement, Vote
-from participate.services import integrity, report, voting
+from participate.models import AnalysisIntegrity, Participant, Statement
+from participate.services import integrity, participants, report, voting
 from participate.services.participants import IP_HASH
 
 START = datetime(2026, 11, 23, 18, tzinfo=UTC)
@@ -21,17 +21,18 @@ def _statements(make_consultation, n=12):
     return consultation, sids
 
 
-def _at(vote, moment):
-    """Back-date a cast vote (``voting.cast`` returns it detached)."""
-    db.session.execute(update(Vote).where(Vote.id == vote.id).values(created_at=moment))
-
-
 def _votes(consultation, token, ballot, *, network, start, seconds):
-    """``token`` votes ``ballot`` ({statement id: value}) from ``network``, ``seconds`` apart from ``start``."""
+    """``token`` votes ``ballot`` ({statement id: value}) from ``network``, ``seconds`` apart from ``start``.
+
+    Through ``voting.record`` (the vote path's own writes) in one transaction: ``voting.cast`` commits every vote.
+    """
     db.session.info[IP_HASH] = network
+    participant = participants.find_or_add(db.session, consultation, token)
     for i, (sid, value) in enumerate(ballot.items()):
-        vote = voting.cast(db.session, consultation, token, sid, voting.VoteValue(int(value)))
-        _at(vote, start + timedelta(seconds=seconds * i))
+        vote = voting.record(
+            db.session, consultation, participant, db.session.get(Statement, sid), voting.VoteValue(int(value))
+        )
+        vote.created_at = start + timedelta(seconds=seconds * i)
     db.session.commit()
     db.session.info.pop(IP_HASH)
 
@@ -89,11 +90,15 @@ def test_scripted_straight_liners_copies_and_fast_voters_are_flagged_by_their_si
 
 def test_a_change_of_mind_is_not_voting_faster_than_reading(app, make_consultation):
     consultation, sids = _town_hall(make_consultation, np.random.default_rng(5), people=20)
-    token = "person-0"
-    for i, sid in enumerate(sids):  # changes every answer in quick succession on "My votes"
-        vote = voting.cast(db.session, consultation, token, sid, voting.VoteValue.PASS)
-        _at(vote, START + timedelta(hours=1, seconds=0.2 * i))
-    db.session.commit()
+    # person-0 changes every answer in quick succession on "My votes".
+    _votes(
+        consultation,
+        "person-0",
+        dict.fromkeys(sids, 0),
+        network="town-hall",
+        start=START + timedelta(hours=1),
+        seconds=0.2,
+    )
     report.analyse(db.session, consultation.id)
     assert integrity.latest(db.session, consultation)["fast_voters"] == []
 

@@ -193,6 +193,7 @@ def test_taken_slug_is_refused(tmp_path, make_consultation):
         polis_io.import_export(db.session, folder, slug="taken")
 
 
+@pytest.mark.slow
 def test_every_shared_polis_conversation_imports(app, shared_data):
     from analysis.polis_io import read_conversation
 

@@ -224,6 +224,7 @@ def test_init_demo_and_sample_reports(app, client):
     assert "Simulated data" in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_reports_of_real_polis_conversations(client, shared_data):
     folders = sorted(p for p in (shared_data / "polis").iterdir() if p.is_dir())
     assert folders
