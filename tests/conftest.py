@@ -20,7 +20,8 @@ from participate.services import statements as statement_service
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-def _config(url: str) -> dict:
+def app_config(url: str) -> dict:
+    """The test configuration of an app on the database at ``url`` (for tests that create their own app)."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
@@ -146,7 +147,7 @@ def databases(request, tmp_path_factory):
     else:
         backend = SQLiteDatabases(tmp_path_factory.mktemp("databases"))
     try:
-        app = create_app(_config(backend.template_url()))
+        app = create_app(app_config(backend.template_url()))
         with app.app_context():
             upgrade()
             db.engine.dispose()
@@ -165,7 +166,7 @@ def database_url(databases):
 
 @pytest.fixture
 def app(database_url):
-    app = create_app(_config(database_url))
+    app = create_app(app_config(database_url))
     with app.app_context():
         yield app
         db.session.remove()

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from participate import create_app
 from participate.extensions import db
 from participate.models import CurrentVote, Participant, Statement
-from tests.conftest import Client, _config
+from tests.conftest import Client, app_config
 
 
 def _sids(consultation_id) -> list[int]:
@@ -74,7 +74,7 @@ def test_new_participants_are_limited_per_address_but_existing_ones_carry_on(app
 def test_limits_come_from_the_environment(monkeypatch, database_url):
     monkeypatch.setenv("PARTICIPATE_VOTE_RATE_LIMIT", "7 per second")
     monkeypatch.setenv("PARTICIPATE_NEW_PARTICIPANT_RATE_LIMIT", "1000 per minute")
-    app = create_app(_config(database_url))
+    app = create_app(app_config(database_url))
     assert app.config["VOTE_RATE_LIMIT"] == "7 per second"
     assert app.config["NEW_PARTICIPANT_RATE_LIMIT"] == "1000 per minute"
     assert app.config["STATEMENT_RATE_LIMIT"] == "10 per minute;60 per hour"

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from participate import create_app
 from participate.extensions import db
 from participate.security import ip_hash
-from tests.conftest import STAFF_PASSWORD, _config
+from tests.conftest import STAFF_PASSWORD, app_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,15 +65,15 @@ def test_participant_cookie_is_httponly_samesite_and_secure_over_https(client, m
 
 
 def test_session_cookie_secure_when_the_site_is_https(database_url):
-    app = create_app({**_config(database_url), "PREFERRED_URL_SCHEME": "https"})
+    app = create_app({**app_config(database_url), "PREFERRED_URL_SCHEME": "https"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
-    assert create_app(_config(database_url)).config["SESSION_COOKIE_SECURE"] is False
+    assert create_app(app_config(database_url)).config["SESSION_COOKIE_SECURE"] is False
 
 
 @pytest.mark.parametrize("hops", [0, 1])
 def test_forwarded_addresses_are_trusted_only_when_configured(database_url, hops):
-    app = create_app({**_config(database_url), "PROXY_FIX": hops})
+    app = create_app({**app_config(database_url), "PROXY_FIX": hops})
     seen = []
     app.add_url_rule("/_whoami", "whoami", lambda: seen.append(ip_hash()) or "ok")
     http = app.test_client()
@@ -151,7 +151,7 @@ def test_sql_only_through_bound_parameters():
 
 def test_embed_cookies_are_cross_site_only_when_configured_over_https(database_url, make_consultation):
     app = create_app(
-        {**_config(database_url), "EMBED_COOKIES": True, "PREFERRED_URL_SCHEME": "https"}
+        {**app_config(database_url), "EMBED_COOKIES": True, "PREFERRED_URL_SCHEME": "https"}
     )
     assert app.config["SESSION_COOKIE_SAMESITE"] == "None" and app.config["SESSION_COOKIE_SECURE"]
     with app.app_context():
@@ -160,5 +160,5 @@ def test_embed_cookies_are_cross_site_only_when_configured_over_https(database_u
         db.session.remove()
         db.engine.dispose()  # this second app's connections, before the test's database is dropped
     assert "SameSite=None" in cookie and "Secure" in cookie and "Partitioned" in cookie and "HttpOnly" in cookie
-    plain = create_app({**_config(database_url), "EMBED_COOKIES": True})  # not HTTPS: stays Lax
+    plain = create_app({**app_config(database_url), "EMBED_COOKIES": True})  # not HTTPS: stays Lax
     assert plain.config["SESSION_COOKIE_SAMESITE"] == "Lax"
