@@ -102,17 +102,18 @@ def simulate_votes(
     )
     rows = []
     arrival = np.sort(rng.random(participants))
+    pace = rng.uniform(3.0, 12.0, participants)  # seconds a statement: people read (the integrity annex checks)
     for i in range(participants):
         pid = pid_of[f"{batch}{i}"]
         when = now - timedelta(seconds=span * (1.0 - arrival[i]))
-        for j in seen[i, : n_voted[i]]:
+        for k, j in enumerate(seen[i, : n_voted[i]]):
             rows.append(
                 {
                     "consultation_id": consultation.id,
                     "participant_id": pid,
                     "statement_id": int(statement_ids[j]),
                     "value": int(value[i, j]),
-                    "created_at": when,
+                    "created_at": when - timedelta(seconds=float(pace[i] * (n_voted[i] - 1 - k))),  # the last at when
                 }
             )
     session.execute(insert(Vote), rows)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from participate.extensions import db
 from participate.models import AnalysisIntegrity, Participant, Statement
-from participate.services import integrity, participants, report, voting
+from participate.services import integrity, participants, report, simulate, voting
 from participate.services.participants import IP_HASH
 
 START = datetime(2026, 11, 23, 18, tzinfo=UTC)
@@ -154,3 +154,12 @@ def test_monitor_and_public_report_show_the_annex(app, client, make_consultation
     published = client.post_form("/c/test/report/publish", {})
     frozen = client.get(published.headers["Location"]).text
     assert "Integrity check" in frozen and "12 participants voted the same way" in frozen
+
+
+def test_simulated_voters_read_at_a_human_pace(app, make_consultation):
+    """The demo's simulated voters must not look like a bot farm in its own integrity annex."""
+    consultation, _ = _statements(make_consultation, n=15)
+    simulate.simulate_votes(db.session, consultation, 60, seed=2)
+    report.analyse(db.session, consultation.id)
+    annex = integrity.latest(db.session, consultation)
+    assert annex["fast_voters"] == [] and annex["flagged_by"]["fast_voting"] == 0
