@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.stats import binom
 
 #: Votes a participant needs before straight-lining or near-identity means anything. A voter who answered
 #: independently of the statements, each of the three answers equally likely, gives one answer ten times in a row
@@ -25,6 +26,9 @@ MIN_VOTES = 10
 #: Share of two participants' common votes that must be equal for "near-identical": one differing answer in twenty
 #: is tolerated (a copied ballot with a slip), two in twenty is ordinary agreement between like-minded people.
 SIMILARITY = 0.95
+#: Family-wise chance of linking two independent voters as near-identical, split over all pairs (Bonferroni): about
+#: one consultation in a hundred would show a single chance link, and a group needs at least two.
+CHANCE = 0.01
 #: Smallest group of near-identical participants reported: two like-minded people can coincide; a third copy of
 #: the same ballot is what an organised campaign looks like.
 CLUSTER_SIZE = 3
@@ -106,14 +110,20 @@ def near_identical(
     min_votes: int = MIN_VOTES,
     similarity: float = SIMILARITY,
     min_size: int = CLUSTER_SIZE,
+    chance: float = CHANCE,
     pairwise_limit: int = PAIRWISE_LIMIT,
 ) -> list[np.ndarray]:
-    """Groups of at least ``min_size`` participants linked by near-identical votes.
+    """Groups of at least ``min_size`` participants linked by near-identical votes that chance does not explain.
 
-    Two participants are linked when they voted on at least ``min_votes`` common statements and gave the same
-    answer on at least ``similarity`` of them; groups are the connected components of that relation. Above
-    ``pairwise_limit`` participants (with ``min_votes`` votes) only exactly identical ballots (the same statements,
-    the same answers) are grouped.
+    Two participants are linked when they voted on at least ``min_votes`` common statements, gave the same answer on
+    at least ``similarity`` of them, **and** two independent voters would rarely agree that much: each common
+    statement s is matched by chance with probability q_s = Σ_v share_sv² (the answers' shares on s, counting each
+    distinct ballot once, so that copies do not make themselves look ordinary), and the chance of m or more matches
+    in n is bounded by the binomial tail at the mean q (Hoeffding 1956: the binomial is the most spread sum of
+    independent trials with that mean). A link needs that tail below ``chance`` divided by the number of pairs.
+    Two people agreeing with every consensus statement are thus not linked; two identical ballots on divided
+    statements are. Groups are the connected components of the links. Above ``pairwise_limit`` participants (with
+    ``min_votes`` votes) only exactly identical ballots are compared, with the same chance check (tail = Π q_s).
 
     Parameters
     ----------
@@ -122,6 +132,7 @@ def near_identical(
     min_votes : int ≥ 1.
     similarity : float in (0, 1].
     min_size : int ≥ 2.
+    chance : float in (0, 1], the family-wise chance of linking any pair of independent voters.
     pairwise_limit : int ≥ 0.
 
     Returns
@@ -134,6 +145,8 @@ def near_identical(
     _at_least("pairwise_limit", pairwise_limit, 0)
     if not 0 < similarity <= 1:
         raise ValueError(f"similarity must be in (0, 1], got {similarity}")
+    if not 0 < chance <= 1:
+        raise ValueError(f"chance must be in (0, 1], got {chance}")
     ids, rows = np.unique(p, return_inverse=True)
     active = np.flatnonzero(np.bincount(rows, minlength=len(ids)) >= min_votes)
     if len(active) < min_size:
@@ -143,13 +156,22 @@ def near_identical(
     cols, c = np.unique(s[keep], return_inverse=True)
     v = v[keep]
     n = len(active)
+    ballot = _identical_ballots(r, c, v, n)
+    distinct = np.isin(r, np.unique(ballot, return_index=True)[1])  # one row per distinct ballot
+    answers = np.zeros((len(cols), 3))
+    np.add.at(answers, (c[distinct], v[distinct] + 1), 1)
+    q = ((answers / answers.sum(axis=1, keepdims=True)) ** 2).sum(axis=1)  # (C,) chance two voters match on s
+    per_pair = chance / (n * (n - 1) / 2)
     if n > pairwise_limit:
-        labels = _identical_ballots(r, c, v, n)
+        log_tail = np.bincount(r, weights=np.log(q[c]), minlength=n)  # each row's exact-match chance, in logs
+        sizes = np.bincount(ballot, minlength=n)
+        labels = np.where((sizes[ballot] >= 2) & (log_tail <= np.log(per_pair)), ballot, -1)
     else:
         shape = (n, len(cols))
-        ones = np.ones(len(r), dtype=np.float32)
+        ones = np.ones(len(r))
         voted = csr_matrix((ones, (r, c)), shape=shape)
         overlap = (voted @ voted.T).toarray()
+        expected = (csr_matrix((q[c], (r, c)), shape=shape) @ voted.T).toarray()  # Σ q_s over common statements
         equal = np.zeros_like(overlap)
         for value in (-1, 0, 1):
             m = v == value
@@ -157,6 +179,10 @@ def near_identical(
             equal += (same @ same.T).toarray()
         close = (overlap >= min_votes) & (equal >= similarity * overlap)
         np.fill_diagonal(close, False)
+        i, j = np.nonzero(close)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tail = binom.sf(equal[i, j] - 1, overlap[i, j], np.clip(expected[i, j] / overlap[i, j], 0, 1))
+        close[i, j] = tail <= per_pair
         _, labels = connected_components(csr_matrix(close), directed=False)
         labels = np.where(close.any(axis=1), labels, -1)  # a participant linked to nobody is in no group
     sizes = np.bincount(labels[labels >= 0], minlength=1)

@@ -38,22 +38,34 @@ def test_near_identical_links_pairs_by_the_share_of_equal_common_votes():
         5: base[:3] + [None] * 7,  # three votes, all equal to 1's and 2's
     }
     p, s, v = _ballots(rows)
-    assert [_ids(g) for g in near_identical(p, s, v, min_votes=4, similarity=0.9)] == [[1, 2, 3]]
+    # chance=1: a link needs a tail below 1/10 (ten pairs), which ten or nine equal votes of ten pass easily.
+    assert [_ids(g) for g in near_identical(p, s, v, min_votes=4, similarity=0.9, chance=1)] == [[1, 2, 3]]
     # At 95 %, 9 of 10 is not close enough: 1 and 2 alone are fewer than three.
-    assert near_identical(p, s, v, min_votes=4, similarity=0.95) == []
-    assert [_ids(g) for g in near_identical(p, s, v, min_votes=4, similarity=0.95, min_size=2)] == [[1, 2]]
-    # Once three common votes are enough, 5 joins 1 and 2 (not 3: two of their three common votes are equal).
-    assert [_ids(g) for g in near_identical(p, s, v, min_votes=3, min_size=2)] == [[1, 2, 5]]
+    assert near_identical(p, s, v, min_votes=4, similarity=0.95, chance=1) == []
+    assert [_ids(g) for g in near_identical(p, s, v, min_votes=4, similarity=0.95, min_size=2, chance=1)] == [[1, 2]]
+    # Three equal votes are no evidence: on statements 0, 1, 2 the four distinct ballots match by chance with
+    # q = 1/2, 5/8, 5/8 (mean 7/12), so three matches have chance (7/12)³ ≈ 0.20 > 1/10; 5 stays apart.
+    assert [_ids(g) for g in near_identical(p, s, v, min_votes=3, min_size=2, chance=1)] == [[1, 2]]
 
 
-def test_near_identical_above_the_pairwise_limit_groups_exact_ballots_only():
-    base = [1, -1, 0, 1]
-    slip = [1, -1, 0, -1]
-    p, s, v = _ballots({1: base, 2: base, 3: slip, 4: base, 7: slip, 8: slip})
-    exact = near_identical(p, s, v, min_votes=4, similarity=0.5, min_size=2, pairwise_limit=0)
-    assert [_ids(g) for g in exact] == [[1, 2, 4], [3, 7, 8]]
-    pairwise = near_identical(p, s, v, min_votes=4, similarity=0.75, min_size=2)
-    assert [_ids(g) for g in pairwise] == [[1, 2, 3, 4, 7, 8]]  # 3 of 4 equal links the two ballots
+def test_agreeing_on_consensus_statements_is_not_near_identity():
+    # Everyone agrees with everything: q = 1 on every statement, so identical ballots are what chance gives.
+    p, s, v = _ballots({pid: [1] * 10 for pid in range(1, 5)})
+    assert near_identical(p, s, v, chance=1) == []
+
+
+def test_copies_on_divided_statements_are_linked_once_chance_is_ruled_out():
+    x = [1, -1, 0, 1, -1, 0, 1, -1, 0, 1]
+    y = [-v if v else 1 for v in x]  # differs from x on every statement
+    p, s, v = _ballots({1: x, 2: x, 3: x, 4: y, 5: y, 6: y})
+    # Two distinct ballots split every statement evenly: q = 1/2, and ten matches have chance 2⁻¹⁰ ≈ 9.8e-4.
+    # Fifteen pairs: at chance 0.05 a link needs < 3.3e-3 (linked), at 0.01 < 6.7e-4 (not linked).
+    assert [_ids(g) for g in near_identical(p, s, v, chance=0.05)] == [[1, 2, 3], [4, 5, 6]]
+    assert near_identical(p, s, v, chance=0.01) == []
+    # Above the pairwise limit, exactly identical ballots with the same chance check (tail = Π q_s = 2⁻¹⁰).
+    exact = near_identical(p, s, v, chance=0.05, pairwise_limit=0)
+    assert [_ids(g) for g in exact] == [[1, 2, 3], [4, 5, 6]]
+    assert near_identical(p, s, v, chance=0.01, pairwise_limit=0) == []
 
 
 def test_fast_voters_need_a_run_of_votes_faster_than_reading():
@@ -101,6 +113,7 @@ def test_arrival_bursts_are_per_network_and_window():
         (lambda: straight_liners([1], [1], min_votes=0), "min_votes must be >= 1, got 0"),
         (lambda: near_identical([1], [1], [1], similarity=0), r"similarity must be in \(0, 1\], got 0"),
         (lambda: near_identical([1], [1], [1], min_size=1), "min_size must be >= 2, got 1"),
+        (lambda: near_identical([1], [1], [1], chance=0), r"chance must be in \(0, 1\], got 0"),
         (lambda: fast_voters([1], [1], [np.nan]), "timestamps must be finite seconds"),
         (lambda: fast_voters([1], [1], [0.0], reading_seconds=0), r"reading_seconds must be > 0, got 0"),
         (lambda: fast_voters([1], [1], [0.0], burst_votes=1), "burst_votes must be >= 2, got 1"),

@@ -122,7 +122,9 @@ def test_the_runner_stores_the_annex_with_results_with_and_without(app, make_con
     annex = integrity.latest(db.session, consultation)
     bots = _ids("brigade")
     assert set(annex["straight_liners"]) == bots
-    assert [set(c) for c in annex["near_identical"]] == [bots]
+    # Not near-identical: twelve answers on statements split about evenly match by chance with 2⁻¹² per pair, and
+    # 861 pairs make a chance match likely (analysis.integrity.near_identical); straight-lining flags them.
+    assert annex["near_identical"] == []
     assert annex["fast_voters"] == []
     assert [a["size"] for a in annex["arrivals"]] == [12]
     assert set(annex["flagged"]) == bots
