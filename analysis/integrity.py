@@ -36,6 +36,7 @@ CLUSTER_SIZE = 3
 #: holds three P-by-P matrices (2,000 participants: about 100 MB).
 PAIRWISE_LIMIT = 2000
 #: Seconds below which a vote cannot follow reading the statement. Silent reading runs at about 4 words a second
+#: (238 a minute: Brysbaert, "How many words do we read per minute?", J. Memory and Language, 2019)
 #: and skimming at under 12; choosing among three buttons takes a visual choice reaction of about 0.5 s. A
 #: statement of even five words and a click therefore take about a second.
 READING_SECONDS = 1.0
