@@ -71,6 +71,15 @@ class ModerationState(enum.StrEnum):
     REJECTED = "rejected"
 
 
+#: The moderation states of the statements participants are shown, and so of those a report may show (see
+#: ``services.statements.reportable``): accepted ones and, under post-moderation, those no moderator has judged yet.
+#: Under pre-moderation a pending statement has been seen by its author only.
+SHOWN_STATES: dict[ModerationMode, tuple[ModerationState, ...]] = {
+    ModerationMode.POST: (ModerationState.ACCEPTED, ModerationState.PENDING),
+    ModerationMode.PRE: (ModerationState.ACCEPTED,),
+}
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     FACILITATOR = "facilitator"

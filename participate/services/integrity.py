@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from analysis import AnalysisResult, run_analysis
 
-from ..models import AnalysisIntegrity, AnalysisSnapshot, Participant, Statement
-from . import results
+from ..models import AnalysisIntegrity, AnalysisSnapshot, Consultation, Participant, Statement
+from . import results, statements
 
 MIN_VOTES = 10  # a participant needs this many votes before identical answers mean anything
 BURST_SIZE = 10  # this many new participants from one hashed address ...
@@ -106,8 +106,12 @@ def bursts(joined: list[tuple[int, str, object]], *, size: int = BURST_SIZE, win
 
 
 def headline(result: AnalysisResult, texts: dict[int, str]) -> dict:
-    """What a reader would quote: participants clustered, k, group sizes, the top consensus statements."""
-    top = sorted(result.group_aware_consensus.items(), key=lambda item: (-item[1], item[0]))[:TOP_CONSENSUS]
+    """What a reader would quote: participants clustered, k, group sizes, the top consensus statements.
+
+    ``texts``: the statements the report counts (:func:`statements.counted`), by id; no other is named.
+    """
+    ranked = (item for item in result.group_aware_consensus.items() if int(item[0]) in texts)
+    top = sorted(ranked, key=lambda item: (-item[1], item[0]))[:TOP_CONSENSUS]
     return {
         "participants": len(result.participant_ids),
         "k": int(result.k),
@@ -143,7 +147,8 @@ def compute(
     flagged = (set(lines) | {p for c in clusters for p in c} | {p for b in burst_list for p in b["participants"]}) - (
         banned
     )
-    texts = dict(session.execute(select(Statement.id, Statement.text).where(Statement.consultation_id == cid)).all())
+    consultation = session.get(Consultation, cid)
+    texts = dict(session.execute(select(Statement.id, Statement.text).where(statements.counted(consultation))).all())
     without = with_all
     if flagged:
         without = run_analysis(

@@ -21,12 +21,12 @@ from ..models import (
     AnalysisSnapshot,
     Consultation,
     CurrentVote,
-    ModerationState,
     Participant,
     Statement,
     Vote,
     utcnow,
 )
+from . import statements
 
 KEEP_SNAPSHOTS = 3  # older ones are pruned, except the newest checked one; published reports are stored separately
 STREAM_CHUNK = 100_000
@@ -164,13 +164,17 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
     votes = current_votes(session, consultation_id)
     if len(votes) == 0:
         return None
+    # Statements a report may not show (rejected; pending under pre-moderation, seen by their author only) are
+    # mod-out, as Pol.is treats moderated-out statements: their columns are zeroed, so they never reach the
+    # groups, consensus or priorities. Their votes stay in the input, and the statement joins the analysis when
+    # a moderator accepts it.
+    shown = statements.reportable(session.get(Consultation, consultation_id))
     excluded = session.execute(
-        select(Statement.id, Statement.moderation == ModerationState.REJECTED, Statement.is_meta).where(
-            Statement.consultation_id == consultation_id,
-            (Statement.moderation == ModerationState.REJECTED) | Statement.is_meta.is_(True),
+        select(Statement.id, ~shown, Statement.is_meta).where(
+            Statement.consultation_id == consultation_id, ~shown | Statement.is_meta.is_(True)
         )
     ).all()
-    mod_out = [sid for sid, rejected, _ in excluded if rejected]
+    mod_out = [sid for sid, hidden, _ in excluded if hidden]
     meta = [sid for sid, _, is_meta in excluded if is_meta]
     banned = session.scalars(
         select(Participant.id).where(Participant.consultation_id == consultation_id, Participant.is_banned.is_(True))
