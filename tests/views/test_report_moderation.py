@@ -124,3 +124,8 @@ def test_polis_export_report_files_follow_the_definition(tmp_path, moderated):
     # The raw data keeps every statement with its moderation state, so the export stays a complete record.
     comments = {int(r["comment-id"]): r["moderated"] for r in rows("comments.csv")}
     assert comments[ids[PENDING]] == "0" and comments[ids[REJECTED]] == "-1"
+
+
+def test_home_page_counts_statements_as_the_report_does(client, moderated):
+    text = _text(client.get("/").get_data(as_text=True))
+    assert "Title pre" in text and f"· {len(SEEDS)} statements" in text
