@@ -338,6 +338,7 @@ def _consultation_fields(consultation: Consultation) -> tuple:
         consultation.is_simulated,
         consultation.recruitment,
         consultation.moderation,  # which statements are reportable
+        consultation.data_version,  # deleted votes leave the counts at once
     )
 
 
