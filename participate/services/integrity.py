@@ -178,16 +178,34 @@ def compute(
 def for_snapshot(session: Session, snapshot_id: int) -> dict | None:
     """The integrity annex of one analysis snapshot, if it has been computed."""
     row = session.get(AnalysisIntegrity, snapshot_id)
-    return row.result if row is not None else None
+    if row is None:
+        return None
+    cid = session.scalar(select(AnalysisSnapshot.consultation_id).where(AnalysisSnapshot.id == snapshot_id))
+    return as_reported(session, cid, row.result)
+
+
+def as_reported(session: Session, consultation_id: int, annex: dict | None) -> dict | None:
+    """The annex naming only the statements the report counts now: a moderator may have rejected one since."""
+    if not annex:
+        return annex
+    consultation = session.get(Consultation, consultation_id)
+    counted = set(session.scalars(select(Statement.id).where(statements.counted(consultation))))
+    shown = dict(annex)
+    for side in ("with_flagged", "without_flagged"):
+        if side in shown:
+            top = [t for t in shown[side].get("top_consensus", []) if t["id"] in counted]
+            shown[side] = {**shown[side], "top_consensus": top}
+    return shown
 
 
 def latest(session: Session, consultation) -> dict | None:
     """The consultation's newest integrity annex (the latest snapshot's may wait until voting pauses)."""
     consultation_id = getattr(consultation, "id", consultation)
-    return session.scalar(
+    annex = session.scalar(
         select(AnalysisIntegrity.result)
         .join(AnalysisSnapshot, AnalysisSnapshot.id == AnalysisIntegrity.snapshot_id)
         .where(AnalysisSnapshot.consultation_id == consultation_id)
         .order_by(AnalysisSnapshot.id.desc())
         .limit(1)
     )
+    return as_reported(session, consultation_id, annex)

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from participate.extensions import db
 from participate.models import ModerationMode, VoteValue
 from participate.services import moderation, monitoring, participants, polis_io, report, statements, voting
-from tests.services.test_report import hand_votes
+from tests.services.test_report import hand_votes, make_hand_consultation
 
 PENDING = "Pending statement nobody approved"
 REJECTED = "Rejected statement everyone agreed with"
@@ -129,3 +129,19 @@ def test_polis_export_report_files_follow_the_definition(tmp_path, moderated):
 def test_home_page_counts_statements_as_the_report_does(client, moderated):
     text = _text(client.get("/").get_data(as_text=True))
     assert "Title pre" in text and f"· {len(SEEDS)} statements" in text
+
+
+def _annex(response) -> str:
+    return _text(response.get_data(as_text=True).split('id="integrity-heading"')[1])
+
+
+def test_a_statement_rejected_after_the_annex_was_computed_leaves_it(client, login, make_consultation, make_account):
+    """The report shows its newest checked snapshot, whose annex may predate a moderator's decision."""
+    consultation, sids, _ = make_hand_consultation(make_consultation)  # post-moderation; annex computed
+    assert "Hand statement 0" in _annex(client.get("/c/hand/report"))  # the common ground, on top
+    moderation.act(db.session, make_account("admin"), consultation, [sids[0]], "reject", "Off topic")
+    assert "Hand statement 0" not in _annex(client.get("/c/hand/report"))
+    login(client, "admin", email="staff@example.org")
+    assert "Hand statement 0" not in _annex(client.get("/facilitate/hand/monitor"))
+    body = client.get(client.post_form("/c/hand/report/publish", {}).headers["Location"] + ".json").get_json()
+    assert sids[0] not in {t["id"] for t in body["analysis"]["integrity"]["with_flagged"]["top_consensus"]}
