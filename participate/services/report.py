@@ -566,7 +566,9 @@ def _analysed(report: dict, result: dict, robustness: dict | None) -> None:
         for g in groups
     ]
     by_id = {r["id"]: r for r in report["statements"]}
+    # Out of every list: the analysis's mod-out and meta statements, and those marked meta since it ran.
     mod_out = set(result.get("mod_out", [])) | set(result.get("meta", []))
+    mod_out |= {r["id"] for r in report["statements"] if r["is_meta"]}
     for row in report["statements"]:
         sid = row["id"]
         row["groups"] = []
@@ -600,7 +602,7 @@ def _analysed(report: dict, result: dict, robustness: dict | None) -> None:
         report["majority"][side] = [
             {"statement_id": c["statement_id"], "n_success": c["n_success"], "n_trials": c["n_trials"]}
             for c in result["consensus"][side]
-            if c["statement_id"] in by_id
+            if c["statement_id"] in by_id and c["statement_id"] not in mod_out
         ]
     divisive = [r for r in report["statements"] if r["divisiveness"] is not None and r["id"] not in mod_out]
     divisive.sort(key=lambda r: (-r["divisiveness"], r["id"]))
@@ -610,7 +612,7 @@ def _analysed(report: dict, result: dict, robustness: dict | None) -> None:
         reps = []
         for rep in result["repness"].get(str(g["id"]), []):
             sid = rep["statement_id"]
-            if sid not in by_id:
+            if sid not in by_id or sid in mod_out:
                 continue
             inside = group_tally(g["id"], sid)
             others = [group_tally(h["id"], sid) for h in groups if h["id"] != g["id"]]

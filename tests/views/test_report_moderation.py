@@ -145,3 +145,15 @@ def test_a_statement_rejected_after_the_annex_was_computed_leaves_it(client, log
     assert "Hand statement 0" not in _annex(client.get("/facilitate/hand/monitor"))
     body = client.get(client.post_form("/c/hand/report/publish", {}).headers["Location"] + ".json").get_json()
     assert sids[0] not in {t["id"] for t in body["analysis"]["integrity"]["with_flagged"]["top_consensus"]}
+
+
+def test_a_statement_marked_meta_after_the_analysis_leaves_every_list(client, make_consultation, make_account):
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    assert report.build(db.session, consultation)["common_ground"] == [sids[0]]
+    moderation.act(db.session, make_account("admin"), consultation, [sids[0]], "meta")  # no new analysis yet
+    data = client.get("/c/hand/report.json").get_json()["report"]
+    assert data["counts"]["statements"] == len(sids) - 1
+    listed = data["common_ground"] + data["common_rejection"] + data["divisive"] + data["uncertain"]
+    listed += [m["statement_id"] for side in ("agree", "disagree") for m in data["majority"][side]]
+    listed += [r["statement_id"] for g in data["groups"] for r in g["repness"]]
+    assert sids[0] not in listed
