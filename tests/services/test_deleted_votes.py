@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import AnalysisSnapshot, ConsultationStatus, Participant
-from participate.services import privacy, report, results, statements
+from participate.services import privacy, report, results, statements, voting
 from tests.services.test_report import hand_votes, make_hand_consultation
 
 HAND_VOTES = len(hand_votes())
@@ -99,3 +99,18 @@ def test_older_snapshots_without_the_votes_stay(make_consultation, mode):
     privacy.delete_mine(db.session, _newest_participant(), mode)
     assert db.session.get(AnalysisSnapshot, kept) is not None
     assert results.latest_snapshot(db.session, consultation).id == kept
+
+
+def test_vote_ids_reused_after_a_deletion_never_enter_an_older_snapshot(make_consultation):
+    """SQLite hands a deleted vote's id to the next vote; every snapshot kept predates every deleted vote, so the
+    votes up to its last vote id are still exactly the votes it was computed from."""
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    kept = results.latest_snapshot(db.session, consultation)
+    statements.submit(db.session, consultation, "latecomer", "A late idea")
+    report.analyse(db.session, consultation.id)
+    privacy.delete_mine(db.session, _newest_participant())
+    for sid in sids[:3]:
+        voting.cast(db.session, consultation, "newcomer", sid, voting.VoteValue.PASS)
+    assert len(results.votes_until(db.session, consultation.id, kept.last_vote_id)) == kept.vote_count
+    data = report.build(db.session, consultation)
+    assert data["analysis"]["snapshot_id"] == kept.id and data["analysis"]["newer_votes"] == 3
