@@ -28,7 +28,7 @@ import json
 import math
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -784,6 +784,8 @@ def write_polis_export(
     folder: str | Path,
     export: PolisExport,
     result: AnalysisResult | Mapping[int, int] | None = None,
+    *,
+    reported: Collection[int] | None = None,
 ) -> list[Path]:
     """Write the five Pol.is export files (``polis-math.md`` §12) into ``folder``.
 
@@ -796,6 +798,10 @@ def write_polis_export(
     Unlike Pol.is, ``agrees``/``disagrees`` count current votes only (Pol.is also counts superseded ones).
     ``is-meta`` has no column in the §12 ``comments.csv`` header, so it is not exported. Creates ``folder`` if
     needed and returns the written paths.
+    ``reported``: the ids of the statements a report may show (None: all). The report's files follow it, as
+    Pol.is's follow its moderation: ``comment-groups.csv`` lists only these, and the summary's ``comments``
+    counts those of them that are not meta. ``comments.csv`` and the vote files keep every statement (with its
+    ``moderated`` state), so the export stays a complete record.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -834,7 +840,11 @@ def write_polis_export(
         "voters": str(len(voter_ids)),
         "voters-in-conv": str(n_in_conv if n_in_conv is not None else len(groups)),
         "commenters": str(len(authored)),
-        "comments": str(len(export.statements)),
+        "comments": str(
+            len(export.statements)
+            if reported is None
+            else sum(s.id in reported and not s.is_meta for s in export.statements)
+        ),
         "groups": str(len(group_ids)),
         "conversation-description": export.summary.get("conversation-description", ""),
     }
@@ -907,7 +917,7 @@ def write_polis_export(
             header += [f"group-{letter}-{kind}" for kind in ("votes", "agrees", "disagrees", "passes")]
         yield header
         texts = {s.id: s.text for s in export.statements}
-        for sid in statement_ids:
+        for sid in statement_ids if reported is None else [sid for sid in statement_ids if sid in reported]:
             i = s_index[sid]
             row: list[Any] = [
                 sid,

@@ -13,7 +13,7 @@ from werkzeug.serving import run_simple
 from . import jobs, logs
 from .extensions import db
 from .models import Role
-from .services import ServiceError, accounts, consultations, report, results, simulate
+from .services import ServiceError, accounts, consultations, report, results, simulate, voting
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
 
@@ -130,7 +130,7 @@ def import_polis_command(path, slug, owner):
         consultation = polis_io.import_export(db.session, path, slug=slug, owner=account)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
-    participants, votes = consultations.voting.counts(db.session, consultation)
+    participants, votes = voting.counts(db.session, consultation)
     click.echo(f"Imported /c/{consultation.slug}: {votes} current votes from {participants} participants (closed)")
     click.echo(f"Run 'participate analyse {consultation.slug}' to compute its opinion groups now.")
 

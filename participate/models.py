@@ -71,6 +71,15 @@ class ModerationState(enum.StrEnum):
     REJECTED = "rejected"
 
 
+#: The moderation states of the statements participants are shown, and so of those a report may show (see
+#: ``services.statements.reportable``): accepted ones and, under post-moderation, those no moderator has judged yet.
+#: Under pre-moderation a pending statement has been seen by its author only.
+SHOWN_STATES: dict[ModerationMode, tuple[ModerationState, ...]] = {
+    ModerationMode.POST: (ModerationState.ACCEPTED, ModerationState.PENDING),
+    ModerationMode.PRE: (ModerationState.ACCEPTED,),
+}
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     FACILITATOR = "facilitator"
@@ -148,6 +157,9 @@ class Consultation(db.Model):
     )
     # What deleting one's own data does to one's statements here; None follows the site's DELETED_STATEMENTS.
     deleted_statements: Mapped[DeletedStatements | None] = mapped_column(_enum(DeletedStatements, "deleted_statements"))
+    # Bumped whenever votes are deleted (a participant deleting their data): an analysis that read the votes under an
+    # older version is discarded, since the vote ids it covers no longer say which votes it saw.
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     statements: Mapped[list["Statement"]] = relationship(back_populates="consultation")
     # The facilitator who created it (see ConsultationOwner); None for the samples and imports without an owner.
@@ -385,7 +397,9 @@ class AnalysisSnapshot(db.Model):
     """One completed analysis of a consultation; web requests only ever read these."""
 
     __tablename__ = "analysis_snapshot"
-    __table_args__ = (Index("ix_analysis_snapshot_latest", "consultation_id", "id"),)
+    # AUTOINCREMENT: SQLite would otherwise give a new snapshot the id of a deleted one, and the newest id (which
+    # the caches and the report rely on) would no longer mean the newest analysis. PostgreSQL never reuses ids.
+    __table_args__ = (Index("ix_analysis_snapshot_latest", "consultation_id", "id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))

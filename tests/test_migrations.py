@@ -19,3 +19,46 @@ def test_downgrade_then_upgrade_round_trips(app):
     assert db.inspect(db.engine).get_table_names() == ["alembic_version"]
     upgrade()
     assert "current_vote" in db.inspect(db.engine).get_table_names()
+
+
+def test_snapshot_autoincrement_migration_keeps_snapshots_and_their_checks(app, make_consultation):
+    """On SQLite the snapshot table is rebuilt (AUTOINCREMENT); its rows and their checks must survive it."""
+    from sqlalchemy import text
+
+    cid = make_consultation().id
+    db.session.close()
+    downgrade(revision="c5e1a9d40b7e")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO analysis_snapshot (id, consultation_id, vote_count, last_vote_id, computed_at, seconds,"
+                " result) VALUES (5, :c, 3, 9, '2026-01-01 00:00:00', 0.1, '{}')"
+            ),
+            {"c": cid},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO analysis_robustness (snapshot_id, computed_at, seconds, result)"
+                " VALUES (5, '2026-01-01', 1, '{}')"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO analysis_integrity (snapshot_id, computed_at, result) VALUES (5, '2026-01-01', '{}')")
+        )
+    upgrade()
+    with db.engine.begin() as connection:
+        assert connection.execute(text("SELECT id, last_vote_id FROM analysis_snapshot")).all() == [(5, 9)]
+        for table in ("analysis_robustness", "analysis_integrity"):
+            assert connection.execute(text(f"SELECT snapshot_id FROM {table}")).all() == [(5,)]
+        assert connection.execute(text("SELECT data_version FROM consultation")).scalar() == 0
+        if connection.dialect.name != "sqlite":
+            return  # PostgreSQL's sequences never hand out an id twice; the id 5 above bypassed the sequence
+        connection.execute(text("DELETE FROM analysis_snapshot"))
+        connection.execute(
+            text(
+                "INSERT INTO analysis_snapshot (consultation_id, vote_count, last_vote_id, computed_at, seconds,"
+                " result) VALUES (:c, 1, 1, '2026-01-02 00:00:00', 0.1, '{}')"
+            ),
+            {"c": cid},
+        )
+        assert connection.execute(text("SELECT id FROM analysis_snapshot")).scalar() > 5  # never a deleted id

@@ -29,7 +29,7 @@ from ..models import (
     aware,
     utcnow,
 )
-from . import N_, Conflict, Forbidden, InvalidInput, NotFound, Term, audit, statements, voting
+from . import N_, Conflict, Forbidden, InvalidInput, NotFound, Term, audit, statements
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "consultations"
 
@@ -61,7 +61,7 @@ def get_public(session: Session, slug: str) -> Consultation:
 
 
 def public_listing(session: Session, *, statuses=(ConsultationStatus.OPEN,)) -> list[Listing]:
-    """Consultations with how many people have taken part and how many statements are open for voting."""
+    """Consultations with how many people have taken part and how many statements they count (meta ones apart)."""
     apply_due_schedules(session)
     voters = (
         select(CurrentVote.consultation_id, func.count(func.distinct(CurrentVote.participant_id)).label("n"))
@@ -76,11 +76,8 @@ def public_listing(session: Session, *, statuses=(ConsultationStatus.OPEN,)) -> 
     ).all()
     listings = []
     for consultation, n_participants in rows:
-        n_statements = session.scalar(
-            select(func.count())
-            .select_from(Statement)
-            .where(Statement.consultation_id == consultation.id, voting.votable(consultation))
-        )
+        counted = statements.counted(consultation)
+        n_statements = session.scalar(select(func.count()).select_from(Statement).where(counted))
         listings.append(Listing(consultation, n_participants, n_statements))
     return listings
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from analysis import AnalysisResult, run_analysis
 from analysis import integrity as signals
 
-from ..models import AnalysisIntegrity, AnalysisSnapshot, Participant, Statement, Vote
-from . import results
+from ..models import AnalysisIntegrity, AnalysisSnapshot, Consultation, Participant, Statement, Vote
+from . import results, statements
 
 TOP_CONSENSUS = 5
 
@@ -65,9 +65,11 @@ def _fast_voters(session: Session, consultation_id: int, last_vote_id: int) -> n
 def headline(result: AnalysisResult, texts: dict[int, str]) -> dict:
     """What a reader would quote: participants clustered, k, group sizes, the top consensus statements.
 
-    Group sizes carry the report's labels, in its order (opinion groups by id: A, B, C…).
+    Group sizes carry the report's labels, in its order (opinion groups by id: A, B, C…). ``texts``: the statements
+    the report counts (:func:`statements.counted`), by id; no other is named.
     """
-    top = sorted(result.group_aware_consensus.items(), key=lambda item: (-item[1], item[0]))[:TOP_CONSENSUS]
+    ranked = (item for item in result.group_aware_consensus.items() if int(item[0]) in texts)
+    top = sorted(ranked, key=lambda item: (-item[1], item[0]))[:TOP_CONSENSUS]
     groups = sorted(result.groups, key=lambda g: g.id)
     return {
         "participants": len(result.participant_ids),
@@ -97,7 +99,8 @@ def compute(
     fast = np.setdiff1d(_fast_voters(session, cid, snapshot.last_vote_id), banned)
     copied = np.setdiff1d(np.concatenate([np.zeros(0, dtype=np.int64), *clusters]), banned)
     flagged = np.union1d(np.union1d(lines, copied), fast).tolist()
-    texts = dict(session.execute(select(Statement.id, Statement.text).where(Statement.consultation_id == cid)).all())
+    consultation = session.get(Consultation, cid)
+    texts = dict(session.execute(select(Statement.id, Statement.text).where(statements.counted(consultation))).all())
     without = with_all
     if flagged:
         without = run_analysis(
@@ -132,16 +135,34 @@ def compute(
 def for_snapshot(session: Session, snapshot_id: int) -> dict | None:
     """The integrity annex of one analysis snapshot, if it has been computed."""
     row = session.get(AnalysisIntegrity, snapshot_id)
-    return row.result if row is not None else None
+    if row is None:
+        return None
+    cid = session.scalar(select(AnalysisSnapshot.consultation_id).where(AnalysisSnapshot.id == snapshot_id))
+    return as_reported(session, cid, row.result)
+
+
+def as_reported(session: Session, consultation_id: int, annex: dict | None) -> dict | None:
+    """The annex naming only the statements the report counts now: a moderator may have rejected one since."""
+    if not annex:
+        return annex
+    consultation = session.get(Consultation, consultation_id)
+    counted = set(session.scalars(select(Statement.id).where(statements.counted(consultation))))
+    shown = dict(annex)
+    for side in ("with_flagged", "without_flagged"):
+        if side in shown:
+            top = [t for t in shown[side].get("top_consensus", []) if t["id"] in counted]
+            shown[side] = {**shown[side], "top_consensus": top}
+    return shown
 
 
 def latest(session: Session, consultation) -> dict | None:
     """The consultation's newest integrity annex (the latest snapshot's may wait until voting pauses)."""
     consultation_id = getattr(consultation, "id", consultation)
-    return session.scalar(
+    annex = session.scalar(
         select(AnalysisIntegrity.result)
         .join(AnalysisSnapshot, AnalysisSnapshot.id == AnalysisIntegrity.snapshot_id)
         .where(AnalysisSnapshot.consultation_id == consultation_id)
         .order_by(AnalysisSnapshot.id.desc())
         .limit(1)
     )
+    return as_reported(session, consultation_id, annex)

@@ -14,7 +14,7 @@ from ..models import (
     Statement,
     Vote,
 )
-from . import voting
+from . import statements, voting
 
 VOTES_PER_PARTICIPANT_BINS = ((1, 1), (2, 5), (6, 10), (11, 20), (21, 50), (51, None))
 MAX_TIME_BINS = 60
@@ -34,8 +34,9 @@ class Monitor:
     voters: int
     votes: int  # current votes
     vote_events: int  # every vote ever cast, re-votes included
-    statements: dict[str, int]
+    statements: dict[str, int]  # by moderation state, meta statements apart
     meta_statements: int
+    reported_statements: int  # what the report counts as its statements (``statements.counted``)
     distribution: list[tuple[str, int]]
     timeline: list[TimeBin] = field(default_factory=list)
 
@@ -79,12 +80,13 @@ def monitor(session: Session, consultation: Consultation) -> Monitor:
     by_state = dict(
         session.execute(
             select(Statement.moderation, func.count())
-            .where(Statement.consultation_id == cid)
+            .where(Statement.consultation_id == cid, Statement.is_meta.is_(False))
             .group_by(Statement.moderation)
         ).all()
     )
     statements_by_state = {state.value: by_state.get(state, 0) for state in ModerationState}
     meta = session.scalar(select(func.count()).where(Statement.consultation_id == cid, Statement.is_meta.is_(True)))
+    reported = session.scalar(select(func.count()).select_from(Statement).where(statements.counted(consultation)))
     per_participant = (
         select(func.count().label("n"))
         .where(CurrentVote.consultation_id == cid)
@@ -107,6 +109,7 @@ def monitor(session: Session, consultation: Consultation) -> Monitor:
         vote_events=vote_events,
         statements=statements_by_state,
         meta_statements=meta,
+        reported_statements=reported,
         distribution=distribution,
         timeline=timeline,
     )

@@ -157,7 +157,8 @@ def export_folder(session: Session, consultation: Consultation, folder: str | Pa
     """Write the five Pol.is CSV files and ``consultation.json`` into ``folder``; returns their paths."""
     folder = Path(folder)
     export = build_export(session, consultation, url=url)
-    paths = polis_io.write_polis_export(folder, export, _snapshot_groups(session, consultation))
+    reported = set(session.scalars(select(Statement.id).where(statements.reportable(consultation))))
+    paths = polis_io.write_polis_export(folder, export, _snapshot_groups(session, consultation), reported=reported)
     settings = folder / SETTINGS_FILE
     settings.write_text(
         json.dumps(settings_document(session, consultation), ensure_ascii=False, indent=1), encoding="utf-8"

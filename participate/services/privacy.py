@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -15,7 +15,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, InvalidInput, voting
+from . import N_, InvalidInput, results, voting
 
 DELETED_STATEMENTS = tuple(choice.value for choice in DeletedStatements)
 
@@ -72,10 +72,16 @@ def delete_mine(session: Session, participant: Participant, site_default: str = 
     if statements not in DELETED_STATEMENTS:
         raise InvalidInput(N_("DELETED_STATEMENTS must be one of %(allowed)s."), allowed=", ".join(DELETED_STATEMENTS))
     pid = participant.id
+    own = select(Statement.id).where(Statement.author_id == pid).scalar_subquery()
+    deleted = Vote.participant_id == pid
+    if statements == "remove":  # everyone's votes on their statements go too
+        deleted = deleted | Vote.statement_id.in_(own)
+    first = session.scalar(select(func.min(Vote.id)).where(Vote.consultation_id == consultation.id, deleted))
+    if first is not None:  # the analyses that counted these votes go with them
+        results.forget_votes(session, consultation.id, first)
     removed_votes = session.execute(delete(CurrentVote).where(CurrentVote.participant_id == pid)).rowcount
     session.execute(delete(Vote).where(Vote.participant_id == pid))
     if statements == "remove":
-        own = select(Statement.id).where(Statement.author_id == pid).scalar_subquery()
         session.execute(delete(CurrentVote).where(CurrentVote.statement_id.in_(own)))
         session.execute(delete(Vote).where(Vote.statement_id.in_(own)))
         touched = session.execute(delete(Statement).where(Statement.author_id == pid)).rowcount

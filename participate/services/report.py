@@ -36,7 +36,6 @@ from ..models import (
     AuditLogEntry,
     Consultation,
     CurrentVote,
-    ModerationState,
     ReportSnapshot,
     Statement,
     StatementTheme,
@@ -44,6 +43,7 @@ from ..models import (
     utcnow,
 )
 from . import N_, InvalidInput, NotFound, audit, integrity, results
+from . import statements as statement_service
 from .results import VoteArrays, group_label
 
 REPORT_FORMAT = "participate-report/1"
@@ -292,7 +292,7 @@ def build(session: Session, consultation: Consultation) -> dict:
     """
     statements = session.scalars(
         select(Statement)
-        .where(Statement.consultation_id == consultation.id, Statement.moderation != ModerationState.REJECTED)
+        .where(statement_service.reportable(consultation))
         .options(selectinload(Statement.themes))
         .order_by(Statement.id)
     ).all()
@@ -337,6 +337,8 @@ def _consultation_fields(consultation: Consultation) -> tuple:
         consultation.closed_at,
         consultation.is_simulated,
         consultation.recruitment,
+        consultation.moderation,  # which statements are reportable
+        consultation.data_version,  # deleted votes leave the counts at once
     )
 
 
@@ -355,16 +357,20 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
         t = tallies.setdefault(sid, [0, 0, 0])
         t[0 if value > 0 else 1 if value < 0 else 2] += n
     # Votes per participant, in one GROUP BY: the number of voters, of votes and of people past the threshold.
+    # Only votes on the statements the report counts: not on meta, pending (pre-moderation) or rejected ones.
     per_person = np.array(
         session.scalars(
             select(func.count())
-            .where(CurrentVote.consultation_id == consultation.id)
+            .select_from(CurrentVote)
+            .join(Statement, Statement.id == CurrentVote.statement_id)
+            .where(CurrentVote.consultation_id == consultation.id, statement_service.counted(consultation))
             .group_by(CurrentVote.participant_id)
         ).all(),
         dtype=np.int64,
     )
     n_participants, n_votes = len(per_person), int(per_person.sum())
-    min_votes = min(MIN_VOTES, len(statements)) if statements else MIN_VOTES
+    n_statements = sum(not st.is_meta for st in statements)
+    min_votes = min(MIN_VOTES, n_statements) if n_statements else MIN_VOTES
     qualified = int((per_person >= min_votes).sum())
     snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
     robustness_row = session.get(AnalysisRobustness, snapshot_id) if snapshot_id is not None else None
@@ -416,7 +422,7 @@ def assemble(
         "counts": {
             "participants": int(n_participants),
             "votes": int(n_votes),
-            "statements": len(statements),
+            "statements": sum(not st.is_meta for st in statements),  # meta statements stand apart
             "qualified": int(qualified),
             "grouped": len(result["in_conv"]) if ready else 0,
         },
@@ -513,7 +519,9 @@ def _themes(report: dict) -> None:
 
 def _uncertain(report: dict) -> None:
     """The statements people were least sure about: highest pass rate, among those with a few votes."""
-    cand = [r for r in report["statements"] if r["overall"]["votes"] >= 3 and r["overall"]["pass"] > 0]
+    cand = [
+        r for r in report["statements"] if not r["is_meta"] and r["overall"]["votes"] >= 3 and r["overall"]["pass"] > 0
+    ]
     cand.sort(key=lambda r: (-r["pass_rate"], -r["overall"]["votes"], r["id"]))
     report["uncertain"] = [r["id"] for r in cand[:TOP]]
 
@@ -558,7 +566,9 @@ def _analysed(report: dict, result: dict, robustness: dict | None) -> None:
         for g in groups
     ]
     by_id = {r["id"]: r for r in report["statements"]}
+    # Out of every list: the analysis's mod-out and meta statements, and those marked meta since it ran.
     mod_out = set(result.get("mod_out", [])) | set(result.get("meta", []))
+    mod_out |= {r["id"] for r in report["statements"] if r["is_meta"]}
     for row in report["statements"]:
         sid = row["id"]
         row["groups"] = []
@@ -592,7 +602,7 @@ def _analysed(report: dict, result: dict, robustness: dict | None) -> None:
         report["majority"][side] = [
             {"statement_id": c["statement_id"], "n_success": c["n_success"], "n_trials": c["n_trials"]}
             for c in result["consensus"][side]
-            if c["statement_id"] in by_id
+            if c["statement_id"] in by_id and c["statement_id"] not in mod_out
         ]
     divisive = [r for r in report["statements"] if r["divisiveness"] is not None and r["id"] not in mod_out]
     divisive.sort(key=lambda r: (-r["divisiveness"], r["id"]))
@@ -602,7 +612,7 @@ def _analysed(report: dict, result: dict, robustness: dict | None) -> None:
         reps = []
         for rep in result["repness"].get(str(g["id"]), []):
             sid = rep["statement_id"]
-            if sid not in by_id:
+            if sid not in by_id or sid in mod_out:
                 continue
             inside = group_tally(g["id"], sid)
             others = [group_tally(h["id"], sid) for h in groups if h["id"] != g["id"]]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from analysis import AnalysisResult, run_analysis
@@ -21,12 +21,12 @@ from ..models import (
     AnalysisSnapshot,
     Consultation,
     CurrentVote,
-    ModerationState,
     Participant,
     Statement,
     Vote,
     utcnow,
 )
+from . import statements
 
 KEEP_SNAPSHOTS = 3  # older ones are pruned, except the newest checked one; published reports are stored separately
 STREAM_CHUNK = 100_000
@@ -160,17 +160,22 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
     Returns None when there is nothing to analyse yet.
     """
     started_at = utcnow()  # the runner's session starts no transaction before this: every later read includes it
+    data_version = _data_version(session, consultation_id)  # read before the votes: see the check before storing
     last_vote_id = session.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == consultation_id)) or 0
     votes = current_votes(session, consultation_id)
     if len(votes) == 0:
         return None
+    # Statements a report may not show (rejected; pending under pre-moderation, seen by their author only) are
+    # mod-out, as Pol.is treats moderated-out statements: their columns are zeroed, so they never reach the
+    # groups, consensus or priorities. Their votes stay in the input, and the statement joins the analysis when
+    # a moderator accepts it.
+    shown = statements.reportable(session.get(Consultation, consultation_id))
     excluded = session.execute(
-        select(Statement.id, Statement.moderation == ModerationState.REJECTED, Statement.is_meta).where(
-            Statement.consultation_id == consultation_id,
-            (Statement.moderation == ModerationState.REJECTED) | Statement.is_meta.is_(True),
+        select(Statement.id, ~shown, Statement.is_meta).where(
+            Statement.consultation_id == consultation_id, ~shown | Statement.is_meta.is_(True)
         )
     ).all()
-    mod_out = [sid for sid, rejected, _ in excluded if rejected]
+    mod_out = [sid for sid, hidden, _ in excluded if hidden]
     meta = [sid for sid, _, is_meta in excluded if is_meta]
     banned = session.scalars(
         select(Participant.id).where(Participant.consultation_id == consultation_id, Participant.is_banned.is_(True))
@@ -187,13 +192,16 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
     )
     seconds = time.perf_counter() - started
     # The write is one transaction: lock the consultation so concurrent analysers (several web processes or
-    # workers) write one at a time, and never store a snapshot older than the one already there.
+    # workers) write one at a time, and never store a snapshot older than the one already there, nor one that
+    # read votes deleted since (the data version changed: :func:`forget_votes`).
     session.rollback()  # end the read transaction: the analysis may have taken a while
-    session.execute(select(Consultation.id).where(Consultation.id == consultation_id).with_for_update())
+    current_version = session.scalar(
+        select(Consultation.data_version).where(Consultation.id == consultation_id).with_for_update()
+    )
     newest = session.scalar(
         select(func.max(AnalysisSnapshot.last_vote_id)).where(AnalysisSnapshot.consultation_id == consultation_id)
     )
-    if newest is not None and newest > last_vote_id:
+    if current_version != data_version or (newest is not None and newest > last_vote_id):
         session.rollback()
         return latest_snapshot(session, consultation_id)
     snapshot = AnalysisSnapshot(
@@ -227,6 +235,29 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
     )
     session.commit()
     return snapshot
+
+
+def _data_version(session: Session, consultation_id: int) -> int:
+    return session.scalar(select(Consultation.data_version).where(Consultation.id == consultation_id)) or 0
+
+
+def forget_votes(session: Session, consultation_id: int, first_vote_id: int) -> int:
+    """Before votes from ``first_vote_id`` on are deleted: drop every snapshot computed from them (with its checks).
+
+    Also bumps the consultation's data version, so an analysis that read them and has yet to store its result
+    discards it (:func:`compute_snapshot`). Snapshots computed before that vote stay: they never saw it. In the
+    caller's transaction; the caller commits and asks for a new analysis. Returns how many snapshots were dropped.
+    """
+    session.execute(
+        update(Consultation)
+        .where(Consultation.id == consultation_id)
+        .values(data_version=Consultation.data_version + 1)
+    )
+    return session.execute(
+        delete(AnalysisSnapshot).where(
+            AnalysisSnapshot.consultation_id == consultation_id, AnalysisSnapshot.last_vote_id >= first_vote_id
+        )
+    ).rowcount
 
 
 @dataclass(frozen=True)
@@ -265,7 +296,9 @@ def latest(session: Session, consultation, *, snapshot_id: int | None = None) ->
         return None
     key = (str(session.get_bind().url), consultation_id)
     cached = _cache.get(key)
-    if cached and cached.snapshot_id >= snapshot_id:
+    # The same id, not merely an older one: when deleted votes take the newest snapshots with them
+    # (:func:`forget_votes`), the latest id goes down, and the cached view must not outlive them.
+    if cached and cached.snapshot_id == snapshot_id:
         return cached
     with _cache_lock:
         loading = _loading.setdefault(key, threading.Lock())
@@ -274,24 +307,30 @@ def latest(session: Session, consultation, *, snapshot_id: int | None = None) ->
         return cached
     try:
         cached = _cache.get(key)
-        if cached and cached.snapshot_id >= snapshot_id:
+        if cached and cached.snapshot_id == snapshot_id:
             return cached
         view = _read_latest(session, snapshot_id)
         with _cache_lock:
-            _cache[key] = view
+            if view is None:
+                _cache.pop(key, None)
+            else:
+                _cache[key] = view
         return view
     finally:
         loading.release()
 
 
-def _read_latest(session: Session, snapshot_id: int) -> Latest:
-    """Only the parts of the snapshot's JSON that pages need (the whole result is far larger)."""
+def _read_latest(session: Session, snapshot_id: int) -> Latest | None:
+    """Only the parts of the snapshot's JSON that pages need (the whole result is far larger); None once deleted."""
     result = AnalysisSnapshot.result
-    computed_at, k, priorities, groups = session.execute(
+    row = session.execute(
         select(AnalysisSnapshot.computed_at, result["k"], result["priorities"], result["groups"]).where(
             AnalysisSnapshot.id == snapshot_id
         )
-    ).one()
+    ).first()
+    if row is None:
+        return None
+    computed_at, k, priorities, groups = row
     groups = sorted(groups or [], key=lambda g: g["id"])
     return Latest(
         snapshot_id=snapshot_id,

@@ -3,11 +3,12 @@
 import re
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import (
+    SHOWN_STATES,
     STATEMENT_MAX_LENGTH,
     Consultation,
     ModerationState,
@@ -42,6 +43,24 @@ def clean_text(raw: object, *, max_length: int = STATEMENT_MAX_LENGTH) -> str:
         message = N_("The statement is %(length)d characters long; the limit is %(limit)d.")
         raise InvalidInput(message, length=len(text), limit=max_length)
     return text
+
+
+def reportable(consultation: Consultation) -> ColumnElement[bool]:
+    """SQL condition for the consultation's statements a report may show: those its participants are shown.
+
+    Pre-moderation: accepted only; post-moderation: all but the rejected (:data:`~participate.models.SHOWN_STATES`).
+    Meta statements (``is_meta``) are among them but stand apart: see :func:`counted`. Every report surface (the
+    report and its downloads, published snapshots, the integrity annex, the monitor, the Pol.is export's report
+    files) and the analysis's input (the rest are mod-out) use this one definition.
+    """
+    return (Statement.consultation_id == consultation.id) & Statement.moderation.in_(
+        SHOWN_STATES[consultation.moderation]
+    )
+
+
+def counted(consultation: Consultation) -> ColumnElement[bool]:
+    """SQL condition for the statements counted as statements ("N statements"): reportable and not meta."""
+    return reportable(consultation) & Statement.is_meta.is_(False)
 
 
 def text_key(text: str) -> str:

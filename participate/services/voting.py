@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from ..database import INSERTS, one_writer
 from ..models import (
+    SHOWN_STATES,
     Consultation,
     CurrentVote,
     ModerationMode,
-    ModerationState,
     Participant,
     Statement,
     Vote,
@@ -32,10 +32,7 @@ def parse_vote(word: object) -> VoteValue:
 
 
 # Statements open for voting: accepted ones, and under post-moderation those still waiting for a moderator.
-_VOTABLE = {
-    ModerationMode.POST: (ModerationState.ACCEPTED, ModerationState.PENDING),
-    ModerationMode.PRE: (ModerationState.ACCEPTED,),
-}
+_VOTABLE = SHOWN_STATES
 
 
 # The statements of the vote path, built once: building a statement costs more than running it.
@@ -125,9 +122,7 @@ def votable(consultation: Consultation):
 
 def is_votable(consultation: Consultation, statement: Statement) -> bool:
     """The Python twin of :func:`votable`, for one statement already loaded."""
-    if statement.moderation == ModerationState.ACCEPTED:
-        return True
-    return statement.moderation == ModerationState.PENDING and consultation.moderation == ModerationMode.POST
+    return statement.moderation in SHOWN_STATES[consultation.moderation]
 
 
 def record(

@@ -86,3 +86,32 @@ def test_rejected_text_changes_nothing(make_consultation):
         statements.submit(db.session, consultation, "tok", "x" * 500)
     assert participants.find(db.session, consultation, "tok") is None
     assert db.session.scalar(select(func.count()).select_from(Statement)) == 3
+
+
+@pytest.mark.parametrize(
+    ("mode", "reportable"),
+    [
+        (ModerationMode.PRE, {"accepted", "meta"}),  # a pending statement has been seen by its author only
+        (ModerationMode.POST, {"accepted", "pending", "meta"}),  # shown to everyone until a moderator rejects it
+    ],
+)
+def test_which_statements_a_report_may_show_and_count(make_consultation, mode, reportable):
+    consultation = make_consultation("modes", moderation=mode, statements=["accepted", "meta"])
+    other = make_consultation("other", moderation=mode, statements=["accepted elsewhere"])
+    by_text = {s.text: s for s in consultation.statements}
+    by_text["meta"].is_meta = True
+    for text, state in (("pending", ModerationState.PENDING), ("rejected", ModerationState.REJECTED)):
+        statement = statements.seed(consultation.id, text)
+        statement.moderation = state
+        db.session.add(statement)
+    db.session.commit()
+    assert other.id != consultation.id
+
+    def texts(condition) -> set[str]:
+        return set(db.session.scalars(select(Statement.text).where(condition)))
+
+    assert texts(statements.reportable(consultation)) == reportable
+    assert texts(statements.counted(consultation)) == reportable - {"meta"}  # meta statements are never counted
+    # The same statements are open for voting: a report shows what participants were shown.
+    rows = db.session.scalars(select(Statement).where(Statement.consultation_id == consultation.id)).all()
+    assert {s.text for s in rows if voting.is_votable(consultation, s)} == reportable
