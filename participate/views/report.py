@@ -51,7 +51,8 @@ def _refuse_unless_readable(consultation, *, published: bool = False) -> None:
         abort(403, description=_("This report is private: only the consultation's facilitators can read it."))
     if visibility == ReportVisibility.LINK and not published:
         key = request.args.get("key", "")
-        if consultation.report_key and not hmac.compare_digest(key, consultation.report_key):
+        # Compared as bytes: compare_digest refuses non-ASCII str (a TypeError, a 500, for ?key=é).
+        if consultation.report_key and not hmac.compare_digest(key.encode(), consultation.report_key.encode()):
             abort(404, description=_("There is no report at this address."))
 
 
