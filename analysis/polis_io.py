@@ -59,6 +59,10 @@ __all__ = [
 
 #: Timestamps above this are epoch milliseconds, below it epoch seconds (1e12 s is in the year 33658).
 MS_THRESHOLD = 1e12
+#: Ids are stored in signed 64-bit columns; a larger id in a file is malformed, not an overflow.
+MAX_ID = 2**63 - 1
+#: The last second of year 9999 (UTC): later timestamps cannot be dates anywhere (Python, SQL).
+MAX_TIMESTAMP = 253402300799.0
 
 #: Exact headers of the files written by :func:`write_polis_export` (``polis-math.md`` §12).
 SUMMARY_KEYS = (
@@ -358,6 +362,8 @@ def _parse_int(text: str, file: str, row: int, column: str, *, allow_blank: bool
         raise PolisFormatError(file, row, f"invalid {column} {text!r} (expected an integer)") from None
     if number < 0:
         raise PolisFormatError(file, row, f"invalid {column} {text!r} (expected a non-negative integer)")
+    if number > MAX_ID:
+        raise PolisFormatError(file, row, f"invalid {column} {text!r} (expected at most {MAX_ID})")
     return number
 
 
@@ -403,8 +409,10 @@ def _parse_timestamp(text: str, file: str, row: int, *, allow_blank: bool = True
         number = float(value)
     except ValueError:
         number = math.nan
-    if not math.isfinite(number) or number < 0:
-        raise PolisFormatError(file, row, f"invalid timestamp {text!r} (expected epoch seconds or milliseconds)")
+    if not math.isfinite(number) or number < 0 or _to_seconds(number) > MAX_TIMESTAMP:
+        raise PolisFormatError(
+            file, row, f"invalid timestamp {text!r} (expected epoch seconds or milliseconds before the year 10000)"
+        )
     return _to_seconds(number)
 
 
@@ -475,8 +483,8 @@ def _read_participant_votes_csv(text: str, file: str) -> tuple[Votes, dict[int, 
             sid = int(name)
         except ValueError:
             continue  # an informational column from a newer export; not a statement
-        if sid < 0:
-            raise PolisFormatError(file, 1, f"invalid statement column {name!r} (expected a non-negative id)")
+        if not 0 <= sid <= MAX_ID:
+            raise PolisFormatError(file, 1, f"invalid statement column {name!r} (expected an id from 0 to {MAX_ID})")
         statement_columns.append((index, sid))
     i_pid, i_group = cols["participant"], cols.get("group-id")
     pids: list[int] = []
@@ -638,8 +646,10 @@ def _json_ms(value: Any, file: str, row: int, name: str) -> float:
         number = float(value)
     else:
         number = math.nan
-    if not math.isfinite(number) or number < 0:
-        raise PolisFormatError(file, row, f"invalid {name} {value!r} (expected epoch milliseconds)")
+    if not math.isfinite(number) or number < 0 or number / 1000.0 > MAX_TIMESTAMP:
+        raise PolisFormatError(
+            file, row, f"invalid {name} {value!r} (expected epoch milliseconds before the year 10000)"
+        )
     return number / 1000.0
 
 

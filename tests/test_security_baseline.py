@@ -98,8 +98,18 @@ def test_ip_hash_is_keyed_and_rotates_daily(app):
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.com", "/\\evil.com", "https:evil.com", "https://evil.com", "///evil.com", "\\\\evil.com", "/\t/evil.com",
-     "http:/evil.com", " //evil.com", "%2F%2Fevil.com"],
+    [
+        "//evil.com",
+        "/\\evil.com",
+        "https:evil.com",
+        "https://evil.com",
+        "///evil.com",
+        "\\\\evil.com",
+        "/\t/evil.com",
+        "http:/evil.com",
+        " //evil.com",
+        "%2F%2Fevil.com",
+    ],
 )
 def test_login_next_never_leaves_the_site(client, make_account, target):
     account = make_account("facilitator")
@@ -150,9 +160,7 @@ def test_sql_only_through_bound_parameters():
 
 
 def test_embed_cookies_are_cross_site_only_when_configured_over_https(database_url, make_consultation):
-    app = create_app(
-        {**_config(database_url), "EMBED_COOKIES": True, "PREFERRED_URL_SCHEME": "https"}
-    )
+    app = create_app({**_config(database_url), "EMBED_COOKIES": True, "PREFERRED_URL_SCHEME": "https"})
     assert app.config["SESSION_COOKIE_SAMESITE"] == "None" and app.config["SESSION_COOKIE_SECURE"]
     with app.app_context():
         make_consultation()

@@ -12,6 +12,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import (
+    DESCRIPTION_MAX_LENGTH,
     SLUG_MAX_LENGTH,
     Account,
     Consultation,
@@ -257,7 +258,6 @@ def staff_listing(session: Session, account: Account) -> list[StaffListing]:
 # ----------------------------------------------------------------------------------------------------------------
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-DESCRIPTION_MAX_LENGTH = 10_000
 SETTINGS = (
     "title",
     "question",

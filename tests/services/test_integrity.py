@@ -66,9 +66,7 @@ def _brigaded(app, make_consultation):
 def test_the_runner_stores_the_annex_with_results_with_and_without(app, make_consultation):
     consultation = _brigaded(app, make_consultation)
     annex = integrity.latest(db.session, consultation)
-    bots = set(
-        db.session.scalars(select(Participant.id).where(Participant.ip_hash == "brigade")).all()
-    )
+    bots = set(db.session.scalars(select(Participant.id).where(Participant.ip_hash == "brigade")).all())
     assert set(annex["straight_liners"]) == bots
     assert [b["size"] for b in annex["bursts"]] == [12]
     assert any(set(c) <= bots and len(c) >= 3 for c in annex["near_identical"])
