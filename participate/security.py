@@ -99,6 +99,8 @@ class JSONProvider(DefaultJSONProvider):
 def _refuse_nul() -> None:
     """No text anywhere contains a NUL character: PostgreSQL refuses it and SQLite's length() stops at it (so a
     CHECK on the length fails); refuse it at the door with a 400 rather than as a database error."""
+    if "\x00" in request.path:
+        abort(400, description=_nul_message())
     sources = (request.args, request.form) if request.content_type != "application/json" else (request.args,)
     for source in sources:
         for key, values in source.lists():
@@ -111,7 +113,7 @@ def _refuse_nul() -> None:
 def _nul_message() -> str:
     from flask_babel import gettext
 
-    return gettext("The request contains a null character, which no text here may contain.")
+    return gettext("The request contains a control character (NUL) that no text here may contain.")
 
 
 def init_app(app: Flask) -> None:

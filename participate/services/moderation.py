@@ -18,7 +18,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, statements
+from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, eligibility, statements
 
 PAGE_SIZE = 25
 MAX_SEED_LINES = 1000
@@ -333,6 +333,7 @@ def ban(session: Session, account: Account, consultation: Consultation, particip
         raise InvalidInput(N_("Choose or write a reason for the ban."))
     now = utcnow()
     participant.is_banned = True
+    eligibility.record_ban(session, participant)  # survives the participant deleting their data
     session.add(
         ModerationLogEntry(
             consultation_id=consultation.id,
@@ -375,6 +376,7 @@ def unban(
     if not participant.is_banned:
         raise Conflict(N_("This participant is not banned."))
     participant.is_banned = False
+    eligibility.lift_ban(session, participant)
     session.add(
         ModerationLogEntry(
             consultation_id=consultation.id,

@@ -307,6 +307,13 @@ def eligibility(slug):
                 text = text or request.form.get("xids", "")
                 n = eligibility_service.set_allowed_xids(db.session, _me(), consultation, text)
                 flash(_("The allow-list now has %(n)d XIDs.", n=n), "success")
+            elif request.form.get("action") == "xid_signing":
+                unsigned = request.form.get("unsigned") == "1"
+                eligibility_service.set_xid_unsigned(db.session, _me(), consultation, unsigned)
+                flash(_("Unsigned XIDs are accepted.") if unsigned else _("Only signed XIDs are accepted."), "success")
+            elif request.form.get("action") == "xid_secret":
+                eligibility_service.rotate_xid_secret(db.session, _me(), consultation)
+                flash(_("A new signing secret was made: links signed with the old one no longer work."), "success")
             else:
                 n = eligibility_service.generate_invite_codes(
                     db.session, _me(), consultation, request.form.get("count")

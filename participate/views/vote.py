@@ -205,6 +205,7 @@ def _ineligible(consultation, *, admit=False):
                 participant_token(),
                 xid=request.args.get("xid"),
                 code=request.args.get("code"),
+                sig=request.args.get("sig"),
             )
         eligibility.check_eligible(db.session, consultation, existing_participant_token())
     except ServiceError as error:
