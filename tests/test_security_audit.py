@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from participate.extensions import db
+from participate import models
 from participate.models import (
-    BannedIdentity,
     Consultation,
     Eligibility,
     InviteCode,
@@ -53,7 +53,7 @@ def test_deleting_ones_data_does_not_lift_a_ban(client, make_consultation, staff
     assert client.post_form("/c/test/mine/delete", {}).status_code == 302
     assert _participant_ids() == []
     # Only hashes are kept: no participant, no vote, no token.
-    listed = db.session.scalars(select(BannedIdentity.identity_hash)).all()
+    listed = db.session.scalars(select(models.BannedIdentity.identity_hash)).all()
     assert listed and all(len(h) == 64 for h in listed)
     page = client.get("/c/test")
     assert page.status_code == 403 and "no longer take part" in page.text
@@ -83,7 +83,7 @@ def test_unban_takes_the_participant_off_the_ban_list(client, make_consultation,
     (pid,) = _participant_ids()
     moderation.ban(db.session, staff, consultation, pid, "Spam")
     moderation.unban(db.session, staff, consultation, pid, None)
-    assert db.session.scalar(select(func.count()).select_from(BannedIdentity)) == 0
+    assert db.session.scalar(select(func.count()).select_from(models.BannedIdentity)) == 0
     client.post_form("/c/test/mine/delete", {})
     assert client.get("/c/test").status_code == 200
 
