@@ -15,6 +15,10 @@ Writer
     :func:`write_polis_export` writes the five current Pol.is export files of ``polis-math.md`` §12 from a
     :class:`PolisExport` (plain arrays and :class:`Statement` records) and, optionally, an analysis result.
 
+Text cells that a spreadsheet would run as formulas (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are
+written with a leading ``'`` (:mod:`analysis.csv_safe`, as OWASP recommends); the reader removes that quote
+again, so our round trip is exact. Other Pol.is tools show such texts with the quote in front.
+
 Malformed input raises :class:`PolisFormatError`, whose message names the file and row. Rows are counted as
 a spreadsheet shows them: the CSV header is row 1 (a quoted multi-line cell stays in one row); in JSON files,
 row n is the n-th element of the top-level list.
@@ -37,6 +41,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from analysis import csv_safe
 
 if TYPE_CHECKING:
     from analysis import AnalysisResult
@@ -539,7 +545,7 @@ def _read_comments_csv(text: str, file: str = "comments.csv") -> tuple[Statement
         stamp = _parse_timestamp(get("timestamp"), file, row)
         statements[sid] = Statement(
             id=sid,
-            text=get("comment-body"),
+            text=csv_safe.restore(get("comment-body")),  # our own export neutralised formulas
             author_id=_parse_int(get("author-id"), file, row, "author-id", allow_blank=True),
             moderated=_parse_moderated(get("moderated"), file, row),
             is_meta=_parse_bool(get("is-meta"), file, row, "is-meta"),
@@ -557,7 +563,7 @@ def _read_summary_csv(text: str, file: str = "summary.csv") -> dict[str, str]:
         key = fields[0].strip()
         if not key:
             raise PolisFormatError(file, row, "empty key")
-        summary[key] = fields[1] if len(fields) == 2 else ""
+        summary[key] = csv_safe.restore(fields[1]) if len(fields) == 2 else ""
     return summary
 
 
@@ -770,7 +776,7 @@ def _group_assignment(
 
 def _write_csv(path: Path, rows: Iterable[Sequence[Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
+        csv_safe.writer(handle).writerows(rows)
 
 
 def _tally(values: np.ndarray, index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

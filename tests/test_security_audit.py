@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from participate.extensions import db
 from participate import models
+from participate.extensions import db
 from participate.models import (
     Consultation,
     Eligibility,

@@ -11,6 +11,8 @@ import unicodedata
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
+from analysis import csv_safe
+
 from ..models import (
     Account,
     AllowedXid,
@@ -104,7 +106,7 @@ def invite_code_counts(session: Session, consultation: Consultation) -> tuple[in
 def invite_codes_csv(session: Session, consultation: Consultation, participate_url: str) -> str:
     """Every invite code with its personal link and whether it has been used, as CSV."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_safe.writer(out)
     writer.writerow(["code", "link", "used_at"])
     for code in session.scalars(
         select(InviteCode).where(InviteCode.consultation_id == consultation.id).order_by(InviteCode.id)

@@ -1,11 +1,12 @@
 """Moderation: seed statements, the queue with near-duplicate hints, accept / reject / meta, bans, and the log."""
 
-import csv
 import io
 from dataclasses import dataclass
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
+
+from analysis import csv_safe
 
 from ..models import (
     Account,
@@ -413,7 +414,7 @@ LOG_HEADER = ("time", "moderator", "action", "statement_id", "statement", "parti
 def log_csv(session: Session, consultation: Consultation) -> str:
     """The whole moderation log as CSV, oldest first."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_safe.writer(out)
     writer.writerow(LOG_HEADER)
     for entry in reversed(log(session, consultation, limit=None)):
         created = entry.created_at if entry.created_at.tzinfo else entry.created_at.replace(tzinfo=utcnow().tzinfo)
