@@ -305,3 +305,58 @@ def test_descriptions_are_limited_in_the_form_and_the_database(client, login):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+# ---- 14. Sessions, sign-in throttling, invite codes ----
+
+
+def test_signing_out_ends_the_session_for_a_copied_cookie_too(app, client, login):
+    from tests.conftest import Client
+
+    login(client)
+    thief = Client(app)
+    thief.set_cookie("session", client.get_cookie("session").value)
+    assert thief.get("/facilitate/").status_code == 200
+    assert client.post_form("/logout", {}).status_code == 302
+    assert thief.get("/facilitate/").status_code == 302  # to the sign-in page
+
+
+def test_failed_sign_ins_back_off_per_address_and_never_lock_the_owner_out(app, client, make_account):
+    import time
+
+    from tests.conftest import STAFF_PASSWORD
+
+    app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"  # the per-address limit is not what is tested here
+    account = make_account("facilitator")
+    attacker = {"REMOTE_ADDR": "203.0.113.9"}
+
+    def attempt(password, environ):
+        return client.post_form(
+            "/login", {"email": account.email, "password": password}, environ_base=environ
+        ).status_code
+
+    assert [attempt("wrong guess", attacker) for _ in range(5)] == [401] * 5
+    assert attempt(STAFF_PASSWORD, attacker) == 429  # back off: even the right password waits, from there
+    owner = {"REMOTE_ADDR": "198.51.100.7"}
+    assert attempt(STAFF_PASSWORD, owner) == 302  # the owner elsewhere is not locked out
+    client.post_form("/logout", {}, environ_base=owner)
+    time.sleep(1.1)  # the first wait is 1 s; each further failure doubles it
+    assert attempt("wrong guess", attacker) == 401
+    time.sleep(1.1)
+    assert attempt("wrong guess", attacker) == 429  # now 2 s
+
+
+def test_opening_an_invite_link_does_not_use_the_code_up(client, other_client, make_consultation, staff):
+    consultation = make_consultation()
+    consultation.eligibility = Eligibility.INVITE
+    db.session.commit()
+    eligibility.generate_invite_codes(db.session, staff, consultation, 1)
+    code = db.session.scalar(select(InviteCode.code))
+    assert other_client.get(f"/c/test?code={code}").status_code == 200  # a mail server's link scanner
+    assert eligibility.invite_code_counts(db.session, consultation) == (1, 0)
+    assert client.get(f"/c/test?code={code}").status_code == 200  # the person it was meant for
+    assert _vote(client).status_code == 302
+    assert eligibility.invite_code_counts(db.session, consultation) == (1, 1)
+    assert _vote(other_client, "Seed two").status_code == 403  # the scanner's browser holds nothing now
+    third = other_client.get(f"/c/test?code={code}")
+    assert third.status_code == 403 and "already been used" in third.text

@@ -99,6 +99,12 @@ def from_session_id(session: Session, session_id: str) -> Account | None:
     return account
 
 
+def end_sessions(session: Session, account: Account) -> None:
+    """Sign the account out everywhere (on sign-out): a copied session cookie stops working as well."""
+    account.session_version += 1
+    session.commit()
+
+
 def change_password(session: Session, account: Account, current: str, new: str, confirm: str) -> Account:
     """Change the password and end every other session of the account (the session version moves on)."""
     if not verify_password(account, current or ""):
