@@ -4,8 +4,9 @@ A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a
 Google Sheets (OWASP "CSV injection"), so a statement such as ``=HYPERLINK("http://evil.example","Click")`` would
 run in the facilitator's spreadsheet. As OWASP recommends, such a text cell is written with a leading single quote
 (``'=HYPERLINK(...)``), which spreadsheets show as text; the csv module quotes cells holding separators or quotes.
-Numbers are written as they are (a vote of ``-1`` stays a number, also when given as the text ``"-1"``). A text that already starts with quotes before
-one of those characters gets one more quote, so :func:`restore` undoes :func:`neutralise` exactly.
+Numbers are written as they are (a vote of ``-1`` stays a number, also when given as the text ``"-1"``). A text
+that already starts with quotes before one of those characters gets one more quote, so :func:`restore` undoes
+:func:`neutralise` exactly.
 
 It lives in :mod:`analysis` because both packages write CSV and ``analysis`` imports nothing from ``participate``.
 """

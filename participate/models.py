@@ -7,7 +7,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     Enum,
     ForeignKey,
     Index,
@@ -15,8 +14,10 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import DateTime as SQLDateTime
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.expression import false
 
@@ -38,6 +39,26 @@ def aware(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+class DateTime(TypeDecorator):
+    """``DateTime(timezone=True)`` that stores every moment in UTC and always hands back aware datetimes.
+
+    SQLite keeps no offset: a moment given as 12:00+02:00 was stored as 12:00 and read back as 12:00 UTC, two hours
+    off. Converting to UTC on the way in (naive values are taken as UTC) makes both databases agree.
+    """
+
+    impl = SQLDateTime
+    cache_ok = True
+
+    def __init__(self, timezone: bool = True):
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else aware(value).astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        return aware(value)
 
 
 def _enum(kind: type[enum.Enum], name: str) -> Enum:

@@ -360,3 +360,36 @@ def test_opening_an_invite_link_does_not_use_the_code_up(client, other_client, m
     assert _vote(other_client, "Seed two").status_code == 403  # the scanner's browser holds nothing now
     third = other_client.get(f"/c/test?code={code}")
     assert third.status_code == 403 and "already been used" in third.text
+
+
+# ---- 15. Framing, time zones, PDF downloads ----
+
+
+def test_my_votes_cannot_be_framed_but_the_embed_page_can(client, make_consultation):
+    make_consultation()
+    assert "frame-ancestors *" in client.get("/c/test").headers["Content-Security-Policy"]
+    mine = client.get("/c/test/mine")
+    assert "frame-ancestors 'none'" in mine.headers["Content-Security-Policy"]
+    assert mine.headers["X-Frame-Options"] == "DENY"
+
+
+def test_scheduled_times_keep_their_offset(client, login, make_consultation):
+    from datetime import UTC, datetime
+
+    make_consultation("draft")
+    login(client, "admin")
+    client.post_form("/facilitate/draft/settings", {"scheduled_open_at": "2031-06-01T12:00+02:00"})
+    db.session.expire_all()
+    opens = db.session.scalar(select(Consultation.scheduled_open_at).where(Consultation.slug == "draft"))
+    assert opens == datetime(2031, 6, 1, 10, 0, tzinfo=UTC) and opens.utcoffset() is not None
+
+
+def test_pdf_downloads_are_rate_limited_per_address(app, client, make_consultation, monkeypatch):
+    import weasyprint
+
+    make_consultation()
+    app.config["PDF_RATE_LIMIT"] = "2 per minute"
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", lambda self: b"%PDF-1.7 stub")  # the limit, not the renderer
+    assert [client.get("/c/test/report.pdf").status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get("/c/test/report.csv").status_code == 200  # other formats are not limited
+    assert "wait a minute" in client.get("/c/test/report.pdf").text

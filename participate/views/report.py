@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Consultation, ConsultationStatus, ReportVisibility, Role, Statement
 from ..services import ServiceError, consultations, integrity
 from ..services import report as reports
+from . import limit_pdf
 
 bp = Blueprint("report", __name__)
 
@@ -136,6 +137,7 @@ def index():
 
 @bp.get("/c/<slug>/report")
 @bp.get("/c/<slug>/report.<any(pdf, csv, json):fmt>")
+@limit_pdf
 def live(slug, fmt=None):
     consultation = _consultation(slug)
     _refuse_unless_readable(consultation)
@@ -145,6 +147,7 @@ def live(slug, fmt=None):
 
 @bp.get("/r/<token>")
 @bp.get("/r/<token>.<any(pdf, csv, json):fmt>")
+@limit_pdf
 def published(token, fmt=None):
     try:
         snapshot = reports.get_published(db.session, token)

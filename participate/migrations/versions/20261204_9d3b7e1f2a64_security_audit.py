@@ -14,9 +14,16 @@ down_revision = "c5e1a9d40b7e"
 branch_labels = None
 depends_on = None
 
-DESCRIPTION_MAX_LENGTH = 10_000
-CHECK = "ck_consultation_description_length"
-TRIGGERS = ("consultation_description_length_insert", "consultation_description_length_update")
+CHECK = "ck_consultation_description_length"  # length(description) <= 10000, as models.DESCRIPTION_MAX_LENGTH
+# SQLite cannot add a CHECK to a table without copying it (which would cascade): triggers enforce the same there.
+SQLITE_TRIGGERS = {
+    "consultation_description_length_insert": "CREATE TRIGGER consultation_description_length_insert "
+    "BEFORE INSERT ON consultation WHEN length(NEW.description) > 10000 "
+    "BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: ck_consultation_description_length'); END",
+    "consultation_description_length_update": "CREATE TRIGGER consultation_description_length_update "
+    "BEFORE UPDATE OF description ON consultation WHEN length(NEW.description) > 10000 "
+    "BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: ck_consultation_description_length'); END",
+}
 
 
 def upgrade():
@@ -39,26 +46,18 @@ def upgrade():
     # Allow-list consultations that exist already keep working as before (unsigned), and their settings warn.
     op.execute("UPDATE consultation SET xid_unsigned = true WHERE eligibility = 'xid'")
     # Existing over-long descriptions (possible only through an import) are cut to the limit first.
-    op.execute(
-        f"UPDATE consultation SET description = substr(description, 1, {DESCRIPTION_MAX_LENGTH}) "
-        f"WHERE length(description) > {DESCRIPTION_MAX_LENGTH}"
-    )
+    op.execute("UPDATE consultation SET description = substr(description, 1, 10000) WHERE length(description) > 10000")
     if op.get_context().dialect.name == "sqlite":
-        # SQLite cannot add a CHECK to a table without copying it (which would cascade); triggers enforce the same.
-        for trigger, event in zip(TRIGGERS, ("INSERT", "UPDATE OF description"), strict=True):
-            op.execute(
-                f"CREATE TRIGGER {trigger} BEFORE {event} ON consultation "
-                f"WHEN length(NEW.description) > {DESCRIPTION_MAX_LENGTH} "
-                f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {CHECK}'); END"
-            )
+        for create in SQLITE_TRIGGERS.values():
+            op.execute(create)
     else:
-        op.create_check_constraint(op.f(CHECK), "consultation", f"length(description) <= {DESCRIPTION_MAX_LENGTH}")
+        op.create_check_constraint(op.f(CHECK), "consultation", "length(description) <= 10000")
 
 
 def downgrade():
     if op.get_context().dialect.name == "sqlite":
-        for trigger in TRIGGERS:
-            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        for trigger in SQLITE_TRIGGERS:
+            op.execute(sa.text("DROP TRIGGER IF EXISTS " + trigger))
     else:
         op.drop_constraint(op.f(CHECK), "consultation", type_="check")
     op.drop_column("consultation", "xid_unsigned")
