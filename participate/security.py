@@ -1,4 +1,5 @@
-"""HTTP security headers on every response, and the one opt-out: pages meant to be embedded in an iframe."""
+"""HTTP security at the door: headers on every response (and the one opt-out, pages meant for iframes), bounded
+ids, JSON that cannot recurse, no NUL characters."""
 
 import hashlib
 import hmac
@@ -7,8 +8,11 @@ from functools import wraps
 
 from flask import Flask, abort, current_app, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+
+from .services import MAX_ID
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -73,16 +77,12 @@ def ip_key() -> str:
     return "ip:" + ip_hash()
 
 
-#: The largest id a route accepts: the databases' BIGINT/INTEGER primary keys are signed 64-bit.
-MAX_ID = 2**63 - 1
-
-
 class BoundedIntegerConverter(IntegerConverter):
     """``<int:...>`` that matches only ids a database can hold: a larger number is "no such page" (404), not an
     OverflowError in the driver (500)."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)
+        kwargs.setdefault("max", MAX_ID)  # services.MAX_ID: primary keys are signed 64-bit
         super().__init__(map, *args, **kwargs)
 
 
@@ -101,8 +101,7 @@ def _refuse_nul() -> None:
     CHECK on the length fails); refuse it at the door with a 400 rather than as a database error."""
     if "\x00" in request.path:
         abort(400, description=_nul_message())
-    sources = (request.args, request.form) if request.content_type != "application/json" else (request.args,)
-    for source in sources:
+    for source in (request.args,) if request.is_json else (request.args, request.form):
         for key, values in source.lists():
             if "\x00" in key or any("\x00" in value for value in values):
                 abort(400, description=_nul_message())
@@ -111,8 +110,6 @@ def _refuse_nul() -> None:
 
 
 def _nul_message() -> str:
-    from flask_babel import gettext
-
     return gettext("The request contains a control character (NUL) that no text here may contain.")
 
 

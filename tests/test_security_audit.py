@@ -128,6 +128,14 @@ def test_unsigned_xids_are_an_explicit_warned_about_choice(client, login, signed
     assert db.session.get(Consultation, signed.id).xid_unsigned
 
 
+def test_an_xid_consultation_gets_its_signing_secret_when_created(client, login):
+    login(client)
+    form = {"title": "Members", "question": "Q?", "slug": "members", "eligibility": "xid"}
+    assert client.post_form("/facilitate/new", form).status_code == 302
+    secret = db.session.scalar(select(Consultation.xid_secret).where(Consultation.slug == "members"))
+    assert secret and len(secret) == 64 and secret in client.get("/facilitate/members/eligibility").text
+
+
 # ---- 11. Imports are private unless the file says otherwise ----
 
 
@@ -213,6 +221,22 @@ def test_ids_beyond_64_bits_on_staff_routes_are_404(client, login, make_consulta
     assert client.get(f"/facilitate/test/statements/{number}/edit").status_code == 404
     assert client.post_form(f"/facilitate/test/participants/{number}/ban", {"reason": "x"}).status_code == 404
     assert client.post_form(f"/admin/accounts/{number}", {"active": "0"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "form"),
+    [
+        ("/facilitate/test/moderate", {"action": "accept", "statement_id": str(10**30)}),
+        ("/facilitate/test/moderate", {"row": f"accept:{10**30}"}),
+        ("/facilitate/test/settings", {"scheduled_open_at": "9999-12-31T23:59-14:00"}),  # beyond year 9999 in UTC
+        ("/facilitate/test/settings", {"scheduled_close_at": "0001-01-01T00:00+14:00"}),
+    ],
+)
+def test_numbers_and_times_out_of_range_in_staff_forms_are_a_4xx(client, login, make_consultation, url, form):
+    make_consultation()
+    login(client, "admin")
+    response = client.post_form(url, form)
+    assert 400 <= response.status_code < 500
 
 
 @pytest.mark.parametrize("text", ["\x00alice\nbob", "bob\n\x00"])

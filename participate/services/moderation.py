@@ -19,7 +19,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, eligibility, statements
+from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, eligibility, is_id, statements
 
 PAGE_SIZE = 25
 MAX_SEED_LINES = 1000
@@ -108,7 +108,7 @@ def has_votes(session: Session, statement: Statement) -> bool:
 
 def get_statement(session: Session, consultation: Consultation, statement_id: object) -> Statement:
     """A statement of this consultation by id, or :class:`NotFound`."""
-    statement = session.get(Statement, statement_id) if isinstance(statement_id, int) else None
+    statement = session.get(Statement, statement_id) if is_id(statement_id) else None
     if statement is None or statement.consultation_id != consultation.id:
         raise NotFound(N_("There is no such statement in this consultation."))
     return statement
@@ -319,7 +319,7 @@ def act(
 
 def get_participant(session: Session, consultation: Consultation, participant_id: object) -> Participant:
     """A participant of this consultation by id, or :class:`NotFound`."""
-    participant = session.get(Participant, participant_id) if isinstance(participant_id, int) else None
+    participant = session.get(Participant, participant_id) if is_id(participant_id) else None
     if participant is None or participant.consultation_id != consultation.id:
         raise NotFound(N_("There is no such participant in this consultation."))
     return participant
