@@ -15,6 +15,10 @@ Writer
     :func:`write_polis_export` writes the five current Pol.is export files of ``polis-math.md`` §12 from a
     :class:`PolisExport` (plain arrays and :class:`Statement` records) and, optionally, an analysis result.
 
+Text cells that a spreadsheet would run as formulas (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are
+written with a leading ``'`` (:mod:`analysis.csv_safe`, as OWASP recommends); the reader removes that quote
+again, so our round trip is exact. Other Pol.is tools show such texts with the quote in front.
+
 Malformed input raises :class:`PolisFormatError`, whose message names the file and row. Rows are counted as
 a spreadsheet shows them: the CSV header is row 1 (a quoted multi-line cell stays in one row); in JSON files,
 row n is the n-th element of the top-level list.
@@ -38,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analysis import csv_safe
+
 if TYPE_CHECKING:
     from analysis import AnalysisResult
 
@@ -59,6 +65,10 @@ __all__ = [
 
 #: Timestamps above this are epoch milliseconds, below it epoch seconds (1e12 s is in the year 33658).
 MS_THRESHOLD = 1e12
+#: Ids are stored in signed 64-bit columns; a larger id in a file is malformed, not an overflow.
+MAX_ID = 2**63 - 1
+#: The last second of year 9999 (UTC): later timestamps cannot be dates anywhere (Python, SQL).
+MAX_TIMESTAMP = 253402300799.0
 
 #: Exact headers of the files written by :func:`write_polis_export` (``polis-math.md`` §12).
 SUMMARY_KEYS = (
@@ -358,6 +368,8 @@ def _parse_int(text: str, file: str, row: int, column: str, *, allow_blank: bool
         raise PolisFormatError(file, row, f"invalid {column} {text!r} (expected an integer)") from None
     if number < 0:
         raise PolisFormatError(file, row, f"invalid {column} {text!r} (expected a non-negative integer)")
+    if number > MAX_ID:
+        raise PolisFormatError(file, row, f"invalid {column} {text!r} (expected at most {MAX_ID})")
     return number
 
 
@@ -403,8 +415,10 @@ def _parse_timestamp(text: str, file: str, row: int, *, allow_blank: bool = True
         number = float(value)
     except ValueError:
         number = math.nan
-    if not math.isfinite(number) or number < 0:
-        raise PolisFormatError(file, row, f"invalid timestamp {text!r} (expected epoch seconds or milliseconds)")
+    if not math.isfinite(number) or number < 0 or _to_seconds(number) > MAX_TIMESTAMP:
+        raise PolisFormatError(
+            file, row, f"invalid timestamp {text!r} (expected epoch seconds or milliseconds before the year 10000)"
+        )
     return _to_seconds(number)
 
 
@@ -475,8 +489,8 @@ def _read_participant_votes_csv(text: str, file: str) -> tuple[Votes, dict[int, 
             sid = int(name)
         except ValueError:
             continue  # an informational column from a newer export; not a statement
-        if sid < 0:
-            raise PolisFormatError(file, 1, f"invalid statement column {name!r} (expected a non-negative id)")
+        if not 0 <= sid <= MAX_ID:
+            raise PolisFormatError(file, 1, f"invalid statement column {name!r} (expected an id from 0 to {MAX_ID})")
         statement_columns.append((index, sid))
     i_pid, i_group = cols["participant"], cols.get("group-id")
     pids: list[int] = []
@@ -531,7 +545,7 @@ def _read_comments_csv(text: str, file: str = "comments.csv") -> tuple[Statement
         stamp = _parse_timestamp(get("timestamp"), file, row)
         statements[sid] = Statement(
             id=sid,
-            text=get("comment-body"),
+            text=csv_safe.restore(get("comment-body")),  # our own export neutralised formulas
             author_id=_parse_int(get("author-id"), file, row, "author-id", allow_blank=True),
             moderated=_parse_moderated(get("moderated"), file, row),
             is_meta=_parse_bool(get("is-meta"), file, row, "is-meta"),
@@ -549,7 +563,7 @@ def _read_summary_csv(text: str, file: str = "summary.csv") -> dict[str, str]:
         key = fields[0].strip()
         if not key:
             raise PolisFormatError(file, row, "empty key")
-        summary[key] = fields[1] if len(fields) == 2 else ""
+        summary[key] = csv_safe.restore(fields[1]) if len(fields) == 2 else ""
     return summary
 
 
@@ -638,8 +652,10 @@ def _json_ms(value: Any, file: str, row: int, name: str) -> float:
         number = float(value)
     else:
         number = math.nan
-    if not math.isfinite(number) or number < 0:
-        raise PolisFormatError(file, row, f"invalid {name} {value!r} (expected epoch milliseconds)")
+    if not math.isfinite(number) or number < 0 or number / 1000.0 > MAX_TIMESTAMP:
+        raise PolisFormatError(
+            file, row, f"invalid {name} {value!r} (expected epoch milliseconds before the year 10000)"
+        )
     return number / 1000.0
 
 
@@ -760,7 +776,7 @@ def _group_assignment(
 
 def _write_csv(path: Path, rows: Iterable[Sequence[Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
+        csv_safe.writer(handle).writerows(rows)
 
 
 def _tally(values: np.ndarray, index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

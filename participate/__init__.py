@@ -7,7 +7,7 @@ from flask import Flask
 from . import config as _config
 from . import i18n, security
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .models import STATEMENT_MAX_LENGTH
+from .models import DESCRIPTION_MAX_LENGTH, STATEMENT_MAX_LENGTH
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
     # The limiter object is shared by every app in the process and would keep the last app's on/off switch.
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
-    app.jinja_env.globals.update(statement_max_length=STATEMENT_MAX_LENGTH)
+    app.jinja_env.globals.update(
+        statement_max_length=STATEMENT_MAX_LENGTH, description_max_length=DESCRIPTION_MAX_LENGTH
+    )
 
     from .views import api, auth, errors, facilitate, set_participant_cookie, vote
 

@@ -127,13 +127,12 @@ def import_polis_command(path, slug, owner):
         if account is None:
             raise click.ClickException(f"There is no account for {owner}.")
     try:
-        consultation = polis_io.import_export(db.session, path, slug=slug, owner=account)
+        consultation = polis_io.import_export(db.session, path, slug=slug, owner=account, unlimited=True)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     participants, votes = voting.counts(db.session, consultation)
     click.echo(f"Imported /c/{consultation.slug}: {votes} current votes from {participants} participants (closed)")
     click.echo(f"Run 'participate analyse {consultation.slug}' to compute its opinion groups now.")
-
 
 
 @click.command("demo-votes")

@@ -39,6 +39,8 @@ class Defaults:
     STATEMENT_RATE_LIMIT = "10 per minute;60 per hour"
     NEW_PARTICIPANT_RATE_LIMIT = "60 per minute;600 per hour"
     LOGIN_RATE_LIMIT = "5 per minute;20 per hour"
+    # PDF downloads per hashed address (a report's PDF costs seconds of CPU to make).
+    PDF_RATE_LIMIT = "10 per minute;60 per hour"
     # Privacy: hashed IP addresses (kept on participants for rate limiting and the integrity annex only) are
     # deleted after this many days by ``participate purge``.
     IP_HASH_RETENTION_DAYS = 30

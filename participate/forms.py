@@ -1,5 +1,6 @@
 """Flask-WTF forms: they carry the CSRF token; the services do the real validation."""
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, TextAreaField
@@ -8,13 +9,24 @@ from wtforms.validators import AnyOf, InputRequired
 from .models import STATEMENT_MAX_LENGTH
 
 
-class VoteForm(FlaskForm):
+class Form(FlaskForm):
+    """A page's form: it reads form fields only. Flask-WTF would also read a JSON body as the fields, and a JSON
+    list, number or string there is a 500 (the JSON API has its own endpoints)."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            if request.is_json:
+                formdata = request.form
+            return super().wrap_formdata(form, formdata)
+
+
+class VoteForm(Form):
     statement_id = IntegerField(validators=[InputRequired()])
     # The three submit buttons share this name; the one pressed supplies the value.
     vote = HiddenField(validators=[AnyOf(["agree", "disagree", "pass"])])
 
 
-class StatementForm(FlaskForm):
+class StatementForm(Form):
     text = TextAreaField(
         _l("Your statement"),
         validators=[InputRequired(message=_l("Please write a statement."))],

@@ -7,7 +7,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     Enum,
     ForeignKey,
     Index,
@@ -15,14 +14,20 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import DateTime as SQLDateTime
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 from .extensions import db
 
 STATEMENT_MAX_LENGTH = 280
 SLUG_MAX_LENGTH = 80
+# A description is shown on every page of its consultation: bounded here, in the database and in the form.
+DESCRIPTION_MAX_LENGTH = 10_000
+SOURCE_MAX_LENGTH = 200
 
 
 def utcnow() -> datetime:
@@ -34,6 +39,26 @@ def aware(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+class DateTime(TypeDecorator):
+    """``DateTime(timezone=True)`` that stores every moment in UTC and always hands back aware datetimes.
+
+    SQLite keeps no offset: a moment given as 12:00+02:00 was stored as 12:00 and read back as 12:00 UTC, two hours
+    off. Converting to UTC on the way in (naive values are taken as UTC) makes both databases agree.
+    """
+
+    impl = SQLDateTime
+    cache_ok = True
+
+    def __init__(self, timezone: bool = True):
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else aware(value).astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        return aware(value)
 
 
 def _enum(kind: type[enum.Enum], name: str) -> Enum:
@@ -125,7 +150,10 @@ class VoteValue(enum.IntEnum):
 
 class Consultation(db.Model):
     __tablename__ = "consultation"
-    __table_args__ = (CheckConstraint("length(slug) >= 1", name="slug_not_empty"),)
+    __table_args__ = (
+        CheckConstraint("length(slug) >= 1", name="slug_not_empty"),
+        CheckConstraint(f"length(description) <= {DESCRIPTION_MAX_LENGTH}", name="description_length"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(SLUG_MAX_LENGTH), unique=True)
@@ -155,6 +183,9 @@ class Consultation(db.Model):
     eligibility: Mapped[Eligibility] = mapped_column(
         _enum(Eligibility, "eligibility"), default=Eligibility.OPEN, server_default="open"
     )
+    # Signed XIDs: an integrator passes ?xid=...&sig=HMAC-SHA256(xid_secret, xid); unsigned ones only if chosen.
+    xid_secret: Mapped[str | None] = mapped_column(String(64))
+    xid_unsigned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # What deleting one's own data does to one's statements here; None follows the site's DELETED_STATEMENTS.
     deleted_statements: Mapped[DeletedStatements | None] = mapped_column(_enum(DeletedStatements, "deleted_statements"))
     # Bumped whenever votes are deleted (a participant deleting their data): an analysis that read the votes under an
@@ -215,7 +246,7 @@ class Statement(db.Model):
         _enum(ModerationState, "moderation_state"), default=ModerationState.PENDING
     )
     is_meta: Mapped[bool] = mapped_column(Boolean, default=False)
-    source: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(SOURCE_MAX_LENGTH))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     consultation: Mapped[Consultation] = relationship(back_populates="statements")
@@ -342,6 +373,17 @@ class AllowedXid(db.Model):
 
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
     xid: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class BannedIdentity(db.Model):
+    """A banned participant's identities, hashed (browser key, XID, invite code; nothing else), kept when the
+    participant deletes their data, so that deleting it does not lift the ban; checked whenever someone joins."""
+
+    __tablename__ = "banned_identity"
+
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
+    identity_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class InviteCode(db.Model):

@@ -1,12 +1,18 @@
-"""HTTP security headers on every response, and the one opt-out: pages meant to be embedded in an iframe."""
+"""HTTP security at the door: headers on every response (and the one opt-out, pages meant for iframes), bounded
+ids, JSON that cannot recurse, no NUL characters."""
 
 import hashlib
 import hmac
 from datetime import UTC, datetime
 from functools import wraps
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, request
+from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+from .services import MAX_ID
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -71,7 +77,46 @@ def ip_key() -> str:
     return "ip:" + ip_hash()
 
 
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:...>`` that matches only ids a database can hold: a larger number is "no such page" (404), not an
+    OverflowError in the driver (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)  # services.MAX_ID: primary keys are signed 64-bit
+        super().__init__(map, *args, **kwargs)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested too deeply to parse is malformed JSON (400), not a RecursionError."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON is nested too deeply.") from None
+
+
+def _refuse_nul() -> None:
+    """No text anywhere contains a NUL character: PostgreSQL refuses it and SQLite's length() stops at it (so a
+    CHECK on the length fails); refuse it at the door with a 400 rather than as a database error."""
+    if "\x00" in request.path:
+        abort(400, description=_nul_message())
+    for source in (request.args,) if request.is_json else (request.args, request.form):
+        for key, values in source.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                abort(400, description=_nul_message())
+    if request.is_json and request.content_length and b"\\u0000" in request.get_data(cache=True):
+        abort(400, description=_nul_message())
+
+
+def _nul_message() -> str:
+    return gettext("The request contains a control character (NUL) that no text here may contain.")
+
+
 def init_app(app: Flask) -> None:
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = BoundedIntegerConverter
+    app.before_request(_refuse_nul)
     app.after_request(_headers)
     # Cookies are marked Secure when the site is served over HTTPS: PARTICIPATE_PREFERRED_URL_SCHEME=https (or
     # PARTICIPATE_SESSION_COOKIE_SECURE=true). The participant cookie follows request.is_secure as well.

@@ -30,7 +30,7 @@ def open_consultation(app, make_consultation):
         "<script>alert('x')</script> is a fine idea",
         '<img src=x onerror="alert(1)"> pictures',
         "**Bold** claim with [a link](javascript:alert(1))",
-        "\"><svg onload=alert(1)> quoting",
+        '"><svg onload=alert(1)> quoting',
         "{{ 7*7 }} and {% raw %} templates",
     ],
 )

@@ -4,6 +4,15 @@ Services raise the domain errors below; views translate them into a status and a
 """
 
 
+#: The largest row id: primary keys are signed 64-bit; a larger number is no row (and would overflow the driver).
+MAX_ID = 2**63 - 1
+
+
+def is_id(value: object) -> bool:
+    """Whether ``value`` can be a row's id: an int (not a bool) from 1 to :data:`MAX_ID`."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def N_(message: str) -> str:
     """Mark a message for the catalogues (``pybabel extract -k N_``); the view translates it when it shows it."""
     return message

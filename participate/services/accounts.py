@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Account, Invitation, Role, utcnow
-from . import N_, Conflict, Forbidden, InvalidInput, NotFound
+from . import N_, Conflict, Forbidden, InvalidInput, NotFound, is_id
 
 MIN_PASSWORD_LENGTH = 12
 INVITATION_DAYS = 7
@@ -91,12 +91,18 @@ def authenticate(session: Session, email: str, password: str) -> Account:
 def from_session_id(session: Session, session_id: str) -> Account | None:
     """Flask-Login's user loader: ``"<id>:<session version>"``; a stale version means the session was revoked."""
     account_id, _, version = (session_id or "").partition(":")
-    if not (account_id.isdigit() and version.isdigit()):
+    if not (account_id.isdigit() and version.isdigit()) or not is_id(int(account_id)):
         return None
     account = session.get(Account, int(account_id))
     if account is None or not account.is_active or account.session_version != int(version):
         return None
     return account
+
+
+def end_sessions(session: Session, account: Account) -> None:
+    """Sign the account out everywhere (on sign-out): a copied session cookie stops working as well."""
+    account.session_version += 1
+    session.commit()
 
 
 def change_password(session: Session, account: Account, current: str, new: str, confirm: str) -> Account:

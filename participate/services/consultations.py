@@ -4,7 +4,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -12,6 +12,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import (
+    DESCRIPTION_MAX_LENGTH,
     SLUG_MAX_LENGTH,
     Account,
     Consultation,
@@ -254,7 +255,6 @@ def staff_listing(session: Session, account: Account) -> list[StaffListing]:
 # ----------------------------------------------------------------------------------------------------------------
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-DESCRIPTION_MAX_LENGTH = 10_000
 SETTINGS = (
     "title",
     "question",
@@ -317,12 +317,12 @@ def parse_moment(value: object, label: str) -> datetime | None:
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        # In UTC, as it is stored: an offset that moves it beyond the year 9999 (or before 1) is no time at all.
+        return aware(datetime.fromisoformat(text)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput(
             N_("The %(label)s must be a date and time like 2026-12-31T18:00."), label=Term(label)
         ) from None
-    return aware(moment)
 
 
 def _settings(session: Session, data: dict, consultation: Consultation | None, now: datetime) -> dict:
@@ -391,14 +391,21 @@ def _jsonable(value):
     return value.value if hasattr(value, "value") else value
 
 
+def _make_secrets(consultation: Consultation) -> None:
+    """The secrets its settings need: a link-only report's key; the key integrators sign XIDs with."""
+    if consultation.report_visibility == ReportVisibility.LINK and not consultation.report_key:
+        consultation.report_key = secrets.token_urlsafe(24)
+    if consultation.eligibility == Eligibility.XID and not consultation.xid_secret:
+        consultation.xid_secret = secrets.token_hex(32)
+
+
 def create(session: Session, account: Account, data: dict, *, now: datetime | None = None) -> Consultation:
     """A facilitator creates a consultation (a draft, owned by them)."""
     require_facilitator(account)
     now = now or utcnow()
     values = _settings(session, data, None, now)
     consultation = Consultation(status=ConsultationStatus.DRAFT, created_at=now, **values)
-    if consultation.report_visibility == ReportVisibility.LINK:
-        consultation.report_key = secrets.token_urlsafe(24)
+    _make_secrets(consultation)
     session.add(consultation)
     session.flush()
     session.add(ConsultationOwner(consultation_id=consultation.id, account_id=account.id))
@@ -420,8 +427,7 @@ def update(
         if old != new:
             changes[name] = [_jsonable(old), _jsonable(new)]
             setattr(consultation, name, new)
-    if consultation.report_visibility == ReportVisibility.LINK and not consultation.report_key:
-        consultation.report_key = secrets.token_urlsafe(24)
+    _make_secrets(consultation)
     if changes:
         audit.record(session, account, consultation, "settings_changed", changes=changes)
     session.commit()

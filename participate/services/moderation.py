@@ -1,11 +1,12 @@
 """Moderation: seed statements, the queue with near-duplicate hints, accept / reject / meta, bans, and the log."""
 
-import csv
 import io
 from dataclasses import dataclass
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
+
+from analysis import csv_safe
 
 from ..models import (
     Account,
@@ -18,7 +19,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, statements
+from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, eligibility, is_id, statements
 
 PAGE_SIZE = 25
 MAX_SEED_LINES = 1000
@@ -107,7 +108,7 @@ def has_votes(session: Session, statement: Statement) -> bool:
 
 def get_statement(session: Session, consultation: Consultation, statement_id: object) -> Statement:
     """A statement of this consultation by id, or :class:`NotFound`."""
-    statement = session.get(Statement, statement_id) if isinstance(statement_id, int) else None
+    statement = session.get(Statement, statement_id) if is_id(statement_id) else None
     if statement is None or statement.consultation_id != consultation.id:
         raise NotFound(N_("There is no such statement in this consultation."))
     return statement
@@ -318,7 +319,7 @@ def act(
 
 def get_participant(session: Session, consultation: Consultation, participant_id: object) -> Participant:
     """A participant of this consultation by id, or :class:`NotFound`."""
-    participant = session.get(Participant, participant_id) if isinstance(participant_id, int) else None
+    participant = session.get(Participant, participant_id) if is_id(participant_id) else None
     if participant is None or participant.consultation_id != consultation.id:
         raise NotFound(N_("There is no such participant in this consultation."))
     return participant
@@ -333,6 +334,7 @@ def ban(session: Session, account: Account, consultation: Consultation, particip
         raise InvalidInput(N_("Choose or write a reason for the ban."))
     now = utcnow()
     participant.is_banned = True
+    eligibility.record_ban(session, participant)  # survives the participant deleting their data
     session.add(
         ModerationLogEntry(
             consultation_id=consultation.id,
@@ -375,6 +377,7 @@ def unban(
     if not participant.is_banned:
         raise Conflict(N_("This participant is not banned."))
     participant.is_banned = False
+    eligibility.lift_ban(session, participant)
     session.add(
         ModerationLogEntry(
             consultation_id=consultation.id,
@@ -411,7 +414,7 @@ LOG_HEADER = ("time", "moderator", "action", "statement_id", "statement", "parti
 def log_csv(session: Session, consultation: Consultation) -> str:
     """The whole moderation log as CSV, oldest first."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_safe.writer(out)
     writer.writerow(LOG_HEADER)
     for entry in reversed(log(session, consultation, limit=None)):
         created = entry.created_at if entry.created_at.tzinfo else entry.created_at.replace(tzinfo=utcnow().tzinfo)

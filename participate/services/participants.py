@@ -4,12 +4,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, event, func, inspect, select
+from sqlalchemy import and_, bindparam, event, exists, func, inspect, select
 from sqlalchemy.orm import Session
 
 from ..database import insert
 from ..models import (
     AnalysisSnapshot,
+    BannedIdentity,
     Consultation,
     ConsultationStatus,
     Eligibility,
@@ -30,6 +31,11 @@ def new_token() -> str:
 
 def token_hash(token: str, consultation_id: int) -> str:
     return hashlib.sha256(f"{consultation_id}:{token}".encode()).hexdigest()
+
+
+def identity_hash(consultation_id: int, kind: str, value: str) -> str:
+    """How the ban list stores an identity (``kind`` "token" with a token hash, "xid" or "code"): hashed only."""
+    return hashlib.sha256(f"banned:{kind}:{consultation_id}:{value}".encode()).hexdigest()
 
 
 def find(session: Session, consultation: Consultation, token: str | None) -> Participant | None:
@@ -58,13 +64,19 @@ def find_or_add(session: Session, consultation: Consultation, token: str) -> Par
     if existing is not None:
         return existing
     # INSERT ... ON CONFLICT DO NOTHING: two first requests from one browser at once still make one participant.
+    key = token_hash(token, consultation.id)
+    banned = exists().where(
+        BannedIdentity.consultation_id == consultation.id,
+        BannedIdentity.identity_hash == identity_hash(consultation.id, "token", key),
+    )
     session.execute(
         insert(session, Participant)
         .values(
             consultation_id=consultation.id,
-            token_hash=token_hash(token, consultation.id),
+            token_hash=key,
             created_at=utcnow(),
             ip_hash=session.info.get(IP_HASH),
+            is_banned=select(banned).scalar_subquery(),  # a browser banned before it deleted its data stays banned
         )
         .on_conflict_do_nothing(index_elements=["consultation_id", "token_hash"])
     )

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from analysis import polis_io
 
 from ..models import (
+    DESCRIPTION_MAX_LENGTH,
+    SOURCE_MAX_LENGTH,
     STATEMENT_MAX_LENGTH,
     Account,
     Consultation,
@@ -32,13 +34,14 @@ from ..models import (
     ModerationMode,
     ModerationState,
     Participant,
+    ReportVisibility,
     Statement,
     StatementOrigin,
     StatementTheme,
     Vote,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, audit, consultations, results, statements
+from . import N_, Conflict, InvalidInput, Term, audit, consultations, results, statements
 
 SETTINGS_FILE = "consultation.json"
 #: The files of an export folder that an import reads (or may meet); a web upload keeps only these.
@@ -201,17 +204,13 @@ def _import_text(raw: str) -> tuple[str, bool]:
 
 
 def _read_settings(path: Path) -> dict:
-    """``consultation.json`` from a Participate export (folder or zip), or {} for a plain Pol.is export."""
+    """``consultation.json`` from a Participate export folder, or {} for a plain Pol.is export."""
+    file = path / SETTINGS_FILE
     try:
-        if path.is_dir():
-            file = path / SETTINGS_FILE
-            text = file.read_text(encoding="utf-8") if file.is_file() else None
-        else:
-            with zipfile.ZipFile(path) as archive:
-                names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == SETTINGS_FILE and n.count("/") <= 1]
-                text = archive.read(names[0]).decode("utf-8") if names else None
-    except (OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        raise InvalidInput(N_("%(file)s: cannot read (%(error)s)"), file=SETTINGS_FILE, error=str(exc)) from None
+        text = file.read_text(encoding="utf-8") if file.is_file() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)  # an OSError's str() names the server path
+        raise InvalidInput(N_("%(file)s: cannot read (%(error)s)"), file=SETTINGS_FILE, error=reason) from None
     if text is None:
         return {}
     try:
@@ -220,34 +219,127 @@ def _read_settings(path: Path) -> dict:
         raise InvalidInput(
             N_("%(file)s line %(line)d: invalid JSON (%(error)s)"), file=SETTINGS_FILE, line=exc.lineno, error=exc.msg
         ) from None
+    except RecursionError:
+        raise InvalidInput(N_("%(file)s: the JSON is nested too deeply"), file=SETTINGS_FILE) from None
     if not isinstance(data, dict) or data.get("format") != SETTINGS_FORMAT:
         raise InvalidInput(
             N_("%(file)s: not a Participate consultation file (format %(format)s)"),
             file=SETTINGS_FILE,
             format=SETTINGS_FORMAT,
         )
+    _check_settings(data)
     return data
 
 
-MAX_UNCOMPRESSED_BYTES = 1 << 30  # a 16 MB upload must not unpack into more than this (zip bombs)
+# The type of each field of consultation.json that an import reads; null is always allowed (absent).
+_SETTING_TYPES = {
+    "slug": str,
+    "title": str,
+    "question": str,
+    "description": str,
+    "moderation": str,
+    "allow_statements": bool,
+    "report_visibility": str,
+    "statements": list,
+    "banned_participant_ids": list,
+}
+_STATEMENT_DETAIL_TYPES = {"origin": str, "is_meta": bool, "source": str, "themes": list}
+_TYPE_NAMES = {str: N_("text"), bool: N_("true or false"), list: N_("a list"), int: N_("a whole number")}
 
 
-def _check_zip_size(path: Path) -> None:
-    """Refuse a zip whose files would unpack into more than :data:`MAX_UNCOMPRESSED_BYTES`."""
-    if not path.is_file() or not zipfile.is_zipfile(path):
-        return
-    with zipfile.ZipFile(path) as archive:
-        total = sum(info.file_size for info in archive.infolist())
-    if total > MAX_UNCOMPRESSED_BYTES:
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= polis_io.MAX_ID
+
+
+def _wrong_type(field: str, kind: type) -> InvalidInput:
+    return InvalidInput(
+        N_("%(file)s: “%(field)s” must be %(type)s."), file=SETTINGS_FILE, field=field, type=Term(_TYPE_NAMES[kind])
+    )
+
+
+def _check_settings(data: dict) -> None:
+    """Refuse a consultation.json whose fields have the wrong types, naming the field (not a 500 later)."""
+    for field, kind in _SETTING_TYPES.items():
+        if data.get(field) is not None and not isinstance(data[field], kind):
+            raise _wrong_type(field, kind)
+    if data.get("report_visibility") is not None and data["report_visibility"] not in {
+        v.value for v in ReportVisibility
+    }:
+        allowed = ", ".join(v.value for v in ReportVisibility)
         raise InvalidInput(
-            N_(
-                "Import refused: %(file)s would unpack to %(size)d MB; the limit is %(limit)d MB. Import it from the "
-                "command line instead."
-            ),
-            file=path.name,
-            size=total // (1 << 20),
-            limit=MAX_UNCOMPRESSED_BYTES // (1 << 20),
+            N_("%(file)s: “%(field)s” must be one of: %(allowed)s."),
+            file=SETTINGS_FILE,
+            field="report_visibility",
+            allowed=allowed,
         )
+    for number, pid in enumerate(data.get("banned_participant_ids") or [], start=1):
+        if not _is_id(pid):
+            raise _wrong_type(f"banned_participant_ids[{number}]", int)
+    for number, detail in enumerate(data.get("statements") or [], start=1):
+        if not isinstance(detail, dict) or not _is_id(detail.get("id")):
+            raise _wrong_type(f"statements[{number}].id", int)
+        for field, kind in _STATEMENT_DETAIL_TYPES.items():
+            if detail.get(field) is not None and not isinstance(detail[field], kind):
+                raise _wrong_type(f"statements[{number}].{field}", kind)
+        if any(not isinstance(theme, str) for theme in detail.get("themes") or []):
+            raise _wrong_type(f"statements[{number}].themes", str)
+
+
+#: The most a zip may unpack into on the web (zip bombs): checked on every member's actual bytes while they are
+#: unpacked to disk in small pieces, not only on the sizes the zip declares. ``participate import-polis`` has none.
+MAX_UNCOMPRESSED_BYTES = 64 << 20
+#: The files an import reads from a zip: a Pol.is export's and a math fixture's.
+_READ_FILES = FOLDER_FILES | {"votes.json", "comments.json", "conversation.json", "math-pca2.json"}
+_CHUNK = 1 << 16
+
+
+def _too_big(path: Path, size: int, limit: int) -> InvalidInput:
+    return InvalidInput(
+        N_(
+            "Import refused: %(file)s would unpack to more than %(size)d MB; the limit is %(limit)d MB. Import it "
+            "from the command line instead."
+        ),
+        file=path.name,
+        size=size >> 20,
+        limit=limit >> 20,
+    )
+
+
+def _unpack(path: Path, folder: Path, limit: int | None) -> Path:
+    """Unpack the files an import reads from the zip at ``path`` into ``folder``/<zip's name>, streaming, and stop
+    as soon as they exceed ``limit`` bytes; returns the unpacked folder (a folder or a non-zip is returned as is)."""
+    if not path.is_file() or not zipfile.is_zipfile(path):
+        return path
+    target = folder / path.stem
+    target.mkdir()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [i for i in archive.infolist() if not i.is_dir() and "__MACOSX" not in i.filename]
+            chosen: dict[str, zipfile.ZipInfo] = {}
+            for depth in (0, 1):  # at the zip's root, or in its single top-level folder
+                chosen = {
+                    i.filename.rsplit("/", 1)[-1]: i
+                    for i in members
+                    if i.filename.count("/") == depth and i.filename.rsplit("/", 1)[-1] in _READ_FILES
+                }
+                if chosen:
+                    break
+            declared = sum(info.file_size for info in chosen.values())
+            if limit is not None and declared > limit:
+                raise _too_big(path, declared, limit)
+            written = 0
+            for name, info in chosen.items():
+                with archive.open(info) as source, (target / name).open("wb") as out:
+                    while chunk := source.read(_CHUNK):
+                        written += len(chunk)
+                        if limit is not None and written > limit:
+                            raise _too_big(path, written, limit)
+                        out.write(chunk)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        raise InvalidInput(
+            N_("Import refused: %(file)s is not a readable zip (%(error)s)"), file=path.name, error=str(exc)
+        ) from None
+    return target
 
 
 def _moment(seconds: float | None, fallback: datetime) -> datetime:
@@ -268,21 +360,27 @@ def import_export(
     owner: Account | None = None,
     name: str | None = None,
     now: datetime | None = None,
+    unlimited: bool = False,
 ) -> Consultation:
     """Import a Pol.is export (folder or zip) as a new closed consultation, all or nothing.
 
     Votes keep their timestamps and full history; statements keep their moderation state and ``is_meta``;
-    participants get random token hashes (nobody can sign in as them). Malformed input raises
-    :class:`InvalidInput` naming the file, row and reason, and leaves the database unchanged.
+    participants get random token hashes (nobody can sign in as them). The report is private unless
+    ``consultation.json`` says otherwise. Malformed input raises :class:`InvalidInput` naming the file, row and
+    reason (never a server path), and leaves the database unchanged. A zip may unpack to at most
+    :data:`MAX_UNCOMPRESSED_BYTES` unless ``unlimited`` (the command line).
     """
     path = Path(path)
     now = now or utcnow()
-    _check_zip_size(path)
-    try:
-        export = polis_io.read_conversation(path)
-    except polis_io.PolisFormatError as error:
-        raise InvalidInput(N_("Import refused: %(reason)s"), reason=str(error)) from None
-    settings = _read_settings(path)
+    with tempfile.TemporaryDirectory() as folder:
+        source = _unpack(path, Path(folder), None if unlimited else MAX_UNCOMPRESSED_BYTES)
+        try:
+            export = polis_io.read_conversation(source)
+        except polis_io.PolisFormatError as error:
+            # The reader names the folder by its path; an upload's is the server's temporary folder: name it only.
+            reason = str(error).replace(str(source), source.name)
+            raise InvalidInput(N_("Import refused: %(reason)s"), reason=reason) from None
+        settings = _read_settings(source) if source.is_dir() else {}
     statement_ids = {s.id for s in export.statements}
     unknown = sorted(set(export.votes.statement_ids.tolist()) - statement_ids)
     if unknown:
@@ -321,14 +419,18 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         slug=slug,
         title=title or "Imported conversation",
         question=(settings.get("question") or export.topic or title or "Imported conversation").strip()[:500],
-        description=(settings.get("description") or export.description or "").strip(),
+        description=(settings.get("description") or export.description or "").strip()[:DESCRIPTION_MAX_LENGTH],
         status=ConsultationStatus.CLOSED,
         moderation=ModerationMode(moderation) if moderation in ("pre", "post") else ModerationMode.POST,
         allow_statements=bool(settings.get("allow_statements", True)),
+        # An import is private until its facilitators choose otherwise, unless the file itself says so.
+        report_visibility=ReportVisibility(settings.get("report_visibility") or ReportVisibility.PRIVATE),
         created_at=now,
         opened_at=first_time,
         closed_at=fallback if times else now,
     )
+    if consultation.report_visibility == ReportVisibility.LINK:
+        consultation.report_key = secrets.token_urlsafe(24)
     session.add(consultation)
     session.flush()
     if owner is not None:
@@ -390,7 +492,7 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
                 "author_id": None if is_seed else participant_of.get(s.author_id),
                 "moderation": _STATE[s.moderated],
                 "is_meta": bool(detail.get("is_meta", s.is_meta)),
-                "source": (detail.get("source") or None),
+                "source": (detail.get("source") or "")[:SOURCE_MAX_LENGTH] or None,
                 "created_at": _moment(s.timestamp, fallback),
             }
         )

@@ -6,7 +6,6 @@ so the same structure is rendered as HTML and PDF, downloaded as JSON and CSV, a
 checks (robustness, integrity) are computed by the background runner (:func:`analyse`).
 """
 
-import csv
 import hashlib
 import io
 import math
@@ -25,7 +24,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from analysis import ALGORITHM_VERSION, AnalysisResult
+from analysis import ALGORITHM_VERSION, AnalysisResult, csv_safe
 from analysis import robustness as robustness_math
 
 from ..config import Defaults
@@ -672,7 +671,7 @@ def sorted_statements(report: dict, sort: str = "order", theme: str | None = Non
 def to_csv(report: dict) -> str:
     """One row per statement with every figure of the report; group columns follow the group letters."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_safe.writer(out)
     labels = [g["label"] for g in report["groups"]]
     header = [
         "statement_id",

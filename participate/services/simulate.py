@@ -76,9 +76,14 @@ def simulate_votes(
     start = consultation.opened_at or now - timedelta(days=7)
     start = start if start.tzinfo else start.replace(tzinfo=UTC)  # SQLite gives back naive UTC times
     span = max((now - start).total_seconds(), 3600.0)
-    existing = session.scalar(select(func.count()).select_from(Participant).where(
-        Participant.consultation_id == consultation.id, Participant.xid.like(f"{XID_PREFIX}%")
-    )) or 0
+    existing = (
+        session.scalar(
+            select(func.count())
+            .select_from(Participant)
+            .where(Participant.consultation_id == consultation.id, Participant.xid.like(f"{XID_PREFIX}%"))
+        )
+        or 0
+    )
     batch = f"{XID_PREFIX}{seed}-{existing}-"
     session.execute(
         insert(Participant),
@@ -123,8 +128,9 @@ def simulate_votes(
     session.execute(
         insert(CurrentVote).from_select(
             ["participant_id", "statement_id", "consultation_id", "value", "vote_id", "updated_at"],
-            select(Vote.participant_id, Vote.statement_id, Vote.consultation_id, Vote.value, Vote.id, Vote.created_at)
-            .where(Vote.consultation_id == consultation.id, Vote.participant_id.in_(new_pids)),
+            select(
+                Vote.participant_id, Vote.statement_id, Vote.consultation_id, Vote.value, Vote.id, Vote.created_at
+            ).where(Vote.consultation_id == consultation.id, Vote.participant_id.in_(new_pids)),
         )
     )
     consultation.is_simulated = True
@@ -145,9 +151,9 @@ def load_demo(session: Session, source: Path = DEMO_SOURCE, participants: int = 
         "allow_statements": False,
     }
     consultation = consultations.load_sample(session, data)
-    has_votes = session.scalar(select(func.count()).select_from(CurrentVote).where(
-        CurrentVote.consultation_id == consultation.id
-    ))
+    has_votes = session.scalar(
+        select(func.count()).select_from(CurrentVote).where(CurrentVote.consultation_id == consultation.id)
+    )
     if not has_votes:
         consultation.opened_at = utcnow() - timedelta(days=21)
         simulate_votes(session, consultation, participants, groups=3, seed=1)

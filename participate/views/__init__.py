@@ -125,6 +125,24 @@ def too_many_new_participants() -> str:
     return _("Too many people have joined from your network in a short time. Please try again in a few minutes.")
 
 
+def too_many_pdfs() -> str:
+    return _("PDF reports take a while to make. Please wait a minute before downloading another.")
+
+
+def _not_a_pdf() -> bool:
+    return (request.view_args or {}).get("fmt") != "pdf"
+
+
+def limit_pdf(view):
+    """PDF downloads per hashed address (PARTICIPATE_PDF_RATE_LIMIT); the HTML, CSV and JSON forms are not limited."""
+    return limiter.limit(
+        lambda: current_app.config["PDF_RATE_LIMIT"],
+        key_func=security.ip_key,
+        exempt_when=_not_a_pdf,
+        error_message=too_many_pdfs,
+    )(view)
+
+
 def limit_participation(kind: str):
     """The limits of a participation POST: per participant for ``kind`` ("vote"/"statement"), new ones per address."""
     limit, message = (vote_limit, too_many_votes) if kind == "vote" else (statement_limit, too_many_statements)

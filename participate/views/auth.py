@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import security
 from ..extensions import db, limiter, login_manager
 from ..models import Role
 from ..services import ServiceError, accounts
@@ -62,31 +63,64 @@ def _login_limit() -> str:
     return current_app.config.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
 
 
-def _email_key() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()
-
-
 def _too_many() -> str:
     return _("Too many failed sign-in attempts. Please wait a few minutes and try again.")
 
 
+# Failed sign-ins back off per (address, account): after FREE_FAILURES, each further failure doubles the wait, up to
+# MAX_WAIT_SECONDS. Keyed by both, so an attacker elsewhere cannot lock the right person out of their account (a
+# lockout per account alone can be held forever by anyone who knows the email); the counter is kept for a day.
+FREE_FAILURES = 5
+MAX_WAIT_SECONDS = 15 * 60
+
+
+def _backoff_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    return "login-backoff:" + security.ip_hash(f"{request.remote_addr}|{email}")
+
+
+def _seconds_to_wait(failures: int) -> int:
+    return 0 if failures < FREE_FAILURES else min(2 ** (failures - FREE_FAILURES), MAX_WAIT_SECONDS)
+
+
+def _waiting() -> bool:
+    return limiter.storage.get(_backoff_key() + ":wait") > 0
+
+
+def _failed() -> None:
+    key = _backoff_key()
+    failures = limiter.storage.incr(key + ":failures", expiry=24 * 3600)
+    if wait := _seconds_to_wait(failures):
+        limiter.storage.incr(key + ":wait", expiry=wait)
+
+
+def _succeeded() -> None:
+    limiter.storage.clear(_backoff_key() + ":failures")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_login_failed, error_message=_too_many)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key, deduct_when=_login_failed, error_message=_too_many)
 def login():
     target = local_target(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(target or url_for("facilitate.dashboard"))
     if request.method == "POST":
+        if _waiting():
+            message = _("Too many failed sign-in attempts for this account from your network. Please wait a moment.")
+            return render_template(
+                "auth/login.html", error=message, email=request.form.get("email", ""), next=target
+            ), 429
         try:
             account = accounts.authenticate(db.session, request.form.get("email", ""), request.form.get("password", ""))
         except ServiceError:
+            _failed()
             return render_template(
                 "auth/login.html",
                 error=_("The email address or password is not right."),
                 email=request.form.get("email", ""),
                 next=target,
             ), 401
+        _succeeded()
         _sign_in(account)
         return redirect(target or url_for("facilitate.dashboard"))
     return render_template("auth/login.html", error=None, email="", next=target)
@@ -94,6 +128,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Server-side: the session version moves on, so a copy of this cookie stops working too.
+        accounts.end_sessions(db.session, current_user._get_current_object())
     logout_user()
     session.clear()
     g.pop("csrf_token", None)

@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.utils import secure_filename
 
 from .. import jobs
 from ..extensions import db, login_manager
@@ -306,6 +307,13 @@ def eligibility(slug):
                 text = text or request.form.get("xids", "")
                 n = eligibility_service.set_allowed_xids(db.session, _me(), consultation, text)
                 flash(_("The allow-list now has %(n)d XIDs.", n=n), "success")
+            elif request.form.get("action") == "xid_signing":
+                unsigned = request.form.get("unsigned") == "1"
+                eligibility_service.set_xid_unsigned(db.session, _me(), consultation, unsigned)
+                flash(_("Unsigned XIDs are accepted.") if unsigned else _("Only signed XIDs are accepted."), "success")
+            elif request.form.get("action") == "xid_secret":
+                eligibility_service.rotate_xid_secret(db.session, _me(), consultation)
+                flash(_("A new signing secret was made: links signed with the old one no longer work."), "success")
             else:
                 n = eligibility_service.generate_invite_codes(
                     db.session, _me(), consultation, request.form.get("count")
@@ -473,11 +481,12 @@ def import_polis():
         else:
             with tempfile.TemporaryDirectory() as folder:
                 if len(uploads) == 1 and uploads[0].filename.lower().endswith(".zip"):
-                    path = Path(folder) / "export.zip"
+                    # Saved under its own name, so a message about it names the file, not a server path.
+                    path = Path(folder) / (secure_filename(uploads[0].filename) or "export.zip")
                     uploads[0].save(path)
                     name = Path(uploads[0].filename).stem
                 else:  # the files of an export folder, chosen together
-                    path = Path(folder) / "export"
+                    path = Path(folder) / "uploaded files"
                     path.mkdir()
                     for upload in uploads:
                         base = upload.filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
@@ -492,6 +501,11 @@ def import_polis():
                     error, status = error_.translated(), error_.status
                 else:
                     jobs.analysis_wanted(consultation.id)  # so its report is ready to read
-                    flash(_("The conversation was imported as a closed consultation."), "success")
+                    flash(
+                        _("The conversation was imported as a closed consultation with a private report.")
+                        if consultation.report_visibility == ReportVisibility.PRIVATE
+                        else _("The conversation was imported as a closed consultation."),
+                        "success",
+                    )
                     return redirect(url_for("facilitate.overview", slug=consultation.slug))
     return render_template("facilitate/import.html", error=error), status

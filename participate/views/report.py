@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Consultation, ConsultationStatus, ReportVisibility, Role, Statement
 from ..services import ServiceError, consultations, integrity
 from ..services import report as reports
+from . import limit_pdf
 
 bp = Blueprint("report", __name__)
 
@@ -51,7 +52,8 @@ def _refuse_unless_readable(consultation, *, published: bool = False) -> None:
         abort(403, description=_("This report is private: only the consultation's facilitators can read it."))
     if visibility == ReportVisibility.LINK and not published:
         key = request.args.get("key", "")
-        if consultation.report_key and not hmac.compare_digest(key, consultation.report_key):
+        # Compared as bytes: compare_digest refuses non-ASCII str (a TypeError, a 500, for ?key=é).
+        if consultation.report_key and not hmac.compare_digest(key.encode(), consultation.report_key.encode()):
             abort(404, description=_("There is no report at this address."))
 
 
@@ -135,6 +137,7 @@ def index():
 
 @bp.get("/c/<slug>/report")
 @bp.get("/c/<slug>/report.<any(pdf, csv, json):fmt>")
+@limit_pdf
 def live(slug, fmt=None):
     consultation = _consultation(slug)
     _refuse_unless_readable(consultation)
@@ -144,6 +147,7 @@ def live(slug, fmt=None):
 
 @bp.get("/r/<token>")
 @bp.get("/r/<token>.<any(pdf, csv, json):fmt>")
+@limit_pdf
 def published(token, fmt=None):
     try:
         snapshot = reports.get_published(db.session, token)

@@ -108,8 +108,7 @@ def add_statement(slug):
 
 
 @bp.get("/c/<slug>/mine")
-@embeddable
-def mine(slug):
+def mine(slug):  # not embeddable: a page of one's own votes must not be framed (and read or clicked) by any site
     consultation = _get(slug)
     if ineligible := _ineligible(consultation):
         return ineligible
@@ -134,7 +133,6 @@ def my_data(slug):
 
 
 @bp.post("/c/<slug>/mine/delete")
-@embeddable
 def delete_mine(slug):
     """Delete this browser's votes (they leave the analysis) and its participation; statements as configured."""
     consultation = _get(slug)
@@ -205,6 +203,7 @@ def _ineligible(consultation, *, admit=False):
                 participant_token(),
                 xid=request.args.get("xid"),
                 code=request.args.get("code"),
+                sig=request.args.get("sig"),
             )
         eligibility.check_eligible(db.session, consultation, existing_participant_token())
     except ServiceError as error:

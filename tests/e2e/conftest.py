@@ -151,9 +151,11 @@ class Session:
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
         page.on(
             "console",
-            lambda message: self.errors.append(f"{page.url}: {message.text}")
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None,
+            lambda message: (
+                self.errors.append(f"{page.url}: {message.text}")
+                if message.type == "error" and "Content Security Policy" in message.text
+                else None
+            ),
         )
         return page
 
@@ -168,8 +170,15 @@ class Session:
         bad = [v for v in result if v["impact"] in ("serious", "critical")]
         self.checked.append(page.url)
         assert not bad, f"axe on {page.url}:\n" + json.dumps(
-            [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-              "nodes": [n["html"][:160] for n in v["nodes"][:5]]} for v in bad],
+            [
+                {
+                    "id": v["id"],
+                    "impact": v["impact"],
+                    "help": v["help"],
+                    "nodes": [n["html"][:160] for n in v["nodes"][:5]],
+                }
+                for v in bad
+            ],
             indent=1,
         )
         assert no_horizontal_scroll(page), f"horizontal scrolling on {page.url}"

@@ -53,9 +53,7 @@ def vote_by_keyboard(session, page, count: int, *, javascript: bool) -> list[str
             page.wait_for_function("(t) => document.getElementById('statement-text').innerText !== t", arg=text)
             # Focus moves to the new statement, and the live region says the vote was recorded.
             assert page.evaluate("() => document.activeElement.id") == "statement-text"
-            page.wait_for_function(
-                "() => /recorded/.test(document.getElementById('announcements').innerText)"
-            )
+            page.wait_for_function("() => /recorded/.test(document.getElementById('announcements').innerText)")
         else:
             assert "Your vote was recorded." in announcement(page)
             assert statement(page) != text
@@ -65,7 +63,7 @@ def vote_by_keyboard(session, page, count: int, *, javascript: bool) -> list[str
 
 
 def review_and_change(session, page, voted: list[str], *, javascript: bool):
-    """"My votes" lists every vote; changing one (keyboard only) keeps the list and updates that vote."""
+    """ "My votes" lists every vote; changing one (keyboard only) keeps the list and updates that vote."""
     tab_to(page, "nav.subnav a[href$='/mine']")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/mine$"))
@@ -114,8 +112,9 @@ def test_citizen_with_the_keyboard_only(session, javascript):
 
 
 def test_citizen_on_a_phone(session):
-    page = session.new_page(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True,
-                            device_scale_factor=2)
+    page = session.new_page(
+        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     page.goto(f"/c/{SAMPLE}")
     session.check(page)
     for name in ("agree", "disagree", "pass"):

@@ -125,8 +125,17 @@ def test_welsh_staff_pages(session):
     page.get_by_label("Cyfeiriad gwe").fill("prawf-cy")
     page.get_by_role("button", name="Creu'r ymgynghoriad").click()
     page.wait_for_url(re.compile(r"/facilitate/prawf-cy$"))
-    for path in ("", "/settings", "/statements", "/moderate", "/moderation-log", "/monitor", "/moderators",
-                 "/eligibility", "/audit"):
+    for path in (
+        "",
+        "/settings",
+        "/statements",
+        "/moderate",
+        "/moderation-log",
+        "/monitor",
+        "/moderators",
+        "/eligibility",
+        "/audit",
+    ):
         page.goto(f"/facilitate/prawf-cy{path}")
         check_welsh(session, page)
     for path in ("/facilitate/", "/facilitate/import", "/account/password", f"/c/{SAMPLE}/report"):

@@ -12,8 +12,30 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 CATALOGUE = ROOT / "participate" / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
 # Visible text that is the same in every language: symbols, units, names of things and of languages.
-SAME_IN_EVERY_LANGUAGE = {"✓", "✗", "?", "·", "—", "#", "%", ":", "(", ")", ",", "/c/", "UTC", "Pol.is", "CSV", "PDF",
-                          "JSON", "SVG", "XID", "A", "B", "C"}
+SAME_IN_EVERY_LANGUAGE = {
+    "✓",
+    "✗",
+    "?",
+    "·",
+    "—",
+    "#",
+    "%",
+    ":",
+    "(",
+    ")",
+    ",",
+    "/c/",
+    "UTC",
+    "Pol.is",
+    "CSV",
+    "PDF",
+    "JSON",
+    "SVG",
+    "XID",
+    "A",
+    "B",
+    "C",
+}
 VISIBLE_ATTRIBUTES = ("aria-label", "title", "alt", "placeholder", "data-select-all")
 
 
@@ -83,8 +105,15 @@ def _extract():
 
     with open(ROOT / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None,
-                "plural_forms": (1, 2)}
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "lazy_gettext": None,
+        "_l": None,
+        "N_": None,
+        "plural_forms": (1, 2),
+    }
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         ROOT, method_map, options_map, keywords=keywords

@@ -56,8 +56,9 @@ def test_welsh_vote_page_and_messages(client, make_consultation):
     assert "Cytuno" in page and "Anghytuno" in page and "Pasio / Ansicr" in page
     assert "Statement stays as written" in page
     statement_id = int(re.search(r'name="statement_id" value="(\d+)"', page).group(1))
-    response = client.post_form("/c/cy-test/vote", {"statement_id": statement_id, "vote": "agree"},
-                                follow_redirects=True)
+    response = client.post_form(
+        "/c/cy-test/vote", {"statement_id": statement_id, "vote": "agree"}, follow_redirects=True
+    )
     assert "Mae eich pleidlais wedi&#39;i chofnodi." in response.text
 
 

@@ -141,6 +141,7 @@ def test_moderators_are_assigned_by_email(owner, make_account):
 def test_xid_allow_list_admits_listed_ids_and_follows_them_across_devices(owner):
     consultation = _create(owner, eligibility="xid")
     consultations.open_now(db.session, owner, consultation)
+    eligibility.set_xid_unsigned(db.session, owner, consultation, True)  # an allow-list of unsigned XIDs, chosen
     assert eligibility.set_allowed_xids(db.session, owner, consultation, "xid\nalice\n\nbob,extra\nalice\n") == 2
     with pytest.raises(Forbidden, match="personal link"):
         eligibility.check_eligible(db.session, consultation, "laptop")

@@ -156,9 +156,9 @@ def test_simulated_votes_mark_the_consultation_and_fill_a_sample(app, make_consu
     sample = consultations.get_any(db.session, "public-interest-ai")
     added = simulate.simulate_votes(db.session, sample, 150, seed=3)
     assert sample.is_simulated
-    n_statements = db.session.scalar(select(func.count()).select_from(Statement).where(
-        Statement.consultation_id == sample.id
-    ))
+    n_statements = db.session.scalar(
+        select(func.count()).select_from(Statement).where(Statement.consultation_id == sample.id)
+    )
     assert 150 <= added <= 150 * n_statements
     xids = db.session.scalars(select(Participant.xid).where(Participant.consultation_id == sample.id)).all()
     assert len(xids) == 150 and all(x.startswith("simulated-") for x in xids)

@@ -136,7 +136,7 @@ def test_every_route_has_an_expectation(app):
 
 @pytest.fixture
 def world(app, make_account, make_consultation):
-    """"access" (a draft with an owner and an assigned moderator), "other" (someone else's), "pub" (open)."""
+    """ "access" (a draft with an owner and an assigned moderator), "other" (someone else's), "pub" (open)."""
     owner = make_account("facilitator", "owner@example.org")
     access = consultations.create(db.session, owner, dict(SETTINGS))
     statement = moderation.add_seed(db.session, owner, access, "A seed nobody voted on")

@@ -30,6 +30,7 @@ def _vote(client, page_html):
 
 def test_xid_allow_list(client, other_client, restricted):
     owner, consultation = restricted("xid")
+    eligibility.set_xid_unsigned(db.session, owner, consultation, True)  # unsigned XIDs: an explicit choice
     eligibility.set_allowed_xids(db.session, owner, consultation, "alice\nbob\n")
     refused = client.get("/c/members")
     assert refused.status_code == 403

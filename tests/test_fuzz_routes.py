@@ -1,0 +1,159 @@
+"""Property-based fuzzing of every route in ``app.url_map``: each method, as an anonymous visitor and as an admin,
+with malformed ids, path segments, query strings and bodies (forms, JSON nested or deep, raw bytes, uploads).
+Whatever arrives, the answer is never a 5xx."""
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.routing import AnyConverter, IntegerConverter
+
+from participate import create_app
+from participate.extensions import db
+from participate.models import Consultation, ConsultationStatus
+from participate.services import statements as statement_service
+from tests.conftest import STAFF_PASSWORD, Client, _config
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+# Every field name a template sends, plus query parameters only links carry: the fuzzer aims at what views read.
+FIELDS = sorted(
+    {m for path in TEMPLATES.rglob("*.html") for m in re.findall(r'name="([a-z_]+)"', path.read_text())}
+    | {"c", "code", "key", "lang", "page", "sig", "sort", "state", "theme", "xid", "themes-1"}
+)
+SKIP_METHODS = {"HEAD", "OPTIONS"}
+
+_text = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(["", "0", "-1", "1", "2", "test", "agree", "admin", "é", "\x00", "\x00x", "10" * 12, "1e400"]),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**80), max_value=2**80) | st.floats() | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(FIELDS) | _text, inner, max_size=4),
+    max_leaves=10,
+)
+_deep = st.integers(min_value=1, max_value=100_000).map(lambda n: "[" * n + "]" * n)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+_upload = st.one_of(
+    st.binary(max_size=200),
+    st.builds(
+        lambda settings: _zip({"comments.csv": b"comment-id,comment-body\n1,x\n", "consultation.json": settings}),
+        st.builds(
+            lambda d: json.dumps({"format": "participate-consultation/1", **d}).encode(),
+            st.dictionaries(
+                st.sampled_from(
+                    [
+                        "title",
+                        "slug",
+                        "statements",
+                        "moderation",
+                        "report_visibility",
+                        "description",
+                        "banned_participant_ids",
+                        "allow_statements",
+                        "opened_at",
+                    ]
+                ),
+                _json,
+                max_size=4,
+            ),
+        ),
+    ),
+)
+_bodies = st.one_of(
+    st.none(),
+    st.builds(lambda d: ("form", d), st.dictionaries(st.sampled_from(FIELDS), st.lists(_text, max_size=3), max_size=6)),
+    st.builds(lambda d: ("json", json.dumps(d, allow_nan=True)), _json),
+    st.builds(lambda s: ("json", s), _deep),
+    st.builds(lambda b: ("raw", b), st.binary(max_size=100)),
+    st.builds(
+        lambda field, data, name: ("files", {field: (io.BytesIO(data), name)}),
+        st.sampled_from(["export", "xid_file"]),
+        _upload,
+        st.sampled_from(["export.zip", "comments.csv", "x.zip", "../../etc/passwd"]),
+    ),
+)
+
+
+def _routes(app) -> list[tuple[str, str]]:
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+    return sorted((rule.rule, method) for rule in rules for method in rule.methods - SKIP_METHODS)
+
+
+def _path_value(converter, data) -> str:
+    """A value for one path argument: valid-looking or hostile, ids far beyond any column's range included."""
+    if isinstance(converter, IntegerConverter):
+        return str(data.draw(st.one_of(st.integers(0, 5), st.integers(2**63 - 2, 2**80), st.just(10**23))))
+    if isinstance(converter, AnyConverter):
+        return data.draw(st.sampled_from(sorted(converter.items)))
+    return quote(data.draw(st.one_of(st.just("test"), _text.filter(bool))), safe="")
+
+
+@pytest.fixture
+def fuzz_app(database_url):
+    app = create_app({**_config(database_url), "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def browsers(fuzz_app, make_account):
+    account = make_account("admin")
+    consultation = Consultation(slug="test", title="T", question="Q?", status=ConsultationStatus.OPEN)
+    db.session.add(consultation)
+    db.session.flush()
+    db.session.add_all(statement_service.seed(consultation.id, text) for text in ("One", "Two", "Three"))
+    db.session.commit()
+    staff = Client(fuzz_app)
+    staff.post_form("/login", {"email": account.email, "password": STAFF_PASSWORD})
+    return {"anonymous": Client(fuzz_app), "staff": staff, "account": account}
+
+
+def _request(fuzz_app, browsers, data, rule, method):
+    path = rule.rule
+    for name, converter in rule._converters.items():
+        path = re.sub(rf"<[^>]*\b{name}>", _path_value(converter, data), path, count=1)
+    query = data.draw(st.dictionaries(st.sampled_from(FIELDS), _text, max_size=3), label="query")
+    who = data.draw(st.sampled_from(["anonymous", "staff"]), label="who")
+    client = browsers[who]
+    body = data.draw(_bodies, label="body") if method != "GET" else None
+    kwargs = {"query_string": query, "headers": {"X-CSRFToken": client.csrf_token()}}
+    if body is not None:
+        kind, payload = body
+        if kind in ("form", "files"):
+            kwargs["data"] = {**payload, "csrf_token": client.csrf_token()}
+            kwargs["content_type"] = "multipart/form-data" if kind == "files" else None
+        else:
+            kwargs["data"] = payload
+            kwargs["content_type"] = "application/json" if kind == "json" else "application/octet-stream"
+    response = client.open(path, method=method, **{k: v for k, v in kwargs.items() if v is not None})
+    response.close()
+    assert response.status_code < 500, (method, path, query, body, who, response.text[:300])
+    if who == "staff" and rule.endpoint in ("auth.logout", "auth.login"):
+        client.post_form("/login", {"email": browsers["account"].email, "password": STAFF_PASSWORD})
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_no_route_answers_malformed_input_with_a_server_error(fuzz_app, browsers, data):
+    """Each example sends one request to every route and method, so every route is fuzzed equally."""
+    rules = {r.rule: r for r in fuzz_app.url_map.iter_rules()}
+    for rule_text, method in _routes(fuzz_app):
+        _request(fuzz_app, browsers, data, rules[rule_text], method)
