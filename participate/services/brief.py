@@ -282,9 +282,9 @@ def _certainty(report: dict, common: list[dict]) -> list[str]:
         low, high = sorted(int(k) for k, _ in ks)
         out.append(
             gettext(
-                "%(a)s and %(b)s groups fit the votes almost equally well: read the groups as one useful way to "
-                "divide opinion, not the only one.",
-                a=_number_word(low).capitalize(),
+                "The votes fit %(a)s and %(b)s groups almost equally well: read the groups as one useful way "
+                "to divide opinion, not the only one.",
+                a=_number_word(low),
                 b=_number_word(high),
             )
         )
