@@ -156,7 +156,7 @@ def _pdf(context: dict, *, consultation, published) -> bytes:
         page_footer=_page_footer(),
     )
     # A standalone page with the styles inlined and no external resource: the renderer fetches nothing.
-    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+    pdf = HTML(string=html).render(pdf_variant="pdf/ua-1").write_pdf(pdf_variant="pdf/ua-1")
     with _pdfs_lock:
         _pdfs[key] = pdf
         while len(_pdfs) > PDF_CACHE_SIZE:
