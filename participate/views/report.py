@@ -277,6 +277,12 @@ def group_names(slug):
 
 
 @bp.app_template_global()
+def theme_label(name: str) -> str:
+    """A theme tag as readers see it (also for reports published before themes carried their label)."""
+    return reports.theme_label(name)
+
+
+@bp.app_template_global()
 def pct(n, d) -> int | None:
     """A share as a whole percentage, rounded half up; None when there is nothing to divide by."""
     if not d:

@@ -149,6 +149,11 @@ def test_the_demo_brief_matches_a_recount_and_names_its_caveats(app, client):
         and brief["groups"][0]["summary"] in top.replace("&#34;", '"').replace("&#39;", "'")
     )
     assert re.search(r"<dd>\d{1,3}(,\d{3})+</dd>", page), "big numbers carry thousands separators"
+    visible = re.sub(r"<[^>]+>", " ", page)
+    assert "Where each group draws the line" in visible and not re.search(r"\b(use|condition):", visible), "labels"
+    published = report.publish(db.session, demo)
+    frozen = client.get(f"/r/{published.token}.json").get_json()["brief"]
+    assert frozen["groups"] == brief["groups"] and frozen["headline"] == brief["headline"]
 
 
 def test_a_small_consultation_below_the_threshold_says_so_plainly(client, make_consultation):
