@@ -95,7 +95,7 @@ def _common_ids(report: dict) -> list[int]:
 def _group_summary(group: dict, index: dict[int, dict]) -> str:
     """One or two sentences from the group's representative statements (its repness, most representative first)."""
     name = _group_name(group)
-    share = _pct(group["size"], group["grouped"]) if group.get("grouped") else _pct(group["size"], group["size"])
+    share = _pct(group["size"], group["grouped"])
     who = ngettext(
         "%(group)s, %(share)d%% of the people in groups (%(count)s person),",
         "%(group)s, %(share)d%% of the people in groups (%(count)s people),",
@@ -350,22 +350,34 @@ def build(report: dict) -> dict:
         item = _figures(index[sid], groups)
         lo, hi = _agree_range(item)
         everyone = item["everyone"]
-        item["sentence"] = gettext(
-            "%(all)d%% of everyone agreed; in each group between %(lo)d%% and %(hi)d%%.",
-            all=_pct(everyone["agree"], everyone["votes"]),
-            lo=lo,
-            hi=hi,
-        )
+        everyone_pct = _pct(everyone["agree"], everyone["votes"])
+        if lo == hi:
+            item["sentence"] = gettext(
+                "%(all)d%% of everyone agreed; %(lo)d%% in every group.", all=everyone_pct, lo=lo
+            )
+        else:
+            item["sentence"] = gettext(
+                "%(all)d%% of everyone agreed; in each group between %(lo)d%% and %(hi)d%%.",
+                all=everyone_pct,
+                lo=lo,
+                hi=hi,
+            )
         brief["headline"].append(item)
     for sid in _common_ids(report):
         item = _figures(index[sid], groups)
         lo, hi = _agree_range(item)
-        item["sentence"] = gettext("Every group agreed: between %(lo)d%% and %(hi)d%%.", lo=lo, hi=hi)
+        if lo == hi:
+            item["sentence"] = gettext("Every group agreed: %(lo)d%% in each.", lo=lo)
+        else:
+            item["sentence"] = gettext("Every group agreed: between %(lo)d%% and %(hi)d%%.", lo=lo, hi=hi)
         brief["common_ground"].append(item)
     for sid in report["common_rejection"][:COMMON]:
         item = _figures(index[sid], groups)
         lo, hi = _agree_range(item, "disagree")
-        item["sentence"] = gettext("Every group disagreed: between %(lo)d%% and %(hi)d%%.", lo=lo, hi=hi)
+        if lo == hi:
+            item["sentence"] = gettext("Every group disagreed: %(lo)d%% in each.", lo=lo)
+        else:
+            item["sentence"] = gettext("Every group disagreed: between %(lo)d%% and %(hi)d%%.", lo=lo, hi=hi)
         brief["rejected"].append(item)
     for sid in report["divisive"][:DIVISIONS]:
         item = _figures(index[sid], groups)
