@@ -84,6 +84,8 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
     sort = request.args.get("sort", "order")
     sort = sort if sort in reports.SORTS else "order"
     theme = request.args.get("theme") or None
+    if fmt == "pdf":  # the PDF is one document per snapshot (and cached so): every statement, in order
+        sort, theme = "order", None
     context = {
         "report": report,
         "brief": summary,
