@@ -493,9 +493,11 @@ def assemble(
 
 
 def theme_label(name: str) -> str:
-    """A theme tag as readers see it: ``use:facial-recognition`` → "Facial recognition" (the key stays in data)."""
-    words = name.split(":", 1)[-1].replace("-", " ").replace("_", " ").strip() or name
-    return words[:1].upper() + words[1:]
+    """A theme tag as readers see it: ``use:facial-recognition`` → "facial recognition" (the key stays in data).
+
+    Otherwise as the facilitators wrote it: a tag is their text, in the consultation's language, not interface text.
+    """
+    return name.split(":", 1)[-1].replace("-", " ").replace("_", " ").strip() or name
 
 
 def _themes(report: dict) -> None:
