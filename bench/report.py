@@ -8,9 +8,9 @@ Usage::
    of ``--repeat`` (wall and CPU time): ``results.compute_snapshot``, ``report.compute_robustness``,
    ``integrity.compute``, and ``report.analyse`` while more votes are coming (a snapshot alone) and once voting has
    paused (a snapshot and its checks).
-2. With ``--polis`` (a Pol.is export folder, e.g. ``../shared/data/polis/american-assembly.bowling-green``):
-   ``report.build`` and the report page (HTML, JSON), the first request (built) and the median of the repeats
-   (served from the per-process cache).
+2. On the demo consultation, or with ``--polis`` on a Pol.is export folder (e.g.
+   ``../shared/data/polis/american-assembly.bowling-green``): ``report.build`` and the report page (HTML, JSON, PDF),
+   the first request (built) and the median of the repeats (served from the per-process caches).
 
 Each timing prints one machine-readable line ``RESULT what=<name> wall_ms=<x> cpu_ms=<x>``.
 
@@ -40,6 +40,7 @@ from participate.extensions import db  # noqa: E402
 from participate.models import Consultation, ConsultationStatus, ModerationMode  # noqa: E402
 from participate.services import integrity, polis_io, report, results, simulate  # noqa: E402
 from participate.services import statements as statement_service  # noqa: E402
+from participate.views import report as report_views  # noqa: E402
 
 
 def timed(name: str, repeat: int, call) -> float:
@@ -88,17 +89,18 @@ def runner_costs(participants: int, statements: int, repeat: int) -> None:
     ratio("a run while votes keep coming vs a run with its checks (baseline)", busy, quiet)
 
 
-def report_costs(app, folder: Path, repeat: int) -> None:
-    consultation = polis_io.import_export(db.session, folder, slug="polis")
+def report_costs(app, consultation: Consultation, repeat: int) -> None:
     report.analyse(db.session, consultation.id)
-    cid = consultation.id
+    cid, slug = consultation.id, consultation.slug
     client = app.test_client()
     for name, call in (
         ("report.build", lambda: report.build(db.session, db.session.get(Consultation, cid))),
-        ("GET_report", lambda: client.get("/c/polis/report")),
-        ("GET_report_json", lambda: client.get("/c/polis/report.json")),
+        ("GET_report", lambda: client.get(f"/c/{slug}/report")),
+        ("GET_report_json", lambda: client.get(f"/c/{slug}/report.json")),
+        ("GET_report_pdf", lambda: client.get(f"/c/{slug}/report.pdf")),
     ):
         report._built.clear()
+        report_views._pdfs.clear()
         first = timed(f"{name}_first", 1, call)
         again = timed(f"{name}_again", repeat, call)
         ratio(f"{name} from the cache vs built (baseline)", again, first)
@@ -118,7 +120,10 @@ def main(argv=None) -> int:
             upgrade()
             runner_costs(args.participants, args.statements, args.repeat)
             if args.polis:
-                report_costs(app, args.polis, args.repeat)
+                consultation = polis_io.import_export(db.session, args.polis, slug="polis")
+            else:
+                consultation = simulate.load_demo(db.session)
+            report_costs(app, consultation, args.repeat)
             db.session.remove()
             db.engine.dispose()
     return 0

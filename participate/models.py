@@ -180,6 +180,8 @@ class Consultation(db.Model):
     report_key: Mapped[str | None] = mapped_column(String(64))  # the secret of a link-only report
     # How participants were recruited, in the facilitators' words; empty means a self-selected group.
     recruitment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Names the facilitators gave the opinion groups in the report's brief: {letter: name}, e.g. {"A": "Cautious"}.
+    group_names: Mapped[dict | None] = mapped_column(JSON)
     eligibility: Mapped[Eligibility] = mapped_column(
         _enum(Eligibility, "eligibility"), default=Eligibility.OPEN, server_default="open"
     )

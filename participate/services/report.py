@@ -43,7 +43,8 @@ from ..models import (
 )
 from . import N_, InvalidInput, NotFound, audit, integrity, results
 from . import statements as statement_service
-from .results import VoteArrays, group_label
+from .results import VoteArrays
+from .snapshots import SnapshotView, view_of
 
 REPORT_FORMAT = "participate-report/1"
 MIN_PEOPLE = 7  # opinion groups are shown once this many people…
@@ -237,11 +238,12 @@ def _imported_from_polis(session: Session, consultation: Consultation) -> bool:
     )
 
 
-def _map(result: dict, labels: dict[int, str]) -> dict:
+def _map(view: SnapshotView) -> dict:
     """Base clusters scaled into an SVG box, with their opinion group; group centres for the labels."""
-    centers = np.asarray(result.get("base_cluster_centers", []), dtype=float).reshape(-1, 2)
-    members = result.get("base_cluster_members", [])
-    group_of = {pid: g["id"] for g in result.get("groups", []) for pid in g["members"]}
+    centers = view.base_cluster_centers
+    members = view.base_cluster_members
+    group_of = view.group_of()
+    labels = view.labels
     if len(centers) == 0:
         return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "clusters": [], "groups": []}
     lo, hi = centers.min(axis=0), centers.max(axis=0)
@@ -269,9 +271,9 @@ def _map(result: dict, labels: dict[int, str]) -> dict:
             }
         )
     groups = []
-    for g in result.get("groups", []):
-        x, y = place(g["center"])
-        groups.append({"label": labels[g["id"]], "x": x, "y": y, "size": len(g["members"])})
+    for g in view.groups:
+        x, y = place(g.center)
+        groups.append({"label": g.label, "x": x, "y": y, "size": g.size})
     return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "clusters": clusters, "groups": groups}
 
 
@@ -338,6 +340,7 @@ def _consultation_fields(consultation: Consultation) -> tuple:
         consultation.recruitment,
         consultation.moderation,  # which statements are reportable
         consultation.data_version,  # deleted votes leave the counts at once
+        tuple(sorted((consultation.group_names or {}).items())),
     )
 
 
@@ -401,8 +404,8 @@ def assemble(
     imported,
 ) -> dict:
     """Put the report together from already-loaded rows (pure: no database access)."""
-    result = snapshot.result if snapshot else None
-    ready = bool(result) and qualified >= MIN_PEOPLE and result.get("k", 0) >= 1
+    view = view_of(snapshot) if snapshot else None
+    ready = view is not None and qualified >= MIN_PEOPLE and view.k >= 1
     report: dict = {
         "format": REPORT_FORMAT,
         "consultation": {
@@ -418,12 +421,13 @@ def assemble(
             "recruitment": consultation.recruitment or "",
             "imported_from_polis": bool(imported),
         },
+        "group_names": dict(getattr(consultation, "group_names", None) or {}),
         "counts": {
             "participants": int(n_participants),
             "votes": int(n_votes),
             "statements": sum(not st.is_meta for st in statements),  # meta statements stand apart
             "qualified": int(qualified),
-            "grouped": len(result["in_conv"]) if ready else 0,
+            "grouped": len(view.in_conv) if ready else 0,
         },
         "thresholds": {"min_people": MIN_PEOPLE, "min_votes": int(min_votes)},
         "ready": ready,
@@ -434,6 +438,9 @@ def assemble(
         "common_rejection": [],
         "majority": {"agree": [], "disagree": []},
         "divisive": [],
+        "bridging": None,
+        "headline": None,
+        "headline_jr": None,
         "uncertain": [],
         "map": None,
         "themes": [],
@@ -458,34 +465,44 @@ def assemble(
                 "divisiveness": None,
                 "common": None,
                 "robust": None,
+                "bridging": None,
+                "bridging_interval": None,
             }
         )
     report["statements"] = rows
     _themes(report)
     if snapshot is not None:
-        params = dict(result.get("parameters", {}))
+        params = dict(view.parameters)
         report["analysis"] = {
             "snapshot_id": snapshot.id,
             "computed_at": _iso(snapshot.computed_at),
             "seconds": round(float(snapshot.seconds), 3),
             "vote_count": int(snapshot.vote_count),
             "last_vote_id": int(snapshot.last_vote_id),
-            "k": int(result.get("k", 0)),
-            "silhouettes": {str(k): round(float(v), 4) for k, v in result.get("silhouettes", {}).items()},
-            "silhouette": round(float(result.get("silhouettes", {}).get(str(result.get("k")), 0.0)), 4)
-            if str(result.get("k")) in result.get("silhouettes", {})
-            else None,
-            "base_clusters": len(result.get("base_cluster_ids", [])),
+            "k": view.k,
+            "silhouettes": {str(k): round(v, 4) for k, v in view.silhouettes.items()},
+            "silhouette": round(view.silhouette, 4) if view.silhouette is not None else None,
+            "k_scores": {str(k): round(v, 4) for k, v in view.k_scores.items()} if view.k_scores is not None else None,
+            "k_tied": view.k_tied,
+            "base_clusters": len(view.base_cluster_members),
             "algorithm_version": params.get("algorithm_version", ALGORITHM_VERSION),
             "parameters": params,
             "robustness": robustness.get("parameters") if robustness else None,
-            "excluded_participants": len(result.get("banned", [])),
+            "excluded_participants": len(view.banned),
         }
     _uncertain(report)
     if not ready:
         return report
-    _analysed(report, result, robustness)
+    _analysed(report, view, robustness)
     return report
+
+
+def theme_label(name: str) -> str:
+    """A theme tag as readers see it: ``use:facial-recognition`` → "facial recognition" (the key stays in data).
+
+    Otherwise as the facilitators wrote it: a tag is their text, in the consultation's language, not interface text.
+    """
+    return name.split(":", 1)[-1].replace("-", " ").replace("_", " ").strip() or name
 
 
 def _themes(report: dict) -> None:
@@ -494,7 +511,7 @@ def _themes(report: dict) -> None:
     for row in report["statements"]:
         for name in row["themes"]:
             names.setdefault(name, []).append(row["id"])
-    report["themes"] = [{"name": n, "statements": ids} for n, ids in sorted(names.items())]
+    report["themes"] = [{"name": n, "label": theme_label(n), "statements": ids} for n, ids in sorted(names.items())]
     uses = [n for n in names if n.startswith("use:")]
     conditions = [n for n in names if n.startswith("condition:")]
     if not uses or not conditions:
@@ -510,8 +527,8 @@ def _themes(report: dict) -> None:
         if u and c:
             cells.setdefault(u, {}).setdefault(c, []).append(row["id"])
     report["grid"] = {
-        "uses": [{"name": u, "label": u.removeprefix("use:")} for u in uses],
-        "conditions": [{"name": c, "label": c.removeprefix("condition:")} for c in conditions],
+        "uses": [{"name": u, "label": theme_label(u)} for u in uses],
+        "conditions": [{"name": c, "label": theme_label(c)} for c in conditions],
         "cells": cells,
     }
 
@@ -525,15 +542,10 @@ def _uncertain(report: dict) -> None:
     report["uncertain"] = [r["id"] for r in cand[:TOP]]
 
 
-def _analysed(report: dict, result: dict, robustness: dict | None) -> None:
+def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None:
     """Fill in everything that needs the analysis: groups, common ground, division, map, robustness."""
-    groups = sorted(result["groups"], key=lambda g: g["id"])
-    order_in_result = {g["id"]: i for i, g in enumerate(result["groups"])}
-    labels = {g["id"]: group_label(i) for i, g in enumerate(groups)}
-    sids = result["statement_ids"]
-    col = {sid: i for i, sid in enumerate(sids)}
-    gv = {f: result["group_votes"][f] for f in "ADS"}
-    grouped = len(result["in_conv"])
+    groups = view.groups_by_label
+    grouped = len(view.in_conv)
     rb = robustness_math.Robustness.from_dict(robustness) if robustness else None
     rb_col = {sid: i for i, sid in enumerate(rb.statement_ids.tolist())} if rb else {}
     rb_group = {gid: i for i, gid in enumerate(rb.group_ids.tolist())} if rb else {}
@@ -550,36 +562,39 @@ def _analysed(report: dict, result: dict, robustness: dict | None) -> None:
         return None if math.isnan(lo) else [round(float(lo), 4), round(float(hi), 4)]
 
     def group_tally(gid: int, sid: int) -> dict:
-        if sid not in col:
-            return _tally(0, 0, 0)
-        g, c = order_in_result[gid], col[sid]
-        return _tally(gv["A"][g][c], gv["D"][g][c], gv["S"][g][c])
+        a, d, s = view.tally(gid, sid)
+        return _tally(a, d, s)
 
+    names = report.get("group_names") or {}
     report["groups"] = [
         {
-            "id": g["id"],
-            "label": labels[g["id"]],
-            "size": len(g["members"]),
-            "share": _share(len(g["members"]), grouped),
+            "id": g.id,
+            "label": g.label,
+            "name": names.get(g.label) or None,
+            "size": g.size,
+            "share": _share(g.size, grouped),
         }
         for g in groups
     ]
     by_id = {r["id"]: r for r in report["statements"]}
     # Out of every list: the analysis's mod-out and meta statements, and those marked meta since it ran.
-    mod_out = set(result.get("mod_out", [])) | set(result.get("meta", []))
-    mod_out |= {r["id"] for r in report["statements"] if r["is_meta"]}
+    mod_out = view.mod_out | view.meta | {r["id"] for r in report["statements"] if r["is_meta"]}
     for row in report["statements"]:
         sid = row["id"]
         row["groups"] = []
         for g in groups:
-            t = group_tally(g["id"], sid)
-            t["label"] = labels[g["id"]]
-            t["agree_interval"] = interval("agree", g["id"], sid)
-            t["disagree_interval"] = interval("disagree", g["id"], sid)
+            t = group_tally(g.id, sid)
+            t["label"] = g.label
+            t["agree_interval"] = interval("agree", g.id, sid)
+            t["disagree_interval"] = interval("disagree", g.id, sid)
             row["groups"].append(t)
-        if sid in col:
-            row["consensus"] = result["group_aware_consensus"].get(str(sid))
-            row["consensus_jeffreys"] = result["group_consensus_jeffreys"].get(str(sid))
+        if view.column(sid) is not None:
+            row["consensus"] = view.consensus.get(sid)
+            row["consensus_jeffreys"] = view.consensus_jeffreys.get(sid)
+        if view.bridging is not None and sid not in mod_out:
+            row["bridging"] = view.bridging.get(sid)
+            iv = (view.bridging_interval or {}).get(sid)
+            row["bridging_interval"] = [round(iv[0], 4), round(iv[1], 4)] if iv else None
         shares = [_share(t["agree"], t["votes"]) for t in row["groups"] if t["votes"]]
         if len(shares) >= 2 and len(shares) == len(row["groups"]):
             row["divisiveness"] = max(shares) - min(shares)
@@ -599,42 +614,49 @@ def _analysed(report: dict, result: dict, robustness: dict | None) -> None:
     report["common_rejection"] = [r["id"] for r in rejected]
     for side in ("agree", "disagree"):
         report["majority"][side] = [
-            {"statement_id": c["statement_id"], "n_success": c["n_success"], "n_trials": c["n_trials"]}
-            for c in result["consensus"][side]
-            if c["statement_id"] in by_id and c["statement_id"] not in mod_out
+            {"statement_id": c.statement_id, "n_success": c.n_success, "n_trials": c.n_trials}
+            for c in view.majority[side]
+            if c.statement_id in by_id and c.statement_id not in mod_out
         ]
     divisive = [r for r in report["statements"] if r["divisiveness"] is not None and r["id"] not in mod_out]
     divisive.sort(key=lambda r: (-r["divisiveness"], r["id"]))
     report["divisive"] = [r["id"] for r in divisive[:TOP] if r["divisiveness"] > 0]
+    if view.bridging is not None:
+        bridging = [r for r in report["statements"] if r.get("bridging") is not None]
+        bridging.sort(key=lambda r: (-r["bridging"], r["id"]))
+        report["bridging"] = [r["id"] for r in bridging[:TOP]]
+    if view.headline is not None:
+        report["headline"] = [sid for sid in view.headline if sid in by_id and sid not in mod_out]
+        report["headline_jr"] = view.headline_jr
 
     for entry, g in zip(report["groups"], groups, strict=True):
         reps = []
-        for rep in result["repness"].get(str(g["id"]), []):
-            sid = rep["statement_id"]
+        for rep in view.repness.get(g.id, ()):
+            sid = rep.statement_id
             if sid not in by_id or sid in mod_out:
                 continue
-            inside = group_tally(g["id"], sid)
-            others = [group_tally(h["id"], sid) for h in groups if h["id"] != g["id"]]
+            inside = group_tally(g.id, sid)
+            others = [group_tally(h.id, sid) for h in groups if h.id != g.id]
             outside = _tally(
                 sum(t["agree"] for t in others), sum(t["disagree"] for t in others), sum(t["votes"] for t in others)
             )
             flag = None
-            if robust is not None and sid in rb_col and g["id"] in rb_group:
-                flag = bool(robust[f"distinct_{rep['repful_for']}"][rb_group[g["id"]], rb_col[sid]])
+            if robust is not None and sid in rb_col and g.id in rb_group:
+                flag = bool(robust[f"distinct_{rep.side}"][rb_group[g.id], rb_col[sid]])
             reps.append(
                 {
                     "statement_id": sid,
-                    "side": rep["repful_for"],
+                    "side": rep.side,
                     "inside": inside,
                     "outside": outside,
-                    "interval": interval(rep["repful_for"], g["id"], sid),
+                    "interval": interval(rep.side, g.id, sid),
                     "robust": flag,
-                    "repness": round(float(rep["repness"]), 4),
-                    "repness_test": round(float(rep["repness_test"]), 4),
+                    "repness": round(rep.repness, 4),
+                    "repness_test": round(rep.repness_test, 4),
                 }
             )
         entry["repness"] = reps
-    report["map"] = _map(result, labels)
+    report["map"] = _map(view)
     for theme in report["themes"]:
         means = []
         for i in range(len(groups)):
@@ -741,6 +763,15 @@ def to_csv(report: dict) -> str:
     return out.getvalue()
 
 
+def votes_sha256(session: Session, consultation: Consultation, analysis: dict | None) -> str:
+    """SHA-256 of the :func:`canonical_csv` of the votes a report's analysis was computed from (all when none)."""
+    if analysis is None:
+        votes = results.current_votes(session, consultation.id)
+    else:
+        votes = results.votes_until(session, consultation.id, analysis["last_vote_id"])
+    return hashlib.sha256(canonical_csv(votes)).hexdigest()
+
+
 # ----------------------------------------------------------------------------------------------------
 # Published snapshots
 # ----------------------------------------------------------------------------------------------------
@@ -834,5 +865,47 @@ def set_themes(session: Session, account: Account | None, consultation: Consulta
         changed += 1
     if changed:
         audit.record(session, account, consultation, "themes_changed", statements=changed)
+    session.commit()
+    return changed
+
+
+# ----------------------------------------------------------------------------------------------------
+# Group names: what the facilitators call each opinion group in the brief
+# ----------------------------------------------------------------------------------------------------
+GROUP_NAME_MAX_LENGTH = 60
+
+
+def set_group_names(
+    session: Session, account: Account | None, consultation: Consultation, wanted: dict[str, str]
+) -> int:
+    """Name the opinion groups by letter (``{"A": "Cautious adopters"}``; empty clears); returns how many changed.
+
+    Names follow the letters, so a facilitator checks them when new votes regroup people.
+    """
+    names = dict(consultation.group_names or {})
+    cleaned = {}
+    for label, text in wanted.items():
+        if not (len(label) == 1 and "A" <= label <= "Z"):
+            raise InvalidInput(N_("There is no opinion group “%(label)s”."), label=label[:5])
+        name = " ".join((text or "").split())
+        if len(name) > GROUP_NAME_MAX_LENGTH:
+            raise InvalidInput(
+                N_("The name of group %(label)s is longer than %(most)d characters."),
+                label=label,
+                most=GROUP_NAME_MAX_LENGTH,
+            )
+        cleaned[label] = name
+    changed = 0
+    for label, name in cleaned.items():
+        if names.get(label, "") == name:
+            continue
+        if name:
+            names[label] = name
+        else:
+            names.pop(label, None)
+        changed += 1
+    if changed:
+        consultation.group_names = names
+        audit.record(session, account, consultation, "group_names_changed", groups=changed)
     session.commit()
     return changed

@@ -1,16 +1,19 @@
 """The consensus report for policymakers: live at /c/<slug>/report, frozen at /r/<token>; HTML, PDF, CSV, JSON."""
 
+import hashlib
 import hmac
 import json
+import threading
+from collections import OrderedDict
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Consultation, ConsultationStatus, ReportVisibility, Role, Statement
-from ..services import ServiceError, consultations, integrity
+from ..services import ServiceError, brief, consultations, integrity
 from ..services import report as reports
 from . import limit_pdf
 
@@ -66,8 +69,9 @@ def _consultation(slug):
 
 def _respond(report: dict, *, consultation, fmt: str | None, published=None, extra_json=None):
     name = consultation.slug + (f"-{published.token[:8]}" if published else "")
+    summary = brief.build(report)
     if fmt == "json":
-        body = {"report": report, **(extra_json or {})}
+        body = {"report": report, "brief": summary, **(extra_json or {})}
         return Response(
             json.dumps(body, ensure_ascii=False, indent=1),
             mimetype="application/json",
@@ -82,8 +86,11 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
     sort = request.args.get("sort", "order")
     sort = sort if sort in reports.SORTS else "order"
     theme = request.args.get("theme") or None
+    if fmt == "pdf":  # the PDF is one document per snapshot (and cached so): every statement, in order
+        sort, theme = "order", None
     context = {
         "report": report,
+        "brief": summary,
         "consultation": consultation,
         "published": published,
         "by_id": reports.statement_index(report),
@@ -105,14 +112,66 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         else None,
     }
     if fmt == "pdf":
-        from weasyprint import HTML  # imported on demand: it is heavy and only PDFs need it
-
-        context["inline_css"] = _inline_css()
-        # A standalone page with the styles inlined and no external resource: the renderer fetches nothing.
-        pdf = HTML(string=render_template("report/pdf.html", **context)).write_pdf()
+        pdf = _pdf(context, consultation=consultation, published=published)
         disposition = f'attachment; filename="{name}-report.pdf"'
         return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": disposition})
     return render_template("report/report.html", **context)
+
+
+PDF_CACHE_SIZE = 16  # PDFs each process keeps (a few hundred KB each)
+_pdfs: OrderedDict[str, bytes] = OrderedDict()
+_pdfs_lock = threading.Lock()
+
+
+def _pdf(context: dict, *, consultation, published) -> bytes:
+    """The report as a tagged A4 PDF (PDF/UA-1), built once per snapshot, language and content, then cached.
+
+    The key hashes everything the PDF shows, so an unchanged report is served from memory (a build costs seconds
+    of CPU) and any change (a new snapshot, moderation, themes, group names) builds a new one. Votes cast after the
+    snapshot are left out: the PDF describes the snapshot, and its title block names the votes' SHA-256.
+    """
+    report = context["report"]
+    if report["analysis"] and report["analysis"].get("newer_votes"):
+        report = {**report, "analysis": {**report["analysis"], "newer_votes": 0}}
+    fingerprint = json.dumps(
+        [report, context["integrity"], str(get_locale()), published.token if published else None],
+        sort_keys=True,
+        default=str,
+    )
+    key = hashlib.sha256(f"{db.engine.url}|{consultation.id}|{fingerprint}".encode()).hexdigest()
+    with _pdfs_lock:
+        pdf = _pdfs.get(key)
+        if pdf is not None:
+            _pdfs.move_to_end(key)
+            return pdf
+    from weasyprint import HTML  # imported on demand: it is heavy and only PDFs need it
+
+    if published:
+        votes_sha256, code = published.votes_sha256, published.code_version
+    else:
+        votes_sha256 = reports.votes_sha256(db.session, consultation, report["analysis"])
+        code = reports.code_version()
+    html = render_template(
+        "report/pdf.html",
+        **{**context, "report": report, "brief": brief.build(report)},
+        inline_css=_inline_css(),
+        votes_sha256=votes_sha256,
+        code_version=code,
+        page_footer=_page_footer(),
+    )
+    # A standalone page with the styles inlined and no external resource: the renderer fetches nothing.
+    pdf = HTML(string=html).render(pdf_variant="pdf/ua-1").write_pdf(pdf_variant="pdf/ua-1")
+    with _pdfs_lock:
+        _pdfs[key] = pdf
+        while len(_pdfs) > PDF_CACHE_SIZE:
+            _pdfs.popitem(last=False)
+    return pdf
+
+
+def _page_footer() -> str:
+    """CSS ``content`` for "page N of M" in the interface language, N and M being the page counters."""
+    words = _("page %(page)s of %(pages)s", page="\x00", pages="\x01").replace("\\", "").replace('"', "")
+    return '"' + words.replace("\x00", '" counter(page) "').replace("\x01", '" counter(pages) "') + '"'
 
 
 def _inline_css() -> str:
@@ -199,6 +258,34 @@ def themes(slug):
             return redirect(url_for("report.themes", slug=slug))
     status = 400 if error else 200
     return render_template("report/themes.html", consultation=consultation, rows=rows, error=error), status
+
+
+@bp.route("/c/<slug>/report/groups", methods=["GET", "POST"])
+def group_names(slug):
+    """Facilitators name the opinion groups; the brief then says "Group A (“name”)"."""
+    consultation = _consultation(slug)
+    if not is_staff(consultation):
+        abort(403, description=_("Only the consultation's facilitators can name its opinion groups."))
+    report = reports.build(db.session, consultation)
+    error = None
+    if request.method == "POST":
+        wanted = {g["label"]: request.form.get(f"name-{g['label']}", "") for g in report["groups"]}
+        try:
+            changed = reports.set_group_names(db.session, current_account(), consultation, wanted)
+        except ServiceError as exc:
+            error = exc.translated()
+        else:
+            flash(ngettext("%(num)d group name changed.", "%(num)d group names changed.", changed), "success")
+            return redirect(url_for("report.group_names", slug=slug))
+    groups = brief.group_summaries(report)
+    status = 400 if error else 200
+    return render_template("report/groups.html", consultation=consultation, groups=groups, error=error), status
+
+
+@bp.app_template_global()
+def theme_label(name: str) -> str:
+    """A theme tag as readers see it (also for reports published before themes carried their label)."""
+    return reports.theme_label(name)
 
 
 @bp.app_template_global()

@@ -91,6 +91,7 @@ def test_policymaker_reads_sorts_and_downloads_the_report(session):
     page.wait_for_url(re.compile(rf"/c/{DEMO}/report"))
     session.check(page)
 
+    page.locator("#statements-heading").click()  # the statements table is folded in the annex
     page.get_by_label("Sort by").select_option("votes")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url(re.compile(r"sort=votes"))
@@ -99,7 +100,7 @@ def test_policymaker_reads_sorts_and_downloads_the_report(session):
     assert len(votes) > 10
     assert votes == sorted(votes, reverse=True)
 
-    with page.expect_download() as info:
-        page.get_by_role("link", name="PDF", exact=True).click()
+    with page.expect_download(timeout=60_000) as info:  # a first PDF build takes seconds
+        page.get_by_role("link", name="PDF", exact=True).click(timeout=60_000)
     assert info.value.suggested_filename.endswith(".pdf")
     assert info.value.path().read_bytes()[:5] == b"%PDF-"

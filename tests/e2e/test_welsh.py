@@ -96,12 +96,13 @@ def test_welsh_citizen_and_report(session):
 
     page.goto(f"/c/{DEMO}/report")
     check_welsh(session, page)
+    page.locator("#statements-heading").click()  # the statements table is folded in the annex
     page.get_by_label("Trefnu yn ôl").select_option("agree")
     page.get_by_role("button", name="Dangos").click()
     page.wait_for_url(re.compile(r"sort=agree"))
     check_welsh(session, page)
-    with page.expect_download() as info:
-        page.get_by_role("link", name="PDF", exact=True).click()
+    with page.expect_download(timeout=60_000) as info:  # a first PDF build takes seconds
+        page.get_by_role("link", name="PDF", exact=True).click(timeout=60_000)
     pdf = PdfReader(io.BytesIO(info.value.path().read_bytes()))
     words = " ".join(p.extract_text() for p in pdf.pages[:2])
     assert "Adroddiad" in words and "Yn gryno" in words, "the PDF is in Welsh too"

@@ -73,6 +73,8 @@ PUBLIC_ROUTES = [
     ("GET", "/c/access/report", None, staff_only(200, 404)),  # a draft's report
     ("GET", "/c/access/report/themes", None, staff_only(200, 403)),
     ("POST", "/c/access/report/themes", {}, staff_only(302, 403)),
+    ("GET", "/c/access/report/groups", None, staff_only(200, 403)),
+    ("POST", "/c/access/report/groups", {}, staff_only(302, 403)),
     ("POST", "/c/access/report/publish", {}, staff_only(302, 403)),
     ("GET", "/r/not-a-real-report-token", None, everyone(404)),
     ("GET", "/r/not-a-real-report-token.json", None, everyone(404)),
