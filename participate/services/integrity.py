@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from analysis import AnalysisResult, run_analysis
 
 from ..models import AnalysisIntegrity, AnalysisSnapshot, Participant, Statement
-from . import results
+from . import moderation, results
 
 MIN_VOTES = 10  # a participant needs this many votes before identical answers mean anything
 BURST_SIZE = 10  # this many new participants from one hashed address ...
@@ -161,6 +161,7 @@ def compute(
         "flagged": sorted(flagged),
         "with_flagged": headline(with_all, texts),
         "without_flagged": headline(without, texts),
+        "moderation": moderation.decision_times(session, cid),  # how long statements waited for a moderator
         "seconds": time.perf_counter() - started,
     }
     row = session.get(AnalysisIntegrity, snapshot.id) or AnalysisIntegrity(snapshot_id=snapshot.id)

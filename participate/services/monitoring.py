@@ -14,7 +14,7 @@ from ..models import (
     Statement,
     Vote,
 )
-from . import voting
+from . import moderation, voting
 
 VOTES_PER_PARTICIPANT_BINS = ((1, 1), (2, 5), (6, 10), (11, 20), (21, 50), (51, None))
 MAX_TIME_BINS = 60
@@ -38,6 +38,7 @@ class Monitor:
     meta_statements: int
     distribution: list[tuple[str, int]]
     timeline: list[TimeBin] = field(default_factory=list)
+    moderation: dict = field(default_factory=dict)  # ``moderation.decision_times``: waits for a decision
 
 
 def _day(value) -> date:
@@ -109,4 +110,5 @@ def monitor(session: Session, consultation: Consultation) -> Monitor:
         meta_statements=meta,
         distribution=distribution,
         timeline=timeline,
+        moderation=moderation.decision_times(session, cid),
     )
