@@ -82,6 +82,8 @@ def test_no_group_while_the_report_shows_none_though_the_snapshot_has_groups(cli
     page = client.get("/c/test/mine").text
     assert "you are in opinion group" not in page
     assert "Opinion groups appear once 7 people" in page
+    voting_page = client.get("/c/test").text  # the other pages only link to My votes: they name no group
+    assert "you are in opinion group" not in voting_page and "#where-i-stand" in voting_page
     assert client.get("/c/test/mine.json").get_json()["where_i_stand"]["group"] is None
 
 
