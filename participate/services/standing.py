@@ -61,9 +61,18 @@ def _group_of(session: Session, snapshot_id: int, participant_id: int) -> int | 
     return next((g["id"] for g in groups or [] if participant_id in g["members"]), None)
 
 
-def _missing(built: dict, my_votes: int) -> str:
+def _missing(built: dict, my_votes: int, is_open: bool) -> str:
     """What stands between the participant and a group, in the analysis's own thresholds."""
     min_votes, min_people = built["thresholds"]["min_votes"], built["thresholds"]["min_people"]
+    if not is_open:  # nothing more can be done: say why there is no group, not what to do
+        if built["ready"] and my_votes < min_votes:
+            return ngettext(
+                "You voted on fewer than %(num)d statement, so you were not placed in an opinion group.",
+                "You voted on fewer than %(num)d statements, so you were not placed in an opinion group.",
+                min_votes,
+            )
+        if not built["ready"]:
+            return gettext("Too few people voted for opinion groups to be shown.")
     parts = []
     if my_votes < min_votes:
         more = min_votes - my_votes
@@ -107,7 +116,7 @@ def where_i_stand(session: Session, consultation: Consultation, participant: Par
         gid = _group_of(session, built["analysis"]["snapshot_id"], participant.id)
     position = next((i for i, g in enumerate(built["groups"]) if g["id"] == gid), None)
     if position is None:
-        return {**stand, "missing": _missing(built, len(mine))}
+        return {**stand, "missing": _missing(built, len(mine), consultation.is_open)}
     group = built["groups"][position]
     brief = group_brief(built, group)
     stand.update(group=brief["label"], name=brief["name"], group_size=brief["size"], summary=brief["summary"])

@@ -67,6 +67,10 @@ def test_below_the_threshold_says_what_is_missing_and_shows_no_group(client, mak
     welsh = _welsh(client, "/c/test/mine")
     assert "Where you stand" not in welsh and "Vote on 4 more" not in welsh
     assert "Pleidleisiwch ar 4 datganiad arall" in welsh
+    consultation.status = "closed"  # closed: no more votes to ask for; say why there is no group instead
+    db.session.commit()
+    closed = client.get("/c/test/mine.json").get_json()["where_i_stand"]
+    assert closed["group"] is None and closed["missing"] == "Too few people voted for opinion groups to be shown."
 
 
 def test_no_group_while_the_report_shows_none_though_the_snapshot_has_groups(client, make_consultation, no_runner):
