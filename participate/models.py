@@ -193,6 +193,8 @@ class Consultation(db.Model):
     # Bumped whenever votes are deleted (a participant deleting their data): an analysis that read the votes under an
     # older version is discarded, since the vote ids it covers no longer say which votes it saw.
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The moderation policy participants read before writing (Markdown); empty shows the default text, translated.
+    moderation_policy: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     statements: Mapped[list["Statement"]] = relationship(back_populates="consultation")
     # The facilitator who created it (see ConsultationOwner); None for the samples and imports without an owner.
@@ -484,6 +486,7 @@ class ReportSnapshot(db.Model):
     __table_args__ = (
         CheckConstraint("length(token) >= 16", name="token_long_enough"),
         CheckConstraint("length(votes_sha256) = 64", name="votes_sha256_is_hex"),
+        CheckConstraint("moderation_sha256 IS NULL OR length(moderation_sha256) = 64", name="moderation_sha256_is_hex"),
         Index("ix_report_snapshot_consultation", "consultation_id", "id"),
     )
 
@@ -496,6 +499,8 @@ class ReportSnapshot(db.Model):
     analysis_snapshot_id: Mapped[int | None] = mapped_column(Integer)
     vote_count: Mapped[int] = mapped_column(Integer)
     votes_sha256: Mapped[str] = mapped_column(String(64))  # of the canonical CSV of the current votes
+    # Of the canonical CSV of the moderation log (``moderation.canonical_log_csv``); None before it was recorded.
+    moderation_sha256: Mapped[str | None] = mapped_column(String(64))
     code_version: Mapped[str] = mapped_column(String(100))
     report: Mapped[dict] = mapped_column(JSON)  # the report data structure exactly as published
     analysis: Mapped[dict | None] = mapped_column(JSON)  # the full analysis result and its robustness check

@@ -75,7 +75,7 @@ def test_a_participant_deletes_their_votes_and_they_leave_the_analysis(
     assert (
         me in db.session.scalar(select(AnalysisSnapshot).order_by(AnalysisSnapshot.id.desc())).result["participant_ids"]
     )
-    response = client.post_form("/c/test/mine/delete", {})
+    response = client.post_form("/c/test/mine/delete", {"confirmed": "1"})
     assert response.status_code == 302
     assert "were deleted" in client.get(response.headers["Location"]).text
     db.session.expire_all()
@@ -155,7 +155,7 @@ def test_each_consultation_chooses_what_deleting_does_to_statements_and_says_so(
     assert f"In “Title test”, the statements you wrote {said}" in privacy_page
     assert "In “" not in client.get("/privacy?c=no-such-consultation").text
 
-    assert client.post_form("/c/test/mine/delete", {}).status_code == 302
+    assert client.post_form("/c/test/mine/delete", {"confirmed": "1"}).status_code == 302
     own = db.session.scalars(select(Statement).where(Statement.text == "My own idea")).all()
     assert own == [] if chosen == "remove" else (len(own) == 1 and own[0].author_id is None)
 

@@ -255,6 +255,7 @@ def staff_listing(session: Session, account: Account) -> list[StaffListing]:
 # ----------------------------------------------------------------------------------------------------------------
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MODERATION_POLICY_MAX_LENGTH = 5_000
 SETTINGS = (
     "title",
     "question",
@@ -264,6 +265,7 @@ SETTINGS = (
     "allow_statements",
     "report_visibility",
     "recruitment",
+    "moderation_policy",
     "eligibility",
     "scheduled_open_at",
     "scheduled_close_at",
@@ -362,6 +364,10 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
     if given("recruitment"):
         values["recruitment"] = _text(
             data, "recruitment", N_("description of how participants were recruited"), 2000, required=False
+        )
+    if given("moderation_policy"):  # empty: the default policy, in the reader's language
+        values["moderation_policy"] = _text(
+            data, "moderation_policy", N_("moderation policy"), MODERATION_POLICY_MAX_LENGTH, required=False
         )
     if given("eligibility"):
         values["eligibility"] = _choice(Eligibility, data.get("eligibility") or "open", N_("eligibility"))

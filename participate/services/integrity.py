@@ -18,7 +18,7 @@ from analysis import AnalysisResult, run_analysis
 from analysis import integrity as signals
 
 from ..models import AnalysisIntegrity, AnalysisSnapshot, Consultation, Participant, Statement, Vote
-from . import results, statements
+from . import moderation, results, statements
 
 TOP_CONSENSUS = 5
 
@@ -123,6 +123,7 @@ def compute(
         "flagged": flagged,
         "with_flagged": headline(with_all, texts),
         "without_flagged": headline(without, texts),
+        "moderation": moderation.decision_times(session, cid),  # how long statements waited for a moderator
         "seconds": time.perf_counter() - started,
     }
     row = session.get(AnalysisIntegrity, snapshot.id) or AnalysisIntegrity(snapshot_id=snapshot.id)

@@ -1,6 +1,7 @@
 """Moderation: seed statements, the queue with near-duplicate hints, accept / reject / meta, bans, and the log."""
 
 import io
+import statistics
 from dataclasses import dataclass
 
 from sqlalchemy import exists, func, select
@@ -16,7 +17,9 @@ from ..models import (
     ModerationState,
     Participant,
     Statement,
+    StatementOrigin,
     Vote,
+    aware,
     utcnow,
 )
 from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, eligibility, is_id, statements
@@ -26,13 +29,13 @@ MAX_SEED_LINES = 1000
 HINT_LIMIT = 3
 HINT_THRESHOLD = 0.35  # below this, character n-gram TF-IDF cosine is mostly shared function words
 REJECT_REASONS = {
-    "off-topic": "Off topic",
-    "duplicate": "Repeats another statement",
-    "more-than-one-idea": "More than one idea",
-    "unclear": "Unclear",
-    "abusive": "Abusive or a personal attack",
-    "personal-data": "Contains personal information",
-    "spam": "Spam or advertising",
+    "off-topic": N_("Off topic"),
+    "duplicate": N_("Repeats another statement"),
+    "more-than-one-idea": N_("More than one idea"),
+    "unclear": N_("Unclear"),
+    "abusive": N_("Abusive or a personal attack"),
+    "personal-data": N_("Contains personal information"),
+    "spam": N_("Spam or advertising"),
 }
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -408,19 +411,39 @@ def log(session: Session, consultation: Consultation, *, limit: int | None = 500
     return list(session.scalars(query))
 
 
+def translated_reason(reason: str | None) -> str | None:
+    """A logged reason in the interface language when it is one of :data:`REJECT_REASONS`, else as written."""
+    if reason in REJECT_REASONS.values():
+        from flask_babel import gettext
+
+        return gettext(reason)
+    return reason
+
+
+def _csv(header: tuple, rows) -> str:
+    """The log's CSV, formulas neutralised: the staff download and the canonical form a report's hash covers."""
+    out = io.StringIO()
+    writer = csv_safe.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 LOG_HEADER = ("time", "moderator", "action", "statement_id", "statement", "participant_id", "reason")
+CANONICAL_LOG_HEADER = ("id", "time", "action", "statement_id", "participant_id", "reason")
+
+
+def _time(entry: ModerationLogEntry) -> str:
+    return aware(entry.created_at).isoformat(timespec="seconds")
 
 
 def log_csv(session: Session, consultation: Consultation) -> str:
-    """The whole moderation log as CSV, oldest first."""
-    out = io.StringIO()
-    writer = csv_safe.writer(out)
-    writer.writerow(LOG_HEADER)
-    for entry in reversed(log(session, consultation, limit=None)):
-        created = entry.created_at if entry.created_at.tzinfo else entry.created_at.replace(tzinfo=utcnow().tzinfo)
-        writer.writerow(
+    """The whole moderation log as CSV, oldest first: every action, with who took it."""
+    return _csv(
+        LOG_HEADER,
+        (
             (
-                created.isoformat(timespec="seconds"),
+                _time(entry),
                 entry.account.email if entry.account else "",
                 entry.action.value,
                 entry.statement_id or "",
@@ -428,5 +451,50 @@ def log_csv(session: Session, consultation: Consultation) -> str:
                 entry.participant_id or "",
                 entry.reason or "",
             )
+            for entry in reversed(log(session, consultation, limit=None))
+        ),
+    )
+
+
+def canonical_log_csv(session: Session, consultation_id: int) -> bytes:
+    """The moderation log as a published report's SHA-256 covers it: oldest first, UTF-8, LF line ends.
+
+    Only what cannot change afterwards: no moderator e-mail (accounts are renamed and deleted) and no statement
+    text (a statement nobody voted on may be reworded; the rewording is itself an ``edit`` row).
+    """
+    entries = session.scalars(
+        select(ModerationLogEntry)
+        .where(ModerationLogEntry.consultation_id == consultation_id)
+        .order_by(ModerationLogEntry.id)
+    )
+    rows = (
+        (e.id, _time(e), e.action.value, e.statement_id or "", e.participant_id or "", e.reason or "") for e in entries
+    )
+    return _csv(CANONICAL_LOG_HEADER, rows).encode()
+
+
+def decision_times(session: Session, consultation_id: int) -> dict:
+    """How long participants' statements waited for a moderator: ``{"decided", "waiting", "median_seconds"}``.
+
+    From each statement's submission to the first accept or reject logged for it; statements still pending count
+    as waiting. The median is None before any decision.
+    """
+    first = (
+        select(ModerationLogEntry.statement_id, func.min(ModerationLogEntry.created_at).label("at"))
+        .where(
+            ModerationLogEntry.consultation_id == consultation_id,
+            ModerationLogEntry.action.in_((ModerationAction.ACCEPT, ModerationAction.REJECT)),
         )
-    return out.getvalue()
+        .group_by(ModerationLogEntry.statement_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Statement.created_at, first.c.at, Statement.moderation)
+        .outerjoin(first, first.c.statement_id == Statement.id)
+        .where(Statement.consultation_id == consultation_id, Statement.origin == StatementOrigin.PARTICIPANT)
+    ).all()
+    waits = sorted(
+        max(0.0, (aware(decided) - aware(created)).total_seconds()) for created, decided, _ in rows if decided
+    )
+    waiting = sum(1 for _, decided, state in rows if decided is None and state == ModerationState.PENDING)
+    return {"decided": len(waits), "waiting": waiting, "median_seconds": statistics.median(waits) if waits else None}

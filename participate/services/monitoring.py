@@ -14,7 +14,7 @@ from ..models import (
     Statement,
     Vote,
 )
-from . import statements, voting
+from . import moderation, statements, voting
 
 VOTES_PER_PARTICIPANT_BINS = ((1, 1), (2, 5), (6, 10), (11, 20), (21, 50), (51, None))
 MAX_TIME_BINS = 60
@@ -39,6 +39,7 @@ class Monitor:
     reported_statements: int  # what the report counts as its statements (``statements.counted``)
     distribution: list[tuple[str, int]]
     timeline: list[TimeBin] = field(default_factory=list)
+    moderation: dict = field(default_factory=dict)  # ``moderation.decision_times``: waits for a decision
 
 
 def _day(value) -> date:
@@ -112,4 +113,5 @@ def monitor(session: Session, consultation: Consultation) -> Monitor:
         reported_statements=reported,
         distribution=distribution,
         timeline=timeline,
+        moderation=moderation.decision_times(session, cid),
     )

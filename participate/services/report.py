@@ -41,7 +41,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, InvalidInput, NotFound, audit, integrity, results
+from . import N_, InvalidInput, NotFound, audit, integrity, moderation, results
 from . import statements as statement_service
 from .results import VoteArrays
 from .snapshots import SnapshotView, view_of
@@ -794,6 +794,7 @@ def publish(session: Session, consultation: Consultation, *, account: Account | 
         analysis_snapshot_id=snapshot.id if snapshot else None,
         vote_count=len(votes),
         votes_sha256=hashlib.sha256(canonical_csv(votes)).hexdigest(),
+        moderation_sha256=hashlib.sha256(moderation.canonical_log_csv(session, consultation.id)).hexdigest(),
         code_version=code_version(),
         report=report,
         analysis=analysis,

@@ -15,6 +15,7 @@ from ..models import (
     ModerationMode,
     Participant,
     Statement,
+    StatementOrigin,
     Vote,
     VoteValue,
     utcnow,
@@ -112,7 +113,7 @@ _COUNTS = (
 _CANDIDATES_WITH_COUNTS = _CANDIDATES.add_columns(func.coalesce(_COUNTS.c.n, 0)).outerjoin(
     _COUNTS, _COUNTS.c.statement_id == _statement.c.id
 )
-_TEXT = select(_statement.c.text).where(_statement.c.id == bindparam("id"))
+_TEXT = select(_statement.c.text, _statement.c.origin).where(_statement.c.id == bindparam("id"))
 
 
 def votable(consultation: Consultation):
@@ -259,6 +260,7 @@ class Shown:
 
     id: int
     text: str
+    origin: str  # "seed" (the organisers') or "participant": shown beside the text
 
 
 @dataclass(frozen=True)
@@ -318,19 +320,29 @@ def _draw(
             return Next(None, 0)
         fewest = min(n for _, n in rows)
         chosen, remaining = rng.choice([sid for sid, n in rows if n == fewest]), len(rows)
-    text = connection.scalar(_TEXT, {"id": chosen})
-    return Next(Shown(chosen, text), remaining)
+    text, origin = connection.execute(_TEXT, {"id": chosen}).one()
+    return Next(Shown(chosen, text, StatementOrigin(origin).value), remaining)
 
 
 def my_votes(session: Session, participant: Participant | None) -> list[tuple[Statement, int]]:
-    """Every statement the participant voted on, with their current vote, oldest first."""
+    """Every statement the participant voted on, with their current vote, in the order they first voted.
+
+    A changed vote keeps its place, so a list someone is working through does not reorder under them.
+    """
     if participant is None:
         return []
+    first = (
+        select(Vote.statement_id, func.min(Vote.id).label("first"))
+        .where(Vote.participant_id == participant.id)
+        .group_by(Vote.statement_id)
+        .subquery()
+    )
     rows = session.execute(
         select(Statement, CurrentVote.value)
         .join(CurrentVote, CurrentVote.statement_id == Statement.id)
+        .join(first, first.c.statement_id == Statement.id)
         .where(CurrentVote.participant_id == participant.id)
-        .order_by(CurrentVote.vote_id)
+        .order_by(first.c.first)
     ).all()
     return [(statement, value) for statement, value in rows]
 

@@ -87,7 +87,8 @@ def next_statement(slug):
 def _next_json(nxt: voting.Next | None) -> dict:
     if nxt is None or nxt.statement is None:
         return {"statement": None, "remaining": 0}
-    return {"statement": {"id": nxt.statement.id, "text": nxt.statement.text}, "remaining": nxt.remaining}
+    statement = {"id": nxt.statement.id, "text": nxt.statement.text, "origin": nxt.statement.origin}
+    return {"statement": statement, "remaining": nxt.remaining}
 
 
 def _json_body() -> dict:

@@ -220,6 +220,7 @@ def published(token, fmt=None):
             "published_at": snapshot.published_at.isoformat(),
             "vote_count": snapshot.vote_count,
             "votes_sha256": snapshot.votes_sha256,
+            "moderation_sha256": snapshot.moderation_sha256,
             "code_version": snapshot.code_version,
         },
         "analysis": snapshot.analysis,

@@ -9,6 +9,8 @@ from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
 from ..security import embeddable, ip_hash
 from ..services import ServiceError, consultations, eligibility, participants, privacy, results, statements, voting
+from ..services.moderation import REJECT_REASONS
+from ..services.standing import my_statements, where_i_stand
 from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("vote", __name__)
@@ -117,17 +119,21 @@ def mine(slug):  # not embeddable: a page of one's own votes must not be framed 
         "vote/mine.html",
         consultation=consultation,
         votes=voting.my_votes(db.session, participant),
-        group=_group_label(results.latest(db.session, consultation), participant),
+        stand=where_i_stand(db.session, consultation, participant),
+        written=my_statements(db.session, consultation, participant),
         words=voting.WORD_OF_VOTE,
     )
 
 
 @bp.get("/c/<slug>/mine.json")
 def my_data(slug):
-    """Download everything stored about this browser's participation, as JSON."""
+    """Download everything stored about this browser's participation, as JSON, with where it stands."""
     consultation = _get(slug)
     participant = participants.find(db.session, consultation, existing_participant_token())
-    response = jsonify(privacy.my_data(db.session, consultation, participant))
+    data = privacy.my_data(db.session, consultation, participant)
+    data["where_i_stand"] = where_i_stand(db.session, consultation, participant)
+    data["my_statements"] = my_statements(db.session, consultation, participant)
+    response = jsonify(data)
     response.headers["Content-Disposition"] = f'attachment; filename="{consultation.slug}-my-data.json"'
     return response
 
@@ -141,6 +147,8 @@ def delete_mine(slug):
     if participant is None:
         flash(_("There was nothing to delete: you have not taken part in this consultation."), "info")
         return redirect(url_for("vote.mine", slug=slug))
+    if request.form.get("confirmed") != "1":  # one click only asks: the page says what goes, and deletes on a second
+        return render_template("vote/delete_mine.html", consultation=consultation)
     try:
         privacy.delete_mine(db.session, participant, current_app.config["DELETED_STATEMENTS"])
     except ServiceError as error:
@@ -148,6 +156,13 @@ def delete_mine(slug):
     jobs.analysis_wanted(consultation_id)
     flash(_("Your votes were deleted and will leave the results with the next analysis."), "success")
     return redirect(url_for("vote.mine", slug=slug))
+
+
+@bp.get("/c/<slug>/moderation")
+@embeddable
+def moderation_policy(slug):
+    """The consultation's moderation policy: what is accepted, what is rejected and why, and how to ask again."""
+    return render_template("vote/moderation.html", consultation=_get(slug), reasons=REJECT_REASONS.values())
 
 
 @bp.get("/privacy")

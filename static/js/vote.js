@@ -90,6 +90,8 @@
     if (!next.statement) { window.location.assign(data.doneUrl); return; }
     statementId.value = next.statement.id;
     statementText.textContent = next.statement.text;
+    var origin = document.getElementById("statement-origin");
+    if (origin && next.statement.origin) { origin.textContent = origin.getAttribute("data-" + next.statement.origin); }
     if (remaining) {
       var n = next.remaining;
       remaining.textContent = (remainingForms[String(n)] || remainingForms.other || "").replace("%(num)d", n);

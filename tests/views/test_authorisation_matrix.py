@@ -68,6 +68,7 @@ PUBLIC_ROUTES = [
     ("POST", "/c/pub/statements", {"text": "Said on the page by {n}"}, everyone(302)),
     ("GET", "/c/pub/mine", None, everyone(200)),
     ("GET", "/c/pub/mine.json", None, everyone(200)),
+    ("GET", "/c/pub/moderation", None, everyone(200)),
     ("GET", "/c/pub/report", None, everyone(200)),
     ("GET", "/c/pub/report.json", None, everyone(200)),
     ("GET", "/c/access/report", None, staff_only(200, 404)),  # a draft's report
@@ -100,7 +101,7 @@ PUBLIC_ROUTES = [
         {"current": "wrong", "new": "x", "confirm": "x"},
         {role: 302 if role in ANONYMOUS else 400 for role in ROLES},
     ),
-    ("POST", "/c/pub/mine/delete", {}, everyone(302)),
+    ("POST", "/c/pub/mine/delete", {"confirmed": "1"}, everyone(302)),
     ("POST", "/logout", {}, everyone(302)),  # last: it signs the account out
 ]
 
