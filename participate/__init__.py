@@ -38,6 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     app.jinja_env.globals.update(statement_max_length=STATEMENT_MAX_LENGTH)
+    # An absent value prints as nothing, never as the word "None" (in a form field it would be submitted back).
+    app.jinja_env.finalize = lambda value: "" if value is None else value
 
     from .views import api, auth, errors, facilitate, set_participant_cookie, vote
 
