@@ -9,7 +9,8 @@ from . import i18n, security
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .models import STATEMENT_MAX_LENGTH
 
-ROOT = Path(__file__).resolve().parent.parent
+# The repository's templates/ and static/, through links inside the package, so an installed wheel has them too.
+HERE = Path(__file__).resolve().parent
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,8 +18,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(HERE / "templates"),
+        static_folder=str(HERE / "static"),
     )
     _config.load(app, config)
 
