@@ -10,6 +10,7 @@ import nh3
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -21,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import jobs
+from .. import jobs, security
 from ..extensions import db, login_manager
 from ..models import Eligibility, ModerationMode, ReportVisibility
 from ..services import (
@@ -135,6 +136,7 @@ def _overview(consultation, status: int = 200, transfer_error: str | None = None
         owner=consultation.owner,
         counts=moderation.state_counts(db.session, consultation),
         transfer_error=transfer_error,
+        embed_cookies=security.embed_cookies(current_app),
     )
 
 

@@ -7,7 +7,7 @@ from .. import jobs
 from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
-from ..security import embeddable, ip_hash
+from ..security import embed_cookies, embeddable, ip_hash
 from ..services import ServiceError, consultations, eligibility, participants, privacy, results, statements, voting
 from . import existing_participant_token, limit_participation, participant_token
 
@@ -54,9 +54,26 @@ def _render_consultation(consultation, *, statement_form=None, status=200):
 def consultation(slug):
     consultation = _get(slug)
     participant_token()  # give the browser its identity now, so its first POST already carries it
+    if _framed_without_cookies():
+        # The same address, personal ?xid= or ?code= included, to open in a tab of its own.
+        own_tab = url_for("vote.consultation", slug=slug, **request.args.to_dict())
+        return render_template("vote/embedded.html", consultation=consultation, own_tab=own_tab)
     if ineligible := _ineligible(consultation, admit=True):
         return ineligible
     return _render_consultation(consultation)
+
+
+def _framed_without_cookies() -> bool:
+    """Inside another site's iframe, where this site's SameSite=Lax cookies are never sent: no vote could be kept.
+
+    Browsers say so in Sec-Fetch-* headers. With PARTICIPATE_EMBED_COOKIES over HTTPS the cookies may work, and the
+    page's script offers a new tab if a vote is still refused.
+    """
+    return (
+        request.headers.get("Sec-Fetch-Dest") == "iframe"
+        and request.headers.get("Sec-Fetch-Site") == "cross-site"
+        and not embed_cookies(current_app)
+    )
 
 
 @bp.post("/c/<slug>/vote")

@@ -2,10 +2,9 @@
 
 The .mo is committed rather than compiled at build time so that every way of getting the code (a clone, ``pip
 install .``, a wheel, an editable install, a source tree on ``PYTHONPATH``) serves Welsh with no build step to
-forget; the first test stops the committed file from drifting from the .po it is compiled from.
+forget; tests/i18n/test_catalogue.py stops the committed file from drifting from the .po it is compiled from.
 """
 
-import io
 import shutil
 import subprocess
 import sys
@@ -13,32 +12,9 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from babel.messages.mofile import read_mo, write_mo
-from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 LC = ROOT / "participate" / "translations" / "cy" / "LC_MESSAGES"
-
-
-def translations(catalog) -> dict:
-    """{message id: translation}, plural ids and forms as tuples (read_po gives lists, read_mo tuples)."""
-    as_key = lambda value: value if isinstance(value, str) else tuple(value)  # noqa: E731
-    return {as_key(m.id): as_key(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
-
-
-def test_the_committed_catalogue_is_a_fresh_compile_of_its_source():
-    with (LC / "messages.po").open("rb") as f:
-        source = read_po(f, locale="cy")
-    with (LC / "messages.mo").open("rb") as f:
-        committed = read_mo(f)
-    fresh_bytes = io.BytesIO()
-    write_mo(fresh_bytes, source)
-    fresh = read_mo(io.BytesIO(fresh_bytes.getvalue()))
-    assert translations(committed) == translations(fresh), (
-        "messages.mo is out of date: run `.venv/bin/pybabel compile -d participate/translations` and commit it"
-    )
-    assert committed.plural_forms == source.plural_forms
-
 
 def test_the_compiled_catalogue_is_tracked_by_git():
     if shutil.which("git") is None or not (ROOT / ".git").exists():
