@@ -3,8 +3,9 @@
 from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale, get_translations
+from flask_babel import format_number, get_locale, get_translations, gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from limits import parse_many
 
 from . import models
 
@@ -92,9 +93,37 @@ def plural_forms(singular: str, plural: str) -> dict[str, str]:
     return forms
 
 
+# A rate limit's period in words: "%(amount)s a minute" (Flask-Limiter granularity → message).
+_PER = {
+    "second": _l("%(amount)s a second"),
+    "minute": _l("%(amount)s a minute"),
+    "hour": _l("%(amount)s an hour"),
+    "day": _l("%(amount)s a day"),
+    "month": _l("%(amount)s a month"),
+    "year": _l("%(amount)s a year"),
+}
+
+
+def limit_words(text: str) -> str:
+    """A Flask-Limiter string ("120 per minute;3000 per hour") as words: "120 a minute and 3,000 an hour"."""
+    parts = []
+    for item in parse_many(text):
+        amount = format_number(item.amount)
+        if item.multiples == 1 and item.GRANULARITY.name in _PER:
+            parts.append(str(_PER[item.GRANULARITY.name]) % {"amount": amount})
+        else:
+            seconds = item.multiples * item.GRANULARITY.seconds
+            parts.append(ngettext("%(amount)s every %(num)d second", "%(amount)s every %(num)d seconds", seconds,
+                                  amount=amount))
+    if len(parts) < 2:
+        return "".join(parts)
+    return gettext("%(first)s and %(last)s", first=", ".join(parts[:-1]), last=parts[-1])
+
+
 def init_app(app) -> None:
     app.after_request(remember_choice)
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["limit_words"] = limit_words
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale()),
         language_names=NAMES,

@@ -143,6 +143,9 @@ class Consultation(db.Model):
     report_key: Mapped[str | None] = mapped_column(String(64))  # the secret of a link-only report
     # How participants were recruited, in the facilitators' words; empty means a self-selected group.
     recruitment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Who runs it and how participants reach them (an email address, web address or phone); shown when given.
+    organiser: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
     eligibility: Mapped[Eligibility] = mapped_column(
         _enum(Eligibility, "eligibility"), default=Eligibility.OPEN, server_default="open"
     )

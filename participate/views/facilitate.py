@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -180,6 +181,12 @@ def open_consultation(slug):
     consultation = consultations.open_now(db.session, _me(), _get(slug))
     flash(_("The consultation is open."), "success")
     return redirect(url_for("facilitate.overview", slug=consultation.slug))
+
+
+@bp.get("/<slug>/close")
+def confirm_close(slug):
+    """Closing stops everyone's participation: one click on the overview only asks, this page's button closes."""
+    return _render("facilitate/close.html", _get(slug))
 
 
 @bp.post("/<slug>/close")
@@ -352,6 +359,24 @@ def _csv(text: str, filename: str) -> Response:
 # ----------------------------------------------------------------------------------------------------------------
 
 
+def _moderation_page(consultation, state, page_number, *, error: ServiceError | None = None, selected=()):
+    """The queue; after a refused action, the refusal beside the form with the selection and reason kept."""
+    if error is not None:
+        db.session.rollback()
+    page = moderation.queue(db.session, consultation, state, page_number)
+    return _render(
+        "facilitate/moderate.html",
+        consultation,
+        error.status if error is not None else 200,
+        page=page,
+        reasons=moderation.REJECT_REASONS,
+        error=error.translated() if error is not None else None,
+        selected={str(i) for i in selected},
+        chosen_reason=request.form.get("reason", "") if error is not None else "",
+        reason_text=request.form.get("reason_text", "") if error is not None else "",
+    )
+
+
 @bp.route("/<slug>/moderate", methods=["GET", "POST"])
 def moderate(slug):
     consultation = _get(slug, manage=False)
@@ -362,31 +387,27 @@ def moderate(slug):
         if request.form.get("row"):  # a button on one row acts on that row alone
             action, _sep, row_id = request.form["row"].partition(":")
             ids = [row_id]
-        n = moderation.act(db.session, _me(), consultation, ids, action, reason)
+        state, page_number = request.form.get("state", "pending"), request.form.get("page", 1)
+        try:
+            n = moderation.act(db.session, _me(), consultation, ids, action, reason)
+        except ServiceError as error:
+            return _moderation_page(consultation, state, page_number, error=error, selected=ids)
         jobs.analysis_wanted(consultation.id)
-        flash(_("%(n)d statements updated.", n=n), "success")
-        return redirect(
-            url_for(
-                "facilitate.moderate",
-                slug=slug,
-                state=request.form.get("state", "pending"),
-                page=request.form.get("page", 1),
-            )
-        )
-    page = moderation.queue(db.session, consultation, request.args.get("state"), request.args.get("page", 1))
-    return _render(
-        "facilitate/moderate.html",
-        consultation,
-        page=page,
-        reasons=moderation.REJECT_REASONS,
-    )
+        flash(ngettext("%(num)d statement updated.", "%(num)d statements updated.", n), "success")
+        return redirect(url_for("facilitate.moderate", slug=slug, state=state, page=page_number))
+    return _moderation_page(consultation, request.args.get("state"), request.args.get("page", 1))
 
 
 @bp.post("/<slug>/participants/<int:participant_id>/ban")
 def ban(slug, participant_id):
     consultation = _get(slug, manage=False)
     reason = moderation.reason_text(request.form.get("reason"), request.form.get("reason_text"))
-    n = moderation.ban(db.session, _me(), consultation, participant_id, reason)
+    try:
+        n = moderation.ban(db.session, _me(), consultation, participant_id, reason)
+    except ServiceError as error:
+        selected = request.form.getlist("statement_id")
+        state, page_number = request.form.get("state", "pending"), request.form.get("page", 1)
+        return _moderation_page(consultation, state, page_number, error=error, selected=selected)
     jobs.analysis_wanted(consultation.id)
     flash(_("The participant was banned; %(n)d of their statements were rejected.", n=n), "success")
     return redirect(url_for("facilitate.moderate", slug=slug, state=request.form.get("state", "pending")))

@@ -1,6 +1,17 @@
 """The citizen's path: pick a consultation, vote on one statement at a time, add statements, review votes."""
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from .. import jobs
@@ -185,6 +196,8 @@ def privacy_page():
             "new": config["NEW_PARTICIPANT_RATE_LIMIT"],
         },
         cookie_days=config["PARTICIPANT_COOKIE_MAX_AGE"] // 86400,
+        controller=str(config["DATA_CONTROLLER"] or "").strip(),
+        contact=str(config["CONTACT"] or "").strip(),
     )
 
 
@@ -198,6 +211,9 @@ def _group_label(latest, participant) -> str | None:
 def _get(slug):
     try:
         return consultations.get_public(db.session, slug)
+    except consultations.NotOpenYet as error:
+        page = render_template("vote/not_open.html", consultation=error.consultation, opens_at=error.opens_at)
+        abort(make_response(page, error.status))
     except ServiceError as error:
         abort(error.status, description=error.translated())
 

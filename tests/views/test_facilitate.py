@@ -117,6 +117,34 @@ def _open_with_participant_statements(client, night, texts):
     return [statements.submit(db.session, night, f"tok{i}", text) for i, text in enumerate(texts)]
 
 
+def test_a_refused_moderation_action_is_explained_beside_the_form_with_the_selection_kept(owner_client, night):
+    a, b, c = _open_with_participant_statements(owner_client, night, ["First one", "Second one", "Third one"])
+    refused = owner_client.post_form(
+        "/facilitate/night-buses/moderate",
+        {"action": "reject", "statement_id": [str(a.id), str(c.id)], "reason_text": "", "state": "pending"},
+    )
+    assert refused.status_code == 400
+    html = refused.text
+    assert 'id="moderation-form"' in html, "the moderation page itself, not the generic error page"
+    assert re.search(r'role="alert" id="moderation-error">Choose or write a reason for rejecting.<', html)
+    checked = set(re.findall(r'value="(\d+)" id="select-\d+" checked', html))
+    assert checked == {str(a.id), str(c.id)}
+    banned = owner_client.post_form(
+        f"/facilitate/night-buses/participants/{b.author_id}/ban",
+        {"statement_id": [str(b.id)], "reason": "", "state": "pending"},
+    )
+    assert banned.status_code == 400 and "Choose or write a reason for the ban." in banned.text
+    assert f'value="{b.id}" id="select-{b.id}" checked' in banned.text
+    db.session.expire_all()
+    assert {db.session.get(Statement, s.id).moderation for s in (a, b, c)} == {ModerationState.PENDING}
+    done = owner_client.post_form(
+        "/facilitate/night-buses/moderate",
+        {"action": "reject", "statement_id": [str(a.id)], "reason": "spam", "state": "pending"},
+        follow_redirects=True,
+    )
+    assert "1 statement updated." in done.text
+
+
 def test_moderation_page_bulk_and_row_actions_with_hints(owner_client, night):
     a, b, c = _open_with_participant_statements(
         owner_client, night, ["Seed statements here", "Buy cheap watches now", "Night buses are unsafe"]
