@@ -18,8 +18,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -225,7 +225,12 @@ def seeds(slug):
                 lines = moderation.add_seeds(db.session, _me(), consultation, context["pasted"])
                 added = sum(1 for line in lines if line.error is None)
                 flash(
-                    _("%(added)d statements added, %(refused)d refused.", added=added, refused=len(lines) - added),
+                    ngettext(
+                        "%(num)d statement added, %(refused)d refused.",
+                        "%(num)d statements added, %(refused)d refused.",
+                        added,
+                        refused=len(lines) - added,
+                    ),
                     "success",
                 )
                 context["outcome"] = lines
@@ -314,12 +319,20 @@ def eligibility(slug):
                 text = upload.read().decode("utf-8-sig", errors="replace") if upload and upload.filename else ""
                 text = text or request.form.get("xids", "")
                 n = eligibility_service.set_allowed_xids(db.session, _me(), consultation, text)
-                flash(_("The allow-list now has %(n)d XIDs.", n=n), "success")
+                flash(
+                    ngettext("The allow-list now has %(count)s XID.", "The allow-list now has %(count)s XIDs.", n,
+                             count=format_number(n)),
+                    "success",
+                )
             else:
                 n = eligibility_service.generate_invite_codes(
                     db.session, _me(), consultation, request.form.get("count")
                 )
-                flash(_("%(n)d invite codes were made. Download them as CSV.", n=n), "success")
+                flash(
+                    ngettext("%(count)s invite code was made. Download it as CSV.",
+                             "%(count)s invite codes were made. Download them as CSV.", n, count=format_number(n)),
+                    "success",
+                )
             return redirect(url_for("facilitate.eligibility", slug=slug))
         except ServiceError as error_:
             db.session.rollback()
@@ -409,7 +422,14 @@ def ban(slug, participant_id):
         state, page_number = request.form.get("state", "pending"), request.form.get("page", 1)
         return _moderation_page(consultation, state, page_number, error=error, selected=selected)
     jobs.analysis_wanted(consultation.id)
-    flash(_("The participant was banned; %(n)d of their statements were rejected.", n=n), "success")
+    flash(
+        ngettext(
+            "The participant was banned; %(num)d of their statements was rejected.",
+            "The participant was banned; %(num)d of their statements were rejected.",
+            n,
+        ),
+        "success",
+    )
     return redirect(url_for("facilitate.moderate", slug=slug, state=request.form.get("state", "pending")))
 
 

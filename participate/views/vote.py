@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -178,6 +179,12 @@ def delete_mine(slug):
     jobs.analysis_wanted(consultation_id)
     flash(_("Your votes were deleted and will leave the results with the next analysis."), "success")
     return redirect(url_for("vote.mine", slug=slug))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every site: answer with the icon rather than a 404 in every log."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=7 * 24 * 3600)
 
 
 @bp.get("/privacy")

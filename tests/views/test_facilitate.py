@@ -70,8 +70,8 @@ def test_create_edit_open_and_close_through_the_pages(owner_client, night):
     assert night.status == ConsultationStatus.CLOSED
     assert "This consultation is closed" in owner_client.get("/c/night-buses").text
     audit_page = owner_client.get("/facilitate/night-buses/audit").text
-    for action in ("created", "settings_changed", "opened", "closed"):
-        assert action in audit_page
+    for action in ("Created", "Settings changed", "Opened", "Closed"):  # in words, not the stored event names
+        assert f"<td>{action}</td>" in audit_page
 
 
 def test_invalid_settings_are_shown_on_the_form(owner_client, night):
@@ -349,4 +349,4 @@ def test_hand_a_consultation_over_to_another_facilitator(app, owner_client, nigh
     new_owner.post_form("/login", {"email": successor.email, "password": "correct horse battery staple"})
     assert "<dd>successor@example.org</dd>" in new_owner.get("/facilitate/night-buses").text
     audit_page = new_owner.get("/facilitate/night-buses/audit").text
-    assert "transferred" in audit_page and "facilitator@example.org" in audit_page
+    assert "<td>Handed over</td>" in audit_page and "previous owner: facilitator@example.org" in audit_page
