@@ -9,7 +9,8 @@ from . import i18n, security
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .models import DESCRIPTION_MAX_LENGTH, STATEMENT_MAX_LENGTH
 
-ROOT = Path(__file__).resolve().parent.parent
+# The repository's templates/ and static/, through links inside the package, so an installed wheel has them too.
+HERE = Path(__file__).resolve().parent
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,8 +18,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(HERE / "templates"),
+        static_folder=str(HERE / "static"),
     )
     _config.load(app, config)
 
@@ -40,6 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(
         statement_max_length=STATEMENT_MAX_LENGTH, description_max_length=DESCRIPTION_MAX_LENGTH
     )
+    # An absent value prints as nothing, never as the word "None" (in a form field it would be submitted back).
+    app.jinja_env.finalize = lambda value: "" if value is None else value
 
     from .views import api, auth, errors, facilitate, set_participant_cookie, vote
 

@@ -47,6 +47,10 @@ class Defaults:
     # What deleting one's own contributions does to their statements: "anonymise" (keep the text, drop the author)
     # or "remove" (delete the statements and everyone's votes on them).
     DELETED_STATEMENTS = "anonymise"
+    # Named on the privacy page when set (PARTICIPATE_DATA_CONTROLLER, PARTICIPATE_CONTACT): who is responsible for
+    # the data, and an email or web address for questions and requests about it.
+    DATA_CONTROLLER = ""
+    CONTACT = ""
     LOG_JSON = False  # one JSON object per log line (``participate serve --production`` turns it on)
 
 

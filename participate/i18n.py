@@ -3,8 +3,9 @@
 from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale, get_translations
+from flask_babel import format_number, get_locale, get_translations, gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from limits import parse_many
 
 from . import models
 
@@ -42,7 +43,100 @@ LABELS = {
     (models.ModerationAction, models.ModerationAction.BAN): _l("ban"),
     (models.ModerationAction, models.ModerationAction.UNBAN): _l("lift ban"),
     (models.ModerationAction, models.ModerationAction.EDIT): _l("edit"),
+    (models.DeletedStatements, models.DeletedStatements.ANONYMISE): _l("Stay, without their author"),
+    (models.DeletedStatements, models.DeletedStatements.REMOVE): _l("Are removed, with everyone's votes on them"),
 }
+
+
+# The audit log's event names and detail keys (stored as plain words by services.audit) in the interface language.
+AUDIT_ACTIONS = {
+    "created": _l("Created"),
+    "settings_changed": _l("Settings changed"),
+    "opened": _l("Opened"),
+    "closed": _l("Closed"),
+    "transferred": _l("Handed over"),
+    "exported": _l("Exported"),
+    "imported": _l("Imported"),
+    "report_published": _l("Report published"),
+    "seeds_added": _l("Seed statements added"),
+    "themes_changed": _l("Themes changed"),
+    "invite_codes_generated": _l("Invite codes made"),
+    "xid_list_uploaded": _l("XID allow-list replaced"),
+    "moderator_added": _l("Moderator added"),
+    "moderator_removed": _l("Moderator removed"),
+}
+AUDIT_DETAILS = {
+    "slug": _l("web address"),
+    "scheduled": _l("as scheduled for"),
+    "format": _l("format"),
+    "via": _l("through"),
+    "token": _l("published report"),
+    "votes": _l("votes"),
+    "count": _l("number"),
+    "refused": _l("refused"),
+    "statements": _l("statements"),
+    "participants": _l("participants"),
+    "shortened_statements": _l("statements shortened"),
+    "email": _l("email address"),
+    "source": _l("source"),
+    "previous_owner": _l("previous owner"),
+    "new_owner": _l("new owner"),
+}
+# Settings, as named on the settings form; the enumerations among them are shown by their labels.
+SETTINGS = {
+    "title": _l("Title"),
+    "question": _l("Question"),
+    "description": _l("Description"),
+    "slug": _l("Web address"),
+    "organiser": _l("Organiser"),
+    "contact": _l("Contact"),
+    "moderation": _l("Moderation"),
+    "allow_statements": _l("Participants may add statements"),
+    "deleted_statements": _l("When participants delete their data, their statements"),
+    "eligibility": _l("Who can take part"),
+    "report_visibility": _l("Report"),
+    "recruitment": _l("How participants were recruited"),
+    "scheduled_open_at": _l("Open automatically at"),
+    "scheduled_close_at": _l("Close automatically at"),
+}
+_SETTING_ENUMS = {
+    "moderation": models.ModerationMode,
+    "eligibility": models.Eligibility,
+    "report_visibility": models.ReportVisibility,
+    "deleted_statements": models.DeletedStatements,
+}
+
+
+def _detail_value(value, enum=None) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, int):
+        return format_number(value)
+    if enum is not None and value in {member.value for member in enum}:
+        return label(enum(value))
+    return str(value)
+
+
+def audit_action(action: str) -> str:
+    """The ``audit_action`` filter: an audit event's name in words (the stored word if unknown)."""
+    text = AUDIT_ACTIONS.get(action)
+    return str(text) if text is not None else action
+
+
+def audit_details(action: str, details: dict | None) -> list[tuple[str, str]]:
+    """An audit entry's details as (name, value) pairs in words; a settings change as "old → new" per setting."""
+    details = details or {}
+    if action == "settings_changed":
+        return [
+            (
+                str(SETTINGS.get(name, name)),
+                " → ".join(_detail_value(value, _SETTING_ENUMS.get(name)) for value in change),
+            )
+            for name, change in (details.get("changes") or {}).items()
+        ]
+    return [(str(AUDIT_DETAILS.get(name, name)), _detail_value(value)) for name, value in details.items()]
 
 
 def label(member) -> str:
@@ -92,12 +186,43 @@ def plural_forms(singular: str, plural: str) -> dict[str, str]:
     return forms
 
 
+# A rate limit's period in words: "%(amount)s a minute" (Flask-Limiter granularity → message).
+_PER = {
+    "second": _l("%(amount)s a second"),
+    "minute": _l("%(amount)s a minute"),
+    "hour": _l("%(amount)s an hour"),
+    "day": _l("%(amount)s a day"),
+    "month": _l("%(amount)s a month"),
+    "year": _l("%(amount)s a year"),
+}
+
+
+def limit_words(text: str) -> str:
+    """A Flask-Limiter string ("120 per minute;3000 per hour") as words: "120 a minute and 3,000 an hour"."""
+    parts = []
+    for item in parse_many(text):
+        amount = format_number(item.amount)
+        if item.multiples == 1 and item.GRANULARITY.name in _PER:
+            parts.append(str(_PER[item.GRANULARITY.name]) % {"amount": amount})
+        else:
+            seconds = item.multiples * item.GRANULARITY.seconds
+            parts.append(
+                ngettext("%(amount)s every %(num)d second", "%(amount)s every %(num)d seconds", seconds, amount=amount)
+            )
+    if len(parts) < 2:
+        return "".join(parts)
+    return gettext("%(first)s and %(last)s", first=", ".join(parts[:-1]), last=parts[-1])
+
+
 def init_app(app) -> None:
     app.after_request(remember_choice)
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["limit_words"] = limit_words
+    app.jinja_env.filters["audit_action"] = audit_action
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale()),
         language_names=NAMES,
         language_switch_url=switch_url,
         plural_forms=plural_forms,
+        audit_details=audit_details,
     )

@@ -182,6 +182,9 @@ class Consultation(db.Model):
     recruitment: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Names the facilitators gave the opinion groups in the report's brief: {letter: name}, e.g. {"A": "Cautious"}.
     group_names: Mapped[dict | None] = mapped_column(JSON)
+    # Who runs it and how participants reach them (an email address, web address or phone); shown when given.
+    organiser: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
     eligibility: Mapped[Eligibility] = mapped_column(
         _enum(Eligibility, "eligibility"), default=Eligibility.OPEN, server_default="open"
     )

@@ -3,7 +3,6 @@
 Services raise the domain errors below; views translate them into a status and a message.
 """
 
-
 #: The largest row id: primary keys are signed 64-bit; a larger number is no row (and would overflow the driver).
 MAX_ID = 2**63 - 1
 

@@ -35,6 +35,16 @@ from . import N_, Conflict, Forbidden, InvalidInput, NotFound, Term, audit, stat
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "consultations"
 
 
+class NotOpenYet(NotFound):
+    """A draft due to open at a set time: its link says when, rather than that there is nothing there."""
+
+    def __init__(self, consultation: Consultation):
+        self.consultation = consultation
+        self.opens_at = aware(consultation.scheduled_open_at)
+        when = self.opens_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        super().__init__(N_("This consultation opens at %(when)s UTC. Please come back then."), when=when)
+
+
 @dataclass(frozen=True)
 class Listing:
     consultation: Consultation
@@ -52,10 +62,12 @@ def get_any(session: Session, slug: str) -> Consultation:
 
 
 def get_public(session: Session, slug: str) -> Consultation:
-    """An open or closed consultation by slug; drafts are invisible to the public."""
+    """An open or closed consultation by slug; drafts are invisible to the public, except when they will open."""
     consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
     if consultation is not None:
         apply_schedule(session, consultation)
+    if consultation is not None and consultation.status == ConsultationStatus.DRAFT and consultation.scheduled_open_at:
+        raise NotOpenYet(consultation)
     if consultation is None or consultation.status == ConsultationStatus.DRAFT:
         raise NotFound(N_("There is no consultation at this address."))
     return consultation
@@ -369,6 +381,10 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
         values["moderation_policy"] = _text(
             data, "moderation_policy", N_("moderation policy"), MODERATION_POLICY_MAX_LENGTH, required=False
         )
+    if given("organiser"):
+        values["organiser"] = _text(data, "organiser", N_("organiser"), 200, required=False)
+    if given("contact"):
+        values["contact"] = _text(data, "contact", N_("contact"), 200, required=False)
     if given("eligibility"):
         values["eligibility"] = _choice(Eligibility, data.get("eligibility") or "open", N_("eligibility"))
     if given("deleted_statements"):  # empty: follow the site's setting

@@ -10,6 +10,7 @@ import nh3
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -17,12 +18,13 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.utils import secure_filename
 
-from .. import jobs
+from .. import jobs, security
 from ..extensions import db, login_manager
 from ..models import Eligibility, ModerationMode, ReportVisibility
 from ..services import (
@@ -136,6 +138,7 @@ def _overview(consultation, status: int = 200, transfer_error: str | None = None
         owner=consultation.owner,
         counts=moderation.state_counts(db.session, consultation),
         transfer_error=transfer_error,
+        embed_cookies=security.embed_cookies(current_app),
     )
 
 
@@ -181,6 +184,12 @@ def open_consultation(slug):
     return redirect(url_for("facilitate.overview", slug=consultation.slug))
 
 
+@bp.get("/<slug>/close")
+def confirm_close(slug):
+    """Closing stops everyone's participation: one click on the overview only asks, this page's button closes."""
+    return _render("facilitate/close.html", _get(slug))
+
+
 @bp.post("/<slug>/close")
 def close_consultation(slug):
     consultation = consultations.close_now(db.session, _me(), _get(slug))
@@ -217,7 +226,12 @@ def seeds(slug):
                 lines = moderation.add_seeds(db.session, _me(), consultation, context["pasted"])
                 added = sum(1 for line in lines if line.error is None)
                 flash(
-                    _("%(added)d statements added, %(refused)d refused.", added=added, refused=len(lines) - added),
+                    ngettext(
+                        "%(num)d statement added, %(refused)d refused.",
+                        "%(num)d statements added, %(refused)d refused.",
+                        added,
+                        refused=len(lines) - added,
+                    ),
                     "success",
                 )
                 context["outcome"] = lines
@@ -306,7 +320,15 @@ def eligibility(slug):
                 text = upload.read().decode("utf-8-sig", errors="replace") if upload and upload.filename else ""
                 text = text or request.form.get("xids", "")
                 n = eligibility_service.set_allowed_xids(db.session, _me(), consultation, text)
-                flash(_("The allow-list now has %(n)d XIDs.", n=n), "success")
+                flash(
+                    ngettext(
+                        "The allow-list now has %(count)s XID.",
+                        "The allow-list now has %(count)s XIDs.",
+                        n,
+                        count=format_number(n),
+                    ),
+                    "success",
+                )
             elif request.form.get("action") == "xid_signing":
                 unsigned = request.form.get("unsigned") == "1"
                 eligibility_service.set_xid_unsigned(db.session, _me(), consultation, unsigned)
@@ -318,7 +340,15 @@ def eligibility(slug):
                 n = eligibility_service.generate_invite_codes(
                     db.session, _me(), consultation, request.form.get("count")
                 )
-                flash(_("%(n)d invite codes were made. Download them as CSV.", n=n), "success")
+                flash(
+                    ngettext(
+                        "%(count)s invite code was made. Download it as CSV.",
+                        "%(count)s invite codes were made. Download them as CSV.",
+                        n,
+                        count=format_number(n),
+                    ),
+                    "success",
+                )
             return redirect(url_for("facilitate.eligibility", slug=slug))
         except ServiceError as error_:
             db.session.rollback()
@@ -358,6 +388,24 @@ def _csv(text: str, filename: str) -> Response:
 # ----------------------------------------------------------------------------------------------------------------
 
 
+def _moderation_page(consultation, state, page_number, *, error: ServiceError | None = None, selected=()):
+    """The queue; after a refused action, the refusal beside the form with the selection and reason kept."""
+    if error is not None:
+        db.session.rollback()
+    page = moderation.queue(db.session, consultation, state, page_number)
+    return _render(
+        "facilitate/moderate.html",
+        consultation,
+        error.status if error is not None else 200,
+        page=page,
+        reasons=moderation.REJECT_REASONS,
+        error=error.translated() if error is not None else None,
+        selected={str(i) for i in selected},
+        chosen_reason=request.form.get("reason", "") if error is not None else "",
+        reason_text=request.form.get("reason_text", "") if error is not None else "",
+    )
+
+
 @bp.route("/<slug>/moderate", methods=["GET", "POST"])
 def moderate(slug):
     consultation = _get(slug, manage=False)
@@ -368,33 +416,36 @@ def moderate(slug):
         if request.form.get("row"):  # a button on one row acts on that row alone
             action, _sep, row_id = request.form["row"].partition(":")
             ids = [row_id]
-        n = moderation.act(db.session, _me(), consultation, ids, action, reason)
+        state, page_number = request.form.get("state", "pending"), request.form.get("page", 1)
+        try:
+            n = moderation.act(db.session, _me(), consultation, ids, action, reason)
+        except ServiceError as error:
+            return _moderation_page(consultation, state, page_number, error=error, selected=ids)
         jobs.analysis_wanted(consultation.id)
-        flash(_("%(n)d statements updated.", n=n), "success")
-        return redirect(
-            url_for(
-                "facilitate.moderate",
-                slug=slug,
-                state=request.form.get("state", "pending"),
-                page=request.form.get("page", 1),
-            )
-        )
-    page = moderation.queue(db.session, consultation, request.args.get("state"), request.args.get("page", 1))
-    return _render(
-        "facilitate/moderate.html",
-        consultation,
-        page=page,
-        reasons=moderation.REJECT_REASONS,
-    )
+        flash(ngettext("%(num)d statement updated.", "%(num)d statements updated.", n), "success")
+        return redirect(url_for("facilitate.moderate", slug=slug, state=state, page=page_number))
+    return _moderation_page(consultation, request.args.get("state"), request.args.get("page", 1))
 
 
 @bp.post("/<slug>/participants/<int:participant_id>/ban")
 def ban(slug, participant_id):
     consultation = _get(slug, manage=False)
     reason = moderation.reason_text(request.form.get("reason"), request.form.get("reason_text"))
-    n = moderation.ban(db.session, _me(), consultation, participant_id, reason)
+    try:
+        n = moderation.ban(db.session, _me(), consultation, participant_id, reason)
+    except ServiceError as error:
+        selected = request.form.getlist("statement_id")
+        state, page_number = request.form.get("state", "pending"), request.form.get("page", 1)
+        return _moderation_page(consultation, state, page_number, error=error, selected=selected)
     jobs.analysis_wanted(consultation.id)
-    flash(_("The participant was banned; %(n)d of their statements were rejected.", n=n), "success")
+    flash(
+        ngettext(
+            "The participant was banned; %(num)d of their statements was rejected.",
+            "The participant was banned; %(num)d of their statements were rejected.",
+            n,
+        ),
+        "success",
+    )
     return redirect(url_for("facilitate.moderate", slug=slug, state=request.form.get("state", "pending")))
 
 

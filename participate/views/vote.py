@@ -1,13 +1,25 @@
 """The citizen's path: pick a consultation, vote on one statement at a time, add statements, review votes."""
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from .. import jobs
 from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
-from ..security import embeddable, ip_hash
+from ..security import embed_cookies, embeddable, ip_hash
 from ..services import ServiceError, consultations, eligibility, participants, privacy, results, statements, voting
 from ..services.moderation import REJECT_REASONS
 from ..services.standing import my_statements, where_i_stand
@@ -56,9 +68,26 @@ def _render_consultation(consultation, *, statement_form=None, status=200):
 def consultation(slug):
     consultation = _get(slug)
     participant_token()  # give the browser its identity now, so its first POST already carries it
+    if _framed_without_cookies():
+        # The same address, personal ?xid= or ?code= included, to open in a tab of its own.
+        own_tab = url_for("vote.consultation", slug=slug, **request.args.to_dict())
+        return render_template("vote/embedded.html", consultation=consultation, own_tab=own_tab)
     if ineligible := _ineligible(consultation, admit=True):
         return ineligible
     return _render_consultation(consultation)
+
+
+def _framed_without_cookies() -> bool:
+    """Inside another site's iframe, where this site's SameSite=Lax cookies are never sent: no vote could be kept.
+
+    Browsers say so in Sec-Fetch-* headers. With PARTICIPATE_EMBED_COOKIES over HTTPS the cookies may work, and the
+    page's script offers a new tab if a vote is still refused.
+    """
+    return (
+        request.headers.get("Sec-Fetch-Dest") == "iframe"
+        and request.headers.get("Sec-Fetch-Site") == "cross-site"
+        and not embed_cookies(current_app)
+    )
 
 
 @bp.post("/c/<slug>/vote")
@@ -165,6 +194,12 @@ def moderation_policy(slug):
     return render_template("vote/moderation.html", consultation=_get(slug), reasons=REJECT_REASONS.values())
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every site: answer with the icon rather than a 404 in every log."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=7 * 24 * 3600)
+
+
 @bp.get("/privacy")
 def privacy_page():
     """What is stored and for how long, generated from the running configuration."""
@@ -181,6 +216,8 @@ def privacy_page():
             "new": config["NEW_PARTICIPANT_RATE_LIMIT"],
         },
         cookie_days=config["PARTICIPANT_COOKIE_MAX_AGE"] // 86400,
+        controller=str(config["DATA_CONTROLLER"] or "").strip(),
+        contact=str(config["CONTACT"] or "").strip(),
     )
 
 
@@ -194,6 +231,9 @@ def _group_label(latest, participant) -> str | None:
 def _get(slug):
     try:
         return consultations.get_public(db.session, slug)
+    except consultations.NotOpenYet as error:
+        page = render_template("vote/not_open.html", consultation=error.consultation, opens_at=error.opens_at)
+        abort(make_response(page, error.status))
     except ServiceError as error:
         abort(error.status, description=error.translated())
 

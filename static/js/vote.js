@@ -4,7 +4,9 @@
 //  - votes go through the JSON API without a reload, the next statement appears with focus moved to it, and the
 //    live region announces the vote;
 //  - a vote that cannot be sent is kept (in a small queue, also in sessionStorage so a reload keeps it), retried
-//    with backoff, and the person is told; it is never silently lost.
+//    with backoff, and the person is told; it is never silently lost;
+//  - a vote the server refuses keeps its statement on screen with the reason, so the person can vote again (and,
+//    inside another site's iframe without cookies, is offered the consultation in a new tab).
 (function () {
   "use strict";
   var form = document.getElementById("vote-form");
@@ -46,7 +48,7 @@
   function save() {
     try { window.sessionStorage.setItem(storageKey, JSON.stringify(queue)); } catch (e) { /* private mode */ }
   }
-  function announce(message, kind) {
+  function announce(message, kind, link) {
     if (!region) { return; }
     region.textContent = "";
     // A fresh node a moment later, so that screen readers announce the same words twice in a row.
@@ -54,6 +56,7 @@
       var p = document.createElement("p");
       p.className = "flash flash-" + (kind || "success");
       p.textContent = message;
+      if (link) { p.appendChild(document.createTextNode(" ")); p.appendChild(link); }
       region.appendChild(p);
     }, 50);
   }
@@ -105,6 +108,27 @@
         display(r.body);
       });
   }
+  function embedded() {
+    try { return window.self !== window.top; } catch (e) { return true; }
+  }
+  function refused(reason, session) {
+    queue = [];
+    save();
+    needNext = false;
+    setBusy(false);
+    var link = null;
+    if (session && embedded()) {
+      // Inside another site's page the browser may withhold this site's cookies, and then no vote can ever be
+      // recorded here: offer the consultation in a tab of its own, where they work.
+      link = document.createElement("a");
+      link.href = window.location.href;  // with any personal ?xid= or ?code=
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = data.newTab;
+    }
+    announce(data.failed + (reason ? " " + reason : "") + " " + data.tryAgain, "error", link);
+    statementText.focus();
+  }
   function retryLater(message) {
     var delay = Math.min(MAX_DELAY, 1000 * Math.pow(2, attempt));
     attempt += 1;
@@ -135,18 +159,19 @@
       queue.shift();
       save();
       attempt = 0;
-      if (r.status === 201) {
-        announce(data.recorded.replace("%(vote)s", labelOf(vote.vote)));
-        if (!queue.length && r.body.next) {
-          // The answer carries the next statement: no second request.
-          display(r.body.next);
-          needNext = false;
-          setBusy(false);
-          return;
-        }
-      } else {
-        // Refused for good (closed, not eligible, unknown statement): say so, with the server's reason.
-        announce(data.failed + (r.body.error ? " " + r.body.error.message : ""), "error");
+      if (r.status !== 201) {
+        // Refused (an expired session, closed, not eligible): nothing was recorded, so the statement stays where it
+        // is and the person is told why and may vote again. Moving on would make the vote look recorded.
+        refused(r.body.error ? r.body.error.message : "", r.body.error && r.body.error.code === "bad_request");
+        return;
+      }
+      announce(data.recorded.replace("%(vote)s", labelOf(vote.vote)));
+      if (!queue.length && r.body.next) {
+        // The answer carries the next statement: no second request.
+        display(r.body.next);
+        needNext = false;
+        setBusy(false);
+        return;
       }
       needNext = true;
       flush();

@@ -104,3 +104,27 @@ def test_policymaker_reads_sorts_and_downloads_the_report(session):
         page.get_by_role("link", name="PDF", exact=True).click(timeout=60_000)
     assert info.value.suggested_filename.endswith(".pdf")
     assert info.value.path().read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_consultation_is_created_from_the_empty_form_by_typing(session):
+    """Every field starts empty: typed text is all there is, the browser lets the form through, set-up shows it."""
+    page = session.new_page()
+    page.goto("/login")
+    page.get_by_label("Email address").press_sequentially(FACILITATOR_EMAIL)
+    page.get_by_label("Password").press_sequentially(FACILITATOR_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/facilitate/?$"))
+    page.get_by_role("link", name="New consultation").click()
+    session.check(page)
+    for field in ("Title", "Web address", "Description", "How participants were recruited"):
+        assert page.get_by_label(field).input_value() == "", field
+    page.get_by_label("Title").press_sequentially("Typed by hand")
+    page.get_by_label("Question", exact=True).press_sequentially("Does the empty form work?")
+    page.get_by_label("Description").press_sequentially("Written in the *form*.")
+    page.get_by_role("button", name="Create the consultation").click()
+    page.wait_for_url(re.compile(r"/facilitate/typed-by-hand$"))
+    assert "created as a draft" in page.locator("#announcements").inner_text()
+    assert page.get_by_role("heading", level=1).inner_text() == "Does the empty form work?"
+    assert page.locator(".status").first.inner_text().lower() == "draft"
+    assert page.locator(".rendered em").inner_text() == "form"
+    session.check(page)

@@ -148,7 +148,7 @@ def test_compiled_welsh_catalogue_is_current():
     from babel.messages.mofile import read_mo
 
     mo = CATALOGUE.with_suffix(".mo")
-    assert mo.exists(), "run scripts/setup (it compiles the catalogues with pybabel compile)"
+    assert mo.exists(), "messages.mo is committed: restore it, or run pybabel compile -d participate/translations"
     with open(mo, "rb") as f:
         compiled = {_key(m.id): _key(m.string) for m in read_mo(f) if m.id}
     source = {_key(m.id): _key(m.string) for m in _welsh() if m.id and not m.fuzzy}

@@ -56,6 +56,7 @@ PUBLIC_ROUTES = [
     ("GET", "/privacy", None, everyone(200)),
     ("GET", "/reports", None, everyone(200)),
     ("GET", "/static/css/site.css", None, everyone(200)),
+    ("GET", "/favicon.ico", None, everyone(200)),
     ("GET", "/healthz", None, everyone(200)),
     ("GET", "/readyz", None, everyone(200)),
     ("GET", "/api/v1/session", None, everyone(200)),

@@ -70,8 +70,8 @@ def test_create_edit_open_and_close_through_the_pages(owner_client, night):
     assert night.status == ConsultationStatus.CLOSED
     assert "This consultation is closed" in owner_client.get("/c/night-buses").text
     audit_page = owner_client.get("/facilitate/night-buses/audit").text
-    for action in ("created", "settings_changed", "opened", "closed"):
-        assert action in audit_page
+    for action in ("Created", "Settings changed", "Opened", "Closed"):  # in words, not the stored event names
+        assert f"<td>{action}</td>" in audit_page
 
 
 def test_invalid_settings_are_shown_on_the_form(owner_client, night):
@@ -115,6 +115,34 @@ def _open_with_participant_statements(client, night, texts):
     client.post_form("/facilitate/night-buses/statements", {"action": "add", "pasted": "Seed statement here"})
     client.post_form("/facilitate/night-buses/open", {})
     return [statements.submit(db.session, night, f"tok{i}", text) for i, text in enumerate(texts)]
+
+
+def test_a_refused_moderation_action_is_explained_beside_the_form_with_the_selection_kept(owner_client, night):
+    a, b, c = _open_with_participant_statements(owner_client, night, ["First one", "Second one", "Third one"])
+    refused = owner_client.post_form(
+        "/facilitate/night-buses/moderate",
+        {"action": "reject", "statement_id": [str(a.id), str(c.id)], "reason_text": "", "state": "pending"},
+    )
+    assert refused.status_code == 400
+    html = refused.text
+    assert 'id="moderation-form"' in html, "the moderation page itself, not the generic error page"
+    assert re.search(r'role="alert" id="moderation-error">Choose or write a reason for rejecting.<', html)
+    checked = set(re.findall(r'value="(\d+)" id="select-\d+" checked', html))
+    assert checked == {str(a.id), str(c.id)}
+    banned = owner_client.post_form(
+        f"/facilitate/night-buses/participants/{b.author_id}/ban",
+        {"statement_id": [str(b.id)], "reason": "", "state": "pending"},
+    )
+    assert banned.status_code == 400 and "Choose or write a reason for the ban." in banned.text
+    assert f'value="{b.id}" id="select-{b.id}" checked' in banned.text
+    db.session.expire_all()
+    assert {db.session.get(Statement, s.id).moderation for s in (a, b, c)} == {ModerationState.PENDING}
+    done = owner_client.post_form(
+        "/facilitate/night-buses/moderate",
+        {"action": "reject", "statement_id": [str(a.id)], "reason": "spam", "state": "pending"},
+        follow_redirects=True,
+    )
+    assert "1 statement updated." in done.text
 
 
 def test_moderation_page_bulk_and_row_actions_with_hints(owner_client, night):
@@ -321,4 +349,4 @@ def test_hand_a_consultation_over_to_another_facilitator(app, owner_client, nigh
     new_owner.post_form("/login", {"email": successor.email, "password": "correct horse battery staple"})
     assert "<dd>successor@example.org</dd>" in new_owner.get("/facilitate/night-buses").text
     audit_page = new_owner.get("/facilitate/night-buses/audit").text
-    assert "transferred" in audit_page and "facilitator@example.org" in audit_page
+    assert "<td>Handed over</td>" in audit_page and "previous owner: facilitator@example.org" in audit_page

@@ -24,6 +24,7 @@ ROUTES = [
     ("GET", "/facilitate/{slug}/settings", "manage", 200, None),
     ("POST", "/facilitate/{slug}/settings", "manage", 302, SETTINGS),
     ("POST", "/facilitate/{slug}/open", "manage", 302, {}),
+    ("GET", "/facilitate/{slug}/close", "manage", 200, None),  # asks to confirm
     ("POST", "/facilitate/{slug}/close", "manage", 409, {}),  # it is a draft again by then
     ("GET", "/facilitate/{slug}/statements", "manage", 200, None),
     ("POST", "/facilitate/{slug}/statements", "manage", 200, {"action": "preview", "pasted": "One\nTwo"}),
