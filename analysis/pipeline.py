@@ -9,14 +9,16 @@ Deliberate divergences from Pol.is (everything else follows polis-math.md exactl
    on the matrix-free Gram operator of the sparse centred matrix for large ones, started from the previous
    components (else from a ``random_state`` vector); Pol.is stops power iteration after 100 steps. On the
    golden fixtures both agree to 1e-15.
-4. **Deterministic starts, no randomness in clustering** — base clusters cold-start from the first k distinct
-   points in *arrival order* (participants ordered by their first vote, as Pol.is's matrix rows are); opinion
-   groups, for every k, warm-start from the previous run's clustering with that k (Pol.is keeps one per k),
-   else from Pol.is's clean start: the first k distinct base-cluster centres in base-cluster order. Given Pol.is's
-   base clusters, this clean start reproduces Pol.is's groups exactly on all three golden fixtures. Group
-   k-means runs to convergence (every centre moves < 0.01, or 100 iterations; Pol.is silently caps it at 20).
-   Assignment ties go to the lower centre index (for large inputs a k-d tree is used, where an exact tie may
-   resolve either way).
+4. **Order-free opinion groups with a noise-aware k** (default, ``clustering_mode="robust"``,
+   :mod:`analysis.groups`): the consensus of seeded Forgy-started base and group k-means runs drawn over the points
+   in coordinate order (never row order), k by a bootstrap one-standard-error rule on participant-weighted
+   silhouettes; ``k_scores`` and ``k_tied`` record the candidates. ``clustering_mode="polis"`` keeps Pol.is's own
+   clustering: base clusters cold-start from the first k distinct points in *arrival order* (participants ordered
+   by their first vote, as Pol.is's matrix rows are); opinion groups, for every k, warm-start from the previous
+   run's clustering with that k (Pol.is keeps one per k), else from Pol.is's clean start: the first k distinct
+   base-cluster centres in base-cluster order; silhouette argmax and the k-smoother. Given Pol.is's base clusters,
+   this reproduces Pol.is's groups exactly on all three golden fixtures. Group k-means runs to convergence (every
+   centre moves < 0.01, or 100 iterations; Pol.is silently caps it at 20).
 5. **Stable group ids** — new groups are matched to the previous ones by member overlap (Hungarian matching).
 6. **Current tallies for priorities** — Pol.is computes ``comment-priorities`` from the previous tick's tallies;
    Participate uses the current run's (on the golden fixtures the two coincide and match exactly).
@@ -35,9 +37,13 @@ from typing import Any
 import numpy as np
 
 from . import clustering, projection, stats
+from . import groups as groups_math
 from .matrix import build_vote_matrix, column_counts
 
-ALGORITHM_VERSION = "participate-analysis/1"
+ALGORITHM_VERSION = "participate-analysis/2"
+#: "robust": order-free groups with a noise-aware k (:mod:`analysis.groups`, the default); "polis": Pol.is's own
+#: arrival-order and warm-started clustering with the k-smoother, which reproduces Pol.is given its history.
+CLUSTERING_MODES = ("robust", "polis")
 
 
 @dataclass(frozen=True, eq=False)
@@ -290,6 +296,62 @@ def _align(prev_ids: np.ndarray, prev_values: np.ndarray, ids: np.ndarray) -> np
     return out
 
 
+def _polis_groups(points: np.ndarray, previous: AnalysisResult | None, random_state):
+    """Pol.is's own clustering (§5): arrival-order cold starts or warm starts, silhouette argmax, k-smoother."""
+    prev_bc = None if previous is None else (previous.base_cluster_ids, previous.base_cluster_centers)
+    bc = clustering.base_clusters(
+        points,
+        previous_ids=None if prev_bc is None else prev_bc[0],
+        previous_centers=None if prev_bc is None else prev_bc[1],
+    )
+    n_base = len(bc.ids)
+    silhouettes: dict[int, float] = {}
+    candidates: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if n_base >= 2:
+        for k in range(2, min(clustering.max_groups(n_base), n_base) + 1):
+            init = None if previous is None else previous.group_centers_by_k.get(k)
+            centres, labels = clustering.group_kmeans(
+                bc.centers, bc.sizes, k, init=init, random_state=random_state, n_init=0
+            )
+            if len(centres) != k and init is not None:
+                # the warm start lost a group (a centre was left empty): start clean instead
+                centres, labels = clustering.group_kmeans(bc.centers, bc.sizes, k, random_state=random_state, n_init=0)
+            if len(centres) != k:
+                continue
+            candidates[k] = (centres, labels)
+            silhouettes[k] = clustering.silhouette(bc.centers, labels)
+    smoother = clustering.KSmoother() if previous is None else previous.k_smoother
+    if silhouettes:
+        best_k = max(silhouettes, key=lambda k: (silhouettes[k], -k))
+        smoother = smoother.update(best_k)
+        k = smoother.smoothed_k if smoother.smoothed_k in candidates else best_k
+        g_centres, base_group = candidates[k]
+    elif n_base == 1:
+        k, g_centres, base_group = 1, bc.centers.copy(), np.zeros(1, dtype=np.int64)
+    else:
+        k, g_centres, base_group = 0, np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+    return bc, k, g_centres, base_group, silhouettes, candidates, smoother
+
+
+def _robust_groups(points: np.ndarray, random_state):
+    """Order-free groups with a noise-aware k (:mod:`analysis.groups`); falls back to one group or none."""
+    found = groups_math.robust_groups(points, random_state=random_state)
+    if found is None:
+        bc = clustering.base_clusters(points)
+        n_base = len(bc.ids)
+        centres = bc.centers[:1].copy() if n_base else np.zeros((0, 2))
+        return bc, min(n_base, 1), centres, np.zeros(n_base, dtype=np.int64), {}, {}, False
+    sizes = np.bincount(found.base_labels, minlength=len(found.base_centers)).astype(np.int64)
+    bc = clustering.BaseClusters(
+        ids=np.arange(len(found.base_centers), dtype=np.int64),
+        centers=found.base_centers,
+        labels=found.base_labels,
+        sizes=sizes,
+    )
+    candidates = {found.k: (found.centers, found.base_group)}
+    return bc, found.k, found.centers, found.base_group, dict(found.k_scores), candidates, found.k_tied
+
+
 def run_analysis(
     votes,
     *,
@@ -298,6 +360,7 @@ def run_analysis(
     banned=(),
     previous: AnalysisResult | None = None,
     random_state: int | None = 0,
+    clustering_mode: str = "robust",
 ) -> AnalysisResult:
     """Run the whole analysis of polis-math.md on one consultation's votes.
 
@@ -315,8 +378,11 @@ def run_analysis(
     previous : AnalysisResult, optional
         The previous run (warm starts, stable signs and group ids, in-conversation set, k-smoother).
     random_state : int or None
-        Seed for the only random choice: the start vector of the iterative PCA on large inputs without a warm
-        start (clustering starts are deterministic).
+        Seeds the clustering's draws (robust mode) and the headline/bridging resampling; results do not depend on
+        the order of the votes' rows or on participant and statement labels.
+    clustering_mode : {"robust", "polis"}
+        Order-free groups with a noise-aware k (default), or Pol.is's own arrival-order clustering (see the module
+        docstring, divergence 4).
 
     Returns
     -------
@@ -326,6 +392,8 @@ def run_analysis(
         raise TypeError(f"previous must be an AnalysisResult or None, got {type(previous).__name__}")
     if random_state is not None and not isinstance(random_state, int | np.integer):
         raise ValueError(f"random_state must be an int or None, got {random_state!r}")
+    if clustering_mode not in CLUSTERING_MODES:
+        raise ValueError(f"clustering_mode must be one of {CLUSTERING_MODES}, got {clustering_mode!r}")
     mod_out_ids, meta_ids, banned_ids = _ids(mod_out, "mod_out"), _ids(meta, "meta"), _ids(banned, "banned")
 
     # §1 matrix
@@ -351,46 +419,20 @@ def run_analysis(
     # §4 in-conversation
     in_conv_mask = clustering.in_conversation(pids, n_votes, n_c, previous=() if previous is None else previous.in_conv)
     in_rows = np.flatnonzero(in_conv_mask)
-    # Cluster in arrival order (first vote), as Pol.is's matrix rows are: cold starts take the first k points.
-    in_rows = in_rows[np.argsort(vm.first_seen[in_rows], kind="stable")]
-    points = proj[in_rows]
-
-    # §5.1 base clusters (warm start: previous centres, recomputed below from current members by Lloyd)
-    prev_bc = None if previous is None else (previous.base_cluster_ids, previous.base_cluster_centers)
-    bc = clustering.base_clusters(
-        points,
-        previous_ids=None if prev_bc is None else prev_bc[0],
-        previous_centers=None if prev_bc is None else prev_bc[1],
-    )
-    n_base = len(bc.ids)
-
-    # §5.2-5.4 opinion groups
-    silhouettes: dict[int, float] = {}
-    candidates: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    prev_groups = () if previous is None else previous.groups
-    if n_base >= 2:
-        for k in range(2, min(clustering.max_groups(n_base), n_base) + 1):
-            init = None if previous is None else previous.group_centers_by_k.get(k)
-            centres, labels = clustering.group_kmeans(
-                bc.centers, bc.sizes, k, init=init, random_state=random_state, n_init=0
-            )
-            if len(centres) != k and init is not None:
-                # the warm start lost a group (a centre was left empty): start clean instead
-                centres, labels = clustering.group_kmeans(bc.centers, bc.sizes, k, random_state=random_state, n_init=0)
-            if len(centres) != k:
-                continue
-            candidates[k] = (centres, labels)
-            silhouettes[k] = clustering.silhouette(bc.centers, labels)
-    smoother = clustering.KSmoother() if previous is None else previous.k_smoother
-    if silhouettes:
-        best_k = max(silhouettes, key=lambda k: (silhouettes[k], -k))
-        smoother = smoother.update(best_k)
-        k = smoother.smoothed_k if smoother.smoothed_k in candidates else best_k
-        g_centres, base_group = candidates[k]
-    elif n_base == 1:
-        k, g_centres, base_group = 1, bc.centers.copy(), np.zeros(1, dtype=np.int64)
+    k_tied = False
+    if clustering_mode == "polis":
+        # Cluster in arrival order (first vote), as Pol.is's matrix rows are: cold starts take the first k points.
+        in_rows = in_rows[np.argsort(vm.first_seen[in_rows], kind="stable")]
+        bc, k, g_centres, base_group, silhouettes, candidates, smoother = _polis_groups(
+            proj[in_rows], previous, random_state
+        )
     else:
-        k, g_centres, base_group = 0, np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+        bc, k, g_centres, base_group, silhouettes, candidates, k_tied = _robust_groups(proj[in_rows], random_state)
+        smoother = clustering.KSmoother() if previous is None else previous.k_smoother
+        if k >= 2:
+            smoother = smoother.update(k)
+    n_base = len(bc.ids)
+    prev_groups = () if previous is None else previous.groups
 
     # members: participant ids per base cluster and per group
     in_ids = pids[in_rows]

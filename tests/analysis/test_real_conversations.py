@@ -36,7 +36,10 @@ from sklearn.metrics import adjusted_rand_score
 from analysis.__main__ import DEFAULT_REPLAY, run
 from analysis.polis_io import PolisExport, read_polis_export
 
-POLIS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "polis"
+POLIS = (
+    Path(os.environ.get("PARTICIPATE_SHARED_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
+    / "polis"
+)
 CONVERSATIONS = sorted(p.name for p in POLIS.iterdir() if p.is_dir()) if POLIS.is_dir() else []
 
 #: Conversations where our default mode is known to land further from Pol.is than red-dwarf, with the reason.
