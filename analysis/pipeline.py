@@ -36,8 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from . import bridging as bridging_math
 from . import clustering, projection, stats
 from . import groups as groups_math
+from . import headline as headline_math
 from .matrix import build_vote_matrix, column_counts
 
 ALGORITHM_VERSION = "participate-analysis/2"
@@ -124,6 +126,13 @@ class AnalysisResult:
     k_smoother : state of the §5.4 smoother.
     group_centers_by_k : {k: (k, 2) centres} of every candidate clustering, the next run's warm starts (as Pol.is
         keeps one group clustering per k).
+    k_scores : {k: score} of every candidate k (robust mode: mean participant-weighted silhouette; polis mode: the
+        silhouettes); k_tied : another k is within resampling noise of the chosen one (:mod:`analysis.groups`).
+    bridging : {statement id: score}, the group-free bridging score of every accepted statement, and
+        bridging_interval : {statement id: (low, high)} its 90% interval (:mod:`analysis.bridging`).
+    headline : statement ids chosen by proportional approval voting, in order of choice; headline_jr : the list
+        satisfies justified representation; headline_left_out : {statement id: participant ids} of each block that
+        would be left out when it does not (:mod:`analysis.headline`).
     """
 
     participant_ids: np.ndarray
@@ -153,6 +162,13 @@ class AnalysisResult:
     parameters: dict[str, Any] = field(default_factory=dict)
     k_smoother: clustering.KSmoother = field(default_factory=clustering.KSmoother)
     group_centers_by_k: dict[int, np.ndarray] = field(default_factory=dict)
+    k_scores: dict[int, float] = field(default_factory=dict)
+    k_tied: bool = False
+    bridging: dict[int, float] = field(default_factory=dict)
+    bridging_interval: dict[int, tuple[float, float]] = field(default_factory=dict)
+    headline: tuple[int, ...] = ()
+    headline_jr: bool = True
+    headline_left_out: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     # -- convenience ------------------------------------------------------------------------------------------
     def group_of(self, participant_id: int) -> int | None:
@@ -225,6 +241,13 @@ class AnalysisResult:
         s = self.k_smoother
         d["k_smoother"] = {"smoothed_k": s.smoothed_k, "last_k": s.last_k, "last_k_count": s.last_k_count}
         d["group_centers_by_k"] = {str(k): np.asarray(c).tolist() for k, c in self.group_centers_by_k.items()}
+        d["k_scores"] = {str(k): float(v) for k, v in self.k_scores.items()}
+        d["k_tied"] = bool(self.k_tied)
+        d["bridging"] = {str(k): float(v) for k, v in self.bridging.items()}
+        d["bridging_interval"] = {str(k): [float(lo), float(hi)] for k, (lo, hi) in self.bridging_interval.items()}
+        d["headline"] = [int(x) for x in self.headline]
+        d["headline_jr"] = bool(self.headline_jr)
+        d["headline_left_out"] = {str(k): [int(p) for p in v] for k, v in self.headline_left_out.items()}
         return d
 
     @classmethod
@@ -269,6 +292,16 @@ class AnalysisResult:
         kw["group_centers_by_k"] = {
             int(k): np.asarray(c, dtype=np.float64).reshape(-1, 2) for k, c in d.get("group_centers_by_k", {}).items()
         }
+        # snapshots stored before these fields existed read back with empty ones
+        kw["k_scores"] = {int(k): float(v) for k, v in d.get("k_scores", {}).items()}
+        kw["k_tied"] = bool(d.get("k_tied", False))
+        kw["bridging"] = {int(k): float(v) for k, v in d.get("bridging", {}).items()}
+        kw["bridging_interval"] = {
+            int(k): (float(lo), float(hi)) for k, (lo, hi) in d.get("bridging_interval", {}).items()
+        }
+        kw["headline"] = tuple(int(x) for x in d.get("headline", ()))
+        kw["headline_jr"] = bool(d.get("headline_jr", True))
+        kw["headline_left_out"] = {int(k): tuple(int(p) for p in v) for k, v in d.get("headline_left_out", {}).items()}
         return cls(**kw)
 
     def __eq__(self, other):
@@ -470,6 +503,25 @@ def run_analysis(
     jeff = stats.group_consensus_jeffreys(A, S)
     prio = stats.priorities(A.sum(0), D.sum(0), S.sum(0), extremity, is_meta)
 
+    # group-free bridging score (Community Notes' intercept) and the proportional headline list with its JR check
+    accepted = ~modout
+    br = bridging_math.bridging_scores(
+        vm.values,
+        accepted,
+        pca.components[0],
+        np.asarray(pca.centred @ pca.components[0]),
+        random_state=random_state,
+    )
+    br_ids = sids[br.columns].tolist()
+    finite = np.isfinite(br.score)
+    bridging = {s: float(x) for s, x, ok in zip(br_ids, br.score, finite, strict=True) if ok}
+    bridging_interval = {
+        s: (float(lo), float(hi)) for s, lo, hi, ok in zip(br_ids, br.low, br.high, finite, strict=True) if ok
+    }
+    head = headline_math.select_headline(
+        vm.values, row_group, k, accepted, size=min(headline_math.DEFAULT_SIZE, max(int(accepted.sum()), 5))
+    )
+
     return AnalysisResult(
         participant_ids=pids,
         statement_ids=sids,
@@ -509,9 +561,21 @@ def run_analysis(
             "repness_pick": stats.REPNESS_PICK,
             "consensus_pick": stats.CONSENSUS_PICK,
             "meta_priority": stats.META_PRIORITY,
+            "clustering_mode": clustering_mode,
+            "k_rule_z": groups_math.Z,
+            "bridging_lambda_intercept": bridging_math.LAMBDA_INTERCEPT,
+            "bridging_lambda_factor": bridging_math.LAMBDA_FACTOR,
+            "headline_size": headline_math.DEFAULT_SIZE,
         },
         k_smoother=smoother,
         group_centers_by_k={kk: c for kk, (c, _) in candidates.items()},
+        k_scores=dict(silhouettes),
+        k_tied=bool(k_tied),
+        bridging=bridging,
+        bridging_interval=bridging_interval,
+        headline=tuple(int(sids[c]) for c in head.columns),
+        headline_jr=bool(head.jr),
+        headline_left_out={int(sids[c]): tuple(pids[rows].tolist()) for c, rows in head.left_out.items()},
     )
 
 
