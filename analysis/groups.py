@@ -139,16 +139,17 @@ def batched_kmeans(
 
 
 def weighted_silhouette(dist: np.ndarray, labels: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
-    """Silhouette of each of R labellings of B weighted points, each point weighted (as many participants).
+    """Participant-level silhouette of each of R labellings of B base clusters, ``weights`` participants each.
 
-    A point's own weight counts in its cluster's mean distance minus itself (its members sit at distance 0 of
-    each other); a cluster with no other weight scores 0, as a lone point does in the usual silhouette.
+    Every participant counts once: the members of a base cluster sit at its centre, so a participant's mean
+    distance to the rest of its group is ``Σ_j w_j d_bj / (W_g - 1)`` (itself left out), and to another group
+    ``Σ_j w_j d_bj / W_h``. A participant alone in its group scores 0, as in the usual silhouette.
 
     Parameters
     ----------
-    dist : ndarray, shape (B, B), pairwise distances
+    dist : ndarray, shape (B, B), pairwise distances of the base-cluster centres
     labels : ndarray of int, shape (R, B)
-    weights : ndarray, shape (R, B) or (B,)
+    weights : ndarray, shape (R, B) or (B,), participants per base cluster (0 = left out)
 
     Returns
     -------
@@ -160,16 +161,16 @@ def weighted_silhouette(dist: np.ndarray, labels: np.ndarray, weights: np.ndarra
     mass = onehot.sum(1)  # (R, k)
     sums = np.einsum("ij,rjk->rik", dist, onehot)  # (R, B, k)
     rows = np.arange(n)
-    own_mass = np.take_along_axis(mass, labels, axis=1)  # (R, B)
+    others = np.take_along_axis(mass, labels, axis=1) - 1.0  # (R, B): the rest of each participant's group
     own_sum = np.take_along_axis(sums, labels[..., None], axis=2)[..., 0]
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(own_mass > 0, own_sum / own_mass, 0.0)
+        a = np.where(others > 0, own_sum / np.where(others > 0, others, 1), 0.0)
         other = np.where(mass[:, None, :] > 0, sums / mass[:, None, :], np.inf)
     other[np.arange(n_runs)[:, None], rows[None, :], labels] = np.inf
     b = other.min(-1)
     denom = np.maximum(a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.where((own_mass - w > 0) & np.isfinite(b) & (denom > 0), (b - a) / denom, 0.0)
+        s = np.where((others > 0) & np.isfinite(b) & (denom > 0), (b - a) / denom, 0.0)
     total = w.sum(1)
     return np.where(total > 0, (s * w).sum(1) / np.where(total > 0, total, 1), 0.0)
 

@@ -126,18 +126,40 @@ def select_headline(
         u[agree_t.indices[alo:ahi]] = 1.0
         covered += u
 
-    # JR on the actual votes
-    n = int((np.diff(values.indptr) > 0).sum())
     cols = np.asarray(chosen, dtype=np.int64)
-    has = np.asarray(agree[:, cols].sum(1)).ravel() > 0 if len(cols) else np.zeros(n_p, dtype=bool)
-    uncovered = (~has).astype(np.float64)
-    counts = agree.T @ uncovered
+    jr, left_out, n = justified_representation(values, cols, candidates)
+    return Headline(columns=cols, jr=jr, left_out=left_out, n=n)
+
+
+def justified_representation(
+    values: sp.csr_matrix, columns: np.ndarray, candidates: np.ndarray
+) -> tuple[bool, dict[int, np.ndarray], int]:
+    """Check JR of the list ``columns`` on the actual agree votes.
+
+    Parameters
+    ----------
+    values : scipy.sparse.csr_matrix, shape (P, C)
+    columns : ndarray of int, shape (k,), the list (column indexes)
+    candidates : ndarray of bool, shape (C,), statements a block may be cohesive on
+
+    Returns
+    -------
+    jr : bool
+    left_out : {column: row indexes of the participants who agreed with it and with nothing in the list}, for each
+        candidate column where they number at least n / k
+    n : participants with at least one vote
+    """
+    agree = _indicator(values, lambda v: v > 0)
+    agree_t = agree.T.tocsr()
+    n = int((np.diff(values.indptr) > 0).sum())
+    cols = np.asarray(columns, dtype=np.int64)
+    has = np.asarray(agree[:, cols].sum(1)).ravel() > 0 if len(cols) else np.zeros(values.shape[0], dtype=bool)
+    counts = agree.T @ (~has).astype(np.float64)
     counts[cols] = 0
     counts[~candidates] = 0
     threshold = n / max(len(cols), 1)
-    bad = np.flatnonzero(counts >= threshold)
     left_out = {}
-    for s in bad.tolist():
+    for s in np.flatnonzero(counts >= threshold).tolist():
         rows = agree_t.indices[agree_t.indptr[s] : agree_t.indptr[s + 1]]
         left_out[int(s)] = rows[~has[rows]]
-    return Headline(columns=cols, jr=not left_out, left_out=left_out, n=n)
+    return not left_out, left_out, n
