@@ -58,7 +58,8 @@ def _indicator(values: sp.csr_matrix, keep) -> sp.csr_matrix:
     """1.0 where ``keep(vote)`` over the stored votes, same shape as ``values``."""
     m = int(values.indptr[-1])
     data = keep(values.data[:m]).astype(np.float64)
-    out = sp.csr_matrix((data, values.indices[:m], values.indptr), shape=values.shape)
+    # copies: eliminate_zeros compacts the index arrays in place, and they must not be the caller's
+    out = sp.csr_matrix((data, values.indices[:m].copy(), values.indptr.copy()), shape=values.shape)
     out.eliminate_zeros()
     return out
 
