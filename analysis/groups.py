@@ -50,6 +50,8 @@ MAX_POINTS = 20_000
 GRID = 1e-8
 #: Candidates considered for the consensus partition of one base clustering and k (the most frequent ones).
 N_CANDIDATES = 10
+#: Partitions per base clustering pooled across base clusterings for the final consensus.
+N_POOLED = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -218,9 +220,10 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
 
 
 def _consensus(centers: np.ndarray, sizes: np.ndarray, k: int, rng: np.random.Generator):
-    """The consensus partition of ``N_STARTS`` Forgy-started weighted k-means runs of k groups, or None.
+    """The partitions reached by ``N_STARTS`` Forgy-started weighted k-means runs of k groups, or None.
 
-    Returns (labels (B,), centres (k, 2)).
+    Returns the ``N_POOLED`` most frequent as (labels (B,), centres (k, 2), share of the runs), consensus first: the
+    one with the largest count-weighted adjusted Rand index with all the runs' partitions.
     """
     n_b = len(centers)
     starts = np.sort(np.argsort(rng.random((N_STARTS, n_b)), axis=1)[:, :k], axis=1)
@@ -233,8 +236,12 @@ def _consensus(centers: np.ndarray, sizes: np.ndarray, k: int, rng: np.random.Ge
     uniq, first, counts = np.unique(canon, axis=0, return_index=True, return_counts=True)
     top = np.argsort(-counts, kind="stable")[:N_CANDIDATES]
     score = np.array([_ari_many(uniq[i], uniq, sizes) @ counts for i in top])
-    best = top[int(np.argmax(score))]
-    return uniq[best], centres[first[best]][np.unique(labels[first[best]], return_index=True)[1].argsort()]
+    pooled = top[np.argsort(-score, kind="stable")[:N_POOLED]]
+
+    def centres_of(i):  # centres in the canonical label order
+        return centres[first[i]][np.unique(labels[first[i]], return_index=True)[1].argsort()]
+
+    return [(uniq[i], centres_of(i), counts[i] / counts.sum()) for i in pooled]
 
 
 def content_order(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -317,7 +324,7 @@ def robust_groups(
             sol = _consensus(b_centres, sizes, k, rng)
             if sol is None:
                 continue
-            labels, centres = sol
+            labels, centres, _ = sol[0]
             sols[k] = sol
             scores[k] = float(weighted_silhouette(dist, labels[None], sizes, k)[0])
             _, boot_labels, _ = batched_kmeans(b_centres, boot_w, np.repeat(centres[None], n_boot, axis=0))
@@ -335,17 +342,19 @@ def robust_groups(
             chosen = k
     spread = {k: float((boot[k] - boot[chosen]).std()) for k in ks}
     tied = any(abs(float((boot[k] - boot[chosen]).mean())) <= z * spread[k] for k in ks if k != chosen)
-    # medoid across base clusterings of the participants' partitions at the chosen k
-    parts = [r[2][chosen][0][r[1]] for r in runs]
+    # consensus across base clusterings: each base clustering's frequent partitions, weighted by how often its runs
+    # reach them; the one with the largest weighted adjusted Rand index with all of them (participants counted)
+    pool = [(i, lab, cen, share) for i, r in enumerate(runs) for lab, cen, share in r[2][chosen]]
+    parts = [lab[runs[i][1]] for i, lab, _, _ in pool]
+    share = np.array([p[3] for p in pool])
     agree = np.array([[partition_ari(a, b) for b in parts] for a in parts])
-    best = int(np.argmax(agree.sum(1)))
-    b_centres, sols = runs[best][0], runs[best][2]
+    best_run, base_group, _, _ = pool[int(np.argmax(agree @ share))]
+    b_centres = runs[best_run][0]
     if len(sample) == len(order):
         b_labels = np.empty(len(rows), dtype=np.int64)
-        b_labels[sample] = runs[best][1]
+        b_labels[sample] = runs[best_run][1]
     else:
         b_labels = nearest_centre(rows, b_centres)
-    base_group = sols[chosen][0]
     labels = base_group[b_labels]
     sizes = np.bincount(labels, minlength=chosen)
     centres = np.stack([rows[labels == g].mean(0) for g in range(chosen)])
