@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .clustering import MAX_BASE_CLUSTERS, MAX_ITER, MOVE_TOLERANCE, max_groups, nearest_centre, weighted_kmeans
+from .clustering import MAX_BASE_CLUSTERS, MAX_ITER, MOVE_TOLERANCE, max_groups, nearest_centre
 
 #: Base clusterings drawn (each a Forgy start of Pol.is's base k-means).
 N_BASE_SEEDS = 8
@@ -45,7 +45,7 @@ N_BOOT = 25
 #: A larger k must beat the smaller one by more than this many bootstrap standard deviations (1-SE rule).
 Z = 1.0
 #: Above this many in-conversation participants, base clusters are fitted to a uniform sample of this size.
-MAX_POINTS = 20_000
+MAX_POINTS = 5_000
 #: Relative grid on which coordinates are compared when ordering points by content.
 GRID = 1e-8
 #: Candidates considered for the consensus partition of one base clustering and k (the most frequent ones).
@@ -301,7 +301,7 @@ def robust_groups(
     sample = order
     if len(order) > max_points:
         # a uniform sample of the rows, drawn over the content order: the base clusters are a compression of the
-        # projection, and 100 centres are well placed by MAX_POINTS points (about 200 per centre)
+        # projection, and 100 centres are well placed by MAX_POINTS points (about 50 per centre)
         picked = np.random.default_rng(seeds[-1]).choice(len(order), max_points, replace=False)
         sample = order[np.sort(picked)]
     pts = rows[sample]  # in content order
@@ -312,7 +312,9 @@ def robust_groups(
     for seq in seeds[:-1]:
         rng = np.random.default_rng(seq)
         pick = np.sort(rng.choice(len(distinct), n_b, replace=False))
-        b_centres, b_labels, _ = weighted_kmeans(pts, pts[distinct[pick]])
+        b_centres, b_labels, mass = batched_kmeans(pts, np.ones(n), pts[distinct[pick]][None])
+        alive = mass[0] > 0  # a centre left empty is dropped, as Pol.is does
+        b_centres, b_labels = b_centres[0][alive], (np.cumsum(alive) - 1)[b_labels[0]]
         sizes = np.bincount(b_labels, minlength=len(b_centres)).astype(np.float64)
         n_base = len(b_centres)
         if n_base < 2:

@@ -99,32 +99,36 @@ def select_headline(
     onehot[np.arange(n_p), np.where(row_group >= 0, row_group, n_groups)] = 1.0
     g_agree = np.asarray(agree.T @ onehot).T  # (G+1, C)
     g_voted = np.asarray(voted.T @ onehot).T
+    del onehot
     rate = (g_agree + 1.0) / (g_voted + 2.0)
     everyone = (g_agree.sum(0) + 1.0) / (g_voted.sum(0) + 2.0)
     rate[n_groups] = everyone  # the ungrouped row uses everyone's rate
     group_of = np.where(row_group >= 0, row_group, n_groups)
 
-    chosen: list[int] = []
-    covered = np.zeros(n_p)  # expected number of approved statements in the list so far
+    # Σ_p w_p u_ps = Σ_{p voted s} w_p (agreed_ps - rate_g(p)s) + Σ_g rate_gs W_g, with W_g = Σ_{p in g} w_p:
+    # the first term is one sparse product with fixed cell values, so each round costs one pass over the votes
+    rows = np.repeat(np.arange(n_p), np.diff(voted.indptr))
+    m = int(voted.indptr[-1])
+    cells = voted.indices[:m]
+    excess = sp.csr_matrix(
+        ((values.data[:m] > 0) - rate[group_of[rows], cells], cells.copy(), voted.indptr.copy()), shape=values.shape
+    )
+    excess_t = excess.T.tocsr()
     agree_t = agree.T.tocsr()
     voted_t = voted.T.tocsr()
+    chosen: list[int] = []
+    covered = np.zeros(n_p)  # expected number of approved statements in the list so far
     open_ = candidates.copy()
     for _ in range(min(size, int(candidates.sum()))):
         w = 1.0 / (1.0 + covered)
-        # Σ_p w_p u_ps = Σ_{p voted s} w_p [agreed] + Σ_g rate_gs (Σ_{p in g} w_p - Σ_{p in g voted s} w_p)
-        w_group = np.bincount(group_of, weights=w, minlength=n_groups + 1)
-        w_voted_group = np.asarray(voted.T @ (onehot * w[:, None])).T  # (G+1, C)
-        gain = agree.T @ w + (rate * (w_group[:, None] - w_voted_group)).sum(0)
+        gain = excess_t @ w + rate.T @ np.bincount(group_of, weights=w, minlength=n_groups + 1)
         gain[~open_] = -np.inf
         s = int(np.argmax(gain))
         chosen.append(s)
         open_[s] = False
         u = rate[group_of, s]
-        lo, hi = voted_t.indptr[s], voted_t.indptr[s + 1]
-        rows = voted_t.indices[lo:hi]
-        u[rows] = 0.0
-        alo, ahi = agree_t.indptr[s], agree_t.indptr[s + 1]
-        u[agree_t.indices[alo:ahi]] = 1.0
+        u[voted_t.indices[voted_t.indptr[s] : voted_t.indptr[s + 1]]] = 0.0
+        u[agree_t.indices[agree_t.indptr[s] : agree_t.indptr[s + 1]]] = 1.0
         covered += u
 
     cols = np.asarray(chosen, dtype=np.int64)
