@@ -5,7 +5,9 @@ Writes one JSON document (to stdout, or ``--out FILE``)::
     {"participants", "statements", "votes", "k", "in_conv": [...], "groups": {pid: gid},
      "projection": {pid: [x, y]}, "repness": {gid: [{statement_id, repful_for, n_success, n_trials,
      p_success, p_test, repness, repness_test}]}, "consensus": {"agree": [...], "disagree": [...]},
-     "group_aware_consensus": {sid: x}, "priorities": {sid: x}, "mode": "single" | "replay", "steps", "seconds"}
+     "group_aware_consensus": {sid: x}, "priorities": {sid: x}, "k_scores": {k: score}, "k_tied": bool,
+     "bridging": {sid: x}, "bridging_interval": {sid: [low, high]}, "headline": [sid, ...], "headline_jr": bool,
+     "headline_left_out": {sid: number of participants left out}, "mode": "single" | "replay", "steps", "seconds"}
 
 Ids are strings in JSON keys. ``participants``, ``statements`` and ``votes`` are counts (current votes, one per
 participant and statement); ``seconds`` is the analysis wall time (reading the files excluded). Statements with
@@ -134,6 +136,13 @@ def result_to_json(result: AnalysisResult, *, n_votes: int, mode: str, steps: in
         },
         "group_aware_consensus": {str(s): _number(x) for s, x in result.group_aware_consensus.items()},
         "priorities": {str(s): _number(x) for s, x in result.priorities.items()},
+        "k_scores": {str(k): _number(v) for k, v in result.k_scores.items()},
+        "k_tied": bool(result.k_tied),
+        "bridging": {str(s): _number(x) for s, x in result.bridging.items()},
+        "bridging_interval": {str(s): [_number(lo), _number(hi)] for s, (lo, hi) in result.bridging_interval.items()},
+        "headline": [int(s) for s in result.headline],
+        "headline_jr": bool(result.headline_jr),
+        "headline_left_out": {str(s): len(p) for s, p in result.headline_left_out.items()},
         "mode": mode,
         "steps": steps,
         "seconds": round(seconds, 6),

@@ -9,14 +9,16 @@ Deliberate divergences from Pol.is (everything else follows polis-math.md exactl
    on the matrix-free Gram operator of the sparse centred matrix for large ones, started from the previous
    components (else from a ``random_state`` vector); Pol.is stops power iteration after 100 steps. On the
    golden fixtures both agree to 1e-15.
-4. **Deterministic starts, no randomness in clustering** — base clusters cold-start from the first k distinct
-   points in *arrival order* (participants ordered by their first vote, as Pol.is's matrix rows are); opinion
-   groups, for every k, warm-start from the previous run's clustering with that k (Pol.is keeps one per k),
-   else from Pol.is's clean start: the first k distinct base-cluster centres in base-cluster order. Given Pol.is's
-   base clusters, this clean start reproduces Pol.is's groups exactly on all three golden fixtures. Group
-   k-means runs to convergence (every centre moves < 0.01, or 100 iterations; Pol.is silently caps it at 20).
-   Assignment ties go to the lower centre index (for large inputs a k-d tree is used, where an exact tie may
-   resolve either way).
+4. **Order-free opinion groups with a noise-aware k** (default, ``clustering_mode="robust"``,
+   :mod:`analysis.groups`): the consensus of seeded Forgy-started base and group k-means runs drawn over the points
+   in coordinate order (never row order), k by a bootstrap one-standard-error rule on participant-weighted
+   silhouettes; ``k_scores`` and ``k_tied`` record the candidates. ``clustering_mode="polis"`` keeps Pol.is's own
+   clustering: base clusters cold-start from the first k distinct points in *arrival order* (participants ordered
+   by their first vote, as Pol.is's matrix rows are); opinion groups, for every k, warm-start from the previous
+   run's clustering with that k (Pol.is keeps one per k), else from Pol.is's clean start: the first k distinct
+   base-cluster centres in base-cluster order; silhouette argmax and the k-smoother. Given Pol.is's base clusters,
+   this reproduces Pol.is's groups exactly on all three golden fixtures. Group k-means runs to convergence (every
+   centre moves < 0.01, or 100 iterations; Pol.is silently caps it at 20).
 5. **Stable group ids** — new groups are matched to the previous ones by member overlap (Hungarian matching).
 6. **Current tallies for priorities** — Pol.is computes ``comment-priorities`` from the previous tick's tallies;
    Participate uses the current run's (on the golden fixtures the two coincide and match exactly).
@@ -34,10 +36,16 @@ from typing import Any
 
 import numpy as np
 
+from . import bridging as bridging_math
 from . import clustering, projection, stats
+from . import groups as groups_math
+from . import headline as headline_math
 from .matrix import build_vote_matrix, column_counts
 
-ALGORITHM_VERSION = "participate-analysis/1"
+ALGORITHM_VERSION = "participate-analysis/2"
+#: "robust": order-free groups with a noise-aware k (:mod:`analysis.groups`, the default); "polis": Pol.is's own
+#: arrival-order and warm-started clustering with the k-smoother, which reproduces Pol.is given its history.
+CLUSTERING_MODES = ("robust", "polis")
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,6 +126,13 @@ class AnalysisResult:
     k_smoother : state of the §5.4 smoother.
     group_centers_by_k : {k: (k, 2) centres} of every candidate clustering, the next run's warm starts (as Pol.is
         keeps one group clustering per k).
+    k_scores : {k: score} of every candidate k (robust mode: mean participant-weighted silhouette; polis mode: the
+        silhouettes); k_tied : another k is within resampling noise of the chosen one (:mod:`analysis.groups`).
+    bridging : {statement id: score}, the group-free bridging score of every accepted statement, and
+        bridging_interval : {statement id: (low, high)} its 90% interval (:mod:`analysis.bridging`).
+    headline : statement ids chosen by proportional approval voting, in order of choice; headline_jr : the list
+        satisfies justified representation; headline_left_out : {statement id: participant ids} of each block that
+        would be left out when it does not (:mod:`analysis.headline`).
     """
 
     participant_ids: np.ndarray
@@ -147,6 +162,13 @@ class AnalysisResult:
     parameters: dict[str, Any] = field(default_factory=dict)
     k_smoother: clustering.KSmoother = field(default_factory=clustering.KSmoother)
     group_centers_by_k: dict[int, np.ndarray] = field(default_factory=dict)
+    k_scores: dict[int, float] = field(default_factory=dict)
+    k_tied: bool = False
+    bridging: dict[int, float] = field(default_factory=dict)
+    bridging_interval: dict[int, tuple[float, float]] = field(default_factory=dict)
+    headline: tuple[int, ...] = ()
+    headline_jr: bool = True
+    headline_left_out: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     # -- convenience ------------------------------------------------------------------------------------------
     def group_of(self, participant_id: int) -> int | None:
@@ -219,6 +241,13 @@ class AnalysisResult:
         s = self.k_smoother
         d["k_smoother"] = {"smoothed_k": s.smoothed_k, "last_k": s.last_k, "last_k_count": s.last_k_count}
         d["group_centers_by_k"] = {str(k): np.asarray(c).tolist() for k, c in self.group_centers_by_k.items()}
+        d["k_scores"] = {str(k): float(v) for k, v in self.k_scores.items()}
+        d["k_tied"] = bool(self.k_tied)
+        d["bridging"] = {str(k): float(v) for k, v in self.bridging.items()}
+        d["bridging_interval"] = {str(k): [float(lo), float(hi)] for k, (lo, hi) in self.bridging_interval.items()}
+        d["headline"] = [int(x) for x in self.headline]
+        d["headline_jr"] = bool(self.headline_jr)
+        d["headline_left_out"] = {str(k): [int(p) for p in v] for k, v in self.headline_left_out.items()}
         return d
 
     @classmethod
@@ -263,6 +292,16 @@ class AnalysisResult:
         kw["group_centers_by_k"] = {
             int(k): np.asarray(c, dtype=np.float64).reshape(-1, 2) for k, c in d.get("group_centers_by_k", {}).items()
         }
+        # snapshots stored before these fields existed read back with empty ones
+        kw["k_scores"] = {int(k): float(v) for k, v in d.get("k_scores", {}).items()}
+        kw["k_tied"] = bool(d.get("k_tied", False))
+        kw["bridging"] = {int(k): float(v) for k, v in d.get("bridging", {}).items()}
+        kw["bridging_interval"] = {
+            int(k): (float(lo), float(hi)) for k, (lo, hi) in d.get("bridging_interval", {}).items()
+        }
+        kw["headline"] = tuple(int(x) for x in d.get("headline", ()))
+        kw["headline_jr"] = bool(d.get("headline_jr", True))
+        kw["headline_left_out"] = {int(k): tuple(int(p) for p in v) for k, v in d.get("headline_left_out", {}).items()}
         return cls(**kw)
 
     def __eq__(self, other):
@@ -290,6 +329,62 @@ def _align(prev_ids: np.ndarray, prev_values: np.ndarray, ids: np.ndarray) -> np
     return out
 
 
+def _polis_groups(points: np.ndarray, previous: AnalysisResult | None, random_state):
+    """Pol.is's own clustering (§5): arrival-order cold starts or warm starts, silhouette argmax, k-smoother."""
+    prev_bc = None if previous is None else (previous.base_cluster_ids, previous.base_cluster_centers)
+    bc = clustering.base_clusters(
+        points,
+        previous_ids=None if prev_bc is None else prev_bc[0],
+        previous_centers=None if prev_bc is None else prev_bc[1],
+    )
+    n_base = len(bc.ids)
+    silhouettes: dict[int, float] = {}
+    candidates: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if n_base >= 2:
+        for k in range(2, min(clustering.max_groups(n_base), n_base) + 1):
+            init = None if previous is None else previous.group_centers_by_k.get(k)
+            centres, labels = clustering.group_kmeans(
+                bc.centers, bc.sizes, k, init=init, random_state=random_state, n_init=0
+            )
+            if len(centres) != k and init is not None:
+                # the warm start lost a group (a centre was left empty): start clean instead
+                centres, labels = clustering.group_kmeans(bc.centers, bc.sizes, k, random_state=random_state, n_init=0)
+            if len(centres) != k:
+                continue
+            candidates[k] = (centres, labels)
+            silhouettes[k] = clustering.silhouette(bc.centers, labels)
+    smoother = clustering.KSmoother() if previous is None else previous.k_smoother
+    if silhouettes:
+        best_k = max(silhouettes, key=lambda k: (silhouettes[k], -k))
+        smoother = smoother.update(best_k)
+        k = smoother.smoothed_k if smoother.smoothed_k in candidates else best_k
+        g_centres, base_group = candidates[k]
+    elif n_base == 1:
+        k, g_centres, base_group = 1, bc.centers.copy(), np.zeros(1, dtype=np.int64)
+    else:
+        k, g_centres, base_group = 0, np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+    return bc, k, g_centres, base_group, silhouettes, candidates, smoother
+
+
+def _robust_groups(points: np.ndarray, random_state):
+    """Order-free groups with a noise-aware k (:mod:`analysis.groups`); falls back to one group or none."""
+    found = groups_math.robust_groups(points, random_state=random_state)
+    if found is None:
+        bc = clustering.base_clusters(points)
+        n_base = len(bc.ids)
+        centres = bc.centers[:1].copy() if n_base else np.zeros((0, 2))
+        return bc, min(n_base, 1), centres, np.zeros(n_base, dtype=np.int64), {}, {}, False
+    sizes = np.bincount(found.base_labels, minlength=len(found.base_centers)).astype(np.int64)
+    bc = clustering.BaseClusters(
+        ids=np.arange(len(found.base_centers), dtype=np.int64),
+        centers=found.base_centers,
+        labels=found.base_labels,
+        sizes=sizes,
+    )
+    candidates = {found.k: (found.centers, found.base_group)}
+    return bc, found.k, found.centers, found.base_group, dict(found.k_scores), candidates, found.k_tied
+
+
 def run_analysis(
     votes,
     *,
@@ -298,6 +393,7 @@ def run_analysis(
     banned=(),
     previous: AnalysisResult | None = None,
     random_state: int | None = 0,
+    clustering_mode: str = "robust",
 ) -> AnalysisResult:
     """Run the whole analysis of polis-math.md on one consultation's votes.
 
@@ -315,8 +411,11 @@ def run_analysis(
     previous : AnalysisResult, optional
         The previous run (warm starts, stable signs and group ids, in-conversation set, k-smoother).
     random_state : int or None
-        Seed for the only random choice: the start vector of the iterative PCA on large inputs without a warm
-        start (clustering starts are deterministic).
+        Seeds the clustering's draws (robust mode) and the headline/bridging resampling; results do not depend on
+        the order of the votes' rows or on participant and statement labels.
+    clustering_mode : {"robust", "polis"}
+        Order-free groups with a noise-aware k (default), or Pol.is's own arrival-order clustering (see the module
+        docstring, divergence 4).
 
     Returns
     -------
@@ -326,6 +425,8 @@ def run_analysis(
         raise TypeError(f"previous must be an AnalysisResult or None, got {type(previous).__name__}")
     if random_state is not None and not isinstance(random_state, int | np.integer):
         raise ValueError(f"random_state must be an int or None, got {random_state!r}")
+    if clustering_mode not in CLUSTERING_MODES:
+        raise ValueError(f"clustering_mode must be one of {CLUSTERING_MODES}, got {clustering_mode!r}")
     mod_out_ids, meta_ids, banned_ids = _ids(mod_out, "mod_out"), _ids(meta, "meta"), _ids(banned, "banned")
 
     # §1 matrix
@@ -351,46 +452,20 @@ def run_analysis(
     # §4 in-conversation
     in_conv_mask = clustering.in_conversation(pids, n_votes, n_c, previous=() if previous is None else previous.in_conv)
     in_rows = np.flatnonzero(in_conv_mask)
-    # Cluster in arrival order (first vote), as Pol.is's matrix rows are: cold starts take the first k points.
-    in_rows = in_rows[np.argsort(vm.first_seen[in_rows], kind="stable")]
-    points = proj[in_rows]
-
-    # §5.1 base clusters (warm start: previous centres, recomputed below from current members by Lloyd)
-    prev_bc = None if previous is None else (previous.base_cluster_ids, previous.base_cluster_centers)
-    bc = clustering.base_clusters(
-        points,
-        previous_ids=None if prev_bc is None else prev_bc[0],
-        previous_centers=None if prev_bc is None else prev_bc[1],
-    )
-    n_base = len(bc.ids)
-
-    # §5.2-5.4 opinion groups
-    silhouettes: dict[int, float] = {}
-    candidates: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    prev_groups = () if previous is None else previous.groups
-    if n_base >= 2:
-        for k in range(2, min(clustering.max_groups(n_base), n_base) + 1):
-            init = None if previous is None else previous.group_centers_by_k.get(k)
-            centres, labels = clustering.group_kmeans(
-                bc.centers, bc.sizes, k, init=init, random_state=random_state, n_init=0
-            )
-            if len(centres) != k and init is not None:
-                # the warm start lost a group (a centre was left empty): start clean instead
-                centres, labels = clustering.group_kmeans(bc.centers, bc.sizes, k, random_state=random_state, n_init=0)
-            if len(centres) != k:
-                continue
-            candidates[k] = (centres, labels)
-            silhouettes[k] = clustering.silhouette(bc.centers, labels)
-    smoother = clustering.KSmoother() if previous is None else previous.k_smoother
-    if silhouettes:
-        best_k = max(silhouettes, key=lambda k: (silhouettes[k], -k))
-        smoother = smoother.update(best_k)
-        k = smoother.smoothed_k if smoother.smoothed_k in candidates else best_k
-        g_centres, base_group = candidates[k]
-    elif n_base == 1:
-        k, g_centres, base_group = 1, bc.centers.copy(), np.zeros(1, dtype=np.int64)
+    k_tied = False
+    if clustering_mode == "polis":
+        # Cluster in arrival order (first vote), as Pol.is's matrix rows are: cold starts take the first k points.
+        in_rows = in_rows[np.argsort(vm.first_seen[in_rows], kind="stable")]
+        bc, k, g_centres, base_group, silhouettes, candidates, smoother = _polis_groups(
+            proj[in_rows], previous, random_state
+        )
     else:
-        k, g_centres, base_group = 0, np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+        bc, k, g_centres, base_group, silhouettes, candidates, k_tied = _robust_groups(proj[in_rows], random_state)
+        smoother = clustering.KSmoother() if previous is None else previous.k_smoother
+        if k >= 2:
+            smoother = smoother.update(k)
+    n_base = len(bc.ids)
+    prev_groups = () if previous is None else previous.groups
 
     # members: participant ids per base cluster and per group
     in_ids = pids[in_rows]
@@ -427,6 +502,25 @@ def run_analysis(
     gac = stats.group_aware_consensus(A, S) if k else np.zeros(n_c)
     jeff = stats.group_consensus_jeffreys(A, S)
     prio = stats.priorities(A.sum(0), D.sum(0), S.sum(0), extremity, is_meta)
+
+    # group-free bridging score (Community Notes' intercept) and the proportional headline list with its JR check
+    accepted = ~modout
+    br = bridging_math.bridging_scores(
+        vm.values,
+        accepted,
+        pca.components[0],
+        np.asarray(pca.centred @ pca.components[0]),
+        random_state=random_state,
+    )
+    br_ids = sids[br.columns].tolist()
+    finite = np.isfinite(br.score)
+    bridging = {s: float(x) for s, x, ok in zip(br_ids, br.score, finite, strict=True) if ok}
+    bridging_interval = {
+        s: (float(lo), float(hi)) for s, lo, hi, ok in zip(br_ids, br.low, br.high, finite, strict=True) if ok
+    }
+    head = headline_math.select_headline(
+        vm.values, row_group, k, accepted, size=min(headline_math.DEFAULT_SIZE, max(int(accepted.sum()), 5))
+    )
 
     return AnalysisResult(
         participant_ids=pids,
@@ -467,9 +561,21 @@ def run_analysis(
             "repness_pick": stats.REPNESS_PICK,
             "consensus_pick": stats.CONSENSUS_PICK,
             "meta_priority": stats.META_PRIORITY,
+            "clustering_mode": clustering_mode,
+            "k_rule_z": groups_math.Z,
+            "bridging_lambda_intercept": bridging_math.LAMBDA_INTERCEPT,
+            "bridging_lambda_factor": bridging_math.LAMBDA_FACTOR,
+            "headline_size": headline_math.DEFAULT_SIZE,
         },
         k_smoother=smoother,
         group_centers_by_k={kk: c for kk, (c, _) in candidates.items()},
+        k_scores=dict(silhouettes),
+        k_tied=bool(k_tied),
+        bridging=bridging,
+        bridging_interval=bridging_interval,
+        headline=tuple(int(sids[c]) for c in head.columns),
+        headline_jr=bool(head.jr),
+        headline_left_out={int(sids[c]): tuple(pids[rows].tolist()) for c, rows in head.left_out.items()},
     )
 
 

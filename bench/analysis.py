@@ -7,9 +7,9 @@ Usage::
 Sizes
     bowling-green       american-assembly.bowling-green from ``../shared/data/polis`` (2,031 x 896, 225,524 votes)
     bowling-green-x10   its votes tiled 10x (participant ids offset per tile): 20,310 participants
-    20k, 100k, 1m       synthetic conversations with latent opinion groups (20,000 x 1,000, 100,000 x 2,000,
-                        1,000,000 x 5,000); each participant votes on 20-100 statements (popular statements more
-                        often); ``cold`` is a first run on all votes, ``warm`` a run on all votes with
+    20k, 100k, 100k-5k, 1m  synthetic conversations with latent opinion groups (20,000 x 1,000, 100,000 x 2,000,
+                        100,000 x 5,000, 1,000,000 x 5,000); each participant votes on 20-100 statements (popular
+                        statements more often); ``cold`` is a first run on all votes, ``warm`` a run on all votes with
                         ``previous`` = the result on the first 95 % of the votes (in arrival order).
 
 Each method runs in a fresh subprocess that loads its input from ``.npy`` files (data generation and loading are
@@ -19,6 +19,9 @@ included, so ``base`` - the peak after loading the input, before the analysis - 
 red-dwarf is given its native input, a list of vote dicts, built before its timer starts; it runs on the
 real-data sizes and at 20k (it builds a dense matrix, so larger sizes are out of reach). Real-data sizes are
 skipped with a message when the shared data is absent.
+
+For the cold run it also prints the wall time and share of the newer steps (order-free groups with their k rule,
+the bridging score, the headline list with its JR check).
 
 Prints a table and one machine-readable line per size::
 
@@ -47,11 +50,11 @@ if __name__ == "__main__":
     # ``analysis`` package it measures: look up the project root instead.
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
     sys.path.insert(0, str(ROOT))
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("PARTICIPATE_SHARED_DATA") or ROOT.parent / "shared" / "data")
 BOWLING_GREEN = SHARED_DATA / "polis" / "american-assembly.bowling-green"
 
 #: name → (participants, statements) of the synthetic sizes
-SYNTHETIC = {"20k": (20_000, 1_000), "100k": (100_000, 2_000), "1m": (1_000_000, 5_000)}
+SYNTHETIC = {"20k": (20_000, 1_000), "100k": (100_000, 2_000), "100k-5k": (100_000, 5_000), "1m": (1_000_000, 5_000)}
 REAL = ("bowling-green", "bowling-green-x10")
 ALL_SIZES = (*REAL, *SYNTHETIC)
 DEFAULT_SIZES = ("bowling-green", "bowling-green-x10", "20k")
@@ -185,8 +188,11 @@ def _worker(method: str, data: Path, repeat: int) -> dict:
     mod_out, meta = np.load(data / "mod_out.npy").tolist(), np.load(data / "meta.npy").tolist()
     times: list[float] = []
     cpu: list[float] = []
+    steps: dict[str, float] = {}
     if method in ("ours-cold", "ours-warm"):
         from analysis import run_analysis
+
+        _time_steps(steps)
 
         previous = None
         if method == "ours-warm":
@@ -218,7 +224,36 @@ def _worker(method: str, data: Path, repeat: int) -> dict:
     else:
         raise SystemExit(f"unknown method {method!r}")
     best = int(np.argmin(times))
-    return {"seconds": times[best], "cpu_s": cpu[best], "base_mib": base, "peak_mib": _peak_mib(), "k": k}
+    per_run = {name: total / repeat for name, total in steps.items()}
+    return {
+        "seconds": times[best],
+        "cpu_s": cpu[best],
+        "base_mib": base,
+        "peak_mib": _peak_mib(),
+        "k": k,
+        "steps": per_run,
+    }
+
+
+def _time_steps(steps: dict[str, float]) -> None:
+    """Accumulate the wall time of the newer steps (groups, bridging, headline + JR) into ``steps``, per name."""
+    from analysis import bridging, groups, headline
+
+    for name, module, attr in (
+        ("groups", groups, "robust_groups"),
+        ("bridging", bridging, "bridging_scores"),
+        ("headline+JR", headline, "select_headline"),
+    ):
+        inner = getattr(module, attr)
+
+        def timed(*args, _inner=inner, _name=name, **kwargs):
+            start = time.perf_counter()
+            try:
+                return _inner(*args, **kwargs)
+            finally:
+                steps[_name] = steps.get(_name, 0.0) + time.perf_counter() - start
+
+        setattr(module, attr, timed)
 
 
 def _run_worker(method: str, data: Path, repeat: int) -> dict:
@@ -297,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
                 if res is not None and "error" in res:
                     print(f"  {label} failed: {res['error']}")
             rows.append((size, n_p, n_c, n_v, cold, warm, rd))
+            if "error" not in cold and cold.get("steps"):
+                share = ", ".join(
+                    f"{name} {secs:.3f} s ({100 * secs / cold['seconds']:.0f}%)" for name, secs in cold["steps"].items()
+                )
+                print(f"  cold run's newer steps: {share}", flush=True)
             ok = [r if r is not None and "error" not in r else None for r in (cold, warm, rd)]
             print(
                 f"RESULT participants={n_p} statements={n_c} votes={n_v} "

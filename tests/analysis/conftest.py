@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-#: ``<project root>/../shared/data`` (absent in a user's clone; tests that need it skip).
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+#: ``<project root>/../shared/data``, or ``$PARTICIPATE_SHARED_DATA`` (e.g. from a git worktree elsewhere); absent in
+#: a user's clone, where tests that need it skip.
+SHARED_DATA = Path(
+    os.environ.get("PARTICIPATE_SHARED_DATA") or Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+)
 MATH_FIXTURES = ("below-100-ptpts", "25ptpt-3gp-no-strict-with-meta", "150ptpt-3gp-no-strict-no-meta")
 
 

@@ -24,6 +24,13 @@ KEYS = {
     "consensus",
     "group_aware_consensus",
     "priorities",
+    "k_scores",
+    "k_tied",
+    "bridging",
+    "bridging_interval",
+    "headline",
+    "headline_jr",
+    "headline_left_out",
     "mode",
     "steps",
     "seconds",
@@ -51,6 +58,13 @@ def test_cli_writes_the_analysis_as_json_to_stdout():
     assert (out["participants"], out["statements"], out["votes"]) == (20, 8, 149)
     assert out["mode"] == "single" and out["steps"] == 1
     assert out["k"] == len(set(out["groups"].values())) >= 2
+    assert str(out["k"]) in out["k_scores"] and isinstance(out["k_tied"], bool)
+    assert set(out["bridging"]) == set(out["bridging_interval"]) <= set(out["group_aware_consensus"])
+    assert len(out["bridging"]) >= 5
+    assert all(lo <= out["bridging"][s] <= hi for s, (lo, hi) in out["bridging_interval"].items())
+    # 7 accepted statements, default list length 8: all of them, and only accepted ones
+    assert sorted(str(s) for s in out["headline"]) == sorted(out["bridging"])
+    assert isinstance(out["headline_jr"], bool)
     assert set(out["groups"]) == {str(p) for p in out["in_conv"]}
     assert set(out["projection"]) == {str(p) for p in range(20)}
     assert all(len(xy) == 2 for xy in out["projection"].values())

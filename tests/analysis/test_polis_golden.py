@@ -31,12 +31,16 @@ def _up_to_sign(a, b, atol=1e-6):
 
 @pytest.fixture(scope="module")
 def runs():
-    """Our from-scratch analysis of each fixture (computed once)."""
+    """Our from-scratch analysis of each fixture in Pol.is's own clustering mode (computed once).
+
+    ``clustering_mode="polis"`` clusters as Pol.is does (arrival-order cold starts, silhouette argmax); the default
+    order-free mode is checked against Pol.is on the real conversations (test_real_conversations.py).
+    """
     cache = {}
 
     def get(fx):
         if fx.name not in cache:
-            cache[fx.name] = run_analysis(fx.votes, mod_out=fx.mod_out, meta=fx.meta)
+            cache[fx.name] = run_analysis(fx.votes, mod_out=fx.mod_out, meta=fx.meta, clustering_mode="polis")
         return cache[fx.name]
 
     return get

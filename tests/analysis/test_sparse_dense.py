@@ -8,6 +8,7 @@ discrete outputs (groups, representative and consensus statements). Skipped when
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,9 @@ import pytest
 from analysis import projection, run_analysis
 from analysis.polis_io import read_polis_export
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED_DATA = Path(
+    os.environ.get("PARTICIPATE_SHARED_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data"
+)
 MATH_FIXTURES = ("below-100-ptpts", "25ptpt-3gp-no-strict-with-meta", "150ptpt-3gp-no-strict-no-meta")
 POLIS = SHARED_DATA / "polis"
 CONVERSATIONS = sorted(p.name for p in POLIS.iterdir() if p.is_dir()) if POLIS.is_dir() else []

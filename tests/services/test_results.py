@@ -112,6 +112,19 @@ def test_snapshot_finds_the_two_camps_and_warm_starts(make_consultation):
     assert set(view.group_labels.values()) == {"A", "B"}
 
 
+def test_snapshot_stores_the_k_rule_bridging_and_headline(make_consultation):
+    consultation = make_consultation(statements=[f"Statement {i}" for i in range(8)])
+    _vote_two_camps(consultation)
+    stored = results.compute_snapshot(db.session, consultation.id)
+    db.session.expire_all()
+    result = db.session.get(AnalysisSnapshot, stored.id).result
+    statement_ids = {str(s.id) for s in consultation.statements}
+    assert "2" in result["k_scores"] and isinstance(result["k_tied"], bool)
+    assert set(result["bridging"]) == set(result["bridging_interval"]) == statement_ids
+    assert {str(s) for s in result["headline"]} == statement_ids  # 8 statements, a list of 8
+    assert result["headline_jr"] is True
+
+
 def test_rejected_statements_and_banned_participants_leave_the_math(make_consultation):
     consultation = make_consultation(statements=[f"Statement {i}" for i in range(8)])
     _vote_two_camps(consultation)

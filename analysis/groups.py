@@ -1,0 +1,376 @@
+"""Opinion groups that do not depend on row order, seeds of luck or a 0.001 silhouette lead.
+
+Pol.is clusters the in-conversation participants into (up to) 100 base clusters and then the base-cluster centres
+into k opinion groups, each k-means started from the *first* points in the matrix's row order (arrival order,
+then warm starts over the conversation's history). Its groups therefore change with the order of rows, and its
+k is the argmax of silhouettes that often differ by 0.001. This module keeps Pol.is's model (the same projection,
+base clusters, weighted k-means over their centres, silhouette) and replaces the luck by explicit statistics:
+
+* **What Pol.is would most likely show.** With the row order unknown, Pol.is's start is a uniformly random choice
+  of distinct points (Forgy's start): first for the base clusters, then among the base-cluster centres for the
+  groups. We draw ``N_BASE_SEEDS`` base clusterings that way and, for each, ``N_STARTS`` group starts per k; of
+  the distinct partitions reached, the one with the largest count-weighted agreement (adjusted Rand index,
+  participants weighted) with all the others is kept: the consensus of the distribution Pol.is samples from,
+  which maximises the expected agreement with one draw of it. Across base clusterings, the medoid partition (the
+  highest mean adjusted Rand index with the others) is the answer. Not the lowest inertia: that optimum often cuts
+  off a handful of far-out participants as a "group" (bg2050: 106/1, where Pol.is shows 99/8).
+* **k, with its noise.** A candidate k's score is the participant-weighted silhouette on the base-cluster centres
+  (every participant counts once, as the report counts people). Its noise: bootstrap over participants
+  (``N_BOOT`` multinomial resamples of the base-cluster sizes, each refitted from the k-means solution), pooled
+  over the base clusterings, so it covers both sampling noise and the algorithm's own randomness. The smaller k is
+  kept unless a larger one beats it by more than ``Z`` standard deviations of the paired bootstrap difference
+  (the one-standard-error rule of Breiman et al. 1984 and of the gap statistic, Tibshirani et al. 2001). ``k_tied``
+  says when another k is within that noise of the chosen one.
+* **Order invariance.** Every random choice is drawn from a seeded generator over the distinct points in the
+  order of their *coordinates* (never of rows), and groups are numbered by size (then centre), so relabelling or
+  reordering participants or statements yields the same partition, k and statistics.
+
+Constants were fixed on principle and checked leave-one-out on the shared conversations (see README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .clustering import MAX_BASE_CLUSTERS, MAX_ITER, MOVE_TOLERANCE, max_groups, nearest_centre
+
+#: Base clusterings drawn (each a Forgy start of Pol.is's base k-means).
+N_BASE_SEEDS = 8
+#: Group k-means starts per base clustering and k.
+N_STARTS = 64
+#: Bootstrap resamples of participants per base clustering (pooled: ``N_BASE_SEEDS * N_BOOT`` in all).
+N_BOOT = 25
+#: A larger k must beat the smaller one by more than this many bootstrap standard deviations (1-SE rule).
+Z = 1.0
+#: Above this many in-conversation participants, base clusters are fitted to a uniform sample of this size.
+MAX_POINTS = 5_000
+#: Relative grid on which coordinates are compared when ordering points by content.
+GRID = 1e-8
+#: Candidates considered for the consensus partition of one base clustering and k (the most frequent ones).
+N_CANDIDATES = 10
+#: Partitions per base clustering pooled across base clusterings for the final consensus.
+N_POOLED = 3
+
+
+@dataclass(frozen=True, eq=False)
+class RobustGroups:
+    """Result of :func:`robust_groups`.
+
+    Attributes
+    ----------
+    labels : ndarray of int, shape (n,)
+        Group of every point, numbered 0..k-1 by decreasing size (ties: centre x, then y).
+    k : int
+    k_scores : dict[int, float]
+        Mean participant-weighted silhouette of each candidate k over the base clusterings.
+    k_spread : dict[int, float]
+        Bootstrap standard deviation of each candidate's score minus the chosen k's (0 for the chosen k).
+    k_tied : bool
+        Another k is within ``Z`` spreads of the chosen one.
+    base_centers : ndarray, shape (B, 2); base_labels : ndarray of int, shape (n,); base_group : ndarray (B,)
+        The base clustering the answer came from, and its base clusters' groups.
+    centers : ndarray, shape (k, 2)
+        Weighted mean of each group's points.
+    """
+
+    labels: np.ndarray
+    k: int
+    k_scores: dict[int, float]
+    k_spread: dict[int, float]
+    k_tied: bool
+    base_centers: np.ndarray
+    base_labels: np.ndarray
+    base_group: np.ndarray
+    centers: np.ndarray
+
+
+def batched_kmeans(
+    points: np.ndarray, weights: np.ndarray, init: np.ndarray, *, max_iter: int = MAX_ITER, tol: float = MOVE_TOLERANCE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """R weighted k-means runs at once over the same few points (Lloyd, Pol.is's stopping rule).
+
+    Parameters
+    ----------
+    points : ndarray, shape (B, d)
+    weights : ndarray, shape (R, B) or (B,)
+    init : ndarray, shape (R, k, d)
+
+    Returns
+    -------
+    centres : ndarray, shape (R, k, d)
+    labels : ndarray of int, shape (R, B)
+    mass : ndarray, shape (R, k)
+        Total weight per cluster (0 = the run lost that cluster).
+    """
+    centres = np.array(init, dtype=np.float64)
+    n_runs, k, dim = centres.shape
+    n_b = points.shape[0]
+    w = np.broadcast_to(np.asarray(weights, dtype=np.float64), (n_runs, n_b)).ravel()
+    offset = (np.arange(n_runs) * k)[:, None]
+    sq = (points**2).sum(1)
+
+    def assign(c):
+        # ‖x‖² - 2 x·c + ‖c‖², argmin over the k centres of each run
+        d2 = sq[None, :, None] + (c**2).sum(-1)[:, None, :]
+        for j in range(dim):  # a loop over the 2 dimensions is faster than einsum on these small arrays
+            d2 -= 2.0 * points[None, :, j, None] * c[:, None, :, j]
+        return d2.argmin(-1)
+
+    def update(labels):
+        flat = (labels + offset).ravel()
+        mass = np.bincount(flat, weights=w, minlength=n_runs * k)
+        sums = np.stack(
+            [np.bincount(flat, weights=w * np.tile(points[:, j], n_runs), minlength=n_runs * k) for j in range(dim)],
+            -1,
+        )
+        return mass.reshape(n_runs, k), sums.reshape(n_runs, k, dim)
+
+    for _ in range(max_iter):
+        mass, sums = update(assign(centres))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = np.where(mass[..., None] > 0, sums / mass[..., None], centres)
+        moved = np.sqrt(((new - centres) ** 2).sum(-1))
+        centres = new
+        if np.all(moved < tol):
+            break
+    labels = assign(centres)
+    mass, _ = update(labels)
+    return centres, labels, mass
+
+
+def weighted_silhouette(dist: np.ndarray, labels: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """Participant-level silhouette of each of R labellings of B base clusters, ``weights`` participants each.
+
+    Every participant counts once: the members of a base cluster sit at its centre, so a participant's mean
+    distance to the rest of its group is ``Σ_j w_j d_bj / (W_g - 1)`` (itself left out), and to another group
+    ``Σ_j w_j d_bj / W_h``. A participant alone in its group scores 0, as in the usual silhouette.
+
+    Parameters
+    ----------
+    dist : ndarray, shape (B, B), pairwise distances of the base-cluster centres
+    labels : ndarray of int, shape (R, B)
+    weights : ndarray, shape (R, B) or (B,), participants per base cluster (0 = left out)
+
+    Returns
+    -------
+    ndarray, shape (R,)
+    """
+    n_runs, n = labels.shape
+    w = np.broadcast_to(np.asarray(weights, dtype=np.float64), (n_runs, n))
+    onehot = (labels[..., None] == np.arange(k)) * w[..., None]  # (R, B, k)
+    mass = onehot.sum(1)  # (R, k)
+    sums = np.einsum("ij,rjk->rik", dist, onehot)  # (R, B, k)
+    rows = np.arange(n)
+    others = np.take_along_axis(mass, labels, axis=1) - 1.0  # (R, B): the rest of each participant's group
+    own_sum = np.take_along_axis(sums, labels[..., None], axis=2)[..., 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(others > 0, own_sum / np.where(others > 0, others, 1), 0.0)
+        other = np.where(mass[:, None, :] > 0, sums / mass[:, None, :], np.inf)
+    other[np.arange(n_runs)[:, None], rows[None, :], labels] = np.inf
+    b = other.min(-1)
+    denom = np.maximum(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where((others > 0) & np.isfinite(b) & (denom > 0), (b - a) / denom, 0.0)
+    total = w.sum(1)
+    return np.where(total > 0, (s * w).sum(1) / np.where(total > 0, total, 1), 0.0)
+
+
+def _ari_many(one: np.ndarray, many: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Adjusted Rand index of labelling ``one`` (B,) with each row of ``many`` (U, B), points weighted (B,)."""
+    k1, k2 = int(one.max()) + 1, int(many.max()) + 1
+    u = many.shape[0]
+    key = (np.arange(u)[:, None] * k1 + one[None, :]) * k2 + many
+    table = np.bincount(key.ravel(), weights=np.tile(weights, u), minlength=u * k1 * k2).reshape(u, k1, k2)
+    return _ari_from_tables(table)
+
+
+def _ari_from_tables(table: np.ndarray) -> np.ndarray:
+    """Adjusted Rand index from contingency tables, shape (U, k1, k2) → (U,)."""
+
+    def pairs(x):
+        return (x * (x - 1) / 2).sum(axis=tuple(range(1, x.ndim)))
+
+    n = table.sum(axis=(1, 2))
+    index = pairs(table)
+    rows, cols = pairs(table.sum(2)), pairs(table.sum(1))
+    total = n * (n - 1) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(total > 0, rows * cols / total, 0.0)
+        top = (rows + cols) / 2
+        return np.where(top == expected, 1.0, (index - expected) / (top - expected))
+
+
+def partition_ari(a: np.ndarray, b: np.ndarray) -> float:
+    """Adjusted Rand index of two labellings of the same points, shape (n,) each."""
+    ka, kb = int(a.max()) + 1 if a.size else 1, int(b.max()) + 1 if b.size else 1
+    table = np.bincount(a * kb + b, minlength=ka * kb).reshape(1, ka, kb).astype(np.float64)
+    return float(_ari_from_tables(table)[0])
+
+
+def _canonical(labels: np.ndarray) -> np.ndarray:
+    """Relabel each row of ``labels`` (R, B) by order of first appearance, so equal partitions compare equal."""
+    out = np.empty_like(labels)
+    for r, row in enumerate(labels):
+        _, first, inverse = np.unique(row, return_index=True, return_inverse=True)
+        rank = np.argsort(np.argsort(first))
+        out[r] = rank[inverse]
+    return out
+
+
+def _consensus(centers: np.ndarray, sizes: np.ndarray, k: int, rng: np.random.Generator):
+    """The partitions reached by ``N_STARTS`` Forgy-started weighted k-means runs of k groups, or None.
+
+    Returns the ``N_POOLED`` most frequent as (labels (B,), centres (k, 2), share of the runs), consensus first: the
+    one with the largest count-weighted adjusted Rand index with all the runs' partitions.
+    """
+    n_b = len(centers)
+    starts = np.sort(np.argsort(rng.random((N_STARTS, n_b)), axis=1)[:, :k], axis=1)
+    centres, labels, mass = batched_kmeans(centers, sizes, centers[starts])
+    full = (mass > 0).all(1)
+    if not full.any():
+        return None
+    labels, centres = labels[full], centres[full]
+    canon = _canonical(labels)
+    uniq, first, counts = np.unique(canon, axis=0, return_index=True, return_counts=True)
+    top = np.argsort(-counts, kind="stable")[:N_CANDIDATES]
+    score = np.array([_ari_many(uniq[i], uniq, sizes) @ counts for i in top])
+    pooled = top[np.argsort(-score, kind="stable")[:N_POOLED]]
+
+    def centres_of(i):  # centres in the canonical label order
+        return centres[first[i]][np.unique(labels[first[i]], return_index=True)[1].argsort()]
+
+    return [(uniq[i], centres_of(i), counts[i] / counts.sum()) for i in pooled]
+
+
+def content_order(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``points`` (n, 2) ordered by coordinates (x, then y), not by row; and which start a distinct point.
+
+    Coordinates are compared on a grid of ``GRID`` times their largest magnitude first, so that rounding noise from
+    a different summation order (reordered statements, the sparse solver) does not reorder the points.
+
+    Returns
+    -------
+    order : ndarray of int, shape (n,)
+    first : ndarray of bool, shape (n,)
+        ``first[i]``: row ``order[i]`` is the first of its distinct point (exact coordinates) in that order.
+    """
+    n = points.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    scale = float(np.abs(points).max()) or 1.0
+    grid = np.round(points / (scale * GRID), 0)
+    order = np.lexsort((points[:, 1], points[:, 0], grid[:, 1], grid[:, 0]))
+    ordered = points[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    return order, first
+
+
+def robust_groups(
+    points: np.ndarray,
+    *,
+    random_state: int | None = 0,
+    max_base: int = MAX_BASE_CLUSTERS,
+    max_points: int = MAX_POINTS,
+    n_base_seeds: int = N_BASE_SEEDS,
+    n_boot: int = N_BOOT,
+    z: float = Z,
+) -> RobustGroups | None:
+    """Opinion groups of the in-conversation projections, independent of row order (see the module docstring).
+
+    Parameters
+    ----------
+    points : ndarray, shape (n, 2)
+        In-conversation participant projections, in any order.
+    random_state : int or None
+        Seeds every draw (the same seed gives the same answer on any row order).
+
+    Returns
+    -------
+    RobustGroups, or None when fewer than two distinct points (no grouping is possible).
+    """
+    if n_base_seeds < 1 or n_boot < 2:
+        raise ValueError("n_base_seeds must be >= 1 and n_boot >= 2")
+    rows = np.ascontiguousarray(points + 0.0, dtype=np.float64)  # + 0.0: -0.0 and 0.0 are one point
+    order, first = content_order(rows)
+    if first.sum() < 2:
+        return None
+    seeds = np.random.SeedSequence(0 if random_state is None else random_state).spawn(n_base_seeds + 1)
+    sample = order
+    if len(order) > max_points:
+        # a uniform sample of the rows, drawn over the content order: the base clusters are a compression of the
+        # projection, and 100 centres are well placed by MAX_POINTS points (about 50 per centre)
+        picked = np.random.default_rng(seeds[-1]).choice(len(order), max_points, replace=False)
+        sample = order[np.sort(picked)]
+    pts = rows[sample]  # in content order
+    distinct = np.flatnonzero(np.r_[True, np.any(pts[1:] != pts[:-1], axis=1)])
+    n = len(pts)
+    n_b = min(max_base, len(distinct))
+    runs = []  # per base clustering: (base centres, base labels, {k: (labels, centres)}, {k: boot scores}, {k: score})
+    for seq in seeds[:-1]:
+        rng = np.random.default_rng(seq)
+        pick = np.sort(rng.choice(len(distinct), n_b, replace=False))
+        b_centres, b_labels, mass = batched_kmeans(pts, np.ones(n), pts[distinct[pick]][None])
+        alive = mass[0] > 0  # a centre left empty is dropped, as Pol.is does
+        b_centres, b_labels = b_centres[0][alive], (np.cumsum(alive) - 1)[b_labels[0]]
+        sizes = np.bincount(b_labels, minlength=len(b_centres)).astype(np.float64)
+        n_base = len(b_centres)
+        if n_base < 2:
+            return None
+        dist = np.sqrt(((b_centres[:, None, :] - b_centres[None, :, :]) ** 2).sum(-1))
+        boot_w = rng.multinomial(n, sizes / sizes.sum(), size=n_boot).astype(np.float64)
+        sols, boots, scores = {}, {}, {}
+        for k in range(2, min(max_groups(n_base), n_base) + 1):
+            sol = _consensus(b_centres, sizes, k, rng)
+            if sol is None:
+                continue
+            labels, centres, _ = sol[0]
+            sols[k] = sol
+            scores[k] = float(weighted_silhouette(dist, labels[None], sizes, k)[0])
+            _, boot_labels, _ = batched_kmeans(b_centres, boot_w, np.repeat(centres[None], n_boot, axis=0))
+            boots[k] = weighted_silhouette(dist, boot_labels, boot_w, k)
+        runs.append((b_centres, b_labels, sols, boots, scores))
+    ks = sorted(set.intersection(*(set(r[2]) for r in runs)))
+    if not ks:
+        return None
+    boot = {k: np.concatenate([r[3][k] for r in runs]) for k in ks}
+    k_scores = {k: float(np.mean([r[4][k] for r in runs])) for k in ks}
+    chosen = ks[0]
+    for k in ks[1:]:
+        diff = boot[k] - boot[chosen]
+        if diff.mean() > z * diff.std():
+            chosen = k
+    spread = {k: float((boot[k] - boot[chosen]).std()) for k in ks}
+    tied = any(abs(float((boot[k] - boot[chosen]).mean())) <= z * spread[k] for k in ks if k != chosen)
+    # consensus across base clusterings: each base clustering's frequent partitions, weighted by how often its runs
+    # reach them; the one with the largest weighted adjusted Rand index with all of them (participants counted)
+    pool = [(i, lab, cen, share) for i, r in enumerate(runs) for lab, cen, share in r[2][chosen]]
+    parts = [lab[runs[i][1]] for i, lab, _, _ in pool]
+    share = np.array([p[3] for p in pool])
+    agree = np.array([[partition_ari(a, b) for b in parts] for a in parts])
+    best_run, base_group, _, _ = pool[int(np.argmax(agree @ share))]
+    b_centres = runs[best_run][0]
+    if len(sample) == len(order):
+        b_labels = np.empty(len(rows), dtype=np.int64)
+        b_labels[sample] = runs[best_run][1]
+    else:
+        b_labels = nearest_centre(rows, b_centres)
+    labels = base_group[b_labels]
+    sizes = np.bincount(labels, minlength=chosen)
+    centres = np.stack([rows[labels == g].mean(0) for g in range(chosen)])
+    order = np.lexsort((centres[:, 1], centres[:, 0], -sizes))
+    rank = np.empty(chosen, dtype=np.int64)
+    rank[order] = np.arange(chosen)
+    return RobustGroups(
+        labels=rank[labels],
+        k=chosen,
+        k_scores=k_scores,
+        k_spread=spread,
+        k_tied=bool(tied),
+        base_centers=b_centres,
+        base_labels=b_labels,
+        base_group=rank[base_group],
+        centers=centres[order],
+    )

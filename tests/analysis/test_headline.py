@@ -1,0 +1,70 @@
+"""Headline statements by sequential PAV with a justified-representation check (analysis.headline)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from analysis import run_analysis
+from analysis.headline import justified_representation, select_headline
+from analysis.matrix import build_vote_matrix
+
+
+def blocs(n_a=70, n_b=30, per_bloc=10, seed=0, seen=1.0):
+    """Bloc A agrees with statements 0..per_bloc-1, bloc B with the next per_bloc; each disagrees with the other's.
+    Each participant sees each statement with probability ``seen``."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(n_a + n_b):
+        mine = range(per_bloc) if p < n_a else range(per_bloc, 2 * per_bloc)
+        for c in range(2 * per_bloc):
+            if rng.random() < seen:
+                rows.append((p, c, 1 if c in mine else -1))
+    return np.array(rows, dtype=np.int64)
+
+
+def test_the_list_is_proportional_not_the_majoritys_top_eight():
+    vm = build_vote_matrix(blocs())
+    row_group = (vm.participant_ids >= 70).astype(np.int64)
+    head = select_headline(vm.values, row_group, 2, np.ones(20, dtype=bool), size=8)
+    from_b = int((head.columns >= 10).sum())
+    assert 2 <= from_b <= 3  # 30% of 8 = 2.4; a popularity ranking would give bloc B nothing
+    assert head.jr and head.left_out == {}
+
+
+def test_unseen_statements_are_estimated_from_the_group():
+    """With 40% of cells seen, the group's rate stands in for the rest: the list stays proportional."""
+    result = run_analysis(blocs(seen=0.4, seed=2))
+    from_b = sum(1 for s in result.headline if s >= 10)
+    assert len(result.headline) == 8
+    assert 2 <= from_b <= 3
+    assert result.headline_jr
+
+
+def test_jr_failure_is_reported_with_who_is_left_out():
+    vm = build_vote_matrix(blocs())
+    candidates = np.ones(20, dtype=bool)
+    jr, left_out, n = justified_representation(vm.values, np.arange(8), candidates)  # bloc A's statements only
+    assert not jr and n == 100
+    # 30 participants of bloc B agree with each of statements 10..19 and with nothing in the list: 30 >= 100 / 8
+    assert set(left_out) == set(range(10, 20))
+    assert vm.participant_ids[left_out[10]].tolist() == list(range(70, 100))
+    # a bloc below n / k is not owed a statement: 30 < 100 / 3, and 5 < 100 / 8
+    assert justified_representation(vm.values, np.arange(3), candidates)[0]
+    vm_small = build_vote_matrix(blocs(n_a=95, n_b=5))
+    assert justified_representation(vm_small.values, np.arange(8), candidates)[0]
+
+
+def test_list_length_is_checked():
+    values = sp.csr_matrix(np.ones((3, 3), dtype=np.int8))
+    with pytest.raises(ValueError, match="between 5 and 12"):
+        select_headline(values, np.zeros(3, dtype=np.int64), 1, np.ones(3, dtype=bool), size=13)
+
+
+def test_only_candidates_are_chosen():
+    vm = build_vote_matrix(blocs())
+    candidates = np.ones(20, dtype=bool)
+    candidates[[0, 1, 10]] = False
+    head = select_headline(vm.values, np.zeros(100, dtype=np.int64), 1, candidates, size=6)
+    assert not set(head.columns.tolist()) & {0, 1, 10}
