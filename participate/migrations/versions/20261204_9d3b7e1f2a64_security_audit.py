@@ -1,7 +1,7 @@
 """Security audit: a ban list that survives deletion, signed XIDs, and a length limit on descriptions.
 
 Revision ID: 9d3b7e1f2a64
-Revises: c5e1a9d40b7e
+Revises: d7a3f1c2b9e4
 Create Date: 2026-12-04 23:00:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "9d3b7e1f2a64"
-down_revision = "c5e1a9d40b7e"
+down_revision = "d7a3f1c2b9e4"
 branch_labels = None
 depends_on = None
 

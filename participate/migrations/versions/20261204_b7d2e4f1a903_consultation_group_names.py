@@ -1,7 +1,7 @@
 """Names the facilitators give the opinion groups, for the report's brief.
 
 Revision ID: b7d2e4f1a903
-Revises: c5e1a9d40b7e
+Revises: 9d3b7e1f2a64
 Create Date: 2026-12-04 22:45:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b7d2e4f1a903"
-down_revision = "c5e1a9d40b7e"
+down_revision = "9d3b7e1f2a64"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Who runs a consultation and how to reach them, shown to participants.
 
 Revision ID: b7d2e4f6a8c1
-Revises: c5e1a9d40b7e
+Revises: d7a3c1e58f20
 Create Date: 2026-12-04 22:50:00.000000
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b7d2e4f6a8c1"
-down_revision = "c5e1a9d40b7e"
+down_revision = "d7a3c1e58f20"
 branch_labels = None
 depends_on = None
 

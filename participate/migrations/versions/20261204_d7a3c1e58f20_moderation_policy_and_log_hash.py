@@ -1,7 +1,7 @@
 """A moderation policy per consultation, and the moderation log's SHA-256 in every published report.
 
 Revision ID: d7a3c1e58f20
-Revises: c5e1a9d40b7e
+Revises: b7d2e4f1a903
 Create Date: 2026-12-04 22:40:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d7a3c1e58f20"
-down_revision = "c5e1a9d40b7e"
+down_revision = "b7d2e4f1a903"
 branch_labels = None
 depends_on = None
 
