@@ -18,7 +18,7 @@ from participate import create_app
 from participate.extensions import db
 from participate.models import Consultation, ConsultationStatus
 from participate.services import statements as statement_service
-from tests.conftest import STAFF_PASSWORD, Client, _config
+from tests.conftest import STAFF_PASSWORD, Client, app_config
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 # Every field name a template sends, plus query parameters only links carry: the fuzzer aims at what views read.
@@ -106,7 +106,7 @@ def _path_value(converter, data) -> str:
 
 @pytest.fixture
 def fuzz_app(database_url):
-    app = create_app({**_config(database_url), "RATELIMIT_ENABLED": False})
+    app = create_app({**app_config(database_url), "RATELIMIT_ENABLED": False})
     with app.app_context():
         yield app
         db.session.remove()

@@ -50,7 +50,7 @@ def test_deleting_ones_data_does_not_lift_a_ban(client, make_consultation, staff
     assert _vote(client).status_code == 302
     (pid,) = _participant_ids()
     moderation.ban(db.session, staff, consultation, pid, "Spam")
-    assert client.post_form("/c/test/mine/delete", {}).status_code == 302
+    assert client.post_form("/c/test/mine/delete", {"confirmed": "1"}).status_code == 302
     assert _participant_ids() == []
     # Only hashes are kept: no participant, no vote, no token.
     listed = db.session.scalars(select(models.BannedIdentity.identity_hash)).all()

@@ -140,6 +140,23 @@ _ALLOWED = {
         "participate/migrations/versions/20261123_6160161c662b_facilitators.py",
         "op.execute(f'ALTER TABLE consultation ADD COLUMN {ddl}')",
     ),
+    # Table names from the migration's own constant tuple (_CHECKS), set aside while SQLite rebuilds a table.
+    (
+        "participate/migrations/versions/20261204_d7a3f1c2b9e4_deleted_votes_leave_the_results.py",
+        'op.execute(f"CREATE TEMPORARY TABLE keep_{table} AS SELECT * FROM {table}")',
+    ),
+    (
+        "participate/migrations/versions/20261204_d7a3f1c2b9e4_deleted_votes_leave_the_results.py",
+        'op.execute(f"DELETE FROM {table}")',
+    ),
+    (
+        "participate/migrations/versions/20261204_d7a3f1c2b9e4_deleted_votes_leave_the_results.py",
+        'op.execute(f"INSERT INTO {table} SELECT * FROM keep_{table}")',
+    ),
+    (
+        "participate/migrations/versions/20261204_d7a3f1c2b9e4_deleted_votes_leave_the_results.py",
+        'op.execute(f"DROP TABLE keep_{table}")',
+    ),
 }
 
 

@@ -20,7 +20,7 @@ from ..models import (
     VoteValue,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, consultations, eligibility, participants, results
+from . import N_, Conflict, InvalidInput, NotFound, consultations, eligibility, is_id, participants, results
 
 VOTE_WORDS = {"agree": VoteValue.AGREE, "disagree": VoteValue.DISAGREE, "pass": VoteValue.PASS}
 WORD_OF_VOTE = {value: word for word, value in VOTE_WORDS.items()}
@@ -153,8 +153,7 @@ def _valid_statement_id(statement_id: object) -> int:
 def cast(session: Session, consultation: Consultation, token: str, statement_id: object, value: VoteValue) -> Vote:
     """A participant votes (or changes their vote) on one statement of an open consultation."""
     statement_id = _valid_statement_id(statement_id)
-    # Ids outside the database's 64-bit range exist nowhere (and would overflow the driver).
-    statement = session.get(Statement, statement_id) if 0 < statement_id < 2**63 else None
+    statement = session.get(Statement, statement_id) if is_id(statement_id) else None
     if statement is None or statement.consultation_id != consultation.id:
         raise NotFound(N_("There is no such statement in this consultation."))
     if not consultation.is_open:

@@ -109,7 +109,8 @@ def test_a_refused_vote_on_the_page_itself_keeps_the_statement(session):
     page.route(
         "**/api/v1/consultations/*/votes",
         lambda route: route.fulfill(
-            status=403, content_type="application/json",
+            status=403,
+            content_type="application/json",
             body=json.dumps({"error": {"code": "forbidden", "message": "You cannot take part in this consultation."}}),
         ),
     )

@@ -21,7 +21,10 @@ def _consultation(app) -> None:
     with app.app_context():
         if db.session.scalar(select(Consultation.id).where(Consultation.slug == SLUG)) is None:
             consultation = Consultation(
-                slug=SLUG, title="Where I stand", question="What should our town try?", status="open",
+                slug=SLUG,
+                title="Where I stand",
+                question="What should our town try?",
+                status="open",
                 moderation=ModerationMode.PRE,
             )
             db.session.add(consultation)

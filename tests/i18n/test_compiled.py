@@ -16,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LC = ROOT / "participate" / "translations" / "cy" / "LC_MESSAGES"
 
+
 def test_the_compiled_catalogue_is_tracked_by_git():
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
@@ -49,7 +50,9 @@ def test_welsh_after_a_plain_pip_install_of_a_wheel(tmp_path):
     # not itself scanned for .pth files, so this environment's editable install of participate stays out).
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     Path(site, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     script = (

@@ -177,6 +177,8 @@ def test_invite_codes_admit_one_browser_each(owner):
     eligibility.admit(db.session, consultation, "first", code=code.lower())  # codes are not case-sensitive
     eligibility.check_eligible(db.session, consultation, "first")
     eligibility.admit(db.session, consultation, "first", code=code)  # the same browser again is fine
+    seed = moderation.add_seed(db.session, owner, consultation, "Buses should be free")
+    voting.cast(db.session, consultation, "first", seed.id, voting.VoteValue.AGREE)  # the first vote uses it up
     with pytest.raises(Forbidden, match="already been used"):
         eligibility.admit(db.session, consultation, "second", code=code)
     assert eligibility.invite_code_counts(db.session, consultation) == (3, 1)

@@ -31,7 +31,7 @@ def test_on_a_closed_consultation_deleted_votes_leave_the_report(client, make_co
     assert before["counts"]["votes"] == HAND_VOTES + len(sids) and before["counts"]["participants"] == 13
     assert before["analysis"]["vote_count"] == HAND_VOTES + len(sids)
 
-    assert client.post_form("/c/hand/mine/delete", {}).status_code == 302
+    assert client.post_form("/c/hand/mine/delete", {"confirmed": "1"}).status_code == 302
     report.analyse(db.session, consultation.id)  # what the runner does when asked after a deletion
 
     after = client.get("/c/hand/report.json").get_json()["report"]

@@ -16,8 +16,9 @@ def owned(client, login):
     owner = login(client, "facilitator")
 
     def make(**data):
-        return consultations.create(db.session, owner, {"title": "Buses", "question": "More buses?", "slug": "buses",
-                                                        **data})
+        return consultations.create(
+            db.session, owner, {"title": "Buses", "question": "More buses?", "slug": "buses", **data}
+        )
 
     return make
 
@@ -61,8 +62,11 @@ def test_an_unscheduled_draft_stays_invisible(client, owned):
 
 def test_participants_see_who_runs_it_how_to_reach_them_and_until_when(client, owned):
     closes = (utcnow() + timedelta(days=10)).replace(hour=17, minute=0, second=0, microsecond=0)
-    consultation = owned(organiser="Cardiff Council, transport team", contact="buses@example.org",
-                         scheduled_close_at=closes.strftime("%Y-%m-%dT%H:%M"))
+    consultation = owned(
+        organiser="Cardiff Council, transport team",
+        contact="buses@example.org",
+        scheduled_close_at=closes.strftime("%Y-%m-%dT%H:%M"),
+    )
     consultations.open_now(db.session, consultation.owner, consultation)
     client.post_form("/logout", {})
     for path in ("/c/buses", "/c/buses/mine"):

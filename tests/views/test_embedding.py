@@ -14,8 +14,11 @@ def test_a_cross_site_frame_without_embed_cookies_offers_a_new_tab(client, make_
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Dest": "document",
-                                                                       "Sec-Fetch-Site": "cross-site"}],
+    [
+        {},
+        {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "cross-site"},
+    ],
     ids=["no headers", "own site's frame", "link from another site"],
 )
 def test_other_visits_get_the_voting_page(client, make_consultation, headers):

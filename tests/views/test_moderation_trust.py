@@ -21,7 +21,7 @@ def _participant_statement(consultation, text, token):
 def _every_action(account, consultation):
     """One of each moderation action, by the services a moderator's buttons call."""
     a = _participant_statement(consultation, "Cheaper tickets for students", "p1")
-    b = _participant_statement(consultation, "=HYPERLINK(\"http://example.com\")", "p2")
+    b = _participant_statement(consultation, '=HYPERLINK("http://example.com")', "p2")
     moderation.act(db.session, account, consultation, [a.id], "accept")
     moderation.act(db.session, account, consultation, [b.id], "reject", "Spam or advertising")
     moderation.act(db.session, account, consultation, [a.id], "meta")

@@ -39,8 +39,9 @@ def test_one_is_singular_in_every_count_message(client, buses):
 
 def test_numbers_have_thousands_separators(client, buses):
     xids = "\n".join(f"person-{i}" for i in range(1500))
-    response = client.post_form("/facilitate/buses/eligibility", {"action": "xids", "xids": xids},
-                                follow_redirects=True)
+    response = client.post_form(
+        "/facilitate/buses/eligibility", {"action": "xids", "xids": xids}, follow_redirects=True
+    )
     assert flashed(response) == ["The allow-list now has 1,500 XIDs."]
     assert "1,500 XIDs on the list." in response.text
 
@@ -50,18 +51,21 @@ def test_welsh_plural_forms(client, buses):
     moderation.add_seeds(db.session, buses.owner, buses, "One\nTwo")
     ids = [str(i) for i in db.session.scalars(select(Statement.id).where(Statement.consultation_id == buses.id))]
     response = client.post_form(
-        "/facilitate/buses/moderate", {"action": "meta", "statement_id": ids, "state": "accepted"},
+        "/facilitate/buses/moderate",
+        {"action": "meta", "statement_id": ids, "state": "accepted"},
         follow_redirects=True,
     )
     assert flashed(response) == ["Diweddarwyd 2 ddatganiad."]
-    response = client.post_form("/facilitate/buses/eligibility", {"action": "xids", "xids": "a\nb\nc"},
-                                follow_redirects=True)
+    response = client.post_form(
+        "/facilitate/buses/eligibility", {"action": "xids", "xids": "a\nb\nc"}, follow_redirects=True
+    )
     assert "3" in flashed(response)[0] and "XID" in flashed(response)[0] and "allow-list" not in flashed(response)[0]
 
 
 def test_the_audit_log_is_in_words(client, buses):
-    client.post_form("/facilitate/buses/settings", {"title": "Night buses", "moderation": "pre",
-                                                    "allow_statements": ""})
+    client.post_form(
+        "/facilitate/buses/settings", {"title": "Night buses", "moderation": "pre", "allow_statements": ""}
+    )
     html = client.get("/facilitate/buses/audit").text
     table = html.split("<tbody>")[1]
     assert "settings_changed" not in table and "{" not in table and "created" not in table
