@@ -8,14 +8,17 @@ try:
     with open(path) as f:
         deps = json.load(f)["dependencies"]
 except (OSError, ValueError, KeyError):
-    print(f"== dependency audit: pip-audit produced no report (exit {status}): vulnerability service unreachable, "
-          "audit skipped")
+    print(
+        f"== dependency audit: pip-audit produced no report (exit {status}): vulnerability service unreachable, "
+        "audit skipped"
+    )
     sys.exit(0)
 audited = [d for d in deps if "skip_reason" not in d]
 vulnerable = [d for d in audited if d.get("vulns")]
 if not audited:
-    print(f"== dependency audit: vulnerability service unreachable, audit skipped ({len(deps)} dependencies NOT "
-          "audited)")
+    print(
+        f"== dependency audit: vulnerability service unreachable, audit skipped ({len(deps)} dependencies NOT audited)"
+    )
     sys.exit(0)
 for d in vulnerable:
     for v in d["vulns"]:
