@@ -14,7 +14,9 @@ from participate.models import (
     Consultation,
     ConsultationStatus,
     ModerationMode,
+    ReportVisibility,
 )
+from participate.services import polis_io, report
 from participate.services import statements as statement_service
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -241,6 +243,24 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real Pol.is data not available: {SHARED_DATA} is absent (it ships only with ../shared)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def shared_conversations(shared_data):
+    """Each shared Pol.is conversation as ``(folder, consultation)``, imported, its report public and analysed."""
+
+    folders = sorted(p for p in (shared_data / "polis").iterdir() if p.is_dir())
+    assert folders, f"no conversations in {shared_data / 'polis'}"
+
+    def each():
+        for folder in folders:
+            consultation = polis_io.import_export(db.session, folder, slug=folder.name[:60].replace(".", "-"))
+            consultation.report_visibility = ReportVisibility.PUBLIC  # imports are private until a facilitator says
+            db.session.commit()
+            report.analyse(db.session, consultation.id)
+            yield folder, consultation
+
+    return each()
 
 
 # ---- Staff accounts, signed in through the real login route ----

@@ -26,6 +26,9 @@ def english_patterns() -> list[re.Pattern]:
             if english in strings:
                 continue  # the same in both languages (PDF, JSON, Meta...)
             parts = re.split(r"(%\([a-z_]+\)[.0-9]*[sdf]|%%)", english)
+            fixed = "".join(p for p in parts if not p.startswith("%"))
+            if "%(" in english and len(re.findall(r"[A-Za-z]+", fixed)) < 2:
+                continue  # a joiner like "%(first)s and %(last)s" matches any sentence with "and" in it
             regex = "".join(".+?" if re.fullmatch(r"%\(.*", p) else "%" if p == "%%" else re.escape(p) for p in parts)
             patterns.append(re.compile(regex))
     return patterns

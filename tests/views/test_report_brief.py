@@ -15,11 +15,10 @@ from participate.models import (
     Consultation,
     CurrentVote,
     ModerationState,
-    ReportVisibility,
     Statement,
     VoteValue,
 )
-from participate.services import polis_io, report, simulate, voting
+from participate.services import report, simulate, voting
 from participate.services.snapshots import SnapshotView
 
 BRIEF_KEYS = {"headline", "common_ground", "divisions", "groups", "caveats"}
@@ -207,13 +206,7 @@ def test_brief_in_welsh(app, client):
     assert "Data efelychiedig" in brief["caveats"][0]
 
 
-def test_briefs_of_real_polis_conversations_match_a_recount(client, shared_data):
-    folders = sorted(p for p in (shared_data / "polis").iterdir() if p.is_dir())
-    assert folders
-    for folder in folders:
-        consultation = polis_io.import_export(db.session, folder, slug=folder.name[:60].replace(".", "-"))
-        consultation.report_visibility = ReportVisibility.PUBLIC  # imports are private until a facilitator says
-        db.session.commit()
-        report.analyse(db.session, consultation.id)
+def test_briefs_of_real_polis_conversations_match_a_recount(client, shared_conversations):
+    for folder, consultation in shared_conversations:
         brief = check_brief(client, consultation)
         assert brief["groups"], folder.name

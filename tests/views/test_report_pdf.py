@@ -11,8 +11,8 @@ from sqlalchemy import select
 from weasyprint.formatting_structure import boxes
 
 from participate.extensions import db
-from participate.models import Consultation, ReportVisibility, VoteValue
-from participate.services import polis_io, report, simulate, voting
+from participate.models import Consultation, VoteValue
+from participate.services import report, simulate, voting
 
 BRIEF_PAGES = 4
 
@@ -108,10 +108,6 @@ def test_pdf_below_the_threshold(client, make_consultation, layouts):
     assert "Opinion groups are not shown yet" in " ".join(pages)
 
 
-def test_pdfs_of_real_polis_conversations(client, shared_data, layouts):
-    for folder in sorted(p for p in (shared_data / "polis").iterdir() if p.is_dir()):
-        consultation = polis_io.import_export(db.session, folder, slug=folder.name[:60].replace(".", "-"))
-        consultation.report_visibility = ReportVisibility.PUBLIC  # imports are private until a facilitator says
-        db.session.commit()
-        report.analyse(db.session, consultation.id)
+def test_pdfs_of_real_polis_conversations(client, shared_conversations, layouts):
+    for _, consultation in shared_conversations:
         check_pdf(client, f"/c/{consultation.slug}/report.pdf", layouts)
