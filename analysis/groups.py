@@ -30,9 +30,12 @@ Constants were fixed on principle and checked leave-one-out on the shared conver
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 
 from .clustering import MAX_BASE_CLUSTERS, MAX_ITER, MOVE_TOLERANCE, max_groups, nearest_centre
 
@@ -312,9 +315,14 @@ def robust_groups(
     for seq in seeds[:-1]:
         rng = np.random.default_rng(seq)
         pick = np.sort(rng.choice(len(distinct), n_b, replace=False))
-        b_centres, b_labels, mass = batched_kmeans(pts, np.ones(n), pts[distinct[pick]][None])
-        alive = mass[0] > 0  # a centre left empty is dropped, as Pol.is does
-        b_centres, b_labels = b_centres[0][alive], (np.cumsum(alive) - 1)[b_labels[0]]
+        # Pol.is's base k-means from these starts, run to convergence (labels stable) by scikit-learn's compiled
+        # Lloyd iterations: the one step here that sees every sampled point
+        with warnings.catch_warnings():  # a centre left empty is expected and handled below, not a warning
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fit = KMeans(n_b, init=pts[distinct[pick]], n_init=1, max_iter=MAX_ITER, tol=0.0, algorithm="lloyd")
+            fit.fit(pts)
+        alive = np.bincount(fit.labels_, minlength=n_b) > 0  # a centre left empty is dropped, as Pol.is does
+        b_centres, b_labels = fit.cluster_centers_[alive], (np.cumsum(alive) - 1)[fit.labels_]
         sizes = np.bincount(b_labels, minlength=len(b_centres)).astype(np.float64)
         n_base = len(b_centres)
         if n_base < 2:

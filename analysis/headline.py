@@ -54,14 +54,12 @@ class Headline:
     n: int
 
 
-def _indicator(values: sp.csr_matrix, keep) -> sp.csr_matrix:
-    """1.0 where ``keep(vote)`` over the stored votes, same shape as ``values``."""
-    m = int(values.indptr[-1])
-    data = keep(values.data[:m]).astype(np.float64)
-    # copies: eliminate_zeros compacts the index arrays in place, and they must not be the caller's
-    out = sp.csr_matrix((data, values.indices[:m].copy(), values.indptr.copy()), shape=values.shape)
-    out.eliminate_zeros()
-    return out
+def _by_statement(values) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+    """The votes by statement (one CSC conversion, shared by every step), each stored vote's column, and agreed."""
+    csc = sp.csc_matrix(values)
+    m = int(csc.indptr[-1])
+    cols = np.repeat(np.arange(csc.shape[1], dtype=np.int32), np.diff(csc.indptr))
+    return csc, cols, csc.data[:m] > 0
 
 
 def select_headline(
@@ -76,7 +74,7 @@ def select_headline(
 
     Parameters
     ----------
-    values : scipy.sparse.csr_matrix, shape (P, C)
+    values : scipy.sparse matrix, shape (P, C)
         Current votes (agree +1, pass 0 stored, disagree -1).
     row_group : ndarray of int, shape (P,)
         Opinion group of each row (0..G-1), -1 when not grouped.
@@ -91,59 +89,49 @@ def select_headline(
     """
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
-    n_p = values.shape[0]
-    agree = _indicator(values, lambda v: v > 0)
-    voted = _indicator(values, lambda v: np.ones(v.shape, dtype=bool))
+    n_p, n_c = values.shape
+    csc, cols, agreed = _by_statement(values)
+    rows = csc.indices[: len(cols)]
     # estimated approval of an unseen statement: the participant's group's smoothed agree rate (else everyone's)
-    onehot = np.zeros((n_p, n_groups + 1))
-    onehot[np.arange(n_p), np.where(row_group >= 0, row_group, n_groups)] = 1.0
-    g_agree = np.asarray(agree.T @ onehot).T  # (G+1, C)
-    g_voted = np.asarray(voted.T @ onehot).T
-    del onehot
+    group_of = np.where(row_group >= 0, row_group, n_groups).astype(np.int32)
+    cell = group_of[rows] * np.int32(n_c) + cols  # (G + 1) x C cells, far below 2**31
+    g_agree = np.bincount(cell, weights=agreed, minlength=(n_groups + 1) * n_c).reshape(n_groups + 1, n_c)
+    g_voted = np.bincount(cell, minlength=(n_groups + 1) * n_c).reshape(n_groups + 1, n_c)
     rate = (g_agree + 1.0) / (g_voted + 2.0)
-    everyone = (g_agree.sum(0) + 1.0) / (g_voted.sum(0) + 2.0)
-    rate[n_groups] = everyone  # the ungrouped row uses everyone's rate
-    group_of = np.where(row_group >= 0, row_group, n_groups)
+    rate[n_groups] = (g_agree.sum(0) + 1.0) / (g_voted.sum(0) + 2.0)  # the ungrouped row uses everyone's rate
 
     # Σ_p w_p u_ps = Σ_{p voted s} w_p (agreed_ps - rate_g(p)s) + Σ_g rate_gs W_g, with W_g = Σ_{p in g} w_p:
     # the first term is one sparse product with fixed cell values, so each round costs one pass over the votes
-    rows = np.repeat(np.arange(n_p), np.diff(voted.indptr))
-    m = int(voted.indptr[-1])
-    cells = voted.indices[:m]
-    excess = sp.csr_matrix(
-        ((values.data[:m] > 0) - rate[group_of[rows], cells], cells.copy(), voted.indptr.copy()), shape=values.shape
-    )
-    excess_t = excess.T.tocsr()
-    agree_t = agree.T.tocsr()
-    voted_t = voted.T.tocsr()
+    excess = sp.csc_matrix((agreed - rate.ravel()[cell], rows, csc.indptr), shape=(n_p, n_c))
+    del cell
     chosen: list[int] = []
     covered = np.zeros(n_p)  # expected number of approved statements in the list so far
     open_ = candidates.copy()
     for _ in range(min(size, int(candidates.sum()))):
         w = 1.0 / (1.0 + covered)
-        gain = excess_t @ w + rate.T @ np.bincount(group_of, weights=w, minlength=n_groups + 1)
+        gain = excess.T @ w + rate.T @ np.bincount(group_of, weights=w, minlength=n_groups + 1)
         gain[~open_] = -np.inf
         s = int(np.argmax(gain))
         chosen.append(s)
         open_[s] = False
         u = rate[group_of, s]
-        u[voted_t.indices[voted_t.indptr[s] : voted_t.indptr[s + 1]]] = 0.0
-        u[agree_t.indices[agree_t.indptr[s] : agree_t.indptr[s + 1]]] = 1.0
+        lo, hi = csc.indptr[s], csc.indptr[s + 1]
+        u[rows[lo:hi]] = agreed[lo:hi]  # seen: 1 if agreed, else 0
         covered += u
 
-    cols = np.asarray(chosen, dtype=np.int64)
-    jr, left_out, n = justified_representation(values, cols, candidates)
-    return Headline(columns=cols, jr=jr, left_out=left_out, n=n)
+    columns = np.asarray(chosen, dtype=np.int64)
+    jr, left_out, n = justified_representation(csc, columns, candidates)
+    return Headline(columns=columns, jr=jr, left_out=left_out, n=n)
 
 
 def justified_representation(
-    values: sp.csr_matrix, columns: np.ndarray, candidates: np.ndarray
+    values: sp.spmatrix, columns: np.ndarray, candidates: np.ndarray
 ) -> tuple[bool, dict[int, np.ndarray], int]:
     """Check JR of the list ``columns`` on the actual agree votes.
 
     Parameters
     ----------
-    values : scipy.sparse.csr_matrix, shape (P, C)
+    values : scipy.sparse matrix, shape (P, C)
     columns : ndarray of int, shape (k,), the list (column indexes)
     candidates : ndarray of bool, shape (C,), statements a block may be cohesive on
 
@@ -154,17 +142,21 @@ def justified_representation(
         candidate column where they number at least n / k
     n : participants with at least one vote
     """
-    agree = _indicator(values, lambda v: v > 0)
-    agree_t = agree.T.tocsr()
-    n = int((np.diff(values.indptr) > 0).sum())
-    cols = np.asarray(columns, dtype=np.int64)
-    has = np.asarray(agree[:, cols].sum(1)).ravel() > 0 if len(cols) else np.zeros(values.shape[0], dtype=bool)
-    counts = agree.T @ (~has).astype(np.float64)
-    counts[cols] = 0
+    csc, cols, agreed = _by_statement(values)
+    rows = csc.indices[: len(cols)]
+    n = int(np.count_nonzero(np.bincount(rows, minlength=values.shape[0])))
+    chosen = np.asarray(columns, dtype=np.int64)
+    has = np.zeros(values.shape[0], dtype=bool)  # agreed with something in the list
+    for s in chosen.tolist():
+        lo, hi = csc.indptr[s], csc.indptr[s + 1]
+        has[rows[lo:hi][agreed[lo:hi]]] = True
+    alone = agreed & ~has[rows]
+    counts = np.bincount(cols[alone], minlength=values.shape[1])
+    counts[chosen] = 0
     counts[~candidates] = 0
-    threshold = n / max(len(cols), 1)
+    threshold = n / max(len(chosen), 1)
     left_out = {}
     for s in np.flatnonzero(counts >= threshold).tolist():
-        rows = agree_t.indices[agree_t.indptr[s] : agree_t.indptr[s + 1]]
-        left_out[int(s)] = rows[~has[rows]]
+        lo, hi = csc.indptr[s], csc.indptr[s + 1]
+        left_out[int(s)] = rows[lo:hi][alone[lo:hi]]
     return not left_out, left_out, n
