@@ -39,8 +39,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .clustering import MAX_BASE_CLUSTERS, MAX_ITER, MOVE_TOLERANCE, max_groups, nearest_centre
 
-#: Base clusterings drawn (each a Forgy start of Pol.is's base k-means).
+#: Base clusterings drawn (each a Forgy start of Pol.is's base k-means): at least N_BASE_SEEDS, and more for small
+#: conversations, as many as fit in SEED_BUDGET point fits, up to MAX_BASE_SEEDS. The consensus is a Monte Carlo
+#: estimate; with few participants each base clustering is cheap and the estimate's noise shows most (chosen by how
+#: well runs with different seeds agree with each other, which needs no reference groups; see README).
 N_BASE_SEEDS = 8
+MAX_BASE_SEEDS = 32
+SEED_BUDGET = 40_000
 #: Group k-means starts per base clustering and k.
 N_STARTS = 64
 #: Bootstrap resamples of participants per base clustering (pooled: ``N_BASE_SEEDS * N_BOOT`` in all).
@@ -277,7 +282,7 @@ def robust_groups(
     random_state: int | None = 0,
     max_base: int = MAX_BASE_CLUSTERS,
     max_points: int = MAX_POINTS,
-    n_base_seeds: int = N_BASE_SEEDS,
+    n_base_seeds: int | None = None,
     n_boot: int = N_BOOT,
     z: float = Z,
 ) -> RobustGroups | None:
@@ -289,17 +294,21 @@ def robust_groups(
         In-conversation participant projections, in any order.
     random_state : int or None
         Seeds every draw (the same seed gives the same answer on any row order).
+    n_base_seeds : int >= 1, optional
+        Base clusterings to draw; by default from ``N_BASE_SEEDS`` to ``MAX_BASE_SEEDS`` by the sample's size.
 
     Returns
     -------
     RobustGroups, or None when fewer than two distinct points (no grouping is possible).
     """
-    if n_base_seeds < 1 or n_boot < 2:
-        raise ValueError("n_base_seeds must be >= 1 and n_boot >= 2")
+    if (n_base_seeds is not None and n_base_seeds < 1) or n_boot < 2:
+        raise ValueError(f"n_base_seeds must be >= 1 and n_boot >= 2, got {n_base_seeds} and {n_boot}")
     rows = np.ascontiguousarray(points + 0.0, dtype=np.float64)  # + 0.0: -0.0 and 0.0 are one point
     order, first = content_order(rows)
     if first.sum() < 2:
         return None
+    if n_base_seeds is None:
+        n_base_seeds = min(MAX_BASE_SEEDS, max(N_BASE_SEEDS, SEED_BUDGET // min(len(order), max_points)))
     seeds = np.random.SeedSequence(0 if random_state is None else random_state).spawn(n_base_seeds + 1)
     sample = order
     if len(order) > max_points:
