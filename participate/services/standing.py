@@ -21,7 +21,7 @@ from ..models import (
     Statement,
     aware,
 )
-from . import moderation, report, voting
+from . import brief, moderation, report, voting
 
 TOP = 3  # statements listed under "where you differ from your group" and "where you agree with another group"
 STATUS = {
@@ -29,30 +29,6 @@ STATUS = {
     ModerationState.ACCEPTED: "accepted",
     ModerationState.REJECTED: "rejected",
 }
-
-
-def group_brief(built: dict, group: dict) -> dict:
-    """One group of the report in words: ``{"label", "name", "size", "summary"}``.
-
-    The one place My votes describes a group. For now the sentence is a template over the group's most
-    representative statements and groups have no name; the report's plain-language brief replaces both.
-    """
-    texts = report.statement_index(built)
-    agreed = next((texts[r["statement_id"]]["text"] for r in group["repness"] if r["side"] == "agree"), None)
-    disagreed = next((texts[r["statement_id"]]["text"] for r in group["repness"] if r["side"] == "disagree"), None)
-    if agreed and disagreed:
-        summary = gettext(
-            "People in this group mostly agreed that “%(agreed)s”, and disagreed that “%(disagreed)s”.",
-            agreed=agreed,
-            disagreed=disagreed,
-        )
-    elif agreed:
-        summary = gettext("People in this group mostly agreed that “%(agreed)s”.", agreed=agreed)
-    elif disagreed:
-        summary = gettext("People in this group mostly disagreed that “%(disagreed)s”.", disagreed=disagreed)
-    else:
-        summary = None
-    return {"label": group["label"], "name": None, "size": group["size"], "summary": summary}
 
 
 def _group_of(session: Session, snapshot_id: int, participant_id: int) -> int | None:
@@ -118,8 +94,8 @@ def where_i_stand(session: Session, consultation: Consultation, participant: Par
     if position is None:
         return {**stand, "missing": _missing(built, len(mine), consultation.is_open)}
     group = built["groups"][position]
-    brief = group_brief(built, group)
-    stand.update(group=brief["label"], name=brief["name"], group_size=brief["size"], summary=brief["summary"])
+    summary = next(g for g in brief.group_summaries(built) if g["label"] == group["label"])  # the report's words
+    stand.update(group=summary["label"], name=summary["name"], group_size=summary["size"], summary=summary["summary"])
     differ, others = [], []
     for row in built["statements"]:
         value = mine.get(row["id"])
