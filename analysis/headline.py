@@ -54,12 +54,12 @@ class Headline:
     n: int
 
 
-def _by_statement(values) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
-    """The votes by statement (one CSC conversion, shared by every step), each stored vote's column, and agreed."""
-    csc = sp.csc_matrix(values)
-    m = int(csc.indptr[-1])
-    cols = np.repeat(np.arange(csc.shape[1], dtype=np.int32), np.diff(csc.indptr))
-    return csc, cols, csc.data[:m] > 0
+def _votes(values) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+    """The votes as CSR (no copy when they are), each stored vote's row and column, and whether it agrees."""
+    csr = sp.csr_matrix(values)
+    m = int(csr.indptr[-1])
+    rows = np.repeat(np.arange(csr.shape[0], dtype=np.int32), np.diff(csr.indptr))
+    return csr, rows, csr.indices[:m], csr.data[:m] > 0
 
 
 def select_headline(
@@ -74,7 +74,7 @@ def select_headline(
 
     Parameters
     ----------
-    values : scipy.sparse matrix, shape (P, C)
+    values : scipy.sparse.csr_matrix, shape (P, C)
         Current votes (agree +1, pass 0 stored, disagree -1).
     row_group : ndarray of int, shape (P,)
         Opinion group of each row (0..G-1), -1 when not grouped.
@@ -90,8 +90,7 @@ def select_headline(
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
     n_p, n_c = values.shape
-    csc, cols, agreed = _by_statement(values)
-    rows = csc.indices[: len(cols)]
+    csr, rows, cols, agreed = _votes(values)
     # estimated approval of an unseen statement: the participant's group's smoothed agree rate (else everyone's)
     group_of = np.where(row_group >= 0, row_group, n_groups).astype(np.int32)
     cell = group_of[rows] * np.int32(n_c) + cols  # (G + 1) x C cells, far below 2**31
@@ -102,7 +101,7 @@ def select_headline(
 
     # Σ_p w_p u_ps = Σ_{p voted s} w_p (agreed_ps - rate_g(p)s) + Σ_g rate_gs W_g, with W_g = Σ_{p in g} w_p:
     # the first term is one sparse product with fixed cell values, so each round costs one pass over the votes
-    excess = sp.csc_matrix((agreed - rate.ravel()[cell], rows, csc.indptr), shape=(n_p, n_c))
+    excess = sp.csr_matrix((agreed - rate.ravel()[cell], cols, csr.indptr), shape=(n_p, n_c))
     del cell
     chosen: list[int] = []
     covered = np.zeros(n_p)  # expected number of approved statements in the list so far
@@ -115,12 +114,12 @@ def select_headline(
         chosen.append(s)
         open_[s] = False
         u = rate[group_of, s]
-        lo, hi = csc.indptr[s], csc.indptr[s + 1]
-        u[rows[lo:hi]] = agreed[lo:hi]  # seen: 1 if agreed, else 0
+        seen = np.flatnonzero(cols == s)
+        u[rows[seen]] = agreed[seen]  # seen: 1 if agreed, else 0
         covered += u
 
     columns = np.asarray(chosen, dtype=np.int64)
-    jr, left_out, n = justified_representation(csc, columns, candidates)
+    jr, left_out, n = justified_representation(csr, columns, candidates)
     return Headline(columns=columns, jr=jr, left_out=left_out, n=n)
 
 
@@ -142,14 +141,13 @@ def justified_representation(
         candidate column where they number at least n / k
     n : participants with at least one vote
     """
-    csc, cols, agreed = _by_statement(values)
-    rows = csc.indices[: len(cols)]
-    n = int(np.count_nonzero(np.bincount(rows, minlength=values.shape[0])))
+    csr, rows, cols, agreed = _votes(values)
+    n = int(np.count_nonzero(np.diff(csr.indptr)))
     chosen = np.asarray(columns, dtype=np.int64)
+    in_list = np.zeros(values.shape[1], dtype=bool)
+    in_list[chosen] = True
     has = np.zeros(values.shape[0], dtype=bool)  # agreed with something in the list
-    for s in chosen.tolist():
-        lo, hi = csc.indptr[s], csc.indptr[s + 1]
-        has[rows[lo:hi][agreed[lo:hi]]] = True
+    has[rows[agreed & in_list[cols]]] = True
     alone = agreed & ~has[rows]
     counts = np.bincount(cols[alone], minlength=values.shape[1])
     counts[chosen] = 0
@@ -157,6 +155,5 @@ def justified_representation(
     threshold = n / max(len(chosen), 1)
     left_out = {}
     for s in np.flatnonzero(counts >= threshold).tolist():
-        lo, hi = csc.indptr[s], csc.indptr[s + 1]
-        left_out[int(s)] = rows[lo:hi][alone[lo:hi]]
+        left_out[int(s)] = rows[alone & (cols == s)].astype(np.int64)
     return not left_out, left_out, n
