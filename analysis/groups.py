@@ -8,11 +8,12 @@ base clusters, weighted k-means over their centres, silhouette) and replaces the
 
 * **What Pol.is would most likely show.** With the row order unknown, Pol.is's start is a uniformly random choice
   of distinct points (Forgy's start): first for the base clusters, then among the base-cluster centres for the
-  groups. We draw ``N_BASE_SEEDS`` base clusterings that way and, for each, ``N_STARTS`` group starts per k; of
-  the distinct partitions reached, the one with the largest count-weighted agreement (adjusted Rand index,
-  participants weighted) with all the others is kept: the consensus of the distribution Pol.is samples from,
-  which maximises the expected agreement with one draw of it. Across base clusterings, the medoid partition (the
-  highest mean adjusted Rand index with the others) is the answer. Not the lowest inertia: that optimum often cuts
+  groups. We draw ``N_BASE_SEEDS`` base clusterings that way (more for small conversations) and, for each, its share
+  of ``TOTAL_STARTS`` group starts per k; of the distinct partitions reached, the one with the largest
+  count-weighted agreement (adjusted Rand index, participants weighted) with all the others is kept: the
+  consensus of the distribution Pol.is samples from, which maximises the expected agreement with one draw of it.
+  Across base clusterings, the medoid partition (the highest mean adjusted Rand index with the others) is the
+  answer. Not the lowest inertia: that optimum often cuts
   off a handful of far-out participants as a "group" (bg2050: 106/1, where Pol.is shows 99/8).
 * **k, with its noise.** A candidate k's score is the participant-weighted silhouette on the base-cluster centres
   (every participant counts once, as the report counts people). Its noise: bootstrap over participants
@@ -46,8 +47,10 @@ from .clustering import MAX_BASE_CLUSTERS, MAX_ITER, MOVE_TOLERANCE, max_groups,
 N_BASE_SEEDS = 8
 MAX_BASE_SEEDS = 32
 SEED_BUDGET = 40_000
-#: Group k-means starts per base clustering and k.
-N_STARTS = 64
+#: Group k-means starts per k over all base clusterings (64 for each of N_BASE_SEEDS), shared out among them
+#: when there are more (never fewer than MIN_STARTS each): a fixed Monte Carlo sample of Pol.is's group starts.
+TOTAL_STARTS = 512
+MIN_STARTS = 16
 #: Bootstrap resamples of participants per base clustering (pooled: ``N_BASE_SEEDS * N_BOOT`` in all).
 N_BOOT = 25
 #: A larger k must beat the smaller one by more than this many bootstrap standard deviations (1-SE rule).
@@ -227,14 +230,14 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def _consensus(centers: np.ndarray, sizes: np.ndarray, k: int, rng: np.random.Generator):
-    """The partitions reached by ``N_STARTS`` Forgy-started weighted k-means runs of k groups, or None.
+def _consensus(centers: np.ndarray, sizes: np.ndarray, k: int, rng: np.random.Generator, n_starts: int):
+    """The partitions reached by ``n_starts`` Forgy-started weighted k-means runs of k groups, or None.
 
     Returns the ``N_POOLED`` most frequent as (labels (B,), centres (k, 2), share of the runs), consensus first: the
     one with the largest count-weighted adjusted Rand index with all the runs' partitions.
     """
     n_b = len(centers)
-    starts = np.sort(np.argsort(rng.random((N_STARTS, n_b)), axis=1)[:, :k], axis=1)
+    starts = np.sort(np.argsort(rng.random((n_starts, n_b)), axis=1)[:, :k], axis=1)
     centres, labels, mass = batched_kmeans(centers, sizes, centers[starts])
     full = (mass > 0).all(1)
     if not full.any():
@@ -309,6 +312,7 @@ def robust_groups(
         return None
     if n_base_seeds is None:
         n_base_seeds = min(MAX_BASE_SEEDS, max(N_BASE_SEEDS, SEED_BUDGET // min(len(order), max_points)))
+    n_starts = max(MIN_STARTS, TOTAL_STARTS // n_base_seeds)
     seeds = np.random.SeedSequence(0 if random_state is None else random_state).spawn(n_base_seeds + 1)
     sample = order
     if len(order) > max_points:
@@ -340,7 +344,7 @@ def robust_groups(
         boot_w = rng.multinomial(n, sizes / sizes.sum(), size=n_boot).astype(np.float64)
         sols, boots, scores = {}, {}, {}
         for k in range(2, min(max_groups(n_base), n_base) + 1):
-            sol = _consensus(b_centres, sizes, k, rng)
+            sol = _consensus(b_centres, sizes, k, rng, n_starts)
             if sol is None:
                 continue
             labels, centres, _ = sol[0]
