@@ -38,7 +38,7 @@ from flask_migrate import upgrade  # noqa: E402
 from participate import create_app  # noqa: E402
 from participate.extensions import db  # noqa: E402
 from participate.models import Consultation, ConsultationStatus, ModerationMode  # noqa: E402
-from participate.services import integrity, polis_io, report, results, simulate  # noqa: E402
+from participate.services import integrity, polis_exchange, report, results, simulate  # noqa: E402
 from participate.services import statements as statement_service  # noqa: E402
 from participate.views import report as report_views  # noqa: E402
 
@@ -120,7 +120,7 @@ def main(argv=None) -> int:
             upgrade()
             runner_costs(args.participants, args.statements, args.repeat)
             if args.polis:
-                consultation = polis_io.import_export(db.session, args.polis, slug="polis")
+                consultation = polis_exchange.import_export(db.session, args.polis, slug="polis")
             else:
                 consultation = simulate.load_demo(db.session)
             report_costs(app, consultation, args.repeat)

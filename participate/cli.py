@@ -96,13 +96,13 @@ def analyse_command(slug):
 @with_appcontext
 def export_polis_command(slug, folder):
     """Write a consultation as the five Pol.is CSV files plus consultation.json into FOLDER."""
-    from .services import audit, polis_io
+    from .services import audit, polis_exchange
 
     try:
         consultation = consultations.get_any(db.session, slug)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
-    paths = polis_io.export_folder(db.session, consultation, folder)
+    paths = polis_exchange.export_folder(db.session, consultation, folder)
     audit.record(db.session, None, consultation, "exported", format="polis-folder", via="cli")
     db.session.commit()
     for path in paths:
@@ -119,7 +119,7 @@ def import_polis_command(path, slug, owner):
     from sqlalchemy import select
 
     from .models import Account
-    from .services import polis_io
+    from .services import polis_exchange
 
     account = None
     if owner:
@@ -127,7 +127,7 @@ def import_polis_command(path, slug, owner):
         if account is None:
             raise click.ClickException(f"There is no account for {owner}.")
     try:
-        consultation = polis_io.import_export(db.session, path, slug=slug, owner=account, unlimited=True)
+        consultation = polis_exchange.import_export(db.session, path, slug=slug, owner=account, unlimited=True)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     participants, votes = voting.counts(db.session, consultation)

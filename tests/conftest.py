@@ -16,7 +16,7 @@ from participate.models import (
     ModerationMode,
     ReportVisibility,
 )
-from participate.services import polis_io, report
+from participate.services import polis_exchange, report
 from participate.services import statements as statement_service
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -254,7 +254,7 @@ def shared_conversations(shared_data):
 
     def each():
         for folder in folders:
-            consultation = polis_io.import_export(db.session, folder, slug=folder.name[:60].replace(".", "-"))
+            consultation = polis_exchange.import_export(db.session, folder, slug=folder.name[:60].replace(".", "-"))
             consultation.report_visibility = ReportVisibility.PUBLIC  # imports are private until a facilitator says
             db.session.commit()
             report.analyse(db.session, consultation.id)

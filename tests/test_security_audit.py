@@ -19,7 +19,7 @@ from participate.models import (
     ReportVisibility,
     Statement,
 )
-from participate.services import InvalidInput, eligibility, moderation, polis_io
+from participate.services import InvalidInput, eligibility, moderation, polis_exchange
 
 SEEDS = ("Seed one", "Seed two", "Seed three")
 
@@ -152,7 +152,7 @@ VOTES = "timestamp,datetime,comment-id,voter-id,vote\n2,,0,0,1\n"
 
 
 def _settings(**fields) -> str:
-    return json.dumps({"format": polis_io.SETTINGS_FORMAT, **fields})
+    return json.dumps({"format": polis_exchange.SETTINGS_FORMAT, **fields})
 
 
 def _upload(client, data: bytes, name="export.zip"):
@@ -306,7 +306,7 @@ def test_a_zip_bomb_is_refused_without_filling_memory(app, tmp_path):
     tracemalloc.start()
     try:
         with pytest.raises(InvalidInput, match="would unpack"):
-            polis_io.import_export(db.session, path)
+            polis_exchange.import_export(db.session, path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

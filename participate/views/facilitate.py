@@ -34,7 +34,7 @@ from ..services import (
     integrity,
     moderation,
     monitoring,
-    polis_io,
+    polis_exchange,
     results,
 )
 from ..services import eligibility as eligibility_service  # the view below is called eligibility
@@ -512,7 +512,7 @@ def monitor(slug):
 def export(slug):
     consultation = _get(slug)
     url = url_for("vote.consultation", slug=consultation.slug, _external=True)
-    data = polis_io.export_zip(db.session, _me(), consultation, url=url)
+    data = polis_exchange.export_zip(db.session, _me(), consultation, url=url)
     return send_file(
         io.BytesIO(data),
         mimetype="application/zip",
@@ -541,11 +541,11 @@ def import_polis():
                     path.mkdir()
                     for upload in uploads:
                         base = upload.filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
-                        if base in polis_io.FOLDER_FILES:  # other files (and odd names) are ignored
+                        if base in polis_exchange.FOLDER_FILES:  # other files (and odd names) are ignored
                             upload.save(path / base)
                     name = None
                 try:
-                    consultation = polis_io.import_export(
+                    consultation = polis_exchange.import_export(
                         db.session, path, slug=request.form.get("slug") or None, owner=_me(), name=name
                     )
                 except ServiceError as error_:

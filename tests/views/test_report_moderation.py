@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from participate.extensions import db
 from participate.models import ModerationMode, VoteValue
-from participate.services import moderation, monitoring, participants, polis_io, report, statements, voting
+from participate.services import moderation, monitoring, participants, polis_exchange, report, statements, voting
 from tests.services.test_report import hand_votes, make_hand_consultation
 
 PENDING = "Pending statement nobody approved"
@@ -113,7 +113,7 @@ def test_published_snapshot_and_monitor_follow_the_same_definition(client, login
 
 def test_polis_export_report_files_follow_the_definition(tmp_path, moderated):
     consultation, ids = moderated
-    polis_io.export_folder(db.session, consultation, tmp_path)
+    polis_exchange.export_folder(db.session, consultation, tmp_path)
 
     def rows(name: str) -> list[dict]:
         return list(csv.DictReader(io.StringIO((tmp_path / name).read_text(encoding="utf-8"))))

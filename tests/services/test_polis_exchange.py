@@ -22,7 +22,7 @@ from participate.models import (
     Statement,
     Vote,
 )
-from participate.services import InvalidInput, moderation, polis_io, statements, voting
+from participate.services import InvalidInput, moderation, polis_exchange, statements, voting
 
 TABLES = (Consultation, Participant, Statement, Vote, CurrentVote)
 
@@ -59,7 +59,7 @@ def _votes(consultation):
         .order_by(Vote.created_at, Vote.id)
     ).all()
     rank = {pid: i for i, pid in enumerate(sorted({r[0] for r in rows}))}
-    return [(rank[p], text, v, int(polis_io._seconds(t))) for p, text, v, t in rows]
+    return [(rank[p], text, v, int(polis_exchange._seconds(t))) for p, text, v, t in rows]
 
 
 def _current(consultation):
@@ -80,7 +80,7 @@ def _statements(consultation):
 
 
 def test_export_writes_the_five_polis_files_with_exact_headers(busy, tmp_path):
-    paths = polis_io.export_folder(db.session, busy, tmp_path)
+    paths = polis_exchange.export_folder(db.session, busy, tmp_path)
     assert sorted(p.name for p in paths) == sorted(
         ["summary.csv", "comments.csv", "votes.csv", "participant-votes.csv", "comment-groups.csv", "consultation.json"]
     )
@@ -97,16 +97,16 @@ def test_export_writes_the_five_polis_files_with_exact_headers(busy, tmp_path):
 
 
 def test_export_import_round_trip_reproduces_votes_and_statements(busy, tmp_path, make_account):
-    polis_io.export_folder(db.session, busy, tmp_path / "export")
+    polis_exchange.export_folder(db.session, busy, tmp_path / "export")
     owner = make_account("facilitator", "importer@example.org")
-    imported = polis_io.import_export(db.session, tmp_path / "export", slug="copy", owner=owner)
+    imported = polis_exchange.import_export(db.session, tmp_path / "export", slug="copy", owner=owner)
     assert imported.status == ConsultationStatus.CLOSED and imported.owner.id == owner.id
     assert (imported.title, imported.question) == (busy.title, busy.question)
     assert _statements(imported) == _statements(busy)
     assert _votes(imported) == _votes(busy)
     assert _current(imported) == _current(busy)
     # Exporting the copy gives the same files again, up to ids.
-    polis_io.export_folder(db.session, imported, tmp_path / "again")
+    polis_exchange.export_folder(db.session, imported, tmp_path / "again")
     first = list(_rows(tmp_path / "export" / "votes.csv"))
     second = list(_rows(tmp_path / "again" / "votes.csv"))
     assert [row[0] for row in first] == [row[0] for row in second] and [r[4] for r in first] == [r[4] for r in second]
@@ -116,19 +116,19 @@ def test_export_import_round_trip_reproduces_votes_and_statements(busy, tmp_path
 
 
 def test_zip_export_imports_the_same(busy, tmp_path, make_account):
-    data = polis_io.export_zip(db.session, None, busy)
+    data = polis_exchange.export_zip(db.session, None, busy)
     path = tmp_path / "busy.zip"
     path.write_bytes(data)
     with zipfile.ZipFile(path) as archive:
         assert "busy/votes.csv" in archive.namelist() and "busy/consultation.json" in archive.namelist()
-    imported = polis_io.import_export(db.session, path)
+    imported = polis_exchange.import_export(db.session, path)
     assert imported.slug == "busy-2"  # the original slug, made unique
     assert _votes(imported) == _votes(busy) and _statements(imported) == _statements(busy)
 
 
 def test_tiny_polis_export_keeps_moderation_and_participants(app):
     folder = Path(__file__).resolve().parents[1] / "analysis" / "data" / "tiny-export"
-    imported = polis_io.import_export(db.session, folder)
+    imported = polis_exchange.import_export(db.session, folder)
     assert imported.title == "Getting around town" and imported.status == ConsultationStatus.CLOSED
     states = dict(
         db.session.execute(
@@ -168,7 +168,7 @@ def test_malformed_import_is_refused_with_file_and_row_and_changes_nothing(
     (folder / name).write_text(content)
     before = _counts()
     with pytest.raises(InvalidInput, match=message):
-        polis_io.import_export(db.session, folder)
+        polis_exchange.import_export(db.session, folder)
     assert _counts() == before
 
 
@@ -180,9 +180,9 @@ def test_failure_midway_rolls_everything_back(tmp_path, monkeypatch, make_consul
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(polis_io.audit, "record", explode)  # fails after every row has been inserted
+    monkeypatch.setattr(polis_exchange.audit, "record", explode)  # fails after every row has been inserted
     with pytest.raises(RuntimeError):
-        polis_io.import_export(db.session, folder)
+        polis_exchange.import_export(db.session, folder)
     assert _counts() == before
 
 
@@ -190,7 +190,7 @@ def test_taken_slug_is_refused(tmp_path, make_consultation):
     make_consultation("taken")
     folder = Path(__file__).resolve().parents[1] / "analysis" / "data" / "tiny-export"
     with pytest.raises(Exception, match="already used"):
-        polis_io.import_export(db.session, folder, slug="taken")
+        polis_exchange.import_export(db.session, folder, slug="taken")
 
 
 @pytest.mark.slow
@@ -199,7 +199,7 @@ def test_every_shared_polis_conversation_imports(app, shared_data):
 
     for folder in sorted(p for p in (shared_data / "polis").iterdir() if p.is_dir()):
         started = time.perf_counter()
-        imported = polis_io.import_export(db.session, folder)
+        imported = polis_exchange.import_export(db.session, folder)
         seconds = time.perf_counter() - started
         source = read_conversation(folder)
         history = db.session.scalar(select(func.count()).where(Vote.consultation_id == imported.id))
@@ -218,12 +218,12 @@ def test_every_shared_polis_conversation_imports(app, shared_data):
 
 
 def test_zip_that_would_unpack_too_large_is_refused(app, tmp_path, monkeypatch):
-    monkeypatch.setattr(polis_io, "MAX_UNCOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr(polis_exchange, "MAX_UNCOMPRESSED_BYTES", 1000)
     path = tmp_path / "big.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("comments.csv", "comment-id,comment-body\n" + "0,x\n" * 1000)
         archive.writestr("votes.csv", "timestamp,datetime,comment-id,voter-id,vote\n")
     before = _counts()
     with pytest.raises(InvalidInput, match="would unpack"):
-        polis_io.import_export(db.session, path)
+        polis_exchange.import_export(db.session, path)
     assert _counts() == before
