@@ -185,6 +185,8 @@ class Consultation(db.Model):
     # Who runs it and how participants reach them (an email address, web address or phone); shown when given.
     organiser: Mapped[str] = mapped_column(String(200), default="", server_default="")
     contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Imported from a Pol.is export: its report carries the data's licence and attribution.
+    imported_from_polis: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     eligibility: Mapped[Eligibility] = mapped_column(
         _enum(Eligibility, "eligibility"), default=Eligibility.OPEN, server_default="open"
     )

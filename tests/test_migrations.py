@@ -62,3 +62,25 @@ def test_snapshot_autoincrement_migration_keeps_snapshots_and_their_checks(app, 
             {"c": cid},
         )
         assert connection.execute(text("SELECT id FROM analysis_snapshot")).scalar() > 5  # never a deleted id
+
+
+def test_consultations_imported_before_the_column_are_marked_imported(app, make_consultation):
+    """The migration reads the audit log once, so that reports of earlier imports keep their attribution."""
+    from sqlalchemy import text
+
+    imported = make_consultation(slug="imported").id
+    make_consultation(slug="made-here")
+    db.session.close()
+    downgrade(revision="b7d2e4f6a8c1")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO audit_log (consultation_id, action, details, created_at)"
+                " VALUES (:c, 'imported', '{}', '2026-01-01 00:00:00')"
+            ),
+            {"c": imported},
+        )
+    upgrade()
+    with db.engine.begin() as connection:
+        rows = connection.execute(text("SELECT slug, imported_from_polis FROM consultation ORDER BY slug")).all()
+    assert [(slug, bool(flag)) for slug, flag in rows] == [("imported", True), ("made-here", False)]

@@ -413,7 +413,7 @@ def _jsonable(value):
     return value.value if hasattr(value, "value") else value
 
 
-def _make_secrets(consultation: Consultation) -> None:
+def make_secrets(consultation: Consultation) -> None:
     """The secrets its settings need: a link-only report's key; the key integrators sign XIDs with."""
     if consultation.report_visibility == ReportVisibility.LINK and not consultation.report_key:
         consultation.report_key = secrets.token_urlsafe(24)
@@ -427,7 +427,7 @@ def create(session: Session, account: Account, data: dict, *, now: datetime | No
     now = now or utcnow()
     values = _settings(session, data, None, now)
     consultation = Consultation(status=ConsultationStatus.DRAFT, created_at=now, **values)
-    _make_secrets(consultation)
+    make_secrets(consultation)
     session.add(consultation)
     session.flush()
     session.add(ConsultationOwner(consultation_id=consultation.id, account_id=account.id))
@@ -449,7 +449,7 @@ def update(
         if old != new:
             changes[name] = [_jsonable(old), _jsonable(new)]
             setattr(consultation, name, new)
-    _make_secrets(consultation)
+    make_secrets(consultation)
     if changes:
         audit.record(session, account, consultation, "settings_changed", changes=changes)
     session.commit()

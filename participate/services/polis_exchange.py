@@ -428,9 +428,9 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         created_at=now,
         opened_at=first_time,
         closed_at=fallback if times else now,
+        imported_from_polis=True,
     )
-    if consultation.report_visibility == ReportVisibility.LINK:
-        consultation.report_key = secrets.token_urlsafe(24)
+    consultations.make_secrets(consultation)
     session.add(consultation)
     session.flush()
     if owner is not None:

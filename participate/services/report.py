@@ -32,7 +32,6 @@ from ..models import (
     Account,
     AnalysisRobustness,
     AnalysisSnapshot,
-    AuditLogEntry,
     Consultation,
     CurrentVote,
     ReportSnapshot,
@@ -228,16 +227,6 @@ def _tally(a: int, d: int, s: int) -> dict:
     return {"agree": int(a), "disagree": int(d), "pass": int(s - a - d), "votes": int(s)}
 
 
-def _imported_from_polis(session: Session, consultation: Consultation) -> bool:
-    return bool(
-        session.scalar(
-            select(func.count())
-            .select_from(AuditLogEntry)
-            .where(AuditLogEntry.consultation_id == consultation.id, AuditLogEntry.action.like("import%"))
-        )
-    )
-
-
 def _map(view: SnapshotView) -> dict:
     """Base clusters scaled into an SVG box, with their opinion group; group centres for the labels."""
     centers = view.base_cluster_centers
@@ -298,7 +287,7 @@ def build(session: Session, consultation: Consultation) -> dict:
         .order_by(Statement.id)
     ).all()
     latest_id, checked_id = _snapshot_ids(session, consultation.id)
-    imported = _imported_from_polis(session, consultation)
+    imported = consultation.imported_from_polis
     version = (latest_id, checked_id, imported, _consultation_fields(consultation), _statement_fields(statements))
     key = (str(session.get_bind().url), consultation.id)
     with _built_lock:
