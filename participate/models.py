@@ -28,6 +28,14 @@ SLUG_MAX_LENGTH = 80
 # A description is shown on every page of its consultation: bounded here, in the database and in the form.
 DESCRIPTION_MAX_LENGTH = 10_000
 SOURCE_MAX_LENGTH = 200
+TITLE_MAX_LENGTH = 200
+QUESTION_MAX_LENGTH = 500
+CONTACT_MAX_LENGTH = 200  # the organiser's name, and how to reach them
+XID_MAX_LENGTH = 200
+REASON_MAX_LENGTH = 500  # a moderator's reason in the moderation log
+# Free texts without a database limit (TEXT), bounded by the service: the recruitment note, the moderation policy.
+RECRUITMENT_MAX_LENGTH = 2_000
+MODERATION_POLICY_MAX_LENGTH = 5_000
 
 
 def utcnow() -> datetime:
@@ -157,8 +165,8 @@ class Consultation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(SLUG_MAX_LENGTH), unique=True)
-    title: Mapped[str] = mapped_column(String(200))
-    question: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
+    question: Mapped[str] = mapped_column(String(QUESTION_MAX_LENGTH))
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[ConsultationStatus] = mapped_column(
         _enum(ConsultationStatus, "consultation_status"), default=ConsultationStatus.DRAFT
@@ -183,8 +191,8 @@ class Consultation(db.Model):
     # Names the facilitators gave the opinion groups in the report's brief: {letter: name}, e.g. {"A": "Cautious"}.
     group_names: Mapped[dict | None] = mapped_column(JSON)
     # Who runs it and how participants reach them (an email address, web address or phone); shown when given.
-    organiser: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    organiser: Mapped[str] = mapped_column(String(CONTACT_MAX_LENGTH), default="", server_default="")
+    contact: Mapped[str] = mapped_column(String(CONTACT_MAX_LENGTH), default="", server_default="")
     # Imported from a Pol.is export: its report carries the data's licence and attribution.
     imported_from_polis: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     eligibility: Mapped[Eligibility] = mapped_column(
@@ -228,7 +236,7 @@ class Participant(db.Model):
     # SHA-256 of the browser's random token and the consultation id: the cookie never appears in the database,
     # and one person's participations in different consultations cannot be linked from the data.
     token_hash: Mapped[str] = mapped_column(String(64))
-    xid: Mapped[str | None] = mapped_column(String(200))
+    xid: Mapped[str | None] = mapped_column(String(XID_MAX_LENGTH))
     is_banned: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # HMAC of the address it first took part from, keyed by a daily key (``security.ip_hash``): for rate limits and
@@ -381,7 +389,7 @@ class AllowedXid(db.Model):
     __table_args__ = (CheckConstraint("length(xid) >= 1", name="xid_not_empty"),)
 
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
-    xid: Mapped[str] = mapped_column(String(200), primary_key=True)
+    xid: Mapped[str] = mapped_column(String(XID_MAX_LENGTH), primary_key=True)
 
 
 class BannedIdentity(db.Model):
@@ -421,7 +429,7 @@ class ModerationLogEntry(db.Model):
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("statement.id", ondelete="SET NULL"))
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
     action: Mapped[ModerationAction] = mapped_column(_enum(ModerationAction, "moderation_action"))
-    reason: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str | None] = mapped_column(String(REASON_MAX_LENGTH))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     account: Mapped[Account | None] = relationship()

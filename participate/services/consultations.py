@@ -12,8 +12,14 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import (
+    CONTACT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
+    MODERATION_POLICY_MAX_LENGTH,
+    QUESTION_MAX_LENGTH,
+    RECRUITMENT_MAX_LENGTH,
     SLUG_MAX_LENGTH,
+    SOURCE_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
     Account,
     Consultation,
     ConsultationModerator,
@@ -123,7 +129,7 @@ def load_sample(session: Session, data: dict) -> Consultation:
             consultation.id,
             text,
             is_meta=bool(item.get("is_meta", False)),
-            source=(f"{source}, {section}" if source and section else source)[:200] if source else None,
+            source=(f"{source}, {section}" if source and section else source)[:SOURCE_MAX_LENGTH] if source else None,
         )
         statement.themes = [StatementTheme(name=name) for name in dict.fromkeys(item.get("themes", []))]
         session.add(statement)
@@ -267,7 +273,6 @@ def staff_listing(session: Session, account: Account) -> list[StaffListing]:
 # ----------------------------------------------------------------------------------------------------------------
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-MODERATION_POLICY_MAX_LENGTH = 5_000
 SETTINGS = (
     "title",
     "question",
@@ -347,9 +352,9 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
 
     values: dict = {}
     if given("title"):
-        values["title"] = _text(data, "title", N_("title"), 200)
+        values["title"] = _text(data, "title", N_("title"), TITLE_MAX_LENGTH)
     if given("question"):
-        values["question"] = _text(data, "question", N_("question"), 500)
+        values["question"] = _text(data, "question", N_("question"), QUESTION_MAX_LENGTH)
     if given("description"):
         values["description"] = _text(data, "description", N_("description"), DESCRIPTION_MAX_LENGTH, required=False)
     if given("slug"):
@@ -375,16 +380,20 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
         )
     if given("recruitment"):
         values["recruitment"] = _text(
-            data, "recruitment", N_("description of how participants were recruited"), 2000, required=False
+            data,
+            "recruitment",
+            N_("description of how participants were recruited"),
+            RECRUITMENT_MAX_LENGTH,
+            required=False,
         )
     if given("moderation_policy"):  # empty: the default policy, in the reader's language
         values["moderation_policy"] = _text(
             data, "moderation_policy", N_("moderation policy"), MODERATION_POLICY_MAX_LENGTH, required=False
         )
     if given("organiser"):
-        values["organiser"] = _text(data, "organiser", N_("organiser"), 200, required=False)
+        values["organiser"] = _text(data, "organiser", N_("organiser"), CONTACT_MAX_LENGTH, required=False)
     if given("contact"):
-        values["contact"] = _text(data, "contact", N_("contact"), 200, required=False)
+        values["contact"] = _text(data, "contact", N_("contact"), CONTACT_MAX_LENGTH, required=False)
     if given("eligibility"):
         values["eligibility"] = _choice(Eligibility, data.get("eligibility") or "open", N_("eligibility"))
     if given("deleted_statements"):  # empty: follow the site's setting

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from analysis import csv_safe
 
 from ..models import (
+    XID_MAX_LENGTH,
     Account,
     AllowedXid,
     BannedIdentity,
@@ -28,7 +29,6 @@ from ..models import (
 from . import N_, Forbidden, InvalidInput, audit, participants
 from .consultations import aware
 
-XID_MAX_LENGTH = 200
 MAX_INVITE_CODES = 10_000
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes get read aloud and typed
 CODE_LENGTH = 10

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from analysis import csv_safe
 
 from ..models import (
+    REASON_MAX_LENGTH,
     Account,
     Consultation,
     ModerationAction,
@@ -135,7 +136,7 @@ def edit_statement(
                 account_id=account.id,
                 statement_id=statement.id,
                 action=ModerationAction.EDIT,
-                reason=f"was: {statement.text}"[:500],
+                reason=f"was: {statement.text}"[:REASON_MAX_LENGTH],
                 created_at=utcnow(),
             )
         )
@@ -269,7 +270,7 @@ def reason_text(code: object, free_text: object) -> str | None:
     """The reason to log: the free text if given, else the label of the chosen reason."""
     free = str(free_text or "").strip()
     if free:
-        return free[:500]
+        return free[:REASON_MAX_LENGTH]
     return REJECT_REASONS.get(str(code or ""))
 
 
@@ -360,7 +361,7 @@ def ban(session: Session, account: Account, consultation: Consultation, particip
                 statement_id=statement.id,
                 participant_id=participant.id,
                 action=ModerationAction.REJECT,
-                reason=f"Author banned: {reason}"[:500],
+                reason=f"Author banned: {reason}"[:REASON_MAX_LENGTH],
                 created_at=now,
             )
         )

@@ -24,8 +24,10 @@ from analysis import polis_io
 
 from ..models import (
     DESCRIPTION_MAX_LENGTH,
+    QUESTION_MAX_LENGTH,
     SOURCE_MAX_LENGTH,
     STATEMENT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
     Account,
     Consultation,
     ConsultationOwner,
@@ -405,7 +407,7 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
     fallback = _moment(max(times), now) if times else now  # for votes Pol.is exported without a time
     first_time = _moment(min(times), now) if times else now
 
-    title = (settings.get("title") or export.topic or name or "Imported conversation").strip()[:200]
+    title = (settings.get("title") or export.topic or name or "Imported conversation").strip()[:TITLE_MAX_LENGTH]
     if slug:
         slug = slug.strip().lower()
         if not consultations.SLUG.match(slug) or len(slug) > 80:
@@ -418,7 +420,9 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
     consultation = Consultation(
         slug=slug,
         title=title or "Imported conversation",
-        question=(settings.get("question") or export.topic or title or "Imported conversation").strip()[:500],
+        question=(settings.get("question") or export.topic or title or "Imported conversation").strip()[
+            :QUESTION_MAX_LENGTH
+        ],
         description=(settings.get("description") or export.description or "").strip()[:DESCRIPTION_MAX_LENGTH],
         status=ConsultationStatus.CLOSED,
         moderation=ModerationMode(moderation) if moderation in ("pre", "post") else ModerationMode.POST,
