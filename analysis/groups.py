@@ -51,7 +51,8 @@ SEED_BUDGET = 40_000
 #: when there are more (never fewer than MIN_STARTS each): a fixed Monte Carlo sample of Pol.is's group starts.
 TOTAL_STARTS = 512
 MIN_STARTS = 16
-#: Bootstrap resamples of participants per base clustering (pooled: ``N_BASE_SEEDS * N_BOOT`` in all).
+#: Bootstrap resamples of participants per base clustering (pooled over them all). Not shared out like the starts:
+#: with fewer per base clustering, the k rule of a very small conversation changes with the seed.
 N_BOOT = 25
 #: A larger k must beat the smaller one by more than this many bootstrap standard deviations (1-SE rule).
 Z = 1.0
@@ -222,12 +223,11 @@ def partition_ari(a: np.ndarray, b: np.ndarray) -> float:
 
 def _canonical(labels: np.ndarray) -> np.ndarray:
     """Relabel each row of ``labels`` (R, B) by order of first appearance, so equal partitions compare equal."""
-    out = np.empty_like(labels)
-    for r, row in enumerate(labels):
-        _, first, inverse = np.unique(row, return_index=True, return_inverse=True)
-        rank = np.argsort(np.argsort(first))
-        out[r] = rank[inverse]
-    return out
+    n_rows, n = labels.shape
+    first = np.full((n_rows, int(labels.max()) + 1), n)  # where each label first appears (n: never)
+    np.minimum.at(first, (np.repeat(np.arange(n_rows), n), labels.ravel()), np.tile(np.arange(n), n_rows))
+    rank = np.argsort(np.argsort(first, axis=1, kind="stable"), axis=1, kind="stable")
+    return np.take_along_axis(rank, labels, axis=1)
 
 
 def _consensus(centers: np.ndarray, sizes: np.ndarray, k: int, rng: np.random.Generator, n_starts: int):
@@ -370,7 +370,9 @@ def robust_groups(
     pool = [(i, lab, cen, share) for i, r in enumerate(runs) for lab, cen, share in r[2][chosen]]
     parts = [lab[runs[i][1]] for i, lab, _, _ in pool]
     share = np.array([p[3] for p in pool])
-    agree = np.array([[partition_ari(a, b) for b in parts] for a in parts])
+    stacked = np.stack(parts)
+    ones = np.ones(stacked.shape[1])
+    agree = np.stack([_ari_many(a, stacked, ones) for a in stacked])
     best_run, base_group, _, _ = pool[int(np.argmax(agree @ share))]
     b_centres = runs[best_run][0]
     if len(sample) == len(order):
