@@ -4,7 +4,6 @@ import re
 import unicodedata
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -14,9 +13,8 @@ from ..models import (
     ModerationState,
     Statement,
     StatementOrigin,
-    VoteValue,
 )
-from . import N_, Conflict, InvalidInput, participants, voting
+from . import N_, InvalidInput
 
 # Invisible characters that change how text reads (bidi overrides) or hide duplicates (zero-width).
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -84,32 +82,3 @@ def find_duplicate(session: Session, consultation_id: int, text: str) -> Stateme
     return session.scalar(
         select(Statement).where(Statement.consultation_id == consultation_id, Statement.text_key == text_key(text))
     )
-
-
-def submit(session: Session, consultation: Consultation, token: str, raw_text: object) -> Statement:
-    """A participant adds a statement; like Pol.is, their own vote on it is recorded as agree."""
-    if not consultation.is_open:
-        raise Conflict(N_("This consultation is closed, so new statements are no longer accepted."))
-    if not consultation.allow_statements:
-        raise Conflict(N_("This consultation does not accept statements from participants."))
-    text = clean_text(raw_text)
-    if find_duplicate(session, consultation.id, text):
-        raise Conflict(N_("That statement is already in this consultation. You can vote on it instead."))
-    participant = participants.find_or_add(session, consultation, token)
-    statement = Statement(
-        consultation_id=consultation.id,
-        text=text,
-        text_key=text_key(text),
-        origin=StatementOrigin.PARTICIPANT,
-        author_id=participant.id,
-        moderation=ModerationState.PENDING,
-    )
-    session.add(statement)
-    try:
-        session.flush()
-    except IntegrityError:  # a simultaneous identical submission won the race
-        session.rollback()
-        raise Conflict(N_("That statement is already in this consultation. You can vote on it instead.")) from None
-    voting.record(session, consultation, participant, statement, VoteValue.AGREE)
-    session.commit()
-    return statement

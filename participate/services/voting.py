@@ -1,10 +1,11 @@
-"""Votes: casting, re-voting (history kept) and choosing the next statement to show."""
+"""What participants do: vote (re-voting keeps the history), add statements, and get the next statement to vote on."""
 
 import random
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..database import INSERTS, one_writer
@@ -13,6 +14,7 @@ from ..models import (
     Consultation,
     CurrentVote,
     ModerationMode,
+    ModerationState,
     Participant,
     Statement,
     StatementOrigin,
@@ -20,7 +22,7 @@ from ..models import (
     VoteValue,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, consultations, eligibility, is_id, participants, results
+from . import N_, Conflict, InvalidInput, NotFound, consultations, eligibility, is_id, participants, results, statements
 
 VOTE_WORDS = {"agree": VoteValue.AGREE, "disagree": VoteValue.DISAGREE, "pass": VoteValue.PASS}
 WORD_OF_VOTE = {value: word for word, value in VOTE_WORDS.items()}
@@ -167,6 +169,35 @@ def cast(session: Session, consultation: Consultation, token: str, statement_id:
     return vote
 
 
+def submit_statement(session: Session, consultation: Consultation, token: str, raw_text: object) -> Statement:
+    """A participant adds a statement; like Pol.is, their own vote on it is recorded as agree."""
+    if not consultation.is_open:
+        raise Conflict(N_("This consultation is closed, so new statements are no longer accepted."))
+    if not consultation.allow_statements:
+        raise Conflict(N_("This consultation does not accept statements from participants."))
+    text = statements.clean_text(raw_text)
+    if statements.find_duplicate(session, consultation.id, text):
+        raise Conflict(N_("That statement is already in this consultation. You can vote on it instead."))
+    participant = participants.find_or_add(session, consultation, token)
+    statement = Statement(
+        consultation_id=consultation.id,
+        text=text,
+        text_key=statements.text_key(text),
+        origin=StatementOrigin.PARTICIPANT,
+        author_id=participant.id,
+        moderation=ModerationState.PENDING,
+    )
+    session.add(statement)
+    try:
+        session.flush()
+    except IntegrityError:  # a simultaneous identical submission won the race
+        session.rollback()
+        raise Conflict(N_("That statement is already in this consultation. You can vote on it instead.")) from None
+    record(session, consultation, participant, statement, VoteValue.AGREE)
+    session.commit()
+    return statement
+
+
 @dataclass(frozen=True)
 class Voted:
     consultation_id: int
@@ -194,7 +225,7 @@ def vote_and_next(
     """
     statement_id = _valid_statement_id(statement_id)
     seen = participants.participation(session, slug, token)
-    if seen is not None and seen.routine and 0 < statement_id < 2**63:
+    if seen is not None and seen.routine and is_id(statement_id):
         # The next statement is drawn before writing (this one excluded): SQLite holds its one write lock only for
         # the two writes and the commit.
         view = results.latest(session, seen.consultation_id, snapshot_id=seen.snapshot_id)

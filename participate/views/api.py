@@ -14,7 +14,6 @@ from ..services import (
     health,
     participants,
     results,
-    statements,
     voting,
 )
 from . import existing_participant_token, limit_participation, participant_token
@@ -121,7 +120,7 @@ def add_statement(slug):
     consultation = consultations.get_public(db.session, slug)
     _check_eligible(consultation)
     body = _json_body()
-    statement = statements.submit(db.session, consultation, participant_token(), body.get("text"))
+    statement = voting.submit_statement(db.session, consultation, participant_token(), body.get("text"))
     jobs.analysis_wanted(consultation.id)
     return {"id": statement.id, "text": statement.text, "moderation": statement.moderation.value}, 201
 

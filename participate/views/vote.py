@@ -20,7 +20,7 @@ from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
 from ..security import embed_cookies, embeddable, ip_hash
-from ..services import ServiceError, consultations, eligibility, participants, privacy, results, statements, voting
+from ..services import ServiceError, consultations, eligibility, participants, privacy, results, voting
 from ..services.moderation import REJECT_REASONS
 from ..services.standing import my_statements, where_i_stand
 from . import existing_participant_token, limit_participation, participant_token
@@ -101,8 +101,9 @@ def vote(slug):
     if not form.validate():
         abort(400, description=_("Please choose agree, disagree or pass."))
     try:
-        voting.cast(
-            db.session, consultation, participant_token(), form.statement_id.data, voting.parse_vote(form.vote.data)
+        # the same service call as the JSON API's vote (the same checks, and SQLite's one writer at a time)
+        voting.vote_and_next(
+            db.session, slug, participant_token(), form.statement_id.data, voting.parse_vote(form.vote.data)
         )
     except ServiceError as error:
         return _error_page(consultation, error)
@@ -124,7 +125,7 @@ def add_statement(slug):
     if not form.validate():
         return _render_consultation(consultation, statement_form=form, status=400)
     try:
-        statements.submit(db.session, consultation, participant_token(), form.text.data)
+        voting.submit_statement(db.session, consultation, participant_token(), form.text.data)
     except ServiceError as error:
         if not consultation.is_open:
             return _error_page(consultation, error)

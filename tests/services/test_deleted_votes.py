@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import AnalysisSnapshot, ConsultationStatus, Participant
-from participate.services import privacy, report, results, statements, voting
+from participate.services import privacy, report, results, voting
 from tests.services.test_report import hand_votes, make_hand_consultation
 
 HAND_VOTES = len(hand_votes())
@@ -94,7 +94,7 @@ def test_older_snapshots_without_the_votes_stay(make_consultation, mode):
     """Only the snapshots that counted a deleted vote go: older ones never saw it (and warm-start the next)."""
     consultation, _, _ = make_hand_consultation(make_consultation)
     kept = results.latest_snapshot(db.session, consultation).id
-    statements.submit(db.session, consultation, "latecomer", "A late idea")
+    voting.submit_statement(db.session, consultation, "latecomer", "A late idea")
     report.analyse(db.session, consultation.id)
     privacy.delete_mine(db.session, _newest_participant(), mode)
     assert db.session.get(AnalysisSnapshot, kept) is not None
@@ -106,7 +106,7 @@ def test_vote_ids_reused_after_a_deletion_never_enter_an_older_snapshot(make_con
     votes up to its last vote id are still exactly the votes it was computed from."""
     consultation, sids, _ = make_hand_consultation(make_consultation)
     kept = results.latest_snapshot(db.session, consultation)
-    statements.submit(db.session, consultation, "latecomer", "A late idea")
+    voting.submit_statement(db.session, consultation, "latecomer", "A late idea")
     report.analyse(db.session, consultation.id)
     privacy.delete_mine(db.session, _newest_participant())
     for sid in sids[:3]:

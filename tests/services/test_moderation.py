@@ -23,7 +23,6 @@ from participate.services import (
     eligibility,
     moderation,
     participants,
-    statements,
     voting,
 )
 
@@ -93,7 +92,7 @@ def test_single_seed_refusals(owner, consultation):
 
 
 def _participant_statement(consultation, text, token="tok"):
-    return statements.submit(db.session, consultation, token, text)
+    return voting.submit_statement(db.session, consultation, token, text)
 
 
 def test_statement_with_votes_cannot_be_edited_but_a_fresh_seed_can(owner, consultation):

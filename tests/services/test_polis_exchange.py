@@ -22,7 +22,7 @@ from participate.models import (
     Statement,
     Vote,
 )
-from participate.services import InvalidInput, moderation, polis_exchange, statements, voting
+from participate.services import InvalidInput, moderation, polis_exchange, voting
 
 TABLES = (Consultation, Participant, Statement, Vote, CurrentVote)
 
@@ -41,7 +41,7 @@ def busy(make_consultation, make_account):
     owner = make_account("facilitator")
     consultation = make_consultation("busy", statements=("Seed one", "Seed two", "Seed three"))
     s1, s2, s3 = consultation.statements
-    mine = statements.submit(db.session, consultation, "p1", "A participant's idea")
+    mine = voting.submit_statement(db.session, consultation, "p1", "A participant's idea")
     plan = [("p1", s1, 1), ("p2", s1, -1), ("p2", s2, 0), ("p3", s3, 1), ("p1", s1, -1), ("p3", mine, -1)]
     for token, statement, value in plan:
         voting.cast(db.session, consultation, token, statement.id, voting.VoteValue(value))

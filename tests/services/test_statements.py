@@ -42,7 +42,7 @@ def test_exactly_280_characters_is_accepted():
 
 def test_submission_is_pending_and_author_agrees(make_consultation):
     consultation = make_consultation()
-    statement = statements.submit(db.session, consultation, "tok", "  A new   idea ")
+    statement = voting.submit_statement(db.session, consultation, "tok", "  A new   idea ")
     assert statement.text == "A new idea"
     assert statement.origin == StatementOrigin.PARTICIPANT
     assert statement.moderation == ModerationState.PENDING
@@ -55,7 +55,7 @@ def test_submission_is_pending_and_author_agrees(make_consultation):
 @pytest.mark.parametrize(("mode", "visible_to_others"), [(ModerationMode.POST, True), (ModerationMode.PRE, False)])
 def test_moderation_mode_decides_visibility(make_consultation, mode, visible_to_others):
     consultation = make_consultation(moderation=mode, statements=[])
-    statements.submit(db.session, consultation, "author", "Visible or not")
+    voting.submit_statement(db.session, consultation, "author", "Visible or not")
     other = participants.find_or_add(db.session, consultation, "reader")
     db.session.commit()
     nxt = voting.next_statement(db.session, consultation, other)
@@ -66,7 +66,7 @@ def test_moderation_mode_decides_visibility(make_consultation, mode, visible_to_
 def test_duplicates_are_refused_case_and_space_insensitively(make_consultation, variant):
     consultation = make_consultation()
     with pytest.raises(Conflict, match="already"):
-        statements.submit(db.session, consultation, "tok", variant)
+        voting.submit_statement(db.session, consultation, "tok", variant)
     assert db.session.scalar(select(func.count()).select_from(Statement)) == 3
     assert db.session.scalar(select(func.count()).select_from(CurrentVote)) == 0
 
@@ -74,16 +74,16 @@ def test_duplicates_are_refused_case_and_space_insensitively(make_consultation, 
 def test_closed_or_statementless_consultation_refuses(make_consultation):
     closed = make_consultation("closed", status="closed")
     with pytest.raises(Conflict, match="closed"):
-        statements.submit(db.session, closed, "tok", "New")
+        voting.submit_statement(db.session, closed, "tok", "New")
     no_statements = make_consultation("quiet", allow_statements=False)
     with pytest.raises(Conflict, match="does not accept"):
-        statements.submit(db.session, no_statements, "tok", "New")
+        voting.submit_statement(db.session, no_statements, "tok", "New")
 
 
 def test_rejected_text_changes_nothing(make_consultation):
     consultation = make_consultation()
     with pytest.raises(InvalidInput):
-        statements.submit(db.session, consultation, "tok", "x" * 500)
+        voting.submit_statement(db.session, consultation, "tok", "x" * 500)
     assert participants.find(db.session, consultation, "tok") is None
     assert db.session.scalar(select(func.count()).select_from(Statement)) == 3
 

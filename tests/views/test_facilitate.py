@@ -21,7 +21,7 @@ from participate.models import (
     Statement,
     utcnow,
 )
-from participate.services import consultations, statements, voting
+from participate.services import consultations, voting
 
 FORM = {
     "title": "Night buses",
@@ -114,7 +114,7 @@ def test_paste_many_preview_then_add(owner_client, night):
 def _open_with_participant_statements(client, night, texts):
     client.post_form("/facilitate/night-buses/statements", {"action": "add", "pasted": "Seed statement here"})
     client.post_form("/facilitate/night-buses/open", {})
-    return [statements.submit(db.session, night, f"tok{i}", text) for i, text in enumerate(texts)]
+    return [voting.submit_statement(db.session, night, f"tok{i}", text) for i, text in enumerate(texts)]
 
 
 def test_a_refused_moderation_action_is_explained_beside_the_form_with_the_selection_kept(owner_client, night):

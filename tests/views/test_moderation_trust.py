@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import ModerationAction, ModerationLogEntry, ModerationMode, utcnow
-from participate.services import consultations, moderation, participants, report, statements
+from participate.services import consultations, moderation, participants, report, voting
 
 
 def _participant_statement(consultation, text, token):
-    return statements.submit(db.session, consultation, token, text)
+    return voting.submit_statement(db.session, consultation, token, text)
 
 
 def _every_action(account, consultation):
