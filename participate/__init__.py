@@ -44,7 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
     # An absent value prints as nothing, never as the word "None" (in a form field it would be submitted back).
     app.jinja_env.finalize = lambda value: "" if value is None else value
 
-    from .views import api, auth, errors, facilitate, set_participant_cookie, vote
+    from .views import api, auth, errors, facilitate, set_participant_cookie, templating, vote
+
+    templating.init_app(app)
 
     app.register_blueprint(errors.bp)
     app.register_blueprint(vote.bp)

@@ -8,7 +8,6 @@ from .. import jobs
 from ..extensions import db
 from ..services import (
     InvalidInput,
-    ServiceError,
     consultations,
     eligibility,
     health,
@@ -23,11 +22,6 @@ bp = Blueprint("api", __name__)
 
 def error(status: int, code: str, message: str):
     return jsonify({"error": {"code": code, "message": message}}), status
-
-
-@bp.errorhandler(ServiceError)
-def _service_error(exc: ServiceError):
-    return error(exc.status, exc.code, exc.translated())
 
 
 @bp.get("/healthz")

@@ -26,16 +26,6 @@ def _load_account(session_id: str):
     return accounts.from_session_id(db.session, session_id)
 
 
-@bp.before_app_request
-def _forget_previous_request():
-    """Load the user and CSRF token from this request's session, never from ``g`` left by an earlier request.
-
-    In production every request has its own ``g``; a test client running inside one app context shares it.
-    """
-    g.pop("_login_user", None)
-    g.pop("csrf_token", None)
-
-
 def local_target(target: str | None) -> str | None:
     """``target`` if it is a path on this site, else None: ``next=`` must never send anyone elsewhere."""
     if not target or not target.startswith("/") or target.startswith("//"):
@@ -224,25 +214,17 @@ def invite():
 @login_required
 def update_account(account_id):
     _require_admin()
-    try:
-        if "role" in request.form:
-            accounts.set_role(db.session, current_user._get_current_object(), account_id, request.form["role"])
-        if "active" in request.form:
-            accounts.set_active(
-                db.session, current_user._get_current_object(), account_id, request.form["active"] == "1"
-            )
-    except ServiceError as error:
-        abort(error.status, description=error.translated())
+    if "role" in request.form:
+        accounts.set_role(db.session, current_user._get_current_object(), account_id, request.form["role"])
+    if "active" in request.form:
+        accounts.set_active(db.session, current_user._get_current_object(), account_id, request.form["active"] == "1")
     flash(_("The account was updated."), "success")
     return redirect(url_for("auth.accounts_list"))
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def accept_invitation(token):
-    try:
-        invitation = accounts.invitation_for(db.session, token)
-    except ServiceError as error:
-        abort(error.status, description=error.translated())
+    invitation = accounts.invitation_for(db.session, token)
     if request.method == "POST":
         try:
             account = accounts.accept_invitation(

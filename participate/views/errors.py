@@ -1,9 +1,17 @@
-"""Error pages and JSON errors: a status and a message a person understands, never a stack trace."""
+"""Error pages and JSON errors: a status and a message a person understands, never a stack trace.
+
+A service's refusal (:class:`~participate.services.ServiceError`) becomes the same page or JSON answer wherever it
+is raised: views let it through unless they have something better to show (their form again, with the message
+beside it and what the person typed).
+"""
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ..extensions import db
+from ..services import ServiceError
 
 bp = Blueprint("errors", __name__)
 
@@ -23,10 +31,16 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.is_json
 
 
-def _respond(status: int, message: str):
+def _respond(status: int, message: str, code: str | None = None):
     if _wants_json():
-        return {"error": {"code": _CODES.get(status, "error"), "message": message}}, status
+        return {"error": {"code": code or _CODES.get(status, "error"), "message": message}}, status
     return render_template("errors/error.html", status=status, message=message), status
+
+
+@bp.app_errorhandler(ServiceError)
+def service_error(error: ServiceError):
+    db.session.rollback()  # nothing half-done is committed by a later request's work
+    return _respond(error.status, error.translated(), error.code)
 
 
 @bp.app_errorhandler(CSRFError)

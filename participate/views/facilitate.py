@@ -2,11 +2,8 @@
 
 import io
 import tempfile
-from datetime import UTC
 from pathlib import Path
 
-import markdown as markdown_lib
-import nh3
 from flask import (
     Blueprint,
     Response,
@@ -21,7 +18,6 @@ from flask import (
 from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.utils import secure_filename
 
 from .. import jobs, security
@@ -41,35 +37,12 @@ from ..services import eligibility as eligibility_service  # the view below is c
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
-_ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4", "blockquote", "code", "pre", "hr"}
-
-
-@bp.app_template_filter("markdown")
-def render_markdown(text: str | None) -> Markup:
-    """Markdown to HTML through an allow-list sanitiser (nh3): no scripts, styles, images or event handlers."""
-    html = markdown_lib.markdown(text or "", extensions=["sane_lists"])
-    clean = nh3.clean(
-        html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener noreferrer nofollow"
-    )
-    return Markup(clean)  # sanitised just above
-
-
-@bp.app_template_filter("utc")
-def format_utc(moment, layout: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored time shown in UTC, whatever time zone the database handed it back in."""
-    return consultations.aware(moment).astimezone(UTC).strftime(layout) if moment else ""
-
 
 @bp.before_request
 def _staff_only():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
-
-
-@bp.errorhandler(ServiceError)
-def _service_error(error: ServiceError):
-    return render_template("errors/error.html", status=error.status, message=error.translated()), error.status
 
 
 def _me():

@@ -61,10 +61,7 @@ def _refuse_unless_readable(consultation, *, published: bool = False) -> None:
 
 
 def _consultation(slug):
-    try:
-        return consultations.get_any(db.session, slug)
-    except ServiceError as error:
-        abort(error.status, description=error.translated())
+    return consultations.get_any(db.session, slug)
 
 
 def _respond(report: dict, *, consultation, fmt: str | None, published=None, extra_json=None):
@@ -208,10 +205,7 @@ def live(slug, fmt=None):
 @bp.get("/r/<token>.<any(pdf, csv, json):fmt>")
 @limit_pdf
 def published(token, fmt=None):
-    try:
-        snapshot = reports.get_published(db.session, token)
-    except ServiceError as error:
-        abort(error.status, description=error.translated())
+    snapshot = reports.get_published(db.session, token)
     consultation = db.session.get(Consultation, snapshot.consultation_id)
     _refuse_unless_readable(consultation, published=True)
     extra = {
@@ -281,17 +275,3 @@ def group_names(slug):
     groups = brief.group_summaries(report)
     status = 400 if error else 200
     return render_template("report/groups.html", consultation=consultation, groups=groups, error=error), status
-
-
-@bp.app_template_global()
-def theme_label(name: str) -> str:
-    """A theme tag as readers see it (also for reports published before themes carried their label)."""
-    return reports.theme_label(name)
-
-
-@bp.app_template_global()
-def pct(n, d) -> int | None:
-    """A share as a whole percentage, rounded half up; None when there is nothing to divide by."""
-    if not d:
-        return None
-    return int(100 * n / d + 0.5)

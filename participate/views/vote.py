@@ -19,21 +19,13 @@ from .. import jobs
 from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
-from ..security import embed_cookies, embeddable, ip_hash
+from ..security import embed_cookies, embeddable
 from ..services import ServiceError, consultations, eligibility, participants, privacy, results, voting
 from ..services.moderation import REJECT_REASONS
 from ..services.standing import my_statements, where_i_stand
 from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("vote", __name__)
-
-
-@bp.before_app_request
-def _remember_ip_hash():
-    """Participation requests leave their hashed address for a participant they create (never the address)."""
-    creates = request.method == "POST" or request.args.get("xid") or request.args.get("code")
-    if request.blueprint in ("vote", "api") and creates:
-        db.session.info[participants.IP_HASH] = ip_hash()
 
 
 @bp.get("/")
@@ -179,10 +171,7 @@ def delete_mine(slug):
         return redirect(url_for("vote.mine", slug=slug))
     if request.form.get("confirmed") != "1":  # one click only asks: the page says what goes, and deletes on a second
         return render_template("vote/delete_mine.html", consultation=consultation)
-    try:
-        privacy.delete_mine(db.session, participant, current_app.config["DELETED_STATEMENTS"])
-    except ServiceError as error:
-        abort(error.status, description=error.translated())
+    privacy.delete_mine(db.session, participant, current_app.config["DELETED_STATEMENTS"])
     jobs.analysis_wanted(consultation_id)
     flash(_("Your votes were deleted and will leave the results with the next analysis."), "success")
     return redirect(url_for("vote.mine", slug=slug))
@@ -235,8 +224,6 @@ def _get(slug):
     except consultations.NotOpenYet as error:
         page = render_template("vote/not_open.html", consultation=error.consultation, opens_at=error.opens_at)
         abort(make_response(page, error.status))
-    except ServiceError as error:
-        abort(error.status, description=error.translated())
 
 
 def _error_page(consultation, error):
