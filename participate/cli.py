@@ -14,6 +14,7 @@ from . import jobs, logs
 from .extensions import db
 from .models import Role
 from .services import ServiceError, accounts, consultations, report, results, simulate, voting
+from .services.snapshots import view_of
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
 
@@ -83,10 +84,10 @@ def analyse_command(slug):
     if snapshot is None:
         click.echo(f"{slug}: no votes yet, nothing to analyse.")
         return
-    result = snapshot.result
+    view = view_of(snapshot)
     click.echo(
-        f"{slug}: {snapshot.vote_count} votes, {len(result['participant_ids'])} participants, "
-        f"{len(result['in_conv'])} grouped into {result['k']} opinion groups in {snapshot.seconds:.2f} s"
+        f"{slug}: {snapshot.vote_count} votes, {view.participants} participants, "
+        f"{len(view.in_conv)} grouped into {view.k} opinion groups in {snapshot.seconds:.2f} s"
     )
 
 

@@ -19,6 +19,7 @@ from analysis import integrity as signals
 
 from ..models import AnalysisIntegrity, AnalysisSnapshot, Consultation, Participant, Statement, Vote
 from . import moderation, results, statements
+from .snapshots import group_label, store
 
 TOP_CONSENSUS = 5
 
@@ -74,7 +75,7 @@ def headline(result: AnalysisResult, texts: dict[int, str]) -> dict:
     return {
         "participants": len(result.participant_ids),
         "k": int(result.k),
-        "group_sizes": [{"label": results.group_label(i), "size": len(g.members)} for i, g in enumerate(groups)],
+        "group_sizes": [{"label": group_label(i), "size": len(g.members)} for i, g in enumerate(groups)],
         "top_consensus": [{"id": int(sid), "text": texts.get(int(sid), ""), "score": float(s)} for sid, s in top],
     }
 
@@ -92,7 +93,7 @@ def compute(
     if votes is None:
         votes = results.votes_until(session, cid, snapshot.last_vote_id)
     pids, sids, values = votes.participant_ids, votes.statement_ids, votes.values
-    with_all = AnalysisResult.from_dict(snapshot.result)
+    with_all = store.analysis_of(snapshot)
     banned = np.asarray(sorted(with_all.banned), dtype=np.int64)
     lines = np.setdiff1d(signals.straight_liners(pids, values), banned)
     clusters = [c for c in signals.near_identical(pids, sids, values) if not np.isin(c, banned).all()]

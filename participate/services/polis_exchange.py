@@ -44,6 +44,7 @@ from ..models import (
     utcnow,
 )
 from . import N_, Conflict, InvalidInput, Term, audit, consultations, results, statements
+from .snapshots import store
 
 SETTINGS_FILE = "consultation.json"
 #: The files of an export folder that an import reads (or may meet); a web upload keeps only these.
@@ -146,7 +147,7 @@ def settings_document(session: Session, consultation: Consultation) -> dict:
         else {
             "computed_at": _iso(snapshot.computed_at),
             "vote_count": snapshot.vote_count,
-            "result": snapshot.result,
+            "result": store.document(snapshot),
         },
     }
 
@@ -155,7 +156,7 @@ def _snapshot_groups(session: Session, consultation: Consultation) -> dict[int, 
     snapshot = results.latest_snapshot(session, consultation)
     if snapshot is None:
         return None
-    return {int(p): int(g["id"]) for g in snapshot.result.get("groups", []) for p in g.get("members", [])}
+    return store.member_groups(snapshot)
 
 
 def export_folder(session: Session, consultation: Consultation, folder: str | Path, *, url: str = "") -> list[Path]:

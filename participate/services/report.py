@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from analysis import ALGORITHM_VERSION, AnalysisResult, csv_safe
+from analysis import ALGORITHM_VERSION, csv_safe
 from analysis import robustness as robustness_math
 
 from ..config import Defaults
@@ -43,7 +43,7 @@ from ..models import (
 from . import N_, InvalidInput, NotFound, audit, integrity, moderation, results
 from . import statements as statement_service
 from .results import VoteArrays
-from .snapshots import SnapshotView, view_of
+from .snapshots import SnapshotView, store, view_of
 
 REPORT_FORMAT = "participate-report/1"
 MIN_PEOPLE = 7  # opinion groups are shown once this many people…
@@ -121,7 +121,7 @@ def compute_robustness(
     started = time.perf_counter()
     if votes is None:
         votes = results.votes_until(session, snapshot.consultation_id, snapshot.last_vote_id)
-    result = AnalysisResult.from_dict(snapshot.result)
+    result = store.analysis_of(snapshot)
     check = robustness_math.assess(
         (votes.participant_ids, votes.statement_ids, votes.values),
         result,
@@ -771,7 +771,7 @@ def publish(session: Session, consultation: Consultation, *, account: Account | 
     if snapshot is not None:
         votes = results.votes_until(session, consultation.id, snapshot.last_vote_id)
         robustness_row = session.get(AnalysisRobustness, snapshot.id)
-        analysis = {"result": snapshot.result, "robustness": robustness_row.result if robustness_row else None}
+        analysis = {"result": store.document(snapshot), "robustness": robustness_row.result if robustness_row else None}
         analysis["integrity"] = integrity.for_snapshot(session, snapshot.id)  # frozen with it
     else:
         votes = results.current_votes(session, consultation.id)

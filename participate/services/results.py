@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from analysis import AnalysisResult, run_analysis
+from analysis import run_analysis
 
 from ..models import (
     AnalysisRobustness,
@@ -27,6 +27,7 @@ from ..models import (
     utcnow,
 )
 from . import statements
+from .snapshots import group_label, store
 
 KEEP_SNAPSHOTS = 3  # older ones are pruned, except the newest checked one; published reports are stored separately
 STREAM_CHUNK = 100_000
@@ -187,7 +188,7 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
         mod_out=mod_out,
         meta=meta,
         banned=banned,
-        previous=AnalysisResult.from_dict(previous.result) if previous else None,
+        previous=store.analysis_of(previous) if previous else None,
         random_state=random_state,
     )
     seconds = time.perf_counter() - started
@@ -277,11 +278,6 @@ _loading: dict[tuple[str, int], threading.Lock] = {}
 _cache_lock = threading.Lock()
 
 
-def group_label(index: int) -> str:
-    """Opinion groups are shown as A, B, C… in order of their ids."""
-    return chr(ord("A") + index) if index < 26 else str(index + 1)
-
-
 def latest(session: Session, consultation, *, snapshot_id: int | None = None) -> Latest | None:
     """The latest snapshot's summary; the full JSON is loaded only when a newer snapshot exists.
 
@@ -322,12 +318,7 @@ def latest(session: Session, consultation, *, snapshot_id: int | None = None) ->
 
 def _read_latest(session: Session, snapshot_id: int) -> Latest | None:
     """Only the parts of the snapshot's JSON that pages need (the whole result is far larger); None once deleted."""
-    result = AnalysisSnapshot.result
-    row = session.execute(
-        select(AnalysisSnapshot.computed_at, result["k"], result["priorities"], result["groups"]).where(
-            AnalysisSnapshot.id == snapshot_id
-        )
-    ).first()
+    row = store.page_parts(session, snapshot_id)
     if row is None:
         return None
     computed_at, k, priorities, groups = row

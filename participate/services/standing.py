@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import (
-    AnalysisSnapshot,
     Consultation,
     CurrentVote,
     ModerationAction,
@@ -22,6 +21,7 @@ from ..models import (
     aware,
 )
 from . import brief, moderation, report, voting
+from .snapshots import store
 
 TOP = 3  # statements listed under "where you differ from your group" and "where you agree with another group"
 STATUS = {
@@ -29,12 +29,6 @@ STATUS = {
     ModerationState.ACCEPTED: "accepted",
     ModerationState.REJECTED: "rejected",
 }
-
-
-def _group_of(session: Session, snapshot_id: int, participant_id: int) -> int | None:
-    """The participant's group id in one snapshot (only the snapshot's groups are read, not its whole result)."""
-    groups = session.scalar(select(AnalysisSnapshot.result["groups"]).where(AnalysisSnapshot.id == snapshot_id))
-    return next((g["id"] for g in groups or [] if participant_id in g["members"]), None)
 
 
 def _missing(built: dict, my_votes: int, is_open: bool) -> str:
@@ -89,7 +83,7 @@ def where_i_stand(session: Session, consultation: Consultation, participant: Par
     }
     gid = None
     if built["ready"] and participant is not None:
-        gid = _group_of(session, built["analysis"]["snapshot_id"], participant.id)
+        gid = store.group_of(session, built["analysis"]["snapshot_id"], participant.id)
     position = next((i for i, g in enumerate(built["groups"]) if g["id"] == gid), None)
     if position is None:
         return {**stand, "missing": _missing(built, len(mine), consultation.is_open)}

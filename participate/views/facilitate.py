@@ -34,6 +34,7 @@ from ..services import (
     results,
 )
 from ..services import eligibility as eligibility_service  # the view below is called eligibility
+from ..services.snapshots import view_of
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
@@ -458,10 +459,10 @@ def monitor(slug):
     snapshot = results.latest_snapshot(db.session, consultation)
     analysis = None
     if snapshot is not None:
-        result = snapshot.result or {}
+        view = view_of(snapshot)
         analysis = {
-            "k": result.get("k", len(result.get("groups", []))),
-            "groups": len(result.get("groups", [])),
+            "k": view.k,
+            "groups": len(view.groups),
             "computed_at": consultations.aware(snapshot.computed_at),
             "vote_count": snapshot.vote_count,
         }

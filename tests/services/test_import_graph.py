@@ -32,7 +32,9 @@ def imports(name: str, path: Path, names: set[str]) -> set[str]:
                 module = node.module[len(PACKAGE) + 1 :] if node.module != PACKAGE else ""
             else:
                 continue
-            targets = [f"{module}.{a.name}".strip(".") for a in node.names] + [module]
+            submodules = [f"{module}.{a.name}".strip(".") for a in node.names]
+            # `from .pkg import mod` imports the submodule; `from .mod import name` imports the module itself
+            targets = [t for t in submodules if t in names] or [module]
         else:
             continue
         for target in targets:

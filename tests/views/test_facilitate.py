@@ -242,7 +242,12 @@ def test_monitor_shows_numbers_chart_and_analysis_state(owner_client, night):
         for statement in night.statements:
             voting.cast(db.session, night, token, statement.id, voting.VoteValue.AGREE)
     db.session.add(
-        AnalysisSnapshot(consultation_id=night.id, vote_count=6, last_vote_id=6, result={"k": 2, "groups": [{}, {}]})
+        AnalysisSnapshot(
+            consultation_id=night.id,
+            vote_count=6,
+            last_vote_id=6,
+            result={"k": 2, "groups": [{"id": 0, "members": [1, 2]}, {"id": 1, "members": [3]}]},
+        )
     )
     db.session.commit()
     page = owner_client.get("/facilitate/night-buses/monitor")

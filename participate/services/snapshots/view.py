@@ -17,7 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ..results import group_label
+from . import store
+
+
+def group_label(index: int) -> str:
+    """Opinion groups are shown as A, B, C… in order of their ids."""
+    return chr(ord("A") + index) if index < 26 else str(index + 1)
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class SnapshotView:
     """
 
     statement_ids: tuple[int, ...]
+    participants: int  # participants with a vote (banned left out), grouped or not
     groups: tuple[GroupView, ...]
     agree: np.ndarray
     disagree: np.ndarray
@@ -148,6 +154,7 @@ class SnapshotView:
         centers = np.asarray(result.get("base_cluster_centers", []), dtype=float).reshape(-1, 2)
         return cls(
             statement_ids=sids,
+            participants=len(result.get("participant_ids", [])),
             groups=groups,
             agree=counts("A"),
             disagree=counts("D"),
@@ -239,7 +246,7 @@ def view_of(snapshot) -> SnapshotView:
         if view is not None:
             _views.move_to_end(key)
             return view
-    view = SnapshotView.from_result(snapshot.result or {})
+    view = SnapshotView.from_result(store.document(snapshot) or {})
     with _views_lock:
         _views[key] = view
         while len(_views) > VIEW_CACHE_SIZE:
