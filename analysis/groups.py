@@ -174,7 +174,7 @@ def weighted_silhouette(dist: np.ndarray, labels: np.ndarray, weights: np.ndarra
     w = np.broadcast_to(np.asarray(weights, dtype=np.float64), (n_runs, n))
     onehot = (labels[..., None] == np.arange(k)) * w[..., None]  # (R, B, k)
     mass = onehot.sum(1)  # (R, k)
-    sums = np.einsum("ij,rjk->rik", dist, onehot)  # (R, B, k)
+    sums = dist @ onehot  # (R, B, k): BLAS, several times faster than einsum here
     rows = np.arange(n)
     others = np.take_along_axis(mass, labels, axis=1) - 1.0  # (R, B): the rest of each participant's group
     own_sum = np.take_along_axis(sums, labels[..., None], axis=2)[..., 0]
