@@ -67,8 +67,9 @@ def prepare_database(url: str, statements: int, seed_participants: int) -> int:
         ConsultationStatus,
         ModerationMode,
     )
-    from participate.services import results, simulate
+    from participate.services import simulate
     from participate.services import statements as statement_service
+    from participate.services.snapshots import store
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "ANALYSIS_RUNNER": "sync"})
     with app.app_context():
@@ -89,7 +90,7 @@ def prepare_database(url: str, statements: int, seed_participants: int) -> int:
         db.session.commit()
         if seed_participants:
             simulate.simulate_votes(db.session, consultation, seed_participants, seed=1)
-            results.compute_snapshot(db.session, consultation.id)
+            store.compute_snapshot(db.session, consultation.id)
         consultation_id = consultation.id
         db.session.remove()
         db.engine.dispose()

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import (
-    AnalysisSnapshot,
     Consultation,
     CurrentVote,
     ModerationAction,
@@ -22,6 +21,7 @@ from ..models import (
     aware,
 )
 from . import moderation, report, voting
+from .snapshots import store
 
 TOP = 3  # statements listed under "where you differ from your group" and "where you agree with another group"
 STATUS = {
@@ -57,8 +57,7 @@ def group_brief(built: dict, group: dict) -> dict:
 
 def _group_of(session: Session, snapshot_id: int, participant_id: int) -> int | None:
     """The participant's group id in one snapshot (only the snapshot's groups are read, not its whole result)."""
-    groups = session.scalar(select(AnalysisSnapshot.result["groups"]).where(AnalysisSnapshot.id == snapshot_id))
-    return next((g["id"] for g in groups or [] if participant_id in g["members"]), None)
+    return store.group_id_of(session, snapshot_id, participant_id)
 
 
 def _missing(built: dict, my_votes: int, is_open: bool) -> str:

@@ -31,13 +31,12 @@ from ..services import (
     ServiceError,
     audit,
     consultations,
-    integrity,
     moderation,
     monitoring,
     polis_io,
-    results,
 )
 from ..services import eligibility as eligibility_service  # the view below is called eligibility
+from ..services.snapshots import integrity, store, view_of
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
@@ -482,13 +481,13 @@ def moderation_log_csv(slug):
 @bp.get("/<slug>/monitor")
 def monitor(slug):
     consultation = _get(slug)
-    snapshot = results.latest_snapshot(db.session, consultation)
+    snapshot = store.latest_snapshot(db.session, consultation)
     analysis = None
     if snapshot is not None:
-        result = snapshot.result or {}
+        view = view_of(snapshot)
         analysis = {
-            "k": result.get("k", len(result.get("groups", []))),
-            "groups": len(result.get("groups", [])),
+            "k": view.k,
+            "groups": len(view.groups),
             "computed_at": consultations.aware(snapshot.computed_at),
             "vote_count": snapshot.vote_count,
         }

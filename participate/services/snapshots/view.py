@@ -17,7 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from ..results import group_label
+
+def group_label(index: int) -> str:
+    """Opinion groups are shown as A, B, C… in order of their ids."""
+    return chr(ord("A") + index) if index < 26 else str(index + 1)
 
 
 @dataclass(frozen=True)

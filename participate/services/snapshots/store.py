@@ -1,157 +1,76 @@
-"""Votes → analysis → snapshot, and the latest snapshot as the web reads it.
+"""Snapshots stored, pruned and found: the only code that reads a snapshot's stored JSON.
 
-Web requests never run the analysis: they read the latest stored snapshot. The runner in :mod:`participate.jobs`
-calls :func:`compute_snapshot` in the background.
+Web requests never run the analysis: they read the latest stored snapshot. The runner
+(:mod:`participate.services.snapshots.runner`) calls :func:`compute_snapshot` in the background. Readers get a
+snapshot's figures through :func:`~.view.view_of`, :func:`result_of` or :func:`stored_result`, never its JSON.
 """
 
-import itertools
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from analysis import AnalysisResult, run_analysis
 
-from ..models import (
+from ...models import (
     AnalysisRobustness,
     AnalysisSnapshot,
     Consultation,
-    CurrentVote,
     Participant,
     Statement,
     Vote,
     utcnow,
 )
-from . import statements
+from .. import statements
+from .view import group_label
+from .votes import current_votes
 
 KEEP_SNAPSHOTS = 3  # older ones are pruned, except the newest checked one; published reports are stored separately
-STREAM_CHUNK = 100_000
 
 
-@dataclass(frozen=True)
-class VoteArrays:
-    participant_ids: np.ndarray
-    statement_ids: np.ndarray
-    values: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.values)
+def latest_id(consultation_id) -> Select:
+    """The query for a consultation's latest snapshot id (``consultation_id``: an id or a correlated column)."""
+    return select(func.max(AnalysisSnapshot.id)).where(AnalysisSnapshot.consultation_id == consultation_id)
 
 
-def current_votes(session: Session, consultation_id: int) -> VoteArrays:
-    """A consultation's current votes as three arrays, without ORM objects.
-
-    PostgreSQL: one ``COPY (SELECT ...) TO STDOUT (FORMAT binary)`` through psycopg 3, parsed by numpy (fixed-width
-    rows). Other databases: one SELECT streamed in chunks. Pairs are unique (the table's primary key).
-    """
-    connection = session.connection()
-    if _can_copy(connection):
-        return _current_votes_copy(connection, consultation_id)
-    return _select_votes(
-        connection,
-        select(CurrentVote.participant_id, CurrentVote.statement_id, CurrentVote.value).where(
-            CurrentVote.consultation_id == consultation_id
-        ),
+def checked_id(consultation_id) -> Select:
+    """The query for a consultation's newest checked snapshot id: the newest with its robustness check."""
+    return (
+        select(func.max(AnalysisRobustness.snapshot_id))
+        .join(AnalysisSnapshot, AnalysisSnapshot.id == AnalysisRobustness.snapshot_id)
+        .where(AnalysisSnapshot.consultation_id == consultation_id)
     )
 
 
-def votes_until(session: Session, consultation_id: int, last_vote_id: int) -> VoteArrays:
-    """The latest vote per (participant, statement) among the votes with id ≤ ``last_vote_id``, sorted.
-
-    These are the votes a snapshot with that ``last_vote_id`` was computed from, whatever came after it.
-    """
-    connection = session.connection()
-    if _can_copy(connection):
-        history = _copy_votes(connection, _VOTES_UNTIL_COPY, (int(consultation_id), int(last_vote_id)))
-    else:
-        history = _select_votes(
-            connection,
-            select(Vote.participant_id, Vote.statement_id, Vote.value)
-            .where(Vote.consultation_id == consultation_id, Vote.id <= last_vote_id)
-            .order_by(Vote.id),
-        )
-    m = np.column_stack([history.participant_ids, history.statement_ids, history.values.astype(np.int64)])
-    if len(m):
-        # Keep the last vote of each pair: unique over the reversed array finds each pair's last occurrence.
-        _, last = np.unique(m[::-1, :2], axis=0, return_index=True)
-        m = m[::-1][last]  # np.unique sorts by (participant, statement)
-    return VoteArrays(m[:, 0].copy(), m[:, 1].copy(), m[:, 2].astype(np.int8))
-
-
-def _can_copy(connection) -> bool:
-    return connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
-
-
-def _select_votes(connection, query) -> VoteArrays:
-    """Other databases: stream ``(participant, statement, value)`` rows straight into one numpy array.
-
-    Core rows flattened by ``np.fromiter``: ``np.asarray`` over row objects probes each row for the array protocol
-    and took ten times longer than the query (0.8 s for 50,000 votes).
-    """
-    rows = connection.execute(query.execution_options(yield_per=STREAM_CHUNK))
-    m = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64).reshape(-1, 3)
-    return VoteArrays(m[:, 0].copy(), m[:, 1].copy(), m[:, 2].astype(np.int8))
-
-
-#: One binary COPY row of ``(int8, int8, int2)``: field count, then (length, value) per field, big-endian.
-_COPY_ROW = np.dtype(
-    [("n", ">i2"), ("lp", ">i4"), ("p", ">i8"), ("ls", ">i4"), ("s", ">i8"), ("lv", ">i4"), ("v", ">i2")]
-)
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00"
-
-
-_CURRENT_VOTES_COPY = (
-    "COPY (SELECT participant_id::int8, statement_id::int8, value::int2 FROM current_vote "
-    "WHERE consultation_id = %s) TO STDOUT (FORMAT binary)"
-)
-_VOTES_UNTIL_COPY = (
-    "COPY (SELECT participant_id::int8, statement_id::int8, value::int2 FROM vote "
-    "WHERE consultation_id = %s AND id <= %s ORDER BY id) TO STDOUT (FORMAT binary)"
-)
-
-
-def _current_votes_copy(connection, consultation_id: int) -> VoteArrays:
-    """PostgreSQL: the current votes by binary COPY."""
-    return _copy_votes(connection, _CURRENT_VOTES_COPY, (int(consultation_id),))
-
-
-def _copy_votes(connection, statement: str, params: tuple) -> VoteArrays:
-    """PostgreSQL: a COPY of (int8, int8, int2) rows in binary, parsed with a structured numpy dtype.
-
-    COPY takes no server-side parameters; psycopg binds ``params`` on the client, quoted.
-    """
-    buffer = bytearray()
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(statement, params) as copy:
-        for block in copy:
-            buffer += block
-    if not buffer.startswith(_COPY_HEADER):
-        raise RuntimeError("unexpected COPY output: not PostgreSQL's binary format")
-    start = len(_COPY_HEADER) + 4
-    start += 4 + int.from_bytes(buffer[start : start + 4], "big")  # flags, then the header extension
-    body = len(buffer) - start - 2  # the trailer is a field count of -1
-    if body % _COPY_ROW.itemsize or buffer[-2:] != b"\xff\xff":
-        raise RuntimeError("unexpected COPY output: rows are not (int8, int8, int2)")
-    rows = np.frombuffer(buffer, dtype=_COPY_ROW, count=body // _COPY_ROW.itemsize, offset=start)
-    if rows.size and not (
-        np.all(rows["n"] == 3) and np.all(rows["lp"] == 8) and np.all(rows["ls"] == 8) and np.all(rows["lv"] == 2)
-    ):
-        raise RuntimeError("unexpected COPY output: a row is not three non-null fields (int8, int8, int2)")
-    return VoteArrays(rows["p"].astype(np.int64), rows["s"].astype(np.int64), rows["v"].astype(np.int8))
+def last_vote_id(consultation_id) -> Select:
+    """The query for a consultation's highest vote id (votes are never updated, only added or deleted)."""
+    return select(func.max(Vote.id)).where(Vote.consultation_id == consultation_id)
 
 
 def latest_snapshot(session: Session, consultation) -> AnalysisSnapshot | None:
     consultation_id = getattr(consultation, "id", consultation)
     return session.scalar(
-        select(AnalysisSnapshot)
-        .where(AnalysisSnapshot.consultation_id == consultation_id)
-        .order_by(AnalysisSnapshot.id.desc())
-        .limit(1)
+        select(AnalysisSnapshot).where(AnalysisSnapshot.id == latest_id(consultation_id).scalar_subquery())
     )
+
+
+def result_of(snapshot: AnalysisSnapshot) -> AnalysisResult:
+    """The snapshot's analysis result as the analysis returned it (for the checks and warm starts)."""
+    return AnalysisResult.from_dict(snapshot.result)
+
+
+def stored_result(snapshot: AnalysisSnapshot) -> dict:
+    """The snapshot's stored JSON as it is, for documents that freeze or export it (published reports, exports)."""
+    return snapshot.result
+
+
+def group_id_of(session: Session, snapshot_id: int, participant_id: int) -> int | None:
+    """The participant's group id in one snapshot (only the snapshot's groups are read, not its whole result)."""
+    groups = session.scalar(select(AnalysisSnapshot.result["groups"]).where(AnalysisSnapshot.id == snapshot_id))
+    return next((g["id"] for g in groups or [] if participant_id in g["members"]), None)
 
 
 def compute_snapshot(session: Session, consultation_id: int, *, random_state: int = 0) -> AnalysisSnapshot | None:
@@ -161,7 +80,7 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
     """
     started_at = utcnow()  # the runner's session starts no transaction before this: every later read includes it
     data_version = _data_version(session, consultation_id)  # read before the votes: see the check before storing
-    last_vote_id = session.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == consultation_id)) or 0
+    newest_vote = session.scalar(last_vote_id(consultation_id)) or 0
     votes = current_votes(session, consultation_id)
     if len(votes) == 0:
         return None
@@ -187,7 +106,7 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
         mod_out=mod_out,
         meta=meta,
         banned=banned,
-        previous=AnalysisResult.from_dict(previous.result) if previous else None,
+        previous=result_of(previous) if previous else None,
         random_state=random_state,
     )
     seconds = time.perf_counter() - started
@@ -201,13 +120,13 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
     newest = session.scalar(
         select(func.max(AnalysisSnapshot.last_vote_id)).where(AnalysisSnapshot.consultation_id == consultation_id)
     )
-    if current_version != data_version or (newest is not None and newest > last_vote_id):
+    if current_version != data_version or (newest is not None and newest > newest_vote):
         session.rollback()
         return latest_snapshot(session, consultation_id)
     snapshot = AnalysisSnapshot(
         consultation_id=consultation_id,
         vote_count=len(votes),
-        last_vote_id=last_vote_id,
+        last_vote_id=newest_vote,
         started_at=started_at,
         seconds=seconds,
         result=result.to_dict(),
@@ -221,11 +140,7 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
         .limit(KEEP_SNAPSHOTS)
     )
     # The newest checked snapshot stays too: the report shows it until a newer one has its robustness check.
-    checked = (
-        select(func.max(AnalysisRobustness.snapshot_id))
-        .join(AnalysisSnapshot, AnalysisSnapshot.id == AnalysisRobustness.snapshot_id)
-        .where(AnalysisSnapshot.consultation_id == consultation_id)
-    )
+    checked = checked_id(consultation_id)
     session.execute(
         delete(AnalysisSnapshot).where(
             AnalysisSnapshot.consultation_id == consultation_id,
@@ -277,11 +192,6 @@ _loading: dict[tuple[str, int], threading.Lock] = {}
 _cache_lock = threading.Lock()
 
 
-def group_label(index: int) -> str:
-    """Opinion groups are shown as A, B, C… in order of their ids."""
-    return chr(ord("A") + index) if index < 26 else str(index + 1)
-
-
 def latest(session: Session, consultation, *, snapshot_id: int | None = None) -> Latest | None:
     """The latest snapshot's summary; the full JSON is loaded only when a newer snapshot exists.
 
@@ -289,9 +199,7 @@ def latest(session: Session, consultation, *, snapshot_id: int | None = None) ->
     """
     consultation_id = getattr(consultation, "id", consultation)
     if snapshot_id is None:
-        snapshot_id = session.scalar(
-            select(func.max(AnalysisSnapshot.id)).where(AnalysisSnapshot.consultation_id == consultation_id)
-        )
+        snapshot_id = session.scalar(latest_id(consultation_id))
     if snapshot_id is None:
         return None
     key = (str(session.get_bind().url), consultation_id)
