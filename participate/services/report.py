@@ -7,7 +7,6 @@ read: the analysis and its checks (robustness, integrity) are computed by the ba
 (:func:`participate.services.snapshots.runner.analyse`).
 """
 
-import io
 import math
 import threading
 from collections import OrderedDict
@@ -16,7 +15,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from analysis import ALGORITHM_VERSION, csv_safe
+from analysis import ALGORITHM_VERSION
 from analysis import robustness as robustness_math
 
 from ..models import AnalysisRobustness, AnalysisSnapshot, AuditLogEntry, Consultation, CurrentVote, Statement, Vote
@@ -476,76 +475,3 @@ def sorted_statements(report: dict, sort: str = "order", theme: str | None = Non
         "pass": lambda r: (-(r["pass_rate"] if r["pass_rate"] is not None else -1), r["id"]),
     }
     return sorted(rows, key=keys.get(sort, keys["order"]))
-
-
-def to_csv(report: dict) -> str:
-    """One row per statement with every figure of the report; group columns follow the group letters."""
-    out = io.StringIO()
-    writer = csv_safe.writer(out)
-    labels = [g["label"] for g in report["groups"]]
-    header = [
-        "statement_id",
-        "text",
-        "themes",
-        "is_meta",
-        "votes",
-        "agree",
-        "disagree",
-        "pass",
-        "agree_share",
-        "disagree_share",
-        "pass_share",
-        "group_aware_consensus",
-        "group_consensus_jeffreys",
-        "divisiveness",
-        "common_ground",
-        "robust",
-    ]
-    for label in labels:
-        header += [
-            f"group_{label}_votes",
-            f"group_{label}_agree",
-            f"group_{label}_disagree",
-            f"group_{label}_pass",
-            f"group_{label}_agree_share",
-            f"group_{label}_agree_low90",
-            f"group_{label}_agree_high90",
-        ]
-    writer.writerow(header)
-
-    def num(x):
-        return "" if x is None else f"{x:.4f}"
-
-    for r in report["statements"]:
-        o = r["overall"]
-        row = [
-            r["id"],
-            r["text"],
-            ";".join(r["themes"]),
-            int(r["is_meta"]),
-            o["votes"],
-            o["agree"],
-            o["disagree"],
-            o["pass"],
-            num(_share(o["agree"], o["votes"])),
-            num(_share(o["disagree"], o["votes"])),
-            num(_share(o["pass"], o["votes"])),
-            num(r["consensus"]),
-            num(r["consensus_jeffreys"]),
-            num(r["divisiveness"]),
-            r["common"] or "",
-            "" if r["robust"] is None else int(r["robust"]),
-        ]
-        for t in r["groups"]:
-            iv = t["agree_interval"] or [None, None]
-            row += [
-                t["votes"],
-                t["agree"],
-                t["disagree"],
-                t["pass"],
-                num(_share(t["agree"], t["votes"])),
-                num(iv[0]),
-                num(iv[1]),
-            ]
-        writer.writerow(row)
-    return out.getvalue()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Consultation, ConsultationStatus, ReportVisibility, Role, Statement
-from ..services import ServiceError, brief, consultations, publishing
+from ..services import ServiceError, brief, consultations, publishing, report_csv
 from ..services import report as reports
 from ..services import themes as theme_service
 from ..services.snapshots import integrity
@@ -82,7 +82,7 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         )
     if fmt == "csv":
         return Response(
-            reports.to_csv(report),
+            report_csv.to_csv(report),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}-report.csv"'},
         )
