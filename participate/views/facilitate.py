@@ -36,7 +36,7 @@ from ..services import (
     polis_io,
 )
 from ..services import eligibility as eligibility_service  # the view below is called eligibility
-from ..services.snapshots import integrity, store, view_of
+from ..services.snapshots import integrity, store
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
@@ -484,10 +484,10 @@ def monitor(slug):
     snapshot = store.latest_snapshot(db.session, consultation)
     analysis = None
     if snapshot is not None:
-        view = view_of(snapshot)
+        k, groups = store.group_counts(snapshot)
         analysis = {
-            "k": view.k,
-            "groups": len(view.groups),
+            "k": k,
+            "groups": groups,
             "computed_at": consultations.aware(snapshot.computed_at),
             "vote_count": snapshot.vote_count,
         }

@@ -67,6 +67,13 @@ def stored_result(snapshot: AnalysisSnapshot) -> dict:
     return snapshot.result
 
 
+def group_counts(snapshot: AnalysisSnapshot) -> tuple[int, int]:
+    """(k, number of groups) as stored, without building the snapshot's view (the monitor shows only these)."""
+    result = snapshot.result or {}
+    groups = len(result.get("groups", []))
+    return result.get("k", groups), groups
+
+
 def group_id_of(session: Session, snapshot_id: int, participant_id: int) -> int | None:
     """The participant's group id in one snapshot (only the snapshot's groups are read, not its whole result)."""
     groups = session.scalar(select(AnalysisSnapshot.result["groups"]).where(AnalysisSnapshot.id == snapshot_id))
