@@ -458,12 +458,13 @@ def analysis_lag(database_url: str, consultation_id: int, last_ack: float, timeo
     """Seconds from the last acknowledged vote until a snapshot includes every vote (None: not within timeout)."""
     from sqlalchemy import create_engine, func, select
 
-    from participate.models import AnalysisSnapshot, Vote
+    from participate.models import AnalysisSnapshot
+    from participate.services.snapshots import store
 
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            last_vote = connection.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == consultation_id))
+            last_vote = connection.scalar(store.last_vote_id(consultation_id))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with engine.connect() as connection:
