@@ -1,4 +1,4 @@
-"""Benchmark database → arrays: ``results.current_votes`` on PostgreSQL (binary COPY) against a plain SELECT.
+"""Benchmark database → arrays: ``snapshot_votes.current_votes`` on PostgreSQL (binary COPY) against a plain SELECT.
 
 Usage::
 
@@ -8,7 +8,8 @@ Starts a throw-away PostgreSQL cluster (the tests' helper), fills a ``current_vo
 (participant, statement) pairs of one consultation (plus another consultation's votes, which must be skipped), then
 times, best of ``--repeat``:
 
-- ``copy``: :func:`participate.services.results.current_votes` (``COPY ... TO STDOUT (FORMAT binary)``, numpy parse);
+- ``copy``: :func:`~participate.services.snapshots.votes.current_votes` (``COPY ... TO STDOUT (FORMAT binary)``,
+  numpy parse);
 - ``select``: the ORM-free SELECT streamed in chunks, as ``current_votes`` does on other databases.
 
 Prints one machine-readable line::
@@ -36,7 +37,7 @@ from sqlalchemy import create_engine, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from participate.models import CurrentVote  # noqa: E402
-from participate.services import results  # noqa: E402
+from participate.services.snapshots import votes as snapshot_votes  # noqa: E402
 from tests.servers import PostgresCluster  # noqa: E402
 
 CONSULTATION = 1
@@ -70,7 +71,7 @@ def plain_select(session: Session, consultation_id: int):
     result = session.execute(
         select(CurrentVote.participant_id, CurrentVote.statement_id, CurrentVote.value)
         .where(CurrentVote.consultation_id == consultation_id)
-        .execution_options(yield_per=results.STREAM_CHUNK)
+        .execution_options(yield_per=snapshot_votes.STREAM_CHUNK)
     )
     chunks = [np.asarray(rows, dtype=np.int64).reshape(-1, 3) for rows in result.partitions()]
     matrix = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             fill(session, args.votes)
             print(f"{args.votes:,} votes written in {time.perf_counter() - started:.1f} s (not timed)", flush=True)
         with Session(engine) as session:
-            copy_s, copy_cpu, arrays = best_of(args.repeat, lambda: results.current_votes(session, CONSULTATION))
+            copy_s, copy_cpu, arrays = best_of(args.repeat, lambda: snapshot_votes.current_votes(session, CONSULTATION))
             session.rollback()
             select_s, select_cpu, plain = best_of(args.repeat, lambda: plain_select(session, CONSULTATION))
         assert len(arrays) == args.votes == len(plain[0])

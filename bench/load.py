@@ -67,8 +67,9 @@ def prepare_database(url: str, statements: int, seed_participants: int) -> int:
         ConsultationStatus,
         ModerationMode,
     )
-    from participate.services import results, simulate
+    from participate.services import simulate
     from participate.services import statements as statement_service
+    from participate.services.snapshots import store
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "ANALYSIS_RUNNER": "sync"})
     with app.app_context():
@@ -89,7 +90,7 @@ def prepare_database(url: str, statements: int, seed_participants: int) -> int:
         db.session.commit()
         if seed_participants:
             simulate.simulate_votes(db.session, consultation, seed_participants, seed=1)
-            results.compute_snapshot(db.session, consultation.id)
+            store.compute_snapshot(db.session, consultation.id)
         consultation_id = consultation.id
         db.session.remove()
         db.engine.dispose()
@@ -457,12 +458,13 @@ def analysis_lag(database_url: str, consultation_id: int, last_ack: float, timeo
     """Seconds from the last acknowledged vote until a snapshot includes every vote (None: not within timeout)."""
     from sqlalchemy import create_engine, func, select
 
-    from participate.models import AnalysisSnapshot, Vote
+    from participate.models import AnalysisSnapshot
+    from participate.services.snapshots import store
 
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            last_vote = connection.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == consultation_id))
+            last_vote = connection.scalar(store.last_vote_id(consultation_id))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with engine.connect() as connection:

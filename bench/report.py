@@ -5,8 +5,8 @@ Usage::
     .venv/bin/python bench/report.py [--participants 2000] [--statements 40] [--repeat 7] [--polis PATH]
 
 1. A consultation of ``--participants`` simulated voters and ``--statements`` statements, analysed once; then, median
-   of ``--repeat`` (wall and CPU time): ``results.compute_snapshot``, ``report.compute_robustness``,
-   ``integrity.compute``, and ``report.analyse`` while more votes are coming (a snapshot alone) and once voting has
+   of ``--repeat`` (wall and CPU time): ``store.compute_snapshot``, ``checks.compute_robustness``,
+   ``integrity.compute``, and ``runner.analyse`` while more votes are coming (a snapshot alone) and once voting has
    paused (a snapshot and its checks).
 2. On the demo consultation, or with ``--polis`` on a Pol.is export folder (e.g.
    ``../shared/data/polis/american-assembly.bowling-green``): ``report.build`` and the report page (HTML, JSON, PDF),
@@ -38,8 +38,9 @@ from flask_migrate import upgrade  # noqa: E402
 from participate import create_app  # noqa: E402
 from participate.extensions import db  # noqa: E402
 from participate.models import Consultation, ConsultationStatus, ModerationMode  # noqa: E402
-from participate.services import integrity, polis_exchange, report, results, simulate  # noqa: E402
+from participate.services import polis_exchange, report, simulate  # noqa: E402
 from participate.services import statements as statement_service  # noqa: E402
+from participate.services.snapshots import checks, integrity, runner, store  # noqa: E402
 from participate.views import report as report_views  # noqa: E402
 
 
@@ -76,21 +77,21 @@ def runner_costs(participants: int, statements: int, repeat: int) -> None:
     db.session.commit()
     simulate.simulate_votes(db.session, consultation, participants, seed=1)
     cid = consultation.id
-    report.analyse(db.session, cid)  # a previous snapshot to warm-start from, as under voting
+    runner.analyse(db.session, cid)  # a previous snapshot to warm-start from, as under voting
 
     def latest():
-        return results.latest_snapshot(db.session, cid)
+        return store.latest_snapshot(db.session, cid)
 
-    timed("compute_snapshot", repeat, lambda: results.compute_snapshot(db.session, cid))
-    timed("compute_robustness", repeat, lambda: report.compute_robustness(db.session, latest()))
+    timed("compute_snapshot", repeat, lambda: store.compute_snapshot(db.session, cid))
+    timed("compute_robustness", repeat, lambda: checks.compute_robustness(db.session, latest()))
     timed("integrity.compute", repeat, lambda: integrity.compute(db.session, latest()))
-    busy = timed("analyse_more_coming", repeat, lambda: report.analyse(db.session, cid, more_coming=lambda: True))
-    quiet = timed("analyse_quiet", repeat, lambda: report.analyse(db.session, cid))
+    busy = timed("analyse_more_coming", repeat, lambda: runner.analyse(db.session, cid, more_coming=lambda: True))
+    quiet = timed("analyse_quiet", repeat, lambda: runner.analyse(db.session, cid))
     ratio("a run while votes keep coming vs a run with its checks (baseline)", busy, quiet)
 
 
 def report_costs(app, consultation: Consultation, repeat: int) -> None:
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     cid, slug = consultation.id, consultation.slug
     client = app.test_client()
     for name, call in (

@@ -13,8 +13,8 @@ from werkzeug.serving import run_simple
 from . import jobs, logs
 from .extensions import db
 from .models import Role
-from .services import ServiceError, accounts, consultations, report, results, simulate, voting
-from .services.snapshots import view_of
+from .services import ServiceError, accounts, consultations, publishing, simulate, voting
+from .services.snapshots import runner, store, view_of
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
 
@@ -29,8 +29,8 @@ def init_command():
     for consultation in loaded:
         click.echo(f"  sample consultation: /c/{consultation.slug}")
     demo = simulate.load_demo(db.session)
-    if results.latest_snapshot(db.session, demo) is None:
-        report.analyse(db.session, demo.id)
+    if store.latest_snapshot(db.session, demo) is None:
+        runner.analyse(db.session, demo.id)
     click.echo(f"  demo consultation with simulated votes: /c/{demo.slug}/report")
 
 
@@ -80,7 +80,7 @@ def analyse_command(slug):
         consultation = consultations.get_any(db.session, slug)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
-    snapshot = report.analyse(db.session, consultation.id)
+    snapshot = runner.analyse(db.session, consultation.id)
     if snapshot is None:
         click.echo(f"{slug}: no votes yet, nothing to analyse.")
         return
@@ -149,7 +149,7 @@ def demo_votes_command(slug, participants, groups, seed):
         added = simulate.simulate_votes(db.session, consultation, participants, groups=groups, seed=seed)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     click.echo(f"{slug}: added {participants} simulated participants and {added} votes; marked as simulated data.")
 
 
@@ -162,7 +162,7 @@ def publish_report_command(slug):
         consultation = consultations.get_any(db.session, slug)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
-    published = report.publish(db.session, consultation)
+    published = publishing.publish(db.session, consultation)
     click.echo(f"Published /r/{published.token} ({published.vote_count} votes, SHA-256 {published.votes_sha256})")
 
 

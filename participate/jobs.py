@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import AnalysisSnapshot, aware, utcnow
-from .services import report
+from .services.snapshots import runner as analysis_runner
+from .services.snapshots import store
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,9 @@ def _due(app: Flask, consultation_id: int, asked_at: datetime, debounce: float) 
     ask again after it), False when the latest one began after the request and so answers it, True otherwise."""
     with app.app_context():
         latest = db.session.execute(
-            select(AnalysisSnapshot.started_at, AnalysisSnapshot.computed_at)
-            .where(AnalysisSnapshot.consultation_id == consultation_id)
-            .order_by(AnalysisSnapshot.id.desc())
-            .limit(1)
+            select(AnalysisSnapshot.started_at, AnalysisSnapshot.computed_at).where(
+                AnalysisSnapshot.id == store.latest_id(consultation_id).scalar_subquery()
+            )
         ).first()
     if latest is None:
         return True
@@ -109,7 +109,7 @@ def run(app: Flask, consultation_id: int, *, more_coming=lambda: False, snapshot
     logging (never raising) failures so the runner keeps going."""
     with app.app_context():
         try:
-            report.analyse(
+            analysis_runner.analyse(
                 db.session,
                 consultation_id,
                 more_coming=more_coming,
@@ -140,7 +140,7 @@ def analysis_wanted(consultation_id: int) -> None:
     app = current_app._get_current_object()
     mode = app.config["ANALYSIS_RUNNER"]
     if mode == "sync":
-        report.analyse(db.session, consultation_id, checks_every=_checks_every(app))
+        analysis_runner.analyse(db.session, consultation_id, checks_every=_checks_every(app))
     elif mode == "thread":
         runner(app).request(consultation_id)
     elif mode == "rq":
@@ -294,7 +294,7 @@ def rq_analyse(consultation_id: int) -> None:
         seen = client.get(dirty) or b"0"
         with app.app_context():
             try:
-                report.analyse(
+                analysis_runner.analyse(
                     db.session,
                     consultation_id,
                     more_coming=lambda: (client.get(dirty) or b"0") != seen,  # the hand-over below will re-run it

@@ -16,8 +16,9 @@ from participate.models import (
     ModerationMode,
     ReportVisibility,
 )
-from participate.services import polis_exchange, report
+from participate.services import polis_exchange
 from participate.services import statements as statement_service
+from participate.services.snapshots import runner
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -257,7 +258,7 @@ def shared_conversations(shared_data):
             consultation = polis_exchange.import_export(db.session, folder, slug=folder.name[:60].replace(".", "-"))
             consultation.report_visibility = ReportVisibility.PUBLIC  # imports are private until a facilitator says
             db.session.commit()
-            report.analyse(db.session, consultation.id)
+            runner.analyse(db.session, consultation.id)
             yield folder, consultation
 
     return each()

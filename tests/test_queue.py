@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from participate import jobs
 from participate.extensions import db
 from participate.models import AnalysisRobustness, AnalysisSnapshot, Vote
-from participate.services import results
+from participate.services.snapshots import store
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_the_worker_writes_a_snapshot_with_every_vote_and_releases_the_lease(rq_
 def test_votes_arriving_during_a_job_get_a_follow_up_job(rq_app, client, other_client, make_consultation, monkeypatch):
     consultation = make_consultation()
     _vote_all(client, consultation)
-    real = results.compute_snapshot
+    real = store.compute_snapshot
     calls = []
 
     def analyse_while_someone_votes(session, consultation_id, **kwargs):
@@ -80,7 +80,7 @@ def test_votes_arriving_during_a_job_get_a_follow_up_job(rq_app, client, other_c
                 _vote_all(other_client, consultation, "disagree")  # bumps the counter; the lease is held
         return real(session, consultation_id, **kwargs)
 
-    monkeypatch.setattr(results, "compute_snapshot", analyse_while_someone_votes)
+    monkeypatch.setattr(store, "compute_snapshot", analyse_while_someone_votes)
     _work(rq_app)
     assert calls == [consultation.id, consultation.id]
     db.session.expire_all()
@@ -96,7 +96,7 @@ def test_a_job_leaves_the_checks_to_its_follow_up_when_the_consultation_is_asked
     _vote_all(client, consultation)
     _work(rq_app)  # the first snapshot, checked
     _vote_all(client, consultation, "disagree")
-    real = results.compute_snapshot
+    real = store.compute_snapshot
     calls = []
 
     def asked_again(session, consultation_id, **kwargs):
@@ -105,7 +105,7 @@ def test_a_job_leaves_the_checks_to_its_follow_up_when_the_consultation_is_asked
             jobs.rq_request(rq_app, consultation_id)  # bumps the counter while this job holds the lease
         return real(session, consultation_id, **kwargs)
 
-    monkeypatch.setattr(results, "compute_snapshot", asked_again)
+    monkeypatch.setattr(store, "compute_snapshot", asked_again)
     _work(rq_app)
     assert len(calls) == 2
     db.session.expire_all()
@@ -121,7 +121,7 @@ def test_a_failing_analysis_keeps_the_consultation_dirty_for_the_retry(rq_app, c
     def broken(session, consultation_id, **kwargs):
         raise RuntimeError("worker lost its database")
 
-    monkeypatch.setattr(results, "compute_snapshot", broken)
+    monkeypatch.setattr(store, "compute_snapshot", broken)
     _work(rq_app)
     dirty, _ = _keys(rq_app, consultation.id)
     assert int(dirty) == 3  # not cleared: the retry (or the sweeper) analyses these votes
@@ -148,7 +148,7 @@ def test_a_stale_job_does_nothing_when_another_holds_the_lease(rq_app, client, m
     jobs.redis_client(rq_app).set(jobs._LEASE.format(consultation.id), "someone-else")
     calls = []
     # A failure raised inside the job would be caught by RQ (the job fails, the test would not): record instead.
-    monkeypatch.setattr(results, "compute_snapshot", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(store, "compute_snapshot", lambda *a, **k: calls.append(a))
     _work(rq_app)
     assert Job.fetch(job_id, connection=jobs.redis_client(rq_app)).get_status() == JobStatus.FINISHED
     assert calls == []

@@ -43,8 +43,8 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, Term, audit, consultations, results, statements
-from .snapshots import store
+from . import N_, Conflict, InvalidInput, Term, audit, consultations, statements
+from .snapshots import store, view_of
 
 SETTINGS_FILE = "consultation.json"
 #: The files of an export folder that an import reads (or may meet); a web upload keeps only these.
@@ -108,7 +108,7 @@ def build_export(session: Session, consultation: Consultation, *, url: str = "")
 
 def settings_document(session: Session, consultation: Consultation) -> dict:
     """The consultation's settings, per-statement details Pol.is files cannot hold, and the latest analysis."""
-    snapshot = results.latest_snapshot(session, consultation)
+    snapshot = store.latest_snapshot(session, consultation)
     statement_rows = session.scalars(
         select(Statement).where(Statement.consultation_id == consultation.id).order_by(Statement.id)
     ).all()
@@ -147,16 +147,16 @@ def settings_document(session: Session, consultation: Consultation) -> dict:
         else {
             "computed_at": _iso(snapshot.computed_at),
             "vote_count": snapshot.vote_count,
-            "result": store.document(snapshot),
+            "result": store.stored_result(snapshot),
         },
     }
 
 
 def _snapshot_groups(session: Session, consultation: Consultation) -> dict[int, int] | None:
-    snapshot = results.latest_snapshot(session, consultation)
+    snapshot = store.latest_snapshot(session, consultation)
     if snapshot is None:
         return None
-    return store.member_groups(snapshot)
+    return {p: g.id for g in view_of(snapshot).groups for p in g.members}
 
 
 def export_folder(session: Session, consultation: Consultation, folder: str | Path, *, url: str = "") -> list[Path]:

@@ -15,7 +15,8 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, InvalidInput, results, voting
+from . import N_, InvalidInput, voting
+from .snapshots import store
 
 DELETED_STATEMENTS = tuple(choice.value for choice in DeletedStatements)
 
@@ -78,7 +79,7 @@ def delete_mine(session: Session, participant: Participant, site_default: str = 
         deleted = deleted | Vote.statement_id.in_(own)
     first = session.scalar(select(func.min(Vote.id)).where(Vote.consultation_id == consultation.id, deleted))
     if first is not None:  # the analyses that counted these votes go with them
-        results.forget_votes(session, consultation.id, first)
+        store.forget_votes(session, consultation.id, first)
     removed_votes = session.execute(delete(CurrentVote).where(CurrentVote.participant_id == pid)).rowcount
     session.execute(delete(Vote).where(Vote.participant_id == pid))
     if statements == "remove":

@@ -2,47 +2,25 @@
 
 :func:`build` returns a dict of numbers, ids and texts (no sentences: those come from translatable templates),
 so the same structure is rendered as HTML and PDF, downloaded as JSON and CSV, and frozen in a
-:class:`~participate.models.ReportSnapshot` by :func:`publish`. Web requests only read: the analysis and its
-checks (robustness, integrity) are computed by the background runner (:func:`analyse`).
+:class:`~participate.models.ReportSnapshot` by :func:`participate.services.publishing.publish`. Web requests only
+read: the analysis and its checks (robustness, integrity) are computed by the background runner
+(:func:`participate.services.snapshots.runner.analyse`).
 """
 
-import hashlib
-import io
 import math
-import secrets
-import subprocess
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable
-from datetime import UTC, timedelta
-from functools import cache
-from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from analysis import ALGORITHM_VERSION, csv_safe
+from analysis import ALGORITHM_VERSION
 from analysis import robustness as robustness_math
 
-from ..config import Defaults
-from ..models import (
-    Account,
-    AnalysisRobustness,
-    AnalysisSnapshot,
-    Consultation,
-    CurrentVote,
-    ReportSnapshot,
-    Statement,
-    StatementTheme,
-    Vote,
-    utcnow,
-)
-from . import N_, InvalidInput, NotFound, audit, integrity, moderation, results
+from ..models import AnalysisRobustness, AnalysisSnapshot, Consultation, CurrentVote, Statement, Vote
+from . import report_map
 from . import statements as statement_service
-from .results import VoteArrays
 from .snapshots import SnapshotView, store, view_of
 
 REPORT_FORMAT = "participate-report/1"
@@ -54,146 +32,6 @@ POLIS_ATTRIBUTION = (
     "with Attribution to The Computational Democracy Project."
 )
 SORTS = ("order", "votes", "agree", "consensus", "divisive", "pass")
-MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 640, 400, 36
-
-
-# ----------------------------------------------------------------------------------------------------
-# Votes: what a snapshot was computed from, and their canonical export
-# ----------------------------------------------------------------------------------------------------
-def canonical_csv(votes: VoteArrays) -> bytes:
-    """``participant_id,statement_id,vote`` rows sorted by participant then statement, LF line ends, UTF-8.
-
-    Its SHA-256 identifies the exact votes a published report was computed from (agree = 1, disagree = -1,
-    pass = 0).
-    """
-    order = np.lexsort((votes.statement_ids, votes.participant_ids))
-    lines = ["participant_id,statement_id,vote"]
-    lines += [
-        f"{p},{s},{v}"
-        for p, s, v in zip(
-            votes.participant_ids[order].tolist(),
-            votes.statement_ids[order].tolist(),
-            votes.values[order].tolist(),
-            strict=True,
-        )
-    ]
-    return ("\n".join(lines) + "\n").encode()
-
-
-@cache
-def code_version() -> str:
-    """The package version, the git commit when running from a checkout, and the algorithm version."""
-    try:
-        version = metadata.version("participate")
-    except metadata.PackageNotFoundError:  # pragma: no cover - always installed in practice
-        version = "unknown"
-    commit = ""
-    root = Path(__file__).resolve().parents[2]
-    if (root / ".git").exists():
-        try:
-            commit = subprocess.run(
-                ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=False,
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            commit = ""
-    return f"participate {version}{f' ({commit})' if commit else ''}; {ALGORITHM_VERSION}"[:100]
-
-
-# ----------------------------------------------------------------------------------------------------
-# The checks: robustness and integrity, computed by the background runner when voting pauses
-# ----------------------------------------------------------------------------------------------------
-def compute_robustness(
-    session: Session,
-    snapshot: AnalysisSnapshot,
-    *,
-    votes: VoteArrays | None = None,
-    n_resamples: int = robustness_math.N_RESAMPLES,
-    random_state=0,
-) -> AnalysisRobustness:
-    """Bootstrap the snapshot's claims over participants and store the check next to it (one commit).
-
-    ``votes``: the snapshot's votes (:func:`results.votes_until`), when the caller has read them already.
-    """
-    started = time.perf_counter()
-    if votes is None:
-        votes = results.votes_until(session, snapshot.consultation_id, snapshot.last_vote_id)
-    result = store.analysis_of(snapshot)
-    check = robustness_math.assess(
-        (votes.participant_ids, votes.statement_ids, votes.values),
-        result,
-        n_resamples=n_resamples,
-        random_state=random_state,
-    )
-    row = session.get(AnalysisRobustness, snapshot.id) or AnalysisRobustness(snapshot_id=snapshot.id)
-    row.result = check.to_dict()
-    row.seconds = time.perf_counter() - started
-    session.add(row)
-    session.commit()
-    return row
-
-
-def checks_due(session: Session, snapshot: AnalysisSnapshot, *, more_coming: bool, checks_every: float) -> bool:
-    """Whether to check ``snapshot`` now: nothing newer is waiting, or the latest check is ``checks_every`` s old.
-
-    Newer votes in the database or the runner's ``more_coming`` mean another snapshot follows at once; checking
-    this one would be wasted unless the report's check has fallen too far behind.
-    """
-    cid = snapshot.consultation_id
-    if session.get(AnalysisRobustness, snapshot.id) is not None:
-        return False
-    last_vote_id = session.scalar(select(func.max(Vote.id)).where(Vote.consultation_id == cid)) or 0
-    if not more_coming and last_vote_id <= snapshot.last_vote_id:
-        return True
-    checked_at = session.scalar(
-        select(func.max(AnalysisRobustness.computed_at))
-        .join(AnalysisSnapshot, AnalysisSnapshot.id == AnalysisRobustness.snapshot_id)
-        .where(AnalysisSnapshot.consultation_id == cid)
-    )
-    if checked_at is None:
-        return True
-    if checked_at.tzinfo is None:  # SQLite keeps no time zone; every time stored is UTC
-        checked_at = checked_at.replace(tzinfo=UTC)
-    return utcnow() - checked_at >= timedelta(seconds=checks_every)
-
-
-def compute_checks(session: Session, snapshot: AnalysisSnapshot) -> None:
-    """The snapshot's integrity annex, then its robustness check, both on the votes the snapshot was computed from.
-
-    Robustness goes last: its row marks the snapshot as checked (:func:`_snapshot_ids`), so the report never
-    picks a snapshot whose annex is still being computed.
-    """
-    votes = results.votes_until(session, snapshot.consultation_id, snapshot.last_vote_id)
-    integrity.compute(session, snapshot, votes=votes)
-    compute_robustness(session, snapshot, votes=votes)
-
-
-def analyse(
-    session: Session,
-    consultation_id: int,
-    *,
-    more_coming: Callable[[], bool] = lambda: False,
-    checks_every: float = Defaults.ANALYSIS_CHECKS_INTERVAL_SECONDS,
-    new_snapshot: bool = True,
-) -> AnalysisSnapshot | None:
-    """What the runner does: a new snapshot, then its checks when :func:`checks_due`.
-
-    Snapshots are cheap and keep the next-statement draw and "your group" current; the checks cost several
-    snapshots each, so under continuous voting they run once every ``checks_every`` seconds and once voting pauses,
-    and the report shows the newest checked snapshot meanwhile. ``more_coming``: the runner's word that another run
-    is already wanted (asked after the snapshot is stored). ``new_snapshot=False``: the latest snapshot began after
-    the request and so answers it (another process made it); only its checks may still be owed.
-    """
-    if new_snapshot:
-        snapshot = results.compute_snapshot(session, consultation_id)
-    else:
-        snapshot = results.latest_snapshot(session, consultation_id)
-    if snapshot is not None and checks_due(session, snapshot, more_coming=more_coming(), checks_every=checks_every):
-        compute_checks(session, snapshot)
-    return snapshot
 
 
 def _snapshot_ids(session: Session, consultation_id: int) -> tuple[int | None, int | None]:
@@ -201,20 +39,9 @@ def _snapshot_ids(session: Session, consultation_id: int) -> tuple[int | None, i
 
     The report shows the newest checked snapshot, else the latest (its checks pending).
     """
-    latest = session.scalar(
-        select(func.max(AnalysisSnapshot.id)).where(AnalysisSnapshot.consultation_id == consultation_id)
-    )
-    checked = session.scalar(
-        select(func.max(AnalysisRobustness.snapshot_id))
-        .join(AnalysisSnapshot, AnalysisSnapshot.id == AnalysisRobustness.snapshot_id)
-        .where(AnalysisSnapshot.consultation_id == consultation_id)
-    )
-    return latest, checked
+    return session.scalar(store.latest_id(consultation_id)), session.scalar(store.checked_id(consultation_id))
 
 
-# ----------------------------------------------------------------------------------------------------
-# The report data structure
-# ----------------------------------------------------------------------------------------------------
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -225,45 +52,6 @@ def _share(n: int, d: int) -> float | None:
 
 def _tally(a: int, d: int, s: int) -> dict:
     return {"agree": int(a), "disagree": int(d), "pass": int(s - a - d), "votes": int(s)}
-
-
-def _map(view: SnapshotView) -> dict:
-    """Base clusters scaled into an SVG box, with their opinion group; group centres for the labels."""
-    centers = view.base_cluster_centers
-    members = view.base_cluster_members
-    group_of = view.group_of()
-    labels = view.labels
-    if len(centers) == 0:
-        return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "clusters": [], "groups": []}
-    lo, hi = centers.min(axis=0), centers.max(axis=0)
-    span = np.where(hi - lo > 0, hi - lo, 1.0)
-
-    def place(xy):
-        x = MAP_MARGIN + (xy[0] - lo[0]) / span[0] * (MAP_WIDTH - 2 * MAP_MARGIN)
-        y = MAP_HEIGHT - MAP_MARGIN - (xy[1] - lo[1]) / span[1] * (MAP_HEIGHT - 2 * MAP_MARGIN)
-        return round(float(x), 1), round(float(y), 1)
-
-    biggest = max((len(m) for m in members), default=1) or 1
-    clusters = []
-    for xy, m in zip(centers, members, strict=True):
-        if not m:
-            continue
-        gid = group_of.get(m[0])
-        x, y = place(xy)
-        clusters.append(
-            {
-                "x": x,
-                "y": y,
-                "size": len(m),
-                "r": round(4 + 12 * math.sqrt(len(m) / biggest), 1),
-                "group": labels.get(gid, "?") if gid is not None else None,
-            }
-        )
-    groups = []
-    for g in view.groups:
-        x, y = place(g.center)
-        groups.append({"label": g.label, "x": x, "y": y, "size": g.size})
-    return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "clusters": clusters, "groups": groups}
 
 
 BUILT_CACHE_SIZE = 16  # consultations whose built report each process keeps
@@ -645,7 +433,7 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
                 }
             )
         entry["repness"] = reps
-    report["map"] = _map(view)
+    report["map"] = report_map.geometry(view)
     for theme in report["themes"]:
         means = []
         for i in range(len(groups)):
@@ -677,225 +465,3 @@ def sorted_statements(report: dict, sort: str = "order", theme: str | None = Non
         "pass": lambda r: (-(r["pass_rate"] if r["pass_rate"] is not None else -1), r["id"]),
     }
     return sorted(rows, key=keys.get(sort, keys["order"]))
-
-
-def to_csv(report: dict) -> str:
-    """One row per statement with every figure of the report; group columns follow the group letters."""
-    out = io.StringIO()
-    writer = csv_safe.writer(out)
-    labels = [g["label"] for g in report["groups"]]
-    header = [
-        "statement_id",
-        "text",
-        "themes",
-        "is_meta",
-        "votes",
-        "agree",
-        "disagree",
-        "pass",
-        "agree_share",
-        "disagree_share",
-        "pass_share",
-        "group_aware_consensus",
-        "group_consensus_jeffreys",
-        "divisiveness",
-        "common_ground",
-        "robust",
-    ]
-    for label in labels:
-        header += [
-            f"group_{label}_votes",
-            f"group_{label}_agree",
-            f"group_{label}_disagree",
-            f"group_{label}_pass",
-            f"group_{label}_agree_share",
-            f"group_{label}_agree_low90",
-            f"group_{label}_agree_high90",
-        ]
-    writer.writerow(header)
-
-    def num(x):
-        return "" if x is None else f"{x:.4f}"
-
-    for r in report["statements"]:
-        o = r["overall"]
-        row = [
-            r["id"],
-            r["text"],
-            ";".join(r["themes"]),
-            int(r["is_meta"]),
-            o["votes"],
-            o["agree"],
-            o["disagree"],
-            o["pass"],
-            num(_share(o["agree"], o["votes"])),
-            num(_share(o["disagree"], o["votes"])),
-            num(_share(o["pass"], o["votes"])),
-            num(r["consensus"]),
-            num(r["consensus_jeffreys"]),
-            num(r["divisiveness"]),
-            r["common"] or "",
-            "" if r["robust"] is None else int(r["robust"]),
-        ]
-        for t in r["groups"]:
-            iv = t["agree_interval"] or [None, None]
-            row += [
-                t["votes"],
-                t["agree"],
-                t["disagree"],
-                t["pass"],
-                num(_share(t["agree"], t["votes"])),
-                num(iv[0]),
-                num(iv[1]),
-            ]
-        writer.writerow(row)
-    return out.getvalue()
-
-
-def votes_sha256(session: Session, consultation: Consultation, analysis: dict | None) -> str:
-    """SHA-256 of the :func:`canonical_csv` of the votes a report's analysis was computed from (all when none)."""
-    if analysis is None:
-        votes = results.current_votes(session, consultation.id)
-    else:
-        votes = results.votes_until(session, consultation.id, analysis["last_vote_id"])
-    return hashlib.sha256(canonical_csv(votes)).hexdigest()
-
-
-# ----------------------------------------------------------------------------------------------------
-# Published snapshots
-# ----------------------------------------------------------------------------------------------------
-def publish(session: Session, consultation: Consultation, *, account: Account | None = None) -> ReportSnapshot:
-    """Freeze the report as it stands now, with the analysis, the votes' SHA-256 and the code version."""
-    report = build(session, consultation)
-    snapshot = session.get(AnalysisSnapshot, report["analysis"]["snapshot_id"]) if report["analysis"] else None
-    if snapshot is not None:
-        votes = results.votes_until(session, consultation.id, snapshot.last_vote_id)
-        robustness_row = session.get(AnalysisRobustness, snapshot.id)
-        analysis = {"result": store.document(snapshot), "robustness": robustness_row.result if robustness_row else None}
-        analysis["integrity"] = integrity.for_snapshot(session, snapshot.id)  # frozen with it
-    else:
-        votes = results.current_votes(session, consultation.id)
-        analysis = None
-    published = ReportSnapshot(
-        token=secrets.token_urlsafe(24),
-        consultation_id=consultation.id,
-        published_by_id=account.id if account is not None else None,
-        analysis_snapshot_id=snapshot.id if snapshot else None,
-        vote_count=len(votes),
-        votes_sha256=hashlib.sha256(canonical_csv(votes)).hexdigest(),
-        moderation_sha256=hashlib.sha256(moderation.canonical_log_csv(session, consultation.id)).hexdigest(),
-        code_version=code_version(),
-        report=report,
-        analysis=analysis,
-    )
-    session.add(published)
-    session.flush()
-    audit.record(session, account, consultation, "report_published", token=published.token, votes=len(votes))
-    session.commit()
-    return published
-
-
-def get_published(session: Session, token: str) -> ReportSnapshot:
-    """A published report by its token."""
-    published = session.scalar(select(ReportSnapshot).where(ReportSnapshot.token == token)) if token else None
-    if published is None:
-        raise NotFound(N_("There is no published report at this address."))
-    return published
-
-
-def published_list(session: Session, consultation: Consultation) -> list[ReportSnapshot]:
-    """The consultation's published reports, newest first."""
-    return list(
-        session.scalars(
-            select(ReportSnapshot)
-            .where(ReportSnapshot.consultation_id == consultation.id)
-            .order_by(ReportSnapshot.id.desc())
-        )
-    )
-
-
-# ----------------------------------------------------------------------------------------------------
-# Themes: the facilitator's tags on statements
-# ----------------------------------------------------------------------------------------------------
-THEME_MAX_LENGTH = 60
-THEMES_PER_STATEMENT = 12
-
-
-def parse_themes(text: str) -> list[str]:
-    """Comma- or line-separated theme names, trimmed, without repeats; e.g. ``"use:policing, condition:never"``."""
-    names = []
-    for part in (text or "").replace("\n", ",").split(","):
-        name = " ".join(part.split())
-        if not name:
-            continue
-        if len(name) > THEME_MAX_LENGTH:
-            raise InvalidInput(
-                N_("The theme “%(start)s…” is longer than %(most)d characters."), start=name[:20], most=THEME_MAX_LENGTH
-            )
-        if name not in names:
-            names.append(name)
-    if len(names) > THEMES_PER_STATEMENT:
-        raise InvalidInput(N_("A statement can have at most %(most)d themes."), most=THEMES_PER_STATEMENT)
-    return names
-
-
-def set_themes(session: Session, account: Account | None, consultation: Consultation, wanted: dict[int, str]) -> int:
-    """Replace the themes of the given statements (id → comma-separated names); returns how many changed."""
-    parsed = {sid: parse_themes(text) for sid, text in wanted.items()}  # all validated before anything changes
-    rows = session.scalars(
-        select(Statement).where(Statement.consultation_id == consultation.id, Statement.id.in_(list(parsed)))
-    ).all()
-    changed = 0
-    for statement in rows:
-        names = parsed[statement.id]
-        if sorted(names) == sorted(statement.theme_names):
-            continue
-        kept = {t.name: t for t in statement.themes}
-        statement.themes = [kept.get(name) or StatementTheme(name=name) for name in names]
-        changed += 1
-    if changed:
-        audit.record(session, account, consultation, "themes_changed", statements=changed)
-    session.commit()
-    return changed
-
-
-# ----------------------------------------------------------------------------------------------------
-# Group names: what the facilitators call each opinion group in the brief
-# ----------------------------------------------------------------------------------------------------
-GROUP_NAME_MAX_LENGTH = 60
-
-
-def set_group_names(
-    session: Session, account: Account | None, consultation: Consultation, wanted: dict[str, str]
-) -> int:
-    """Name the opinion groups by letter (``{"A": "Cautious adopters"}``; empty clears); returns how many changed.
-
-    Names follow the letters, so a facilitator checks them when new votes regroup people.
-    """
-    names = dict(consultation.group_names or {})
-    cleaned = {}
-    for label, text in wanted.items():
-        if not (len(label) == 1 and "A" <= label <= "Z"):
-            raise InvalidInput(N_("There is no opinion group “%(label)s”."), label=label[:5])
-        name = " ".join((text or "").split())
-        if len(name) > GROUP_NAME_MAX_LENGTH:
-            raise InvalidInput(
-                N_("The name of group %(label)s is longer than %(most)d characters."),
-                label=label,
-                most=GROUP_NAME_MAX_LENGTH,
-            )
-        cleaned[label] = name
-    changed = 0
-    for label, name in cleaned.items():
-        if names.get(label, "") == name:
-            continue
-        if name:
-            names[label] = name
-        else:
-            names.pop(label, None)
-        changed += 1
-    if changed:
-        consultation.group_names = names
-        audit.record(session, account, consultation, "group_names_changed", groups=changed)
-    session.commit()
-    return changed

@@ -83,7 +83,7 @@ def where_i_stand(session: Session, consultation: Consultation, participant: Par
     }
     gid = None
     if built["ready"] and participant is not None:
-        gid = store.group_of(session, built["analysis"]["snapshot_id"], participant.id)
+        gid = store.group_id_of(session, built["analysis"]["snapshot_id"], participant.id)
     position = next((i for i, g in enumerate(built["groups"]) if g["id"] == gid), None)
     if position is None:
         return {**stand, "missing": _missing(built, len(mine), consultation.is_open)}

@@ -22,7 +22,8 @@ from ..models import (
     VoteValue,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, consultations, eligibility, is_id, participants, results, statements
+from . import N_, Conflict, InvalidInput, NotFound, consultations, eligibility, is_id, participants, statements
+from .snapshots import store
 
 VOTE_WORDS = {"agree": VoteValue.AGREE, "disagree": VoteValue.DISAGREE, "pass": VoteValue.PASS}
 WORD_OF_VOTE = {value: word for word, value in VOTE_WORDS.items()}
@@ -228,7 +229,7 @@ def vote_and_next(
     if seen is not None and seen.routine and is_id(statement_id):
         # The next statement is drawn before writing (this one excluded): SQLite holds its one write lock only for
         # the two writes and the commit.
-        view = results.latest(session, seen.consultation_id, snapshot_id=seen.snapshot_id)
+        view = store.latest(session, seen.consultation_id, snapshot_id=seen.snapshot_id)
         priorities = view.priorities if view else None
         nxt = _draw(session, seen.consultation_id, seen.moderation, seen.participant_id, priorities, rng, statement_id)
         now = utcnow()
@@ -242,7 +243,7 @@ def vote_and_next(
     eligibility.check_eligible(session, consultation, token)
     consultation_id, moderation = consultation.id, consultation.moderation  # read before the commit expires them
     vote = cast(session, consultation, token, statement_id, value)
-    view = results.latest(session, consultation_id)
+    view = store.latest(session, consultation_id)
     nxt = _draw(session, consultation_id, moderation, vote.participant_id, view.priorities if view else None, rng)
     return Voted(consultation_id, vote.statement_id, value, vote.created_at, nxt)
 

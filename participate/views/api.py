@@ -12,9 +12,9 @@ from ..services import (
     eligibility,
     health,
     participants,
-    results,
     voting,
 )
+from ..services.snapshots import store
 from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("api", __name__)
@@ -72,7 +72,7 @@ def next_statement(slug):
         return _next_json(None)
     return _next_json(
         voting.next_statement(
-            db.session, consultation, participant, priorities=results.priorities(db.session, consultation)
+            db.session, consultation, participant, priorities=store.priorities(db.session, consultation)
         )
     )
 

@@ -27,14 +27,12 @@ from ..services import (
     ServiceError,
     audit,
     consultations,
-    integrity,
     moderation,
     monitoring,
     polis_exchange,
-    results,
 )
 from ..services import eligibility as eligibility_service  # the view below is called eligibility
-from ..services.snapshots import view_of
+from ..services.snapshots import integrity, store, view_of
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
@@ -456,7 +454,7 @@ def moderation_log_csv(slug):
 @bp.get("/<slug>/monitor")
 def monitor(slug):
     consultation = _get(slug)
-    snapshot = results.latest_snapshot(db.session, consultation)
+    snapshot = store.latest_snapshot(db.session, consultation)
     analysis = None
     if snapshot is not None:
         view = view_of(snapshot)

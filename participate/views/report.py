@@ -13,8 +13,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Consultation, ConsultationStatus, ReportVisibility, Role, Statement
-from ..services import ServiceError, brief, consultations, integrity
+from ..services import ServiceError, brief, consultations, publishing, report_csv
 from ..services import report as reports
+from ..services import themes as theme_service
+from ..services.snapshots import integrity
+from ..services.snapshots import votes as snapshot_votes
 from . import limit_pdf
 
 bp = Blueprint("report", __name__)
@@ -76,7 +79,7 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         )
     if fmt == "csv":
         return Response(
-            reports.to_csv(report),
+            report_csv.to_csv(report),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}-report.csv"'},
         )
@@ -97,7 +100,7 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         "key": request.args.get("key") if not published else None,
         "staff": (staff := is_staff(consultation)),
         # Published snapshots are listed to staff, and to everyone when the report itself is public.
-        "snapshots": reports.published_list(db.session, consultation)
+        "snapshots": publishing.published_list(db.session, consultation)
         if not published and (staff or consultation.report_visibility == ReportVisibility.PUBLIC)
         else [],
         "pdf": fmt == "pdf",
@@ -146,8 +149,10 @@ def _pdf(context: dict, *, consultation, published) -> bytes:
     if published:
         votes_sha256, code = published.votes_sha256, published.code_version
     else:
-        votes_sha256 = reports.votes_sha256(db.session, consultation, report["analysis"])
-        code = reports.code_version()
+        votes_sha256 = snapshot_votes.votes_sha256(
+            db.session, consultation.id, report["analysis"]["last_vote_id"] if report["analysis"] else None
+        )
+        code = publishing.code_version()
     html = render_template(
         "report/pdf.html",
         **{**context, "report": report, "brief": brief.build(report)},
@@ -205,7 +210,7 @@ def live(slug, fmt=None):
 @bp.get("/r/<token>.<any(pdf, csv, json):fmt>")
 @limit_pdf
 def published(token, fmt=None):
-    snapshot = reports.get_published(db.session, token)
+    snapshot = publishing.get_published(db.session, token)
     consultation = db.session.get(Consultation, snapshot.consultation_id)
     _refuse_unless_readable(consultation, published=True)
     extra = {
@@ -227,7 +232,7 @@ def publish(slug):
     consultation = _consultation(slug)
     if not is_staff(consultation):
         abort(403, description=_("Only the consultation's facilitators can publish its report."))
-    snapshot = reports.publish(db.session, consultation, account=current_account())
+    snapshot = publishing.publish(db.session, consultation, account=current_account())
     return redirect(url_for("report.published", token=snapshot.token))
 
 
@@ -244,7 +249,7 @@ def themes(slug):
     if request.method == "POST":
         wanted = {s.id: request.form.get(f"themes-{s.id}", "") for s in rows if f"themes-{s.id}" in request.form}
         try:
-            changed = reports.set_themes(db.session, current_account(), consultation, wanted)
+            changed = theme_service.set_themes(db.session, current_account(), consultation, wanted)
         except ServiceError as exc:
             error = exc.translated()
         else:
@@ -266,7 +271,7 @@ def group_names(slug):
     if request.method == "POST":
         wanted = {g["label"]: request.form.get(f"name-{g['label']}", "") for g in report["groups"]}
         try:
-            changed = reports.set_group_names(db.session, current_account(), consultation, wanted)
+            changed = theme_service.set_group_names(db.session, current_account(), consultation, wanted)
         except ServiceError as exc:
             error = exc.translated()
         else:

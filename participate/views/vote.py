@@ -20,8 +20,9 @@ from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
 from ..security import embed_cookies, embeddable
-from ..services import ServiceError, consultations, eligibility, participants, privacy, results, voting
+from ..services import ServiceError, consultations, eligibility, participants, privacy, voting
 from ..services.moderation import REJECT_REASONS
+from ..services.snapshots import store
 from ..services.standing import my_statements, where_i_stand
 from . import existing_participant_token, limit_participation, participant_token
 
@@ -35,7 +36,7 @@ def home():
 
 def _render_consultation(consultation, *, statement_form=None, status=200):
     participant = participants.find(db.session, consultation, existing_participant_token())
-    latest = results.latest(db.session, consultation)
+    latest = store.latest(db.session, consultation)
     group = _group_label(latest, participant)
     if not consultation.is_open:
         return render_template("vote/closed.html", consultation=consultation, group=group), status

@@ -21,7 +21,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from participate import create_app
 from participate.extensions import db
 from participate.models import Role
-from participate.services import accounts, consultations, report, simulate
+from participate.services import accounts, consultations, simulate
+from participate.services.snapshots import runner
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / ".cache" / "axe-core" / "axe.min.js"
@@ -92,7 +93,7 @@ def server(tmp_path_factory, request):
         upgrade()
         consultations.load_samples(db.session)
         demo = simulate.load_demo(db.session, participants=120)
-        report.analyse(db.session, demo.id)
+        runner.analyse(db.session, demo.id)
         accounts.create(db.session, FACILITATOR_EMAIL, FACILITATOR_PASSWORD, Role.FACILITATOR)
         db.session.remove()
     http = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)

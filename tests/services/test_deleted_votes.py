@@ -5,7 +5,9 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import AnalysisSnapshot, ConsultationStatus, Participant
-from participate.services import privacy, report, results, voting
+from participate.services import privacy, report, voting
+from participate.services.snapshots import runner, store
+from participate.services.snapshots import votes as snapshot_votes
 from tests.services.test_report import hand_votes, make_hand_consultation
 
 HAND_VOTES = len(hand_votes())
@@ -26,13 +28,13 @@ def test_on_a_closed_consultation_deleted_votes_leave_the_report(client, make_co
     _take_part(client, sids)  # the newest votes: the ones a later snapshot's vote ids would not tell apart
     consultation.status = ConsultationStatus.CLOSED
     db.session.commit()
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     before = client.get("/c/hand/report.json").get_json()["report"]
     assert before["counts"]["votes"] == HAND_VOTES + len(sids) and before["counts"]["participants"] == 13
     assert before["analysis"]["vote_count"] == HAND_VOTES + len(sids)
 
     assert client.post_form("/c/hand/mine/delete", {"confirmed": "1"}).status_code == 302
-    report.analyse(db.session, consultation.id)  # what the runner does when asked after a deletion
+    runner.analyse(db.session, consultation.id)  # what the runner does when asked after a deletion
 
     after = client.get("/c/hand/report.json").get_json()["report"]
     assert after["counts"]["votes"] == HAND_VOTES and after["counts"]["participants"] == 12
@@ -46,12 +48,12 @@ def test_on_a_closed_consultation_deleted_votes_leave_the_report(client, make_co
 def test_no_snapshot_with_the_deleted_votes_is_served_meanwhile(client, make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
     _take_part(client, sids)
-    stale = results.latest_snapshot(db.session, consultation).id
-    assert results.latest(db.session, consultation).snapshot_id == stale  # cached by this process
+    stale = store.latest_snapshot(db.session, consultation).id
+    assert store.latest(db.session, consultation).snapshot_id == stale  # cached by this process
     privacy.delete_mine(db.session, _newest_participant())
     # Before any new analysis: the snapshots that counted the votes are gone, with their checks.
     assert db.session.get(AnalysisSnapshot, stale) is None
-    view = results.latest(db.session, consultation)
+    view = store.latest(db.session, consultation)
     assert view is None or view.snapshot_id < stale
     data = report.build(db.session, consultation)
     assert data["analysis"] is None or data["analysis"]["vote_count"] <= HAND_VOTES
@@ -62,21 +64,21 @@ def test_an_analysis_that_read_the_deleted_votes_is_not_stored(client, make_cons
     consultation, sids, _ = make_hand_consultation(make_consultation)
     _take_part(client, sids)
     leaving = _newest_participant()
-    analyse = results.run_analysis
+    analyse = store.run_analysis
 
     def deleted_meanwhile(*args, **kwargs):
         outcome = analyse(*args, **kwargs)  # computed from the votes read before the deletion
         privacy.delete_mine(db.session, leaving)
         return outcome
 
-    monkeypatch.setattr(results, "run_analysis", deleted_meanwhile)
-    results.compute_snapshot(db.session, consultation.id)
+    monkeypatch.setattr(store, "run_analysis", deleted_meanwhile)
+    store.compute_snapshot(db.session, consultation.id)
     monkeypatch.undo()
     counted = db.session.scalars(
         select(AnalysisSnapshot.vote_count).where(AnalysisSnapshot.consultation_id == consultation.id)
     ).all()
     assert all(n <= HAND_VOTES for n in counted)
-    assert results.compute_snapshot(db.session, consultation.id).vote_count == HAND_VOTES
+    assert store.compute_snapshot(db.session, consultation.id).vote_count == HAND_VOTES
 
 
 def test_snapshot_ids_are_never_reused(client, make_consultation):
@@ -86,31 +88,31 @@ def test_snapshot_ids_are_never_reused(client, make_consultation):
     highest = db.session.scalar(select(func.max(AnalysisSnapshot.id)))
     privacy.delete_mine(db.session, _newest_participant())
     assert (db.session.scalar(select(func.max(AnalysisSnapshot.id))) or 0) < highest
-    assert results.compute_snapshot(db.session, consultation.id).id > highest
+    assert store.compute_snapshot(db.session, consultation.id).id > highest
 
 
 @pytest.mark.parametrize("mode", ["anonymise", "remove"])
 def test_older_snapshots_without_the_votes_stay(make_consultation, mode):
     """Only the snapshots that counted a deleted vote go: older ones never saw it (and warm-start the next)."""
     consultation, _, _ = make_hand_consultation(make_consultation)
-    kept = results.latest_snapshot(db.session, consultation).id
+    kept = store.latest_snapshot(db.session, consultation).id
     voting.submit_statement(db.session, consultation, "latecomer", "A late idea")
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     privacy.delete_mine(db.session, _newest_participant(), mode)
     assert db.session.get(AnalysisSnapshot, kept) is not None
-    assert results.latest_snapshot(db.session, consultation).id == kept
+    assert store.latest_snapshot(db.session, consultation).id == kept
 
 
 def test_vote_ids_reused_after_a_deletion_never_enter_an_older_snapshot(make_consultation):
     """SQLite hands a deleted vote's id to the next vote; every snapshot kept predates every deleted vote, so the
     votes up to its last vote id are still exactly the votes it was computed from."""
     consultation, sids, _ = make_hand_consultation(make_consultation)
-    kept = results.latest_snapshot(db.session, consultation)
+    kept = store.latest_snapshot(db.session, consultation)
     voting.submit_statement(db.session, consultation, "latecomer", "A late idea")
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     privacy.delete_mine(db.session, _newest_participant())
     for sid in sids[:3]:
         voting.cast(db.session, consultation, "newcomer", sid, voting.VoteValue.PASS)
-    assert len(results.votes_until(db.session, consultation.id, kept.last_vote_id)) == kept.vote_count
+    assert len(snapshot_votes.votes_until(db.session, consultation.id, kept.last_vote_id)) == kept.vote_count
     data = report.build(db.session, consultation)
     assert data["analysis"]["snapshot_id"] == kept.id and data["analysis"]["newer_votes"] == 3

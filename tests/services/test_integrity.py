@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from participate.extensions import db
 from participate.models import AnalysisIntegrity, Participant, Statement
-from participate.services import integrity, participants, report, simulate, voting
+from participate.services import participants, report, simulate, voting
 from participate.services.participants import IP_HASH
+from participate.services.snapshots import integrity, runner
 
 START = datetime(2026, 11, 23, 18, tzinfo=UTC)
 
@@ -52,7 +53,7 @@ def _ids(network):
 
 def test_a_town_hall_on_one_network_flags_nobody(app, client, make_consultation):
     consultation, _ = _town_hall(make_consultation, np.random.default_rng(3))
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     annex = integrity.latest(db.session, consultation)
     assert annex["flagged"] == []
     assert annex["flagged_by"] == {"straight_lining": 0, "near_identical": 0, "fast_voting": 0}
@@ -74,7 +75,7 @@ def test_scripted_straight_liners_copies_and_fast_voters_are_flagged_by_their_si
     for bot in range(6):  # varied answers, a third of a second apart
         ballot = dict(zip(sids, rng.choice([-1, 0, 1], size=len(sids)), strict=True))
         _votes(consultation, f"fast-{bot}", ballot, network=f"fast-{bot}", start=START, seconds=0.3)
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     annex = integrity.latest(db.session, consultation)
 
     liners = set().union(*(_ids(f"liner-{i}") for i in range(5)))
@@ -99,7 +100,7 @@ def test_a_change_of_mind_is_not_voting_faster_than_reading(app, make_consultati
         start=START + timedelta(hours=1),
         seconds=0.2,
     )
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     assert integrity.latest(db.session, consultation)["fast_voters"] == []
 
 
@@ -113,7 +114,7 @@ def _brigaded(app, make_consultation):
     for bot in range(12):
         ballot = dict.fromkeys(sids, -1)
         _votes(consultation, f"bot-{bot}", ballot, network="brigade", start=START + timedelta(minutes=bot), seconds=4)
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     return consultation
 
 
@@ -162,6 +163,6 @@ def test_simulated_voters_read_at_a_human_pace(app, make_consultation):
     """The demo's simulated voters must not look like a bot farm in its own integrity annex."""
     consultation, _ = _statements(make_consultation, n=15)
     simulate.simulate_votes(db.session, consultation, 60, seed=2)
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     annex = integrity.latest(db.session, consultation)
     assert annex["fast_voters"] == [] and annex["flagged_by"]["fast_voting"] == 0

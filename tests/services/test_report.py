@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import AnalysisRobustness, Participant, ReportSnapshot, Statement, VoteValue
-from participate.services import participants, report, results, simulate, voting
+from participate.services import participants, publishing, report, simulate, voting
+from participate.services.snapshots import runner, store
+from participate.services.snapshots import votes as snapshot_votes
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
 
@@ -48,7 +50,7 @@ def make_hand_consultation(make_consultation, votes=None):
     for (person, s), value in (votes or hand_votes()).items():
         voting.record(db.session, consultation, people[person], statements[sids[s]], value)
     db.session.commit()
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     return consultation, sids, people
 
 
@@ -66,7 +68,7 @@ def test_below_threshold_shows_raw_tallies(make_consultation):
     sid = consultation.statements[0].id
     for i, value in enumerate([AGREE, AGREE, DISAGREE, PASS]):
         voting.cast(db.session, consultation, f"p{i}", sid, value)
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     data = report.build(db.session, consultation)
     assert not data["ready"] and data["analysis"] is not None
     assert data["counts"]["participants"] == 4 and data["counts"]["qualified"] == 0
@@ -81,7 +83,7 @@ def test_hand_made_figures(make_consultation):
     data = report.build(db.session, consultation)
     assert data["ready"]
     assert data["counts"]["participants"] == 12 and data["counts"]["votes"] == len(votes)
-    result = results.latest_snapshot(db.session, consultation).result
+    result = store.latest_snapshot(db.session, consultation).result
     assert result["k"] == 2
     groups = sorted(result["groups"], key=lambda g: g["id"])
     members = [{people.index(next(p for p in people if p.id == m)) for m in g["members"]} for g in groups]
@@ -109,12 +111,12 @@ def test_hand_made_figures(make_consultation):
 
 def test_robustness_is_stored_next_to_the_snapshot_and_pruned_with_it(make_consultation):
     consultation, _, _ = make_hand_consultation(make_consultation)
-    snapshot = results.latest_snapshot(db.session, consultation)
+    snapshot = store.latest_snapshot(db.session, consultation)
     row = db.session.get(AnalysisRobustness, snapshot.id)
     assert row is not None and row.result["parameters"]["n_resamples"] == 200
     for _ in range(4):
-        report.analyse(db.session, consultation.id)
-    assert db.session.scalar(select(func.count()).select_from(AnalysisRobustness)) == results.KEEP_SNAPSHOTS
+        runner.analyse(db.session, consultation.id)
+    assert db.session.scalar(select(func.count()).select_from(AnalysisRobustness)) == store.KEEP_SNAPSHOTS
 
 
 def test_fragile_common_ground_loses_its_robust_mark(make_consultation):
@@ -134,15 +136,15 @@ def _renamed(make_consultation, slug, **kwargs):
 
 def test_published_snapshot_does_not_change_after_more_votes(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
-    published = report.publish(db.session, consultation)
+    published = publishing.publish(db.session, consultation)
     frozen = dict(published.report)
     assert len(published.token) >= 32 and published.vote_count == len(hand_votes())
-    csv_bytes = report.canonical_csv(results.votes_until(db.session, consultation.id, 10**9))
+    csv_bytes = snapshot_votes.canonical_csv(snapshot_votes.votes_until(db.session, consultation.id, 10**9))
     assert published.votes_sha256 == hashlib.sha256(csv_bytes).hexdigest()
     assert csv_bytes.startswith(b"participant_id,statement_id,vote\n")
     for i in range(5):
         voting.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     db.session.expire_all()
     again = db.session.get(ReportSnapshot, published.id)
     assert again.report == frozen and again.vote_count == len(hand_votes())
@@ -162,7 +164,7 @@ def test_simulated_votes_mark_the_consultation_and_fill_a_sample(app, make_consu
     assert 150 <= added <= 150 * n_statements
     xids = db.session.scalars(select(Participant.xid).where(Participant.consultation_id == sample.id)).all()
     assert len(xids) == 150 and all(x.startswith("simulated-") for x in xids)
-    report.analyse(db.session, sample.id)
+    runner.analyse(db.session, sample.id)
     data = report.build(db.session, sample)
     assert data["ready"] and data["consultation"]["is_simulated"] and data["groups"]
     assert data["themes"] and data["grid"] is None

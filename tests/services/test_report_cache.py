@@ -5,7 +5,8 @@ from sqlalchemy import event
 
 from participate.extensions import db
 from participate.models import ModerationAction, VoteValue
-from participate.services import moderation, report, voting
+from participate.services import moderation, report, themes, voting
+from participate.services.snapshots import checks, runner
 from tests.services.test_report import hand_votes, make_hand_consultation
 
 
@@ -43,7 +44,7 @@ def test_a_new_snapshot_rebuilds_it(make_consultation):
     before = report.build(db.session, consultation)
     for i in range(2):
         voting.cast(db.session, consultation, f"late-{i}", sids[0], VoteValue.DISAGREE)
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     after = report.build(db.session, consultation)
     assert after["analysis"]["snapshot_id"] > before["analysis"]["snapshot_id"]
     assert after["counts"]["votes"] == len(hand_votes()) + 2 and after["analysis"]["newer_votes"] == 0
@@ -53,9 +54,9 @@ def test_a_new_snapshot_rebuilds_it(make_consultation):
 def test_a_checked_snapshot_rebuilds_it(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
     voting.cast(db.session, consultation, "late", sids[0], VoteValue.DISAGREE)
-    busy = report.analyse(db.session, consultation.id, more_coming=lambda: True)
+    busy = runner.analyse(db.session, consultation.id, more_coming=lambda: True)
     assert report.build(db.session, consultation)["analysis"]["snapshot_id"] < busy.id
-    report.compute_checks(db.session, busy)
+    checks.compute_checks(db.session, busy)
     assert report.build(db.session, consultation)["analysis"]["snapshot_id"] == busy.id
 
 
@@ -67,7 +68,7 @@ def test_moderation_themes_and_the_consultation_rebuild_it(make_consultation, ma
     assert sids[9] not in report.statement_index(report.build(db.session, consultation))
     moderation.act(db.session, moderator, consultation, [sids[8]], ModerationAction.META)
     assert report.statement_index(report.build(db.session, consultation))[sids[8]]["is_meta"] is True
-    report.set_themes(db.session, moderator, consultation, {sids[1]: "use:policing, condition:never"})
+    themes.set_themes(db.session, moderator, consultation, {sids[1]: "use:policing, condition:never"})
     data = report.build(db.session, consultation)
     assert report.statement_index(data)[sids[1]]["themes"] == ["condition:never", "use:policing"]
     assert [t["name"] for t in data["themes"]] == ["condition:never", "use:policing"]

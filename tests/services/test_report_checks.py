@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 from participate import jobs
 from participate.extensions import db
 from participate.models import AnalysisIntegrity, AnalysisRobustness, AnalysisSnapshot, VoteValue, utcnow
-from participate.services import integrity, report, results, voting
+from participate.services import report, voting
+from participate.services.snapshots import checks, integrity, runner, store
 from tests.services.test_report import hand_votes, make_hand_consultation
 
 AGREE, DISAGREE = VoteValue.AGREE, VoteValue.DISAGREE
@@ -28,10 +29,10 @@ def test_a_run_with_more_coming_stores_a_snapshot_without_checks_and_the_report_
     make_consultation,
 ):
     consultation, sids, _ = make_hand_consultation(make_consultation)  # a quiet run: snapshot and checks
-    first = results.latest_snapshot(db.session, consultation)
+    first = store.latest_snapshot(db.session, consultation)
     assert _checked(first) == (True, True)
     _late_votes(consultation, sids)
-    second = report.analyse(db.session, consultation.id, more_coming=lambda: True)
+    second = runner.analyse(db.session, consultation.id, more_coming=lambda: True)
     assert second.id > first.id and second.vote_count == len(hand_votes()) + 3
     assert _checked(second) == (False, False)
     data = report.build(db.session, consultation)
@@ -39,7 +40,7 @@ def test_a_run_with_more_coming_stores_a_snapshot_without_checks_and_the_report_
     assert data["analysis"]["vote_count"] == len(hand_votes())
     assert data["analysis"]["newer_votes"] == 3
     assert data["counts"]["votes"] == len(hand_votes()) + 3  # the tallies are the database's
-    third = report.analyse(db.session, consultation.id)  # voting has paused: the latest snapshot gets its checks
+    third = runner.analyse(db.session, consultation.id)  # voting has paused: the latest snapshot gets its checks
     assert _checked(third) == (True, True)
     data = report.build(db.session, consultation)
     assert data["analysis"]["snapshot_id"] == third.id and data["analysis"]["newer_votes"] == 0
@@ -48,60 +49,60 @@ def test_a_run_with_more_coming_stores_a_snapshot_without_checks_and_the_report_
 
 def test_newer_votes_in_the_database_postpone_the_checks(make_consultation, monkeypatch):
     consultation, sids, _ = make_hand_consultation(make_consultation)
-    real = results.compute_snapshot
+    real = store.compute_snapshot
 
     def someone_votes_meanwhile(session, consultation_id, **kwargs):
         snapshot = real(session, consultation_id, **kwargs)
         _late_votes(consultation, sids, n=1)  # another process's vote, committed after the snapshot read
         return snapshot
 
-    monkeypatch.setattr(results, "compute_snapshot", someone_votes_meanwhile)
-    snapshot = report.analyse(db.session, consultation.id)
+    monkeypatch.setattr(store, "compute_snapshot", someone_votes_meanwhile)
+    snapshot = runner.analyse(db.session, consultation.id)
     assert _checked(snapshot) == (False, False)
 
 
 def test_checks_run_anyway_once_the_last_one_is_older_than_the_interval(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
     _late_votes(consultation, sids, n=1)
-    recent = report.analyse(db.session, consultation.id, more_coming=lambda: True, checks_every=3600)
+    recent = runner.analyse(db.session, consultation.id, more_coming=lambda: True, checks_every=3600)
     assert _checked(recent) == (False, False)
     _late_votes(consultation, sids, n=2)
-    overdue = report.analyse(db.session, consultation.id, more_coming=lambda: True, checks_every=0)
+    overdue = runner.analyse(db.session, consultation.id, more_coming=lambda: True, checks_every=0)
     assert _checked(overdue) == (True, True)
 
 
 def test_the_first_snapshot_is_checked_even_while_votes_keep_coming(make_consultation):
     consultation = make_consultation()
     voting.cast(db.session, consultation, "x", consultation.statements[0].id, AGREE)
-    snapshot = report.analyse(db.session, consultation.id, more_coming=lambda: True)
+    snapshot = runner.analyse(db.session, consultation.id, more_coming=lambda: True)
     assert _checked(snapshot) == (True, True)
 
 
 def test_pruning_keeps_the_snapshot_the_report_shows(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
-    checked = results.latest_snapshot(db.session, consultation).id
-    for i in range(results.KEEP_SNAPSHOTS + 2):
+    checked = store.latest_snapshot(db.session, consultation).id
+    for i in range(store.KEEP_SNAPSHOTS + 2):
         voting.cast(db.session, consultation, f"busy-{i}", sids[1], AGREE)
-        report.analyse(db.session, consultation.id, more_coming=lambda: True)
+        runner.analyse(db.session, consultation.id, more_coming=lambda: True)
     ids = db.session.scalars(select(AnalysisSnapshot.id).order_by(AnalysisSnapshot.id)).all()
-    assert len(ids) == results.KEEP_SNAPSHOTS + 1 and ids[0] == checked
+    assert len(ids) == store.KEEP_SNAPSHOTS + 1 and ids[0] == checked
     assert report.build(db.session, consultation)["analysis"]["snapshot_id"] == checked
-    quiet = report.analyse(db.session, consultation.id)  # the latest is checked: the old checked one may go
+    quiet = runner.analyse(db.session, consultation.id)  # the latest is checked: the old checked one may go
     assert report.build(db.session, consultation)["analysis"]["snapshot_id"] == quiet.id
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     assert checked not in db.session.scalars(select(AnalysisSnapshot.id)).all()
-    assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == results.KEEP_SNAPSHOTS
+    assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == store.KEEP_SNAPSHOTS
 
 
 def test_the_integrity_annex_describes_the_snapshots_votes_not_later_ones(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
-    snapshot = results.latest_snapshot(db.session, consultation)
+    snapshot = store.latest_snapshot(db.session, consultation)
     for bot in range(4):  # straight-liners arriving after the snapshot
         for sid in sids:
             voting.cast(db.session, consultation, f"bot-{bot}", sid, DISAGREE)
     annex = integrity.compute(db.session, snapshot).result
     assert annex["straight_liners"] == [] and annex["with_flagged"]["participants"] == 12
-    robustness = report.compute_robustness(db.session, snapshot).result
+    robustness = checks.compute_robustness(db.session, snapshot).result
     assert robustness["statement_ids"] == snapshot.result["statement_ids"]
 
 
@@ -111,7 +112,7 @@ def test_the_thread_runner_postpones_checks_while_the_consultation_is_asked_for_
     consultation, _, _ = make_hand_consultation(make_consultation)
     app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_DEBOUNCE_SECONDS=0)
     runner = jobs.runner(app)
-    real = results.compute_snapshot
+    real = store.compute_snapshot
     calls = []
 
     def asked_again_during_the_first_run(session, consultation_id, **kwargs):
@@ -121,7 +122,7 @@ def test_the_thread_runner_postpones_checks_while_the_consultation_is_asked_for_
             runner.request(consultation_id)  # e.g. a moderation change: no new vote, but another run is wanted
         return snapshot
 
-    monkeypatch.setattr(results, "compute_snapshot", asked_again_during_the_first_run)
+    monkeypatch.setattr(store, "compute_snapshot", asked_again_during_the_first_run)
     runner.request(consultation.id)
     assert runner.wait_idle(timeout=30)
     assert calls == [consultation.id, consultation.id]
@@ -141,7 +142,7 @@ def test_web_processes_share_the_analysis_of_a_consultation(app, make_consultati
     assert jobs._due(app, consultation.id, asked_at, debounce=60) is None  # stored moments ago: ask again later
     assert jobs._due(app, consultation.id, asked_at, debounce=0) is False  # begun after the request: answered
     assert jobs._due(app, consultation.id, utcnow(), debounce=0) is True  # a later request is not
-    assert _checked(results.latest_snapshot(db.session, consultation)) == (False, False)
+    assert _checked(store.latest_snapshot(db.session, consultation)) == (False, False)
 
 
 def test_a_runner_leaves_a_request_answered_by_another_process_to_its_snapshot(app, make_consultation):
@@ -155,4 +156,4 @@ def test_a_runner_leaves_a_request_answered_by_another_process_to_its_snapshot(a
     assert this_process.wait_idle(timeout=30)
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == snapshots  # no second snapshot
-    assert _checked(results.latest_snapshot(db.session, consultation)) == (True, True)  # but the checks it owed
+    assert _checked(store.latest_snapshot(db.session, consultation)) == (True, True)  # but the checks it owed

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from participate import jobs
 from participate.extensions import db
 from participate.models import AnalysisSnapshot, CurrentVote, ModerationState, Participant, Vote, VoteValue
-from participate.services import participants, results, voting
+from participate.services import participants, voting
+from participate.services.snapshots import store
+from participate.services.snapshots import votes as snapshot_votes
 
 VALUES = (VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS)
 
@@ -39,7 +41,7 @@ def test_current_votes_streams_latest_values(make_consultation):
     voting.cast(db.session, consultation, "x", a, VoteValue.AGREE)
     voting.cast(db.session, consultation, "x", a, VoteValue.DISAGREE)
     voting.cast(db.session, consultation, "y", b, VoteValue.PASS)
-    arrays = results.current_votes(db.session, consultation.id)
+    arrays = snapshot_votes.current_votes(db.session, consultation.id)
     assert sorted(zip(arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)) == [(a, -1), (b, 0)]
 
 
@@ -59,9 +61,9 @@ def test_current_votes_reads_one_consultation_by_the_fastest_path(make_consultat
         )
     )
     copies = []
-    copy_path = results._current_votes_copy
-    monkeypatch.setattr(results, "_current_votes_copy", lambda *a: copies.append(a) or copy_path(*a))
-    arrays = results.current_votes(db.session, consultation.id)
+    copy_path = snapshot_votes._current_votes_copy
+    monkeypatch.setattr(snapshot_votes, "_current_votes_copy", lambda *a: copies.append(a) or copy_path(*a))
+    arrays = snapshot_votes.current_votes(db.session, consultation.id)
     assert len(arrays) == 42
     assert (arrays.participant_ids.dtype, arrays.statement_ids.dtype, arrays.values.dtype) == (
         np.int64,
@@ -71,7 +73,7 @@ def test_current_votes_reads_one_consultation_by_the_fastest_path(make_consultat
     got = zip(arrays.participant_ids.tolist(), arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)
     assert sorted(got) == expected
     assert len(copies) == (db.engine.dialect.name == "postgresql")
-    assert len(results.current_votes(db.session, 10**9)) == 0
+    assert len(snapshot_votes.current_votes(db.session, 10**9)) == 0
 
 
 def test_votes_until_keeps_each_pairs_last_vote_up_to_the_snapshot(make_consultation):
@@ -83,30 +85,30 @@ def test_votes_until_keeps_each_pairs_last_vote_up_to_the_snapshot(make_consulta
     cut = db.session.scalar(select(func.max(Vote.id)))
     voting.cast(db.session, consultation, "x", a, VoteValue.PASS)  # after the snapshot: not its votes
     voting.cast(db.session, consultation, "y", b, VoteValue.AGREE)
-    arrays = results.votes_until(db.session, consultation.id, cut)
+    arrays = snapshot_votes.votes_until(db.session, consultation.id, cut)
     assert sorted(zip(arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)) == [(a, -1), (a, 0)]
-    assert len(results.votes_until(db.session, consultation.id, 10**9)) == 3
-    assert len(results.votes_until(db.session, consultation.id, 0)) == 0
+    assert len(snapshot_votes.votes_until(db.session, consultation.id, 10**9)) == 3
+    assert len(snapshot_votes.votes_until(db.session, consultation.id, 0)) == 0
 
 
 def test_no_votes_no_snapshot(make_consultation):
     consultation = make_consultation()
-    assert results.compute_snapshot(db.session, consultation.id) is None
-    assert results.latest(db.session, consultation) is None
+    assert store.compute_snapshot(db.session, consultation.id) is None
+    assert store.latest(db.session, consultation) is None
 
 
 def test_snapshot_finds_the_two_camps_and_warm_starts(make_consultation):
     consultation = make_consultation(statements=[f"Statement {i}" for i in range(8)])
     _vote_two_camps(consultation)
-    first = results.compute_snapshot(db.session, consultation.id)
+    first = store.compute_snapshot(db.session, consultation.id)
     assert first.vote_count == 160 and first.result["k"] == 2
     camps = [sorted(g["members"]) for g in first.result["groups"]]
     people = {participants.find(db.session, consultation, f"p{i}").id: i % 2 for i in range(20)}
     for members in camps:
         assert len({people[m] for m in members}) == 1
-    second = results.compute_snapshot(db.session, consultation.id)
+    second = store.compute_snapshot(db.session, consultation.id)
     assert [g["members"] for g in second.result["groups"]] == [g["members"] for g in first.result["groups"]]
-    view = results.latest(db.session, consultation)
+    view = store.latest(db.session, consultation)
     assert view.snapshot_id == second.id and view.k == 2
     assert set(view.priorities) == {s.id for s in consultation.statements}
     assert set(view.group_labels.values()) == {"A", "B"}
@@ -115,7 +117,7 @@ def test_snapshot_finds_the_two_camps_and_warm_starts(make_consultation):
 def test_snapshot_stores_the_k_rule_bridging_and_headline(make_consultation):
     consultation = make_consultation(statements=[f"Statement {i}" for i in range(8)])
     _vote_two_camps(consultation)
-    stored = results.compute_snapshot(db.session, consultation.id)
+    stored = store.compute_snapshot(db.session, consultation.id)
     db.session.expire_all()
     result = db.session.get(AnalysisSnapshot, stored.id).result
     statement_ids = {str(s.id) for s in consultation.statements}
@@ -133,7 +135,7 @@ def test_rejected_statements_and_banned_participants_leave_the_math(make_consult
     banned = db.session.scalar(select(Participant).limit(1))
     banned.is_banned = True
     db.session.commit()
-    result = results.compute_snapshot(db.session, consultation.id).result
+    result = store.compute_snapshot(db.session, consultation.id).result
     assert rejected.id in result["mod_out"]
     assert banned.id not in result["participant_ids"]
     for reps in result["repness"].values():
@@ -143,9 +145,9 @@ def test_rejected_statements_and_banned_participants_leave_the_math(make_consult
 def test_old_snapshots_are_pruned(make_consultation):
     consultation = make_consultation()
     voting.cast(db.session, consultation, "x", consultation.statements[0].id, VoteValue.AGREE)
-    for _ in range(results.KEEP_SNAPSHOTS + 2):
-        results.compute_snapshot(db.session, consultation.id)
-    assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == results.KEEP_SNAPSHOTS
+    for _ in range(store.KEEP_SNAPSHOTS + 2):
+        store.compute_snapshot(db.session, consultation.id)
+    assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == store.KEEP_SNAPSHOTS
 
 
 def test_thread_runner_coalesces_a_burst_and_includes_the_last_vote(app, make_consultation):
@@ -162,7 +164,7 @@ def test_thread_runner_coalesces_a_burst_and_includes_the_last_vote(app, make_co
     jobs.analysis_wanted(consultation.id)
     assert runner.wait_idle(timeout=30)
     db.session.expire_all()
-    assert results.latest_snapshot(db.session, consultation).vote_count == 81
+    assert store.latest_snapshot(db.session, consultation).vote_count == 81
 
 
 def test_participant_sees_their_opinion_group_after_voting(client, make_consultation):
@@ -175,7 +177,7 @@ def test_participant_sees_their_opinion_group_after_voting(client, make_consulta
     for i, sid in enumerate(sids):
         client.post_form("/c/test/vote", {"statement_id": sid, "vote": "agree" if i % 2 == 0 else "disagree"})
     page = client.get("/c/test/mine")
-    view = results.latest(db.session, consultation)
+    view = store.latest(db.session, consultation)
     camp0 = view.group_of[participants.find(db.session, consultation, "p0").id]
     assert f"you are in opinion group {view.group_labels[camp0]}." in page.text
 
@@ -191,16 +193,16 @@ def test_analyse_command(app, make_consultation):
 def test_latest_reads_each_new_snapshot_once_and_serves_the_previous_one_meanwhile(make_consultation):
     consultation = make_consultation()
     _vote_two_camps(consultation)
-    first = results.compute_snapshot(db.session, consultation.id)
-    view = results.latest(db.session, consultation)
+    first = store.compute_snapshot(db.session, consultation.id)
+    view = store.latest(db.session, consultation)
     stored = first.result
     assert view.snapshot_id == first.id and view.k == stored["k"]
     assert view.priorities == {int(sid): p for sid, p in stored["priorities"].items()}
     assert sorted(view.group_of) == sorted(pid for g in stored["groups"] for pid in g["members"])
     assert sorted(view.group_labels.values()) == ["A", "B"][: len(stored["groups"])]
     voting.cast(db.session, consultation, "late", consultation.statements[0].id, VoteValue.AGREE)
-    second = results.compute_snapshot(db.session, consultation.id)
+    second = store.compute_snapshot(db.session, consultation.id)
     key = (str(db.session.get_bind().url), consultation.id)
-    with results._loading[key]:  # another thread is reading the new snapshot
-        assert results.latest(db.session, consultation).snapshot_id == first.id
-    assert results.latest(db.session, consultation).snapshot_id == second.id
+    with store._loading[key]:  # another thread is reading the new snapshot
+        assert store.latest(db.session, consultation).snapshot_id == first.id
+    assert store.latest(db.session, consultation).snapshot_id == second.id

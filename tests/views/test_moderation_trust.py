@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import ModerationAction, ModerationLogEntry, ModerationMode, utcnow
-from participate.services import consultations, moderation, participants, report, voting
+from participate.services import consultations, moderation, participants, publishing, voting
 
 
 def _participant_statement(consultation, text, token):
@@ -53,13 +53,13 @@ def test_a_published_report_seals_the_moderation_log(app, make_consultation, mak
     consultation = make_consultation()
     account = make_account("admin")
     _every_action(account, consultation)
-    published = report.publish(db.session, consultation)
+    published = publishing.publish(db.session, consultation)
     canonical = moderation.canonical_log_csv(db.session, consultation.id)
     assert canonical.startswith(b"id,time,action,statement_id,participant_id,reason\n")
     assert canonical.count(b"\n") == 1 + db.session.scalar(select(func.count()).select_from(ModerationLogEntry))
     assert published.moderation_sha256 == hashlib.sha256(canonical).hexdigest()
     moderation.act(db.session, account, consultation, [consultation.statements[1].id], "reject", "Unclear")
-    again = report.publish(db.session, consultation)
+    again = publishing.publish(db.session, consultation)
     assert again.moderation_sha256 != published.moderation_sha256
     assert again.votes_sha256 == published.votes_sha256  # the votes did not change: only the log did
     page = app.test_client().get(f"/r/{again.token}").text

@@ -18,8 +18,8 @@ from participate.models import (
     Statement,
     VoteValue,
 )
-from participate.services import report, simulate, voting
-from participate.services.snapshots import SnapshotView
+from participate.services import publishing, simulate, voting
+from participate.services.snapshots import SnapshotView, runner
 
 BRIEF_KEYS = {"headline", "common_ground", "divisions", "groups", "caveats"}
 JARGON = ("Pol.is score", "Jeffreys", "silhouette", "z >", "repness", "bootstrap")
@@ -162,7 +162,7 @@ def test_the_demo_brief_matches_a_recount_and_names_its_caveats(app, client):
     assert re.search(r"<dd>\d{1,3}(,\d{3})+</dd>", page), "big numbers carry thousands separators"
     visible = re.sub(r"<[^>]+>", " ", page)
     assert "Where each group draws the line" in visible and not re.search(r"\b(use|condition):", visible), "labels"
-    published = report.publish(db.session, demo)
+    published = publishing.publish(db.session, demo)
     frozen = client.get(f"/r/{published.token}.json").get_json()["brief"]
     assert frozen["groups"] == brief["groups"] and frozen["headline"] == brief["headline"]
 
@@ -172,7 +172,7 @@ def test_a_small_consultation_below_the_threshold_says_so_plainly(client, make_c
     sid = consultation.statements[0].id
     for i, value in enumerate([VoteValue.AGREE, VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS]):
         voting.cast(db.session, consultation, f"p{i}", sid, value)
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     brief = client.get("/c/test/report.json").get_json()["brief"]
     assert brief["headline"] == brief["common_ground"] == brief["divisions"] == brief["groups"] == []
     assert brief["asked"].startswith("4 people took part")

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from participate.extensions import db
 from participate.models import ModerationMode, VoteValue
 from participate.services import moderation, monitoring, participants, polis_exchange, report, voting
+from participate.services.snapshots import runner
 from tests.services.test_report import hand_votes, make_hand_consultation
 
 PENDING = "Pending statement nobody approved"
@@ -41,7 +42,7 @@ def moderated(make_consultation, make_account):
     moderation.act(db.session, moderator, consultation, [by_text[REJECTED].id], "reject", "Off topic")
     moderation.act(db.session, moderator, consultation, [by_text[META].id], "meta")
     pending = voting.submit_statement(db.session, consultation, "person-0", PENDING)  # its author's agree vote only
-    report.analyse(db.session, consultation.id)  # the snapshot, then its checks (integrity annex, robustness)
+    runner.analyse(db.session, consultation.id)  # the snapshot, then its checks (integrity annex, robustness)
     return consultation, {**{s.text: s.id for s in consultation.statements}, PENDING: pending.id}
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from participate import jobs
 from participate.extensions import db
 from participate.models import AnalysisSnapshot, ModerationMode, Participant, Statement
-from participate.services import moderation, report, results, simulate
+from participate.services import moderation, report, simulate
+from participate.services.snapshots import runner, store
 
 STATEMENTS = [f"Statement number {i}" for i in range(10)]
 
@@ -56,7 +57,7 @@ def test_below_the_threshold_says_what_is_missing_and_shows_no_group(client, mak
     consultation = make_consultation(statements=STATEMENTS)
     sids = sorted(s.id for s in consultation.statements)
     _vote(client, "test", sids[:3])
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     page = client.get("/c/test/mine").text
     assert "Vote on 4 more statements to be placed in an opinion group." in page
     assert "Opinion groups appear once 7 people have voted on 7 statements each (so far: 0)." in page
@@ -79,9 +80,9 @@ def test_no_group_while_the_report_shows_none_though_the_snapshot_has_groups(cli
     sids = sorted(s.id for s in consultation.statements)
     _vote(client, "test", sids)
     simulate.simulate_votes(db.session, consultation, 5, groups=2, seed=3)
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     me = _me(consultation)
-    assert me.id in results.latest(db.session, consultation).group_of  # the snapshot does place them
+    assert me.id in store.latest(db.session, consultation).group_of  # the snapshot does place them
     assert not report.build(db.session, consultation)["ready"]
     page = client.get("/c/test/mine").text
     assert "you are in opinion group" not in page
@@ -99,7 +100,7 @@ def test_label_on_my_votes_is_the_reports_label_from_the_same_snapshot(
     simulate.simulate_votes(db.session, consultation, 60, groups=3, seed=1)
     _vote(client, "test", sids[:5], "agree")
     _vote(client, "test", sids[5:], "disagree")
-    report.analyse(db.session, consultation.id)
+    runner.analyse(db.session, consultation.id)
     me = _me(consultation)
     expected = _report_label(consultation, me)
     assert expected is not None
@@ -119,13 +120,13 @@ def test_label_on_my_votes_is_the_reports_label_from_the_same_snapshot(
 
     # A newer snapshot without its checks: the report still shows the checked one, and so does My votes.
     _vote(other_client, "test", sids, "pass")
-    results.compute_snapshot(db.session, consultation.id)
+    store.compute_snapshot(db.session, consultation.id)
     newcomer = db.session.scalar(
         select(Participant).where(
             Participant.consultation_id == consultation.id, Participant.xid.is_(None), Participant.id != me.id
         )
     )
-    assert newcomer.id in results.latest(db.session, consultation).group_of
+    assert newcomer.id in store.latest(db.session, consultation).group_of
     late = other_client.get("/c/test/mine.json").get_json()["where_i_stand"]
     assert late["group"] is None and "not in the analysis yet" in late["missing"]
     assert client.get("/c/test/mine.json").get_json()["where_i_stand"]["group"] == expected

@@ -17,8 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from . import store
-
 
 def group_label(index: int) -> str:
     """Opinion groups are shown as A, B, C… in order of their ids."""
@@ -246,7 +244,7 @@ def view_of(snapshot) -> SnapshotView:
         if view is not None:
             _views.move_to_end(key)
             return view
-    view = SnapshotView.from_result(store.document(snapshot) or {})
+    view = SnapshotView.from_result(snapshot.result or {})
     with _views_lock:
         _views[key] = view
         while len(_views) > VIEW_CACHE_SIZE:

@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 from analysis import AnalysisResult, run_analysis
 from analysis import integrity as signals
 
-from ..models import AnalysisIntegrity, AnalysisSnapshot, Consultation, Participant, Statement, Vote
-from . import moderation, results, statements
-from .snapshots import group_label, store
+from ...models import AnalysisIntegrity, AnalysisSnapshot, Consultation, Participant, Statement, Vote
+from .. import moderation, statements
+from . import store
+from .view import group_label
+from .votes import VoteArrays, votes_until
 
 TOP_CONSENSUS = 5
 
@@ -80,9 +82,7 @@ def headline(result: AnalysisResult, texts: dict[int, str]) -> dict:
     }
 
 
-def compute(
-    session: Session, snapshot: AnalysisSnapshot, *, votes: results.VoteArrays | None = None
-) -> AnalysisIntegrity:
+def compute(session: Session, snapshot: AnalysisSnapshot, *, votes: VoteArrays | None = None) -> AnalysisIntegrity:
     """Flag participants, rerun the analysis without them, and store the annex beside the snapshot (one commit).
 
     Everything comes from the snapshot: its votes (``votes``, when the caller has read them already), its excluded
@@ -91,9 +91,9 @@ def compute(
     started = time.perf_counter()
     cid = snapshot.consultation_id
     if votes is None:
-        votes = results.votes_until(session, cid, snapshot.last_vote_id)
+        votes = votes_until(session, cid, snapshot.last_vote_id)
     pids, sids, values = votes.participant_ids, votes.statement_ids, votes.values
-    with_all = store.analysis_of(snapshot)
+    with_all = store.result_of(snapshot)
     banned = np.asarray(sorted(with_all.banned), dtype=np.int64)
     lines = np.setdiff1d(signals.straight_liners(pids, values), banned)
     clusters = [c for c in signals.near_identical(pids, sids, values) if not np.isin(c, banned).all()]

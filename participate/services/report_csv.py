@@ -1,0 +1,82 @@
+"""The report as a spreadsheet: one row per statement with every figure of :func:`.report.build`."""
+
+import io
+
+from analysis import csv_safe
+
+
+def share(n: int, d: int) -> float | None:
+    return n / d if d else None
+
+
+def to_csv(report: dict) -> str:
+    """One row per statement with every figure of the report; group columns follow the group letters."""
+    out = io.StringIO()
+    writer = csv_safe.writer(out)
+    labels = [g["label"] for g in report["groups"]]
+    header = [
+        "statement_id",
+        "text",
+        "themes",
+        "is_meta",
+        "votes",
+        "agree",
+        "disagree",
+        "pass",
+        "agree_share",
+        "disagree_share",
+        "pass_share",
+        "group_aware_consensus",
+        "group_consensus_jeffreys",
+        "divisiveness",
+        "common_ground",
+        "robust",
+    ]
+    for label in labels:
+        header += [
+            f"group_{label}_votes",
+            f"group_{label}_agree",
+            f"group_{label}_disagree",
+            f"group_{label}_pass",
+            f"group_{label}_agree_share",
+            f"group_{label}_agree_low90",
+            f"group_{label}_agree_high90",
+        ]
+    writer.writerow(header)
+
+    def num(x):
+        return "" if x is None else f"{x:.4f}"
+
+    for r in report["statements"]:
+        o = r["overall"]
+        row = [
+            r["id"],
+            r["text"],
+            ";".join(r["themes"]),
+            int(r["is_meta"]),
+            o["votes"],
+            o["agree"],
+            o["disagree"],
+            o["pass"],
+            num(share(o["agree"], o["votes"])),
+            num(share(o["disagree"], o["votes"])),
+            num(share(o["pass"], o["votes"])),
+            num(r["consensus"]),
+            num(r["consensus_jeffreys"]),
+            num(r["divisiveness"]),
+            r["common"] or "",
+            "" if r["robust"] is None else int(r["robust"]),
+        ]
+        for t in r["groups"]:
+            iv = t["agree_interval"] or [None, None]
+            row += [
+                t["votes"],
+                t["agree"],
+                t["disagree"],
+                t["pass"],
+                num(share(t["agree"], t["votes"])),
+                num(iv[0]),
+                num(iv[1]),
+            ]
+        writer.writerow(row)
+    return out.getvalue()
