@@ -1,4 +1,8 @@
-"""Consultations: public listing and look-up, set-up by facilitators, staff access, and the samples."""
+"""Consultations: public listing and look-up, set-up by facilitators, staff access, and the samples.
+
+Longer than most services (about 570 lines) because the settings form's parsing and validation, which is most of
+it, belongs with the one model it fills; splitting it would leave each half reading the other's rules.
+"""
 
 import re
 import secrets
