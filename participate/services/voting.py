@@ -159,6 +159,7 @@ def cast(session: Session, consultation: Consultation, token: str, statement_id:
     statement = session.get(Statement, statement_id) if is_id(statement_id) else None
     if statement is None or statement.consultation_id != consultation.id:
         raise NotFound(N_("There is no such statement in this consultation."))
+    consultations.apply_schedule(session, consultation)  # a closing time that has passed closes it first
     if not consultation.is_open:
         raise Conflict(N_("This consultation is closed: votes are no longer accepted."))
     if not is_votable(consultation, statement):
@@ -172,6 +173,7 @@ def cast(session: Session, consultation: Consultation, token: str, statement_id:
 
 def submit_statement(session: Session, consultation: Consultation, token: str, raw_text: object) -> Statement:
     """A participant adds a statement; like Pol.is, their own vote on it is recorded as agree."""
+    consultations.apply_schedule(session, consultation)  # a closing time that has passed closes it first
     if not consultation.is_open:
         raise Conflict(N_("This consultation is closed, so new statements are no longer accepted."))
     if not consultation.allow_statements:

@@ -58,6 +58,12 @@ def remember_ip_hash() -> None:
         db.session.info[participants.IP_HASH] = ip_hash()
 
 
+def apply_schedules() -> None:
+    """Scheduled openings and closings take effect before a view reads the consultation (or lists them all)."""
+    if request.endpoint != "static":
+        consultations.apply_due_schedules(db.session, slug=(request.view_args or {}).get("slug"))
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(format_utc, "utc")
@@ -65,3 +71,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(pct)
     app.before_request(forget_previous_request)
     app.before_request(remember_ip_hash)
+    app.before_request(apply_schedules)

@@ -109,11 +109,15 @@ def test_scheduled_close_applies_when_the_consultation_is_next_loaded(owner):
     assert entry.action == "closed" and entry.account_id is None and "scheduled" in entry.details
 
 
-def test_scheduled_open_and_close_in_the_past_are_applied_by_every_loader(owner):
+def test_scheduled_open_and_close_in_the_past_are_applied_once_and_together(owner):
     consultation = _create(owner, slug="past")
     consultation.scheduled_open_at = utcnow() - timedelta(hours=2)
     consultation.scheduled_close_at = utcnow() - timedelta(hours=1)
     db.session.commit()
+    db.session.expire_all()
+    assert consultations.get_any(db.session, "past").status == ConsultationStatus.DRAFT  # reading changes nothing
+    assert consultations.apply_due_schedules(db.session, slug="other") == 0
+    assert consultations.apply_due_schedules(db.session) == 1 and consultations.apply_due_schedules(db.session) == 0
     db.session.expire_all()
     assert consultations.public_listing(db.session, statuses=(ConsultationStatus.OPEN,)) == []
     loaded = consultations.get_public(db.session, "past")
