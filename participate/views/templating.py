@@ -58,10 +58,15 @@ def remember_ip_hash() -> None:
         db.session.info[participants.IP_HASH] = ip_hash()
 
 
+#: The pages that list consultations: due schedules are applied to all of them first.
+LISTINGS = frozenset({"vote.home", "api.list_consultations", "report.index", "facilitate.dashboard"})
+
+
 def apply_schedules() -> None:
     """Scheduled openings and closings take effect before a view reads the consultation (or lists them all)."""
-    if request.endpoint != "static":
-        consultations.apply_due_schedules(db.session, slug=(request.view_args or {}).get("slug"))
+    slug = (request.view_args or {}).get("slug")
+    if slug is not None or request.endpoint in LISTINGS:
+        consultations.apply_due_schedules(db.session, slug=slug)
 
 
 def init_app(app: Flask) -> None:
