@@ -84,18 +84,17 @@ def test_kish():
 
 
 def test_weighted_agree_share_and_its_linearised_interval_by_hand():
-    # one question, already balanced (weights 1); statement 0: category 0 votes agree, disagree; category 1 agree, agree
-    w = rake(np.array([[0], [0], [1], [1]]), [np.array([0.5, 0.5])])
-    rows, cols, values = np.array([0, 1, 2, 3]), np.array([0, 0, 0, 0]), np.array([1, -1, 1, 0])
-    out = weighted_agree(w, rows, cols, values, 2)
-    # agree share 1/2 (a pass is a vote that is not an agree). u = (y - 1/2) / 4 = [1/8, -1/8, 1/8, -1/8];
-    # residuals from the category means (0 and 0) are u itself; v = 4/3 * Σu² = 4/3 * 4/64 = 1/12
+    # one question, already balanced (weights 1); in each category: agree, disagree, agree, pass
+    w = rake(np.array([[0]] * 4 + [[1]] * 4), [np.array([0.5, 0.5])])
+    values = np.array([1, -1, 1, 0] * 2)
+    out = weighted_agree(w, np.arange(8), np.zeros(8, int), values, 2)
+    # agree share 1/2 (a pass is a vote that is not an agree). u = (y - 1/2) / 8 = ±1/16; each category's mean
+    # of u is 0, so the residuals are u itself; v = 8/7 * Σu² = 8/7 * 8/256 = 1/28
     assert out.share[0] == pytest.approx(0.5)
     assert out.unweighted[0] == pytest.approx(0.5)
-    half = 1.959964 * np.sqrt(1 / 12)
-    assert out.high[0] == pytest.approx(0.5 + half)
-    assert out.low[0] == 0.0  # 0.5 - 0.566, clipped to a share
-    assert out.effective_n[0] == pytest.approx(4.0) and out.voters[0] == 4
+    half = 1.959964 * np.sqrt(1 / 28)
+    assert out.low[0] == pytest.approx(0.5 - half) and out.high[0] == pytest.approx(0.5 + half)
+    assert out.effective_n[0] == pytest.approx(8.0) and out.voters[0] == 8
     assert np.isnan(out.share[1]) and out.voters[1] == 0
 
 
