@@ -6,7 +6,7 @@ Usage::
 
 A simulated population answers three questions (age band 5 categories, region 4, sex 2; their joint distribution
 drawn once, so the questions are associated) and holds opinions on four statements that depend on all three
-(a logistic model with main effects and an age × sex interaction), so the population's agree share on each
+(a logistic model with main effects and an age-by-sex interaction), so the population's agree share on each
 statement is known exactly. Each sample of ``--n`` participants is drawn with a bias: the chance of taking part
 is a product of a factor per question (the young, one region and women over-represented, up to 4 to 1), as
 self-selection is usually modelled, and the assumption under which raking removes the bias. Each participant
@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.weighting import MISSING, rake, weighted_agree  # noqa: E402
+from analysis.weighting import MISSING, rake, weighted_agree
 
 SIZES = (5, 4, 2)  # age band, region, sex
 STATEMENTS = 4
@@ -46,7 +46,7 @@ def population(rng):
     joint = rng.dirichlet(np.full(np.prod(SIZES), 3.0)).reshape(SIZES)
     age, region, sex = np.meshgrid(*(np.arange(k) for k in SIZES), indexing="ij")
     logits = []
-    for s in range(STATEMENTS):
+    for _ in range(STATEMENTS):
         a = rng.normal(0, 0.4) + rng.normal(0.5, 0.2) * (age - 2) + rng.normal(0, 0.3, SIZES[1])[region]
         logits.append(a + rng.normal(0, 0.5) * sex + rng.normal(0, 0.15) * (age - 2) * sex)
     agree = 1 / (1 + np.exp(-np.stack(logits, axis=-1)))  # (5, 4, 2, S)
