@@ -12,6 +12,8 @@ from datetime import datetime
 
 from flask_babel import format_date, format_decimal, gettext, ngettext
 
+from . import population_brief
+
 HEADLINE = 5  # statements in the headline
 COMMON = 5  # statements listed as common ground, and as rejected by all
 DIVISIONS = 3  # statements listed where the groups divide
@@ -62,6 +64,7 @@ def _figures(row: dict, groups: list[dict]) -> dict:
             for t, g in zip(row["groups"], groups, strict=True)
         ],
         "robust": row["robust"],
+        "weighted": row.get("weighted"),
     }
 
 
@@ -341,6 +344,7 @@ def build(report: dict) -> dict:
         "groups": [],
         "certainty": [],
         "caveats": _caveats(report),
+        "weighting": None,
     }
     if not report.get("ready"):
         return brief
@@ -395,4 +399,5 @@ def build(report: dict) -> dict:
     grouped = report["counts"]["grouped"]
     brief["groups"] = [{**summary, "share": _pct(summary["size"], grouped)} for summary in group_summaries(report)]
     brief["certainty"] = _certainty(report, brief["common_ground"])
+    brief["weighting"] = population_brief.weighting_sentence(report, brief["headline"])
     return brief

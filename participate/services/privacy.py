@@ -11,18 +11,20 @@ from ..models import (
     CurrentVote,
     DeletedStatements,
     Participant,
+    ParticipantAnswer,
     Statement,
     Vote,
     utcnow,
 )
-from . import N_, InvalidInput, voting
+from . import N_, InvalidInput, population, voting
 from .snapshots import store
 
 DELETED_STATEMENTS = tuple(choice.value for choice in DeletedStatements)
 
 
 def my_data(session: Session, consultation: Consultation, participant: Participant | None) -> dict:
-    """Everything stored about this participant in this consultation, as JSON: votes (all of them) and statements.
+    """Everything stored about this participant in this consultation, as JSON: votes (all of them), statements and
+    answers to the questions about participants (``about_me``).
 
     The hashed address and the token hash are deliberately left out: they identify nothing to the participant.
     """
@@ -48,6 +50,7 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
         "current_votes": current,
         "vote_history": votes,
         "statements": statements,
+        "about_me": population.my_answers(session, participant),
     }
 
 
@@ -62,7 +65,8 @@ def public_deletion_choice(session: Session, slug: object, site_default: str) ->
 
 
 def delete_mine(session: Session, participant: Participant, site_default: str = "anonymise") -> dict:
-    """Delete the participant's votes and the participant; their statements are anonymised or removed.
+    """Delete the participant's votes, answers about themselves and the participant; their statements are anonymised
+    or removed.
 
     As the consultation chose (``Consultation.deleted_statements``), or else as ``site_default`` (the site's
     DELETED_STATEMENTS): "anonymise" keeps the text without an author; "remove" deletes the statements (and every
@@ -88,6 +92,7 @@ def delete_mine(session: Session, participant: Participant, site_default: str = 
         touched = session.execute(delete(Statement).where(Statement.author_id == pid)).rowcount
     else:
         touched = session.execute(update(Statement).where(Statement.author_id == pid).values(author_id=None)).rowcount
+    session.execute(delete(ParticipantAnswer).where(ParticipantAnswer.participant_id == pid))
     session.execute(delete(Participant).where(Participant.id == pid))
     session.commit()
     return {"votes": removed_votes, "statements": touched, "statements_were": statements}

@@ -19,7 +19,7 @@ from analysis import ALGORITHM_VERSION
 from analysis import robustness as robustness_math
 
 from ..models import AnalysisRobustness, AnalysisSnapshot, Consultation, CurrentVote, Statement, Vote
-from . import report_map
+from . import population, report_map
 from . import statements as statement_service
 from .snapshots import SnapshotView, store, view_of
 
@@ -76,7 +76,14 @@ def build(session: Session, consultation: Consultation) -> dict:
     ).all()
     latest_id, checked_id = _snapshot_ids(session, consultation.id)
     imported = consultation.imported_from_polis
-    version = (latest_id, checked_id, imported, _consultation_fields(consultation), _statement_fields(statements))
+    version = (
+        latest_id,
+        checked_id,
+        imported,
+        _consultation_fields(consultation),
+        _statement_fields(statements),
+        population.fingerprint(session, consultation),
+    )
     key = (str(session.get_bind().url), consultation.id)
     with _built_lock:
         cached = _built.get(key)
@@ -153,7 +160,7 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
     qualified = int((per_person >= min_votes).sum())
     snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
     robustness_row = session.get(AnalysisRobustness, snapshot_id) if snapshot_id is not None else None
-    return assemble(
+    report = assemble(
         consultation=consultation,
         statements=statements,
         tallies=tallies,
@@ -165,6 +172,8 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
         robustness=robustness_row.result if robustness_row else None,
         imported=imported,
     )
+    report["population"] = population.section(session, consultation, report, view_of(snapshot) if snapshot else None)
+    return report
 
 
 def assemble(
