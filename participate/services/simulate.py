@@ -24,7 +24,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, InvalidInput, consultations, voting
+from . import N_, InvalidInput, consultations, simulate_population, voting
 
 DEMO_SLUG = "demo-unacceptable-ai-uses"
 DEMO_SOURCE = consultations.SAMPLES / "unacceptable-ai-uses.yaml"
@@ -157,6 +157,7 @@ def load_demo(session: Session, source: Path = DEMO_SOURCE, participants: int = 
     if not has_votes:
         consultation.opened_at = utcnow() - timedelta(days=21)
         simulate_votes(session, consultation, participants, groups=3, seed=1)
+        simulate_population.add_demo_answers(session, consultation, seed=1)
         consultation.status = ConsultationStatus.CLOSED
         consultation.closed_at = utcnow()
         session.commit()
