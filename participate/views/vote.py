@@ -255,3 +255,6 @@ def _ineligible(consultation, *, admit=False):
         page = render_template("vote/ineligible.html", consultation=consultation, message=error.translated())
         return page, error.status
     return None
+
+
+from . import about_you  # noqa: E402, F401  (its routes join this blueprint)
