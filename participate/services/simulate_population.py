@@ -1,12 +1,13 @@
 """Simulated answers about participants for the demo consultation, drawn with a bias a newcomer can see.
 
-The demo's simulated voters answer two ready-made questions (age band and sex, UK shares). Those who agreed with
-the demo's most divisive statement are drawn younger and more often female than the population, the rest closer
-to it; some do not answer or prefer not to say. So the report's "who took part" table shows a skewed sample, and
-the weighted agree shares differ from the unweighted ones, as they would when one side of a debate turns out more.
+The demo's simulated voters answer two ready-made questions (age band and sex, UK shares). Each opinion camp in
+the votes leans its own way (:data:`LEAN`): one much younger and more often female than the population, one older,
+one a little younger; some do not answer or prefer not to say. So the report's "who took part" table shows a skewed
+sample, and the weighted agree shares differ from the unweighted ones, as when one side of a debate turns out more.
 """
 
 import numpy as np
+from sklearn.cluster import KMeans
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,9 @@ from ..models import Consultation, CurrentVote, ParticipantAnswer, utcnow
 from . import population
 
 NOT_ANSWERED = 0.08
+#: Each opinion camp's lean on every question's categories (log-odds per category step): one much younger and
+#: more female than the population, one older and more male, one a little younger.
+LEAN = (-1.0, 0.5, -0.3)
 PREFER_NOT = 0.04
 
 
@@ -33,30 +37,26 @@ def add_demo_answers(session: Session, consultation: Consultation, *, seed: int 
     ).all()
     if not votes:
         return 0
-    pids = np.array([v[0] for v in votes])
-    sids = np.array([v[1] for v in votes])
-    agree = np.array([v[2] for v in votes]) > 0
-    statements = np.unique(sids)
-    share = np.array([agree[sids == s].mean() for s in statements])
-    divisive = statements[np.argmin(np.abs(share - 0.5))]
-    people = np.unique(pids)
-    agreed = set(pids[(sids == divisive) & agree].tolist())
+    people, row = np.unique([v[0] for v in votes], return_inverse=True)
+    statements, col = np.unique([v[1] for v in votes], return_inverse=True)
+    matrix = np.zeros((len(people), len(statements)))
+    matrix[row, col] = [v[2] for v in votes]
+    # The opinion camps the votes show (k-means over the vote matrix); each camp draws its answers with its own lean.
+    camp = KMeans(n_clusters=min(3, len(people)), n_init=4, random_state=seed).fit_predict(matrix)
     rng = np.random.default_rng(seed)
     rows = []
     now = utcnow()
-    for key, tilt in (("age_band", -0.45), ("sex", -0.5)):
+    for key in ("age_band", "sex"):
         question = asked[key]
         base = np.array([c.population_share or 0.02 for c in question.categories])
         k = np.arange(len(base))
-        leaning = base * np.exp(tilt * k)  # the agreeing side: younger, more often female
-        other = base * np.exp(0.3 * tilt * k)
-        for pid in people.tolist():
+        for pid, lean in zip(people.tolist(), np.asarray(LEAN)[camp], strict=True):
             draw = rng.random()
             if draw < NOT_ANSWERED:
                 continue
             category = None
             if draw >= NOT_ANSWERED + PREFER_NOT:
-                p = leaning if pid in agreed else other
+                p = base * np.exp(lean * k)  # a negative lean: younger, more often female
                 category = question.categories[int(rng.choice(len(p), p=p / p.sum()))].id
             rows.append(
                 {"participant_id": pid, "question_id": question.id, "category_id": category, "answered_at": now}
