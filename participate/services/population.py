@@ -54,7 +54,7 @@ EMPTY_CELL = "empty_population_cell"
 SMALL_SAMPLE = "effective_n_below_30"
 REASONS = {
     NO_QUESTIONS: N_("No questions about participants were asked."),
-    NO_SHARES: N_("No question about participants has the population's shares."),
+    NO_SHARES: N_("No question about participants with the population's shares has been answered."),
     EMPTY_CELL: N_("Nobody who took part is in one of the population's groups, so no weights can stand for it."),
     SMALL_SAMPLE: N_("Fewer than 30 people's worth of votes once weighted (the effective sample size)."),
 }
@@ -445,7 +445,14 @@ def _composition(out: dict, codes: np.ndarray, row_of: dict[int, int], report: d
 
 def _weigh(out: dict, asked, codes: np.ndarray, votes, row_of: dict[int, int], report: dict) -> None:
     """Weights from the questions with population shares; ``weighted`` on every statement of the report."""
-    usable = [j for j, q in enumerate(asked) if any(c.population_share for c in q.categories)]
+    # A question counts when it has the population's shares and someone answered it (one nobody answered says
+    # nothing about who took part).
+    usable = [
+        j
+        for j, q in enumerate(asked)
+        if any(c.population_share for c in q.categories)
+        and any(q.categories[c].population_share for c in np.unique(codes[:, j][codes[:, j] >= 0]))
+    ]
     reason = NO_QUESTIONS if not asked else NO_SHARES if not usable else None
     shares = [np.array([c.population_share or 0.0 for c in asked[j].categories]) for j in usable]
     answers = codes[:, usable]

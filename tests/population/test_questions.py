@@ -44,8 +44,15 @@ def test_facilitator_edits_shares_and_a_bad_total_is_refused_with_nothing_change
     _, age, sex = asked
     response = client.post_form(
         URL,
-        {"action": "shares", "question_id": sex.id, "share-female": "50", "share-male": "50", "share-another": "",
-         "source": "Census 2021", "year": "2021"},
+        {
+            "action": "shares",
+            "question_id": sex.id,
+            "share-female": "50",
+            "share-male": "50",
+            "share-another": "",
+            "source": "Census 2021",
+            "year": "2021",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -95,8 +102,13 @@ def test_special_category_question_needs_and_shows_its_lawful_basis(client, logi
     basis = "Article 9(2)(j): statistics in the public interest, with the council's equality duty."
     response = client.post_form(
         URL,
-        {"action": "own", "text": "What is your religion?", "categories": "None\nChristian\nOther",
-         "special_category": "1", "lawful_basis": basis},
+        {
+            "action": "own",
+            "text": "What is your religion?",
+            "categories": "None\nChristian\nOther",
+            "special_category": "1",
+            "lawful_basis": basis,
+        },
     )
     assert response.status_code == 302
     page = client.get(f"/c/{consultation.slug}/about-you").text
