@@ -41,7 +41,7 @@ def test_facilitator_adds_a_template_with_the_population_shares_and_its_source(c
 
 def test_facilitator_edits_shares_and_a_bad_total_is_refused_with_nothing_changed(client, login, asked):
     login(client, "admin")
-    _, age, sex = asked
+    _, _age, sex = asked
     response = client.post_form(
         URL,
         {
@@ -123,7 +123,7 @@ def test_no_questions_by_default_and_no_link(client, make_consultation):
 
 
 def test_participant_answers_some_prefers_not_to_say_and_changes_their_mind_without_javascript(client, asked):
-    consultation, age, sex = asked
+    _consultation, age, sex = asked
     vote_page = client.get("/c/test").text
     assert 'href="/c/test/about-you"' in vote_page and 'name="vote"' in vote_page  # a link, not a gate
     page = client.get("/c/test/about-you").text
@@ -159,7 +159,7 @@ def test_answering_needs_the_csrf_token(client, asked):
 
 
 def test_questions_and_purpose_in_welsh(client, asked):
-    _, age, _ = asked
+    _, _age, _ = asked
     page = client.get("/c/test/about-you?lang=cy").text
     assert "Beth yw eich oedran?" in page and "16 i 24" in page and "Gwell gennyf beidio â dweud" in page
     assert "What is your age?" not in page

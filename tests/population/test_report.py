@@ -110,7 +110,7 @@ def test_the_json_download_carries_the_contract(client, make_consultation):
 
 
 def test_below_the_effective_sample_floor_weighted_figures_are_suppressed(make_consultation):
-    consultation, age, sex = _simulated(make_consultation, 35)
+    consultation, age, _sex = _simulated(make_consultation, 35)
     pids = db.session.scalars(select(Participant.id).where(Participant.consultation_id == consultation.id)).all()
     rows = [
         {"participant_id": p, "question_id": age.id, "category_id": age.categories[i % 7].id}
