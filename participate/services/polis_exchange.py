@@ -45,7 +45,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, Term, audit, consultations, statements
+from . import N_, Conflict, InvalidInput, Term, audit, consultations, population, statements
 from .snapshots import store, view_of
 
 SETTINGS_FILE = "consultation.json"
@@ -144,6 +144,8 @@ def settings_document(session: Session, consultation: Consultation) -> dict:
             for s in statement_rows
         ],
         "banned_participant_ids": list(banned),
+        # The questions about participants with their population shares (the answers are in participant-votes.csv).
+        "participant_questions": population.questions_document(session, consultation),
         "analysis": None
         if snapshot is None
         else {
@@ -166,7 +168,13 @@ def export_folder(session: Session, consultation: Consultation, folder: str | Pa
     folder = Path(folder)
     export = build_export(session, consultation, url=url)
     reported = set(session.scalars(select(Statement.id).where(statements.reportable(consultation))))
-    paths = polis_io.write_polis_export(folder, export, _snapshot_groups(session, consultation), reported=reported)
+    paths = polis_io.write_polis_export(
+        folder,
+        export,
+        _snapshot_groups(session, consultation),
+        reported=reported,
+        metadata=population.export_metadata(session, consultation),
+    )
     settings = folder / SETTINGS_FILE
     settings.write_text(
         json.dumps(settings_document(session, consultation), ensure_ascii=False, indent=1), encoding="utf-8"
@@ -381,6 +389,7 @@ def import_export(
         source = _unpack(path, Path(folder), None if unlimited else MAX_UNCOMPRESSED_BYTES)
         try:
             export = polis_io.read_conversation(source)
+            metadata = polis_io.read_participant_metadata(source)
         except polis_io.PolisFormatError as error:
             # The reader names the folder by its path; an upload's is the server's temporary folder: name it only.
             reason = str(error).replace(str(source), source.name)
@@ -395,14 +404,16 @@ def import_export(
     if owner is not None:
         consultations.require_facilitator(owner)
     try:
-        consultation = _import(session, export, settings, slug=slug, owner=owner, name=name or path.stem, now=now)
+        consultation = _import(
+            session, export, settings, metadata, slug=slug, owner=owner, name=name or path.stem, now=now
+        )
     except Exception:
         session.rollback()
         raise
     return consultation
 
 
-def _import(session, export, settings, *, slug, owner, name, now) -> Consultation:
+def _import(session, export, settings, metadata, *, slug, owner, name, now) -> Consultation:
     votes = export.votes
     stamps = [s.timestamp for s in export.statements if s.timestamp is not None]
     known = votes.timestamps[~np.isnan(votes.timestamps)]
@@ -474,6 +485,10 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         else []
     )
     participant_of = dict(zip(polis_pids, participant_ids, strict=True))
+    # Participant metadata columns (answers about participants) are kept as questions about participants.
+    left_out = population.add_imported(
+        session, consultation, metadata, participant_of, settings.get("participant_questions")
+    )
 
     # Statements, with per-statement details from consultation.json when this is a Participate export.
     details = {int(d["id"]): d for d in settings.get("statements", []) if isinstance(d, dict) and "id" in d}
@@ -567,6 +582,7 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         statements=len(statement_rows),
         participants=len(polis_pids),
         shortened_statements=shortened,
+        metadata_columns_left_out=left_out,
     )
     session.commit()
     return consultation

@@ -13,13 +13,14 @@ import re
 from collections.abc import Mapping
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from analysis import weighting
 
 from ..models import (
     CATEGORY_LABEL_MAX_LENGTH,
+    CATEGORY_VALUE_MAX_LENGTH,
     LAWFUL_BASIS_MAX_LENGTH,
     POPULATION_SOURCE_MAX_LENGTH,
     QUESTION_TEXT_MAX_LENGTH,
@@ -484,3 +485,130 @@ def _weigh(out: dict, asked, codes: np.ndarray, votes, row_of: dict[int, int], r
             "low": round(float(shares_out.low[i]), 4),
             "high": round(float(shares_out.high[i]), 4),
         }
+
+
+# ---- Pol.is exchange ----------------------------------------------------------------------------------------
+PREFER_NOT_LABEL = "Prefer not to say"  # how "prefer not to say" is written in exported metadata columns
+METADATA_FIXED = {"participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree", "xid"}
+
+
+def _column_name(question: ParticipantQuestion, used: set[str]) -> str:
+    """A question's metadata column: its text, unless that would read back as another column."""
+    name = question.text
+    if name in METADATA_FIXED or name.lstrip("+-").isdigit():
+        name = f"Q: {name}"
+    while name in used:
+        name += " "  # two questions with the same text stay two columns
+    used.add(name)
+    return name
+
+
+def export_metadata(session: Session, consultation: Consultation) -> dict[str, dict[int, str]]:
+    """Answers as Pol.is-style participant metadata columns: question text → participant id → answer label."""
+    asked = questions(session, consultation)
+    used: set[str] = set()
+    columns = {q.id: _column_name(q, used) for q in asked}
+    label = {c.id: c.label for q in asked for c in q.categories}
+    out: dict[str, dict[int, str]] = {name: {} for name in columns.values()}
+    for pid, qid, cid in session.execute(
+        select(ParticipantAnswer.participant_id, ParticipantAnswer.question_id, ParticipantAnswer.category_id).where(
+            ParticipantAnswer.question_id.in_(list(columns))
+        )
+    ):
+        out[columns[qid]][pid] = label[cid] if cid is not None else PREFER_NOT_LABEL
+    return out
+
+
+def questions_document(session: Session, consultation: Consultation) -> list[dict]:
+    """The questions with their categories and population shares, for an export's ``consultation.json``."""
+    return [
+        {
+            "text": q.text,
+            "template": q.template,
+            "special_category": q.special_category,
+            "lawful_basis": q.lawful_basis,
+            "population_source": q.population_source,
+            "population_year": q.population_year,
+            "categories": [
+                {"value": c.value, "label": c.label, "population_share": c.population_share} for c in q.categories
+            ],
+        }
+        for q in questions(session, consultation)
+    ]
+
+
+def add_imported(
+    session: Session,
+    consultation: Consultation,
+    metadata: Mapping[str, Mapping[int, str]],
+    participant_of: Mapping[int, int],
+    described: object = None,
+) -> list[str]:
+    """Keep an import's participant metadata columns as questions and answers (the caller commits).
+
+    A column becomes a question when it has from 1 to :data:`MAX_CATEGORIES` distinct answers shared by people (a
+    column with more, or with a different value for each person, such as an identifier or an email address, is left
+    out: it is not an answer about a group of people, and keeping it could identify them); at most
+    :data:`MAX_QUESTIONS`. ``described`` is ``consultation.json``'s ``participant_questions`` when the export came
+    from Participate: the categories' order, values and population shares are taken from it. Returns the columns
+    left out.
+    """
+    known = {d.get("text"): d for d in described if isinstance(d, dict)} if isinstance(described, list) else {}
+    left_out = []
+    position = 0
+    for column, answers in metadata.items():
+        text = " ".join(column.split())[:QUESTION_TEXT_MAX_LENGTH]
+        text = text[3:] if text.startswith("Q: ") and text[3:] in known else text
+        values = list(dict.fromkeys(v for v in answers.values() if v != PREFER_NOT_LABEL))
+        detail = known.get(text) or {}
+        cats = detail.get("categories")
+        given = [c for c in cats if isinstance(c, dict) and c.get("label")] if isinstance(cats, list) else []
+        labels = list(dict.fromkeys([str(c["label"]) for c in given] + values))
+        too_long = any(len(v) > CATEGORY_LABEL_MAX_LENGTH for v in labels)
+        identifies = len(values) >= 3 and len(values) == len(answers)  # a different value for each person
+        if not text or not 1 <= len(labels) <= MAX_CATEGORIES or too_long or identifies or position >= MAX_QUESTIONS:
+            left_out.append(column)
+            continue
+        special = bool(detail.get("special_category")) and bool(str(detail.get("lawful_basis") or "").strip())
+        share_of = {str(c["label"]): c.get("population_share") for c in given}
+        value_of = {str(c["label"]): str(c.get("value") or "")[:CATEGORY_VALUE_MAX_LENGTH] for c in given}
+        position += 1
+        year = detail.get("population_year")
+        question = ParticipantQuestion(
+            consultation_id=consultation.id,
+            position=position,
+            text=text,
+            template=detail.get("template") if detail.get("template") in TEMPLATES else None,
+            special_category=special,
+            lawful_basis=str(detail.get("lawful_basis") or "")[:LAWFUL_BASIS_MAX_LENGTH] if special else "",
+            population_source=str(detail.get("population_source") or "")[:POPULATION_SOURCE_MAX_LENGTH],
+            population_year=year if isinstance(year, int) and 1900 <= year <= 2100 else None,
+        )
+        used_values: set[str] = set()
+        categories = []
+        for i, label in enumerate(labels):
+            value = value_of.get(label) or str(i + 1)
+            value = value if value not in used_values else str(i + 1)
+            used_values.add(value)
+            share = share_of.get(label)
+            ok = isinstance(share, int | float) and not isinstance(share, bool) and 0 <= share <= 1
+            categories.append(
+                QuestionCategory(position=i, value=value, label=label, population_share=share if ok else None)
+            )
+        question.categories = categories
+        session.add(question)
+        session.flush()
+        category_of = {c.label: c.id for c in categories}
+        rows = [
+            {
+                "participant_id": participant_of[pid],
+                "question_id": question.id,
+                "category_id": None if value == PREFER_NOT_LABEL else category_of[value],
+                "answered_at": utcnow(),
+            }
+            for pid, value in answers.items()
+            if pid in participant_of
+        ]
+        if rows:
+            session.execute(insert(ParticipantAnswer), rows)
+    return left_out
