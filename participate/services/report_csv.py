@@ -31,6 +31,10 @@ def to_csv(report: dict) -> str:
         "divisiveness",
         "common_ground",
         "robust",
+        "weighted_agree_share",
+        "weighted_agree_low95",
+        "weighted_agree_high95",
+        "weighted_suppressed",
     ]
     for label in labels:
         header += [
@@ -66,6 +70,13 @@ def to_csv(report: dict) -> str:
             num(r["divisiveness"]),
             r["common"] or "",
             "" if r["robust"] is None else int(r["robust"]),
+        ]
+        weighted = r.get("weighted") or {}  # absent from reports published before weighting existed
+        row += [
+            num(weighted.get("agree_share")),
+            num(weighted.get("low")),
+            num(weighted.get("high")),
+            weighted.get("suppressed", ""),
         ]
         for t in r["groups"]:
             iv = t["agree_interval"] or [None, None]

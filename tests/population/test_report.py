@@ -1,5 +1,8 @@
 """The report's "who took part" table, weighted agree shares and their suppression, the brief's sentence, the demo."""
 
+import csv
+import io
+
 import numpy as np
 import pytest
 from sqlalchemy import func, insert, select
@@ -107,6 +110,13 @@ def test_the_json_download_carries_the_contract(client, make_consultation):
     assert items and all(set(i["weighted"]) in ({"agree_share", "low", "high"}, {"suppressed"}) for i in items)
     page = client.get("/c/test/report").text
     assert 'id="population-heading"' in page and "Weighted to match the population" in page
+    rows = list(csv.DictReader(io.StringIO(client.get("/c/test/report.csv").text)))
+    statements = {r["id"]: r for r in body["report"]["statements"]}
+    for row in rows:
+        weighted = statements[int(row["statement_id"])]["weighted"]
+        assert row["weighted_suppressed"] == weighted.get("suppressed", "")
+        if "agree_share" in weighted:
+            assert float(row["weighted_agree_share"]) == pytest.approx(weighted["agree_share"])
 
 
 def test_below_the_effective_sample_floor_weighted_figures_are_suppressed(make_consultation):
