@@ -397,6 +397,7 @@ def section(session: Session, consultation: Consultation, report: dict, view=Non
         out["questions"].append(
             {
                 "id": question.id,
+                "kind": "question",
                 "text": question.text,
                 "template": question.template,
                 "source": question.population_source,
@@ -416,14 +417,52 @@ def section(session: Session, consultation: Consultation, report: dict, view=Non
                 "prefer_not_to_say": prefer_not[j],
             }
         )
+    if not asked:
+        _from_statements(out, report)
     _composition(out, codes, row_of, report, view)
     _weigh(out, asked, codes, votes, row_of, report)
     return out
 
 
+#: How a statement about participants' votes read as answers (labels in the interface's words, translated).
+VOTE_ANSWERS = (("agree", "Agree"), ("disagree", "Disagree"), ("pass", "Pass / Unsure"))
+
+
+def _from_statements(out: dict, report: dict) -> None:
+    """Without questions, participants' statements about themselves ("I am under 30") describe who took part.
+
+    The report lists them in ``about_participants`` (statement ids; found by ``services.about_participants``):
+    each becomes a row of the table with its votes as answers and no population share, ``kind`` "statement".
+    """
+    index = {row["id"]: row for row in report["statements"]}
+    for sid in report.get("about_participants") or ():
+        row = index.get(sid)
+        if row is None:
+            continue
+        overall = row["overall"]
+        out["questions"].append(
+            {
+                "id": sid,
+                "kind": "statement",
+                "text": row["text"],
+                "template": None,
+                "source": "",
+                "year": None,
+                "special_category": False,
+                "lawful_basis": "",
+                "answers": [
+                    {"value": value, "label": label, "count": int(overall[value]), "population_share": None}
+                    for value, label in VOTE_ANSWERS
+                ],
+                "not_answered": max(out["participants"] - int(overall["votes"]), 0),
+                "prefer_not_to_say": 0,
+            }
+        )
+
+
 def _composition(out: dict, codes: np.ndarray, row_of: dict[int, int], report: dict, view) -> None:
     """Each opinion group's answers to each question (counts), for the report's "who is in each group"."""
-    if view is None or not report.get("ready") or not out["questions"]:
+    if view is None or not report.get("ready") or not out["questions"] or out["questions"][0]["kind"] != "question":
         return
     groups = [(g.label, [row_of[p] for p in g.members if p in row_of]) for g in view.groups_by_label]
     for j, question in enumerate(out["questions"]):

@@ -28,7 +28,7 @@ def weighting_sentence(report: dict, headline: list[dict]) -> str | None:
     None when the consultation asked no questions about participants (nothing to weight by).
     """
     section = report.get("population")
-    if not section or not section["questions"]:
+    if not section or not any(q.get("kind", "question") == "question" for q in section["questions"]):
         return None
     if section["suppressed"]:
         return gettext(

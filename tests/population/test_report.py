@@ -201,3 +201,32 @@ def test_the_demo_asks_about_participants_and_weighting_moves_its_figures(app):
         if "agree_share" in r["weighted"]
     ]
     assert moved and max(moved) > 0.02
+
+
+def test_without_questions_statements_about_participants_fill_the_who_took_part_table(app, make_consultation):
+    """The claims work lists statements about participants in ``report["about_participants"]``; they feed the
+    table (as votes, with no population figure) when the consultation asks no questions."""
+    consultation = make_consultation(statements=["I am under 30", "I live in a rural area", "Buses should be free"])
+    simulate.simulate_votes(db.session, consultation, 40, seed=2)
+    data = report.build(db.session, consultation)
+    rows = {r["text"]: r for r in data["statements"]}
+    about = {**data, "about_participants": [rows["I am under 30"]["id"], rows["I live in a rural area"]["id"]]}
+    section = population.section(db.session, consultation, about)
+    assert [q["text"] for q in section["questions"]] == ["I am under 30", "I live in a rural area"]
+    for q in section["questions"]:
+        overall = rows[q["text"]]["overall"]
+        assert q["kind"] == "statement"
+        assert [(a["value"], a["count"], a["population_share"]) for a in q["answers"]] == [
+            ("agree", overall["agree"], None),
+            ("disagree", overall["disagree"], None),
+            ("pass", overall["pass"], None),
+        ]
+        assert q["not_answered"] == section["participants"] - overall["votes"]
+    assert section["suppressed"] == "no_questions"
+    assert population_brief.weighting_sentence({**about, "population": section}, []) is None
+    with app.test_request_context():
+        from flask import render_template_string
+
+        html = render_template_string('{% include "report/_population.html" %}', report={"population": section})
+    assert "statements participants wrote about themselves" in html and "Did not vote on it" in html
+    assert "Weighted to match the population" not in html
