@@ -378,6 +378,39 @@ def _moderation_page(consultation, state, page_number, *, error: ServiceError | 
     )
 
 
+def _moderation_summary(action: str, n: int, changed, reason: str | None) -> str:
+    """What a moderation decision did, in words, with the statements it touched: the moderator sees what they did
+    (a wrong button shows at once, and the statements can be found under their new tab)."""
+    shown = "; ".join("“" + (s.text if len(s.text) <= 80 else s.text[:79] + "…") + "”" for s in changed[:3])
+    if len(changed) > 3:
+        shown += " " + _("and %(num)d more", num=len(changed) - 3)
+    if action == "accept":
+        return ngettext(
+            "%(num)d statement accepted; participants can now vote on it: %(list)s",
+            "%(num)d statements accepted; participants can now vote on them: %(list)s",
+            n,
+            list=shown,
+        )
+    if action == "reject":
+        return ngettext(
+            "%(num)d statement rejected (reason: %(reason)s): %(list)s",
+            "%(num)d statements rejected (reason: %(reason)s): %(list)s",
+            n,
+            reason=_(reason or ""),
+            list=shown,
+        )
+    if action == "meta":
+        return ngettext(
+            "%(num)d statement marked as meta: %(list)s", "%(num)d statements marked as meta: %(list)s", n, list=shown
+        )
+    return ngettext(
+        "%(num)d statement no longer marked as meta: %(list)s",
+        "%(num)d statements no longer marked as meta: %(list)s",
+        n,
+        list=shown,
+    )
+
+
 @bp.route("/<slug>/moderate", methods=["GET", "POST"])
 def moderate(slug):
     consultation = _get(slug, manage=False)
@@ -394,7 +427,8 @@ def moderate(slug):
         except ServiceError as error:
             return _moderation_page(consultation, state, page_number, error=error, selected=ids)
         jobs.analysis_wanted(consultation.id)
-        flash(ngettext("%(num)d statement updated.", "%(num)d statements updated.", n), "success")
+        changed = [moderation.get_statement(db.session, consultation, int(sid)) for sid in sorted(set(ids), key=int)]
+        flash(_moderation_summary(action, n, changed, reason), "success")
         return redirect(url_for("facilitate.moderate", slug=slug, state=state, page=page_number))
     return _moderation_page(consultation, request.args.get("state"), request.args.get("page", 1))
 
