@@ -90,7 +90,7 @@ def public_listing(session: Session, *, statuses=(ConsultationStatus.OPEN,)) -> 
     rows = session.execute(
         select(Consultation, func.coalesce(voters.c.n, 0))
         .outerjoin(voters, voters.c.consultation_id == Consultation.id)
-        .where(Consultation.status.in_(statuses))
+        .where(Consultation.status.in_(statuses), Consultation.unlisted.is_(False))
         .order_by(Consultation.opened_at.desc(), Consultation.id)
     ).all()
     listings = []
@@ -283,6 +283,8 @@ SETTINGS = (
     "slug",
     "moderation",
     "allow_statements",
+    "event_mode",
+    "unlisted",
     "report_visibility",
     "recruitment",
     "moderation_policy",
@@ -377,6 +379,9 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
         values["moderation"] = _choice(ModerationMode, data.get("moderation") or "post", N_("moderation mode"))
     if given("allow_statements"):  # on creation, absent means allowed; forms send "" for an unticked box
         values["allow_statements"] = data.get("allow_statements", True) in (True, "1", "on", "true", "yes")
+    for flag in ("event_mode", "unlisted"):  # absent means off, on creation as on edit (an unticked box)
+        if given(flag):
+            values[flag] = data.get(flag, False) in (True, "1", "on", "true", "yes")
     if given("report_visibility"):
         values["report_visibility"] = _choice(
             ReportVisibility, data.get("report_visibility") or "public", N_("report visibility")

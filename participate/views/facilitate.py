@@ -138,7 +138,8 @@ def settings(slug):
     consultation = _get(slug)
     if request.method == "POST":
         form = request.form.to_dict()
-        form.setdefault("allow_statements", "")  # an unticked checkbox sends nothing
+        for box in ("allow_statements", "event_mode", "unlisted"):
+            form.setdefault(box, "")  # an unticked checkbox sends nothing
         try:
             changes = consultations.update(db.session, _me(), consultation, form)
         except ServiceError as error:

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from .. import jobs
 from ..extensions import db
 from ..forms import StatementForm, VoteForm
-from ..models import ModerationMode
+from ..models import ModerationMode, ModerationState, Statement
 from ..security import embed_cookies, embeddable
 from ..services import ServiceError, consultations, eligibility, participants, privacy, voting
 from ..services.moderation import REJECT_REASONS
@@ -34,7 +34,9 @@ def home():
     return render_template("vote/home.html", listings=consultations.public_listing(db.session))
 
 
-def _render_consultation(consultation, *, statement_form=None, status=200):
+def _render_consultation(consultation, *, statement_form=None, status=200, keep=None):
+    """The voting page; ``keep``: the id of the statement the person was shown, kept on the page after an error in
+    the statement form (a statement that changed underneath would look as if something had been accepted)."""
     participant = participants.find(db.session, consultation, existing_participant_token())
     latest = store.latest(db.session, consultation)
     group = _group_label(latest, participant)
@@ -43,11 +45,15 @@ def _render_consultation(consultation, *, statement_form=None, status=200):
     nxt = voting.next_statement(db.session, consultation, participant, priorities=latest.priorities if latest else None)
     if nxt.statement is None and statement_form is None:
         return render_template("vote/done.html", consultation=consultation, group=group), status
+    shown = nxt.statement
+    kept = db.session.get(Statement, keep) if keep and nxt.statement is not None else None
+    if kept is not None and kept.consultation_id == consultation.id and kept.moderation != ModerationState.REJECTED:
+        shown = voting.Shown(kept.id, kept.text, kept.origin.value)
     return (
         render_template(
             "vote/consultation.html",
             consultation=consultation,
-            statement=nxt.statement,
+            statement=shown,
             remaining=nxt.remaining,
             group=group,
             statement_form=statement_form or StatementForm(formdata=None),
@@ -104,7 +110,8 @@ def vote(slug):
     flash(_("Your vote was recorded."), "success")
     if request.form.get("return_to") == "mine":
         return redirect(url_for("vote.mine", slug=slug, _anchor=f"statement-{form.statement_id.data}"))
-    return redirect(url_for("vote.consultation", slug=slug))
+    # The fragment puts focus on the next statement (it is focusable), one Tab from the vote buttons.
+    return redirect(url_for("vote.consultation", slug=slug, _anchor="statement-text"))
 
 
 @bp.post("/c/<slug>/statements")
@@ -115,15 +122,16 @@ def add_statement(slug):
     if ineligible := _ineligible(consultation):
         return ineligible
     form = StatementForm()
+    keep = request.form.get("showing", type=int)
     if not form.validate():
-        return _render_consultation(consultation, statement_form=form, status=400)
+        return _render_consultation(consultation, statement_form=form, status=400, keep=keep)
     try:
         voting.submit_statement(db.session, consultation, participant_token(), form.text.data)
     except ServiceError as error:
         if not consultation.is_open:
             return _error_page(consultation, error)
         form.text.errors = [error.translated()]
-        return _render_consultation(consultation, statement_form=form, status=error.status)
+        return _render_consultation(consultation, statement_form=form, status=error.status, keep=keep)
     jobs.analysis_wanted(consultation.id)
     if consultation.moderation == ModerationMode.PRE:
         flash(_("Thank you. Your statement will appear once a moderator has approved it."), "success")
@@ -135,9 +143,10 @@ def add_statement(slug):
 @bp.get("/c/<slug>/mine")
 def mine(slug):  # not embeddable: a page of one's own votes must not be framed (and read or clicked) by any site
     consultation = _get(slug)
-    if ineligible := _ineligible(consultation):
-        return ineligible
     participant = participants.find(db.session, consultation, existing_participant_token())
+    # Someone who took part keeps their own data, banned or not: to see it, download it and delete it.
+    if participant is None and (ineligible := _ineligible(consultation)):
+        return ineligible
     return render_template(
         "vote/mine.html",
         consultation=consultation,
@@ -252,6 +261,9 @@ def _ineligible(consultation, *, admit=False):
         eligibility.check_eligible(db.session, consultation, existing_participant_token())
     except ServiceError as error:
         db.session.rollback()
-        page = render_template("vote/ineligible.html", consultation=consultation, message=error.translated())
+        took_part = participants.find(db.session, consultation, existing_participant_token()) is not None
+        page = render_template(
+            "vote/ineligible.html", consultation=consultation, message=error.translated(), took_part=took_part
+        )
         return page, error.status
     return None
