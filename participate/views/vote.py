@@ -154,6 +154,7 @@ def mine(slug):  # not embeddable: a page of one's own votes must not be framed 
         stand=where_i_stand(db.session, consultation, participant),
         written=my_statements(db.session, consultation, participant),
         words=voting.WORD_OF_VOTE,
+        banned=participant is not None and participant.is_banned,
     )
 
 

@@ -3,12 +3,21 @@
 Each test starts from what a person sees and does; axe runs on every page touched, in English and Welsh.
 """
 
+import json
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from participate.extensions import db
-from participate.models import Account, Consultation, ConsultationOwner, ModerationMode, Statement
+from participate.models import (
+    Account,
+    Consultation,
+    ConsultationOwner,
+    CurrentVote,
+    ModerationMode,
+    Participant,
+    Statement,
+)
 from participate.services import statements as statement_service
 
 from .conftest import FACILITATOR_EMAIL, FACILITATOR_PASSWORD
@@ -74,3 +83,141 @@ def test_enter_in_the_reason_box_rejects_and_the_moderator_sees_what_changed(ses
 
     page.goto("/facilitate/mod-enter/moderate?lang=cy")
     session.check(page, language="cy")
+
+
+def _votes(app, slug: str) -> int:
+    with app.app_context():
+        n = db.session.scalar(
+            select(func.count())
+            .select_from(CurrentVote)
+            .join(Consultation, Consultation.id == CurrentVote.consultation_id)
+            .where(Consultation.slug == slug)
+        )
+        db.session.remove()
+        return n
+
+
+def test_at_the_network_limit_people_are_told_what_to_do_and_no_acknowledged_vote_is_lost(session):
+    app = session.server.app
+    _owned(app, "limit-room")
+    saved = app.config["NEW_PARTICIPANT_RATE_LIMIT"]
+    app.config["NEW_PARTICIPANT_RATE_LIMIT"] = "2 per hour"  # a lowered allowance: the third newcomer meets it
+    try:
+        acknowledged = 0
+        for _ in range(2):
+            page = session.new_page()
+            page.goto("/c/limit-room")
+            page.get_by_role("button", name="Agree", exact=True).click()
+            page.locator("#announcements", has_text="was recorded").wait_for()
+            acknowledged += 1
+
+        scripted = session.new_page()
+        scripted.goto("/c/limit-room")
+        shown = scripted.locator("#statement-text").inner_text()
+        scripted.get_by_role("button", name="Agree", exact=True).click()
+        message = scripted.locator("#announcements", has_text="very many people have just joined")
+        message.wait_for()
+        assert "keeps your vote and sends it again" in message.inner_text()
+        assert "was recorded" not in scripted.locator("#announcements").inner_text()
+        assert scripted.locator("#statement-text").inner_text() == shown  # nothing moved on
+        session.check(scripted)
+
+        plain = session.new_page(java_script_enabled=False)
+        plain.goto("/c/limit-room")
+        plain.get_by_role("button", name="Agree", exact=True).click()
+        assert "very many people have just joined from your network" in plain.locator("[role=alert]").inner_text()
+        session.check(plain)
+        plain.get_by_role("link", name="Back to the statement").click()
+        assert plain.locator("#statement-text").count() == 1
+
+        plain.goto("/c/limit-room?lang=cy")
+        plain.get_by_role("button", name="Cytuno", exact=True).click()
+        session.check(plain, language="cy")
+
+        assert _votes(app, "limit-room") == acknowledged
+    finally:
+        app.config["NEW_PARTICIPANT_RATE_LIMIT"] = saved
+
+
+STACK_WATCH = """() => { window.__most = 0; const region = document.getElementById('announcements');
+  new MutationObserver(() => { window.__most = Math.max(window.__most, region.children.length); })
+    .observe(region, {childList: true}); }"""
+
+
+def test_one_status_message_at_a_time_with_javascript(session):
+    _owned(session.server.app, "one-status", texts=[f"Statement number {i}" for i in range(6)])
+    page = session.new_page()
+    page.goto("/c/one-status")
+    page.evaluate(STACK_WATCH)
+    tops = []
+    for _ in range(4):
+        text = page.locator("#statement-text").inner_text()
+        page.keyboard.press("a")
+        page.wait_for_function("(t) => document.getElementById('statement-text').textContent !== t", arg=text)
+        page.locator("#announcements", has_text="was recorded").wait_for()
+        assert page.locator("#announcements > *").count() == 1
+        tops.append(page.locator("#vote-form").bounding_box()["y"])
+    assert max(tops) - min(tops) < 2  # messages replace each other: the buttons stay where they are
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__most") == 1
+    session.check(page)
+
+
+def test_without_javascript_a_vote_leaves_focus_on_the_vote_form(session):
+    _owned(session.server.app, "focus-back", texts=[f"Focus statement {i}" for i in range(4)])
+    page = session.new_page(java_script_enabled=False)
+    page.goto("/c/focus-back")
+    page.get_by_role("button", name="Disagree", exact=True).click()
+    page.wait_for_load_state()
+    assert "Your vote was recorded." in page.locator("#announcements").inner_text()
+    assert page.evaluate("document.activeElement.closest('#vote-form') !== null")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.value") == "agree"  # one Tab to vote again
+    session.check(page)
+
+
+def test_a_refused_statement_takes_focus_is_announced_and_the_statement_stays(session):
+    _owned(session.server.app, "refused-statement", texts=[f"Bus route {i} should run at night" for i in range(5)])
+    for javascript in (False, True):
+        page = session.new_page(java_script_enabled=javascript)
+        page.goto("/c/refused-statement")
+        shown = page.locator("#statement-text").inner_text()
+        page.get_by_label("Your statement").fill("Bus route 1 should run at night")  # a repeat: refused
+        page.get_by_role("button", name="Submit statement").click()
+        page.wait_for_load_state()
+        error = page.locator("#text-error")
+        assert error.get_attribute("role") == "alert" and error.inner_text()
+        assert page.evaluate("document.activeElement.id") == "text"
+        assert page.locator("#statement-text").inner_text() == shown
+        session.check(page)
+
+
+def test_a_banned_participant_sees_downloads_and_deletes_their_data(session):
+    app = session.server.app
+    _owned(app, "banned-data", texts=[f"Parks idea {i}" for i in range(3)])
+    page = session.new_page(java_script_enabled=False)
+    page.goto("/c/banned-data")
+    page.get_by_role("button", name="Agree", exact=True).click()
+    with app.app_context():
+        voter = db.session.scalar(select(Participant).join(Consultation).where(Consultation.slug == "banned-data"))
+        voter.is_banned = True
+        db.session.commit()
+        db.session.remove()
+
+    page.goto("/c/banned-data")
+    session.check(page)
+    page.get_by_role("link", name=re.compile("Your votes and your data")).click()
+    session.check(page)
+    assert page.locator("ol.my-votes li").count() == 1
+    assert page.locator("form.change-vote").count() == 0  # a banned vote would be refused: no buttons for it
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download your votes and statements (JSON)").click()
+    data = json.loads(info.value.path().read_text())
+    assert len(data["current_votes"]) == 1 and data["current_votes"][0]["vote"] == "agree"
+    page.goto("/c/banned-data/mine?lang=cy")
+    session.check(page, language="cy")
+    page.goto("/c/banned-data/mine?lang=en")
+    page.get_by_role("button", name="Delete my votes").click()
+    page.get_by_role("button", name=re.compile("^Yes")).click()
+    assert "Your votes were deleted" in page.locator("#announcements").inner_text()
+    assert _votes(app, "banned-data") == 0
