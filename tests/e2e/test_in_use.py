@@ -221,3 +221,63 @@ def test_a_banned_participant_sees_downloads_and_deletes_their_data(session):
     page.get_by_role("button", name=re.compile("^Yes")).click()
     assert "Your votes were deleted" in page.locator("#announcements").inner_text()
     assert _votes(app, "banned-data") == 0
+
+
+ADMIN_EMAIL = "admin@example.org"
+STAFF_PAGES = [
+    "/facilitate/",
+    "/facilitate/new",
+    "/facilitate/import",
+    "/facilitate/{slug}",
+    "/facilitate/{slug}/settings",
+    "/facilitate/{slug}/close",
+    "/facilitate/{slug}/audit",
+    "/facilitate/{slug}/statements",
+    "/facilitate/{slug}/moderators",
+    "/facilitate/{slug}/eligibility",
+    "/facilitate/{slug}/moderate",
+    "/facilitate/{slug}/moderation-log",
+    "/facilitate/{slug}/monitor",
+    "/c/{slug}/report/themes",
+    "/c/{slug}/report/groups",
+    "/admin/accounts",
+    "/account/password",
+]
+
+WIDER = """() => { const w = document.documentElement.clientWidth;
+  return Array.from(document.querySelectorAll('main *')).filter((el) => {
+    const b = el.getBoundingClientRect(); return b.width > 0 && (b.right > w + 1 || b.left < -1); })
+  .slice(0, 5).map((el) => el.tagName + '#' + el.id + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right));
+}"""
+
+
+def _admin(session):
+    from participate.models import Role
+    from participate.services import accounts
+
+    app = session.server.app
+    with app.app_context():
+        if db.session.scalar(select(Account.id).where(Account.email == ADMIN_EMAIL)) is None:
+            accounts.create(db.session, ADMIN_EMAIL, FACILITATOR_PASSWORD, Role.ADMIN)
+        db.session.remove()
+    page = session.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page.goto("/login")
+    page.locator("#email").fill(ADMIN_EMAIL)
+    page.locator("#password").fill(FACILITATOR_PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/facilitate/?$"))
+    return page
+
+
+def test_every_staff_page_fits_a_360_pixel_phone_in_english_and_welsh(session):
+    _owned(session.server.app, "narrow-staff", pending=["A pending statement that is rather long to see wrapping"])
+    page = _admin(session)
+    wide = []
+    for lang in ("en", "cy"):
+        for path in STAFF_PAGES:
+            page.goto(path.format(slug="narrow-staff") + f"?lang={lang}")
+            if page.evaluate("document.documentElement.scrollWidth") > 361:
+                wide.append((lang, path, page.evaluate("document.documentElement.scrollWidth"), page.evaluate(WIDER)))
+                continue
+            session.check(page, language=lang)
+    assert wide == [], "\n".join(map(str, wide))
