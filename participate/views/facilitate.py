@@ -9,6 +9,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,7 +23,7 @@ from werkzeug.utils import secure_filename
 
 from .. import jobs, security
 from ..extensions import db, login_manager
-from ..models import Eligibility, ModerationMode, ReportVisibility
+from ..models import Eligibility, ModerationMode, ReportVisibility, utcnow
 from ..services import (
     ServiceError,
     audit,
@@ -496,23 +497,41 @@ def monitor(slug):
         analysis = {
             "k": view.k,
             "groups": len(view.groups),
+            "sizes": [(g.label, g.size) for g in view.groups_by_label],
             "computed_at": consultations.aware(snapshot.computed_at),
             "vote_count": snapshot.vote_count,
         }
     stats = monitoring.monitor(db.session, consultation)
+    refresh = request.args.get("refresh") != "off"
+    many_days = bool(stats.timeline) and stats.timeline[0].start.date() != stats.timeline[-1].start.date()
 
-    def label(b):
-        return b.start.isoformat() if b.start == b.end else f"{b.start.isoformat()}/{b.end.isoformat()}"
+    def label(b):  # in UTC, as precise as the bucket: a time of day for minutes and hours, a date for days
+        if b.seconds >= 86400:
+            return b.start.strftime("%Y-%m-%d")
+        return b.start.strftime("%m-%d %H:%M" if many_days else "%H:%M")
 
-    return _render(
-        "facilitate/monitor.html",
-        consultation,
-        stats=stats,
-        analysis=analysis,
-        votes_rows=[(label(b), b.votes) for b in stats.timeline],
-        people_rows=[(label(b), b.participants) for b in stats.timeline],
-        integrity=integrity.latest(db.session, consultation),
+    response = make_response(
+        _render(
+            "facilitate/monitor.html",
+            consultation,
+            stats=stats,
+            analysis=analysis,
+            refresh=refresh,
+            now=utcnow(),
+            refresh_seconds=MONITOR_REFRESH_SECONDS,
+            bucket_minutes=stats.timeline[0].seconds // 60 if stats.timeline else None,
+            votes_rows=[(label(b), b.votes) for b in stats.timeline],
+            people_rows=[(label(b), b.participants) for b in stats.timeline],
+            integrity=integrity.latest(db.session, consultation),
+        )
     )
+    if refresh:
+        # The Refresh header reloads the page without JavaScript too; the page links to a copy that does not.
+        response.headers["Refresh"] = str(MONITOR_REFRESH_SECONDS)
+    return response
+
+
+MONITOR_REFRESH_SECONDS = 30
 
 
 @bp.get("/<slug>/export.zip")

@@ -20,7 +20,7 @@ from participate.models import (
 )
 from participate.services import statements as statement_service
 
-from .conftest import FACILITATOR_EMAIL, FACILITATOR_PASSWORD
+from .conftest import DEMO, FACILITATOR_EMAIL, FACILITATOR_PASSWORD
 
 
 def _owned(app, slug: str, *, texts=("First seed", "Second seed", "Third seed"), pending=()) -> None:
@@ -247,7 +247,8 @@ STAFF_PAGES = [
 WIDER = """() => { const w = document.documentElement.clientWidth;
   return Array.from(document.querySelectorAll('main *')).filter((el) => {
     const b = el.getBoundingClientRect(); return b.width > 0 && (b.right > w + 1 || b.left < -1); })
-  .slice(0, 5).map((el) => el.tagName + '#' + el.id + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right));
+  .slice(0, 5).map((el) => el.tagName + '#' + el.id + '.' + el.className + ' '
+    + Math.round(el.getBoundingClientRect().right));
 }"""
 
 
@@ -281,3 +282,22 @@ def test_every_staff_page_fits_a_360_pixel_phone_in_english_and_welsh(session):
                 continue
             session.check(page, language=lang)
     assert wide == [], "\n".join(map(str, wide))
+
+
+def test_the_monitor_refreshes_itself_until_stopped_and_shows_the_groups_with_sizes(session):
+    page = _admin(session)
+    for lang in ("en", "cy"):
+        answer = page.goto(f"/facilitate/{DEMO}/monitor?lang={lang}")
+        assert answer.headers.get("refresh") == "30"  # reloads itself, with or without JavaScript
+        session.check(page, language=lang)
+    page.goto(f"/facilitate/{DEMO}/monitor?lang=en")
+    assert "refreshes itself every 30 seconds" in page.locator("#refresh").inner_text()
+    sizes = page.locator("#group-sizes li").all_inner_texts()
+    assert len(sizes) >= 2 and all(re.fullmatch(r"Group [A-Z]: \d+ (person|people)", s) for s in sizes)
+    assert page.locator("#bucket").inner_text().startswith("Each bar is")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Stop refreshing").click()
+    assert "does not refresh itself" in page.locator("#refresh").inner_text()
+    answer = page.reload()
+    assert "refresh" not in answer.headers
+    session.check(page)
