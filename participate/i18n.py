@@ -67,6 +67,7 @@ AUDIT_ACTIONS = {
     "group_names_changed": _l("Opinion group names changed"),
     "xid_secret_rotated": _l("XID signing key replaced"),
     "xid_signing_changed": _l("XID signing changed"),
+    "deleted": _l("Deleted"),
 }
 AUDIT_DETAILS = {
     "slug": _l("web address"),

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -471,6 +472,29 @@ def update(
         audit.record(session, account, consultation, "settings_changed", changes=changes)
     session.commit()
     return changes
+
+
+def has_votes(session: Session, consultation: Consultation) -> bool:
+    return bool(session.scalar(select(exists().where(CurrentVote.consultation_id == consultation.id))))
+
+
+def delete(session: Session, account: Account, consultation: Consultation) -> None:
+    """Delete a consultation nobody has voted in (a test, a mistake), with its statements; once anyone has voted,
+    the votes are people's contributions: close it or unlist it instead. The audit log keeps that it was deleted."""
+    if not can_manage(session, account, consultation):
+        raise Forbidden(N_("Only the consultation's owner or an admin can delete it."))
+    if has_votes(session, consultation):
+        raise Conflict(
+            N_(
+                "People have voted in this consultation, so it cannot be deleted. "
+                "Close it, or unlist it to take it off the public lists."
+            )
+        )
+    audit.record(session, account, consultation, "deleted", slug=consultation.slug)
+    session.flush()
+    # The database cascades to statements, participants and the rest; the audit entry keeps its words.
+    session.execute(sql_delete(Consultation).where(Consultation.id == consultation.id))
+    session.commit()
 
 
 def open_now(session: Session, account: Account, consultation: Consultation) -> Consultation:

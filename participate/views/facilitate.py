@@ -31,6 +31,7 @@ from ..services import (
     moderation,
     monitoring,
     polis_exchange,
+    short_links,
 )
 from ..services import eligibility as eligibility_service  # the view below is called eligibility
 from ..services.snapshots import integrity, store, view_of
@@ -107,6 +108,8 @@ def _overview(consultation, status: int = 200, transfer_error: str | None = None
         consultation,
         status,
         participate_url=url_for("vote.consultation", slug=consultation.slug, _external=True),
+        short_url=_short_url(consultation),
+        voted=consultations.has_votes(db.session, consultation),
         moderators=consultations.moderators(db.session, consultation),
         owner=consultation.owner,
         counts=moderation.state_counts(db.session, consultation),
@@ -118,6 +121,35 @@ def _overview(consultation, status: int = 200, transfer_error: str | None = None
 @bp.get("/<slug>")
 def overview(slug):
     return _overview(_get(slug))
+
+
+@bp.get("/<slug>/qr.svg")
+def qr_code(slug):
+    """The QR code of the consultation's short link, as an SVG to show on the overview or put on a slide."""
+    consultation = _get(slug, manage=False)
+    svg = short_links.qr_svg(_short_url(consultation), _("QR code: %(title)s", title=consultation.title))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _short_url(consultation) -> str:
+    return url_for("vote.short_link", code=short_links.code_of(current_app.secret_key, consultation.id), _external=True)
+
+
+@bp.route("/<slug>/delete", methods=["GET", "POST"])
+def delete(slug):
+    """Delete a consultation nobody has voted in: a page that asks first, then the deletion."""
+    consultation = _get(slug)
+    if request.method == "POST":
+        title = consultation.title
+        try:
+            consultations.delete(db.session, _me(), consultation)
+        except ServiceError as error:
+            db.session.rollback()
+            return _render("facilitate/delete.html", consultation, error.status, error=error.translated(), voted=True)
+        flash(_("“%(title)s” was deleted.", title=title), "success")
+        return redirect(url_for("facilitate.dashboard"))
+    voted = consultations.has_votes(db.session, consultation)
+    return _render("facilitate/delete.html", consultation, error=None, voted=voted)
 
 
 @bp.post("/<slug>/transfer")
@@ -216,7 +248,8 @@ def seeds(slug):
             db.session.rollback()
             context["one_error" if action == "one" else "paste_error"] = error.translated()
             status = error.status
-    return _render("facilitate/statements.html", consultation, status, **context)
+    current = moderation.current_statements(db.session, consultation)
+    return _render("facilitate/statements.html", consultation, status, current=current, **context)
 
 
 @bp.route("/<slug>/statements/<int:statement_id>/edit", methods=["GET", "POST"])

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode, ModerationState, Statement
 from ..security import embed_cookies, embeddable
-from ..services import ServiceError, consultations, eligibility, participants, privacy, voting
+from ..services import ServiceError, consultations, eligibility, participants, privacy, short_links, voting
 from ..services.moderation import REJECT_REASONS
 from ..services.snapshots import store
 from ..services.standing import my_statements, where_i_stand
@@ -186,6 +186,15 @@ def delete_mine(slug):
     jobs.analysis_wanted(consultation_id)
     flash(_("Your votes were deleted and will leave the results with the next analysis."), "success")
     return redirect(url_for("vote.mine", slug=slug))
+
+
+@bp.get("/j/<code>")
+def short_link(code):
+    """A consultation's short link (for a slide or a QR code at an event): to the consultation while it is open."""
+    consultation = short_links.find_open(db.session, current_app.secret_key, code)
+    if consultation is None:
+        abort(404, description=_("No open consultation has this short link. Check the letters, or ask the organisers."))
+    return redirect(url_for("vote.consultation", slug=consultation.slug))
 
 
 @bp.get("/c/<slug>/moderation")
