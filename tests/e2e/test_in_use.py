@@ -301,3 +301,58 @@ def test_the_monitor_refreshes_itself_until_stopped_and_shows_the_groups_with_si
     answer = page.reload()
     assert "refresh" not in answer.headers
     session.check(page)
+
+
+def test_sign_in_from_the_footer_then_an_event_qr_code_and_deleting_a_test_consultation(session):
+    app = session.server.app
+    _owned(app, "room-event", texts=["Seed for the room", "Another seed"])
+    page = session.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page.goto("/")
+    page.locator("footer").get_by_role("link", name="Staff sign-in").click()
+    page.locator("#email").fill(FACILITATOR_EMAIL)
+    page.locator("#password").fill(FACILITATOR_PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/facilitate/?$"))
+
+    for lang in ("en", "cy"):
+        page.goto(f"/facilitate/room-event?lang={lang}")
+        session.check(page, language=lang)
+        qr = page.locator("img.qr")
+        assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", qr.element_handle())
+        page.goto(f"/facilitate/room-event/statements?lang={lang}")
+        assert page.locator("#current-statements li").count() == 2
+        session.check(page, language=lang)
+        page.goto(f"/facilitate/room-event/delete?lang={lang}")
+        session.check(page, language=lang)
+
+    page.goto("/facilitate/room-event?lang=en")
+    short = page.locator("#short-link a").get_attribute("href")
+    visitor = session.new_page()
+    visitor.goto(short)
+    assert visitor.url.endswith("/c/room-event") and visitor.locator("#statement-text").count() == 1
+
+    page.get_by_role("link", name="Delete…").click()
+    page.get_by_role("button", name="Yes, delete it").click()
+    page.wait_for_url(re.compile(r"/facilitate/?$"))
+    assert "was deleted" in page.locator("#announcements").inner_text()
+    assert page.goto("/c/room-event").status == 404
+
+
+def test_the_audit_log_shows_events_in_words_in_both_languages(session):
+    from participate.services import themes
+
+    app = session.server.app
+    _owned(app, "audit-words")
+    with app.app_context():
+        consultation = db.session.scalar(select(Consultation).where(Consultation.slug == "audit-words"))
+        owner = db.session.scalar(select(Account).where(Account.email == FACILITATOR_EMAIL))
+        themes.set_group_names(db.session, owner, consultation, {"A": "Cautious"})
+        db.session.remove()
+    page = _sign_in(session)
+    page.goto("/facilitate/audit-words/audit?lang=en")
+    assert "Opinion group names changed" in page.locator("main").inner_text()
+    assert "group_names_changed" not in page.locator("main").inner_text()
+    session.check(page)
+    page.goto("/facilitate/audit-words/audit?lang=cy")
+    assert "Newidiwyd enwau'r grwpiau barn" in page.locator("main").inner_text()
+    session.check(page, language="cy")
