@@ -126,7 +126,7 @@ def overview(slug):
 @bp.get("/<slug>/qr.svg")
 def qr_code(slug):
     """The QR code of the consultation's short link, as an SVG to show on the overview or put on a slide."""
-    consultation = _get(slug, manage=False)
+    consultation = _get(slug)
     svg = short_links.qr_svg(_short_url(consultation), _("QR code: %(title)s", title=consultation.title))
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
