@@ -1,5 +1,9 @@
 """Snapshots are frequent, their checks (robustness, integrity) occasional; the report shows the newest checked one."""
 
+import threading
+import time
+from types import SimpleNamespace
+
 from sqlalchemy import func, select
 
 from participate import jobs
@@ -145,13 +149,23 @@ def test_web_processes_share_the_analysis_of_a_consultation(app, make_consultati
     assert _checked(store.latest_snapshot(db.session, consultation)) == (False, False)
 
 
-def test_a_runner_leaves_a_request_answered_by_another_process_to_its_snapshot(app, make_consultation):
+def test_a_runner_leaves_a_request_answered_by_another_process_to_its_snapshot(app, make_consultation, monkeypatch):
     consultation, sids, _ = make_hand_consultation(make_consultation)
     _late_votes(consultation, sids)
     app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_CHECKS_INTERVAL_SECONDS=3600)
+    # The runner's debounce ends when the test says, not after wall-clock time: however busy the machine, the other
+    # process's run has begun and ended by then (a sleep of 1.5 s used to lose that race now and then).
+    other_run_done = threading.Event()
+
+    def debounce(seconds):
+        assert other_run_done.wait(30)
+        time.sleep(0.05)
+
+    monkeypatch.setattr(jobs, "time", SimpleNamespace(sleep=debounce, monotonic=time.monotonic))
     this_process = jobs.ThreadRunner(app, debounce=1.5)
     this_process.request(consultation.id)
     jobs.run(app, consultation.id, more_coming=lambda: True)  # meanwhile another process's run begins and ends
+    other_run_done.set()
     snapshots = db.session.scalar(select(func.count()).select_from(AnalysisSnapshot))
     assert this_process.wait_idle(timeout=30)
     db.session.expire_all()
