@@ -59,7 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(report.bp)
 
-    from . import cli
+    from . import cli, jobs
+    from .services.signals import votes_changed
 
+    votes_changed.connect(jobs.on_votes_changed)  # one module-level receiver: connecting it again changes nothing
     cli.register(app)
     return app

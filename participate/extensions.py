@@ -32,3 +32,15 @@ babel = Babel()
 login_manager = LoginManager()
 # Counters live where RATELIMIT_STORAGE_URI says: memory (per process) unless e.g. a redis:// URI shares them.
 limiter = Limiter(key_func=ip_key)  # keyed by a hash of the address, never the address
+
+
+def redis_client(app):
+    """The app's Redis client (thread-safe, pooled), created on first use."""
+    client = app.extensions.get("participate.redis")
+    if client is None:
+        import redis
+
+        client = app.extensions["participate.redis"] = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
+    return client

@@ -11,10 +11,10 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, has_request_context
 from sqlalchemy import select
 
-from .extensions import db
+from .extensions import db, redis_client
 from .models import AnalysisSnapshot, aware, utcnow
 from .services.snapshots import runner as analysis_runner
 from .services.snapshots import store
@@ -135,6 +135,15 @@ def runner(app: Flask):
     return existing
 
 
+def on_votes_changed(consultation_id: int, **_) -> None:
+    """Receiver of ``signals.votes_changed`` (``create_app`` connects it): a web request's change asks for an analysis.
+
+    Outside a request (the command line, a script, a test calling a service) whoever changed the votes analyses.
+    """
+    if has_request_context():
+        analysis_wanted(consultation_id)
+
+
 def analysis_wanted(consultation_id: int) -> None:
     """Ask for the consultation's analysis to be brought up to date."""
     app = current_app._get_current_object()
@@ -185,18 +194,6 @@ _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
-
-
-def redis_client(app: Flask):
-    """The app's Redis client (thread-safe, pooled), created on first use."""
-    client = app.extensions.get("participate.redis")
-    if client is None:
-        import redis
-
-        client = app.extensions["participate.redis"] = redis.Redis.from_url(
-            app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
-        )
-    return client
 
 
 def queue(app: Flask):

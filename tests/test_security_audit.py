@@ -20,6 +20,7 @@ from participate.models import (
     Statement,
 )
 from participate.services import InvalidInput, eligibility, moderation, polis_exchange
+from participate.services.participation import admission
 
 SEEDS = ("Seed one", "Seed two", "Seed three")
 
@@ -101,7 +102,7 @@ def signed(make_consultation, staff):
 
 
 def test_signed_xids_admit_only_with_the_right_signature(client, other_client, signed):
-    sig = eligibility.xid_signature(signed.xid_secret, "alice")
+    sig = admission.xid_signature(signed.xid_secret, "alice")
     assert client.get("/c/test?xid=alice").status_code == 403
     assert client.get("/c/test?xid=alice&sig=" + "0" * 64).status_code == 403
     assert client.get("/c/test?xid=alice&sig=é").status_code == 403  # non-ASCII: refused, not a 500

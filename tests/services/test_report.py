@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import AnalysisRobustness, Participant, ReportSnapshot, Statement, VoteValue
-from participate.services import participants, publishing, report, simulate, voting
+from participate.services import publishing, report, simulate
+from participate.services.participation import identity
 from participate.services.snapshots import runner, store
 from participate.services.snapshots import votes as snapshot_votes
+from tests import factories
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
 
@@ -46,9 +48,9 @@ def make_hand_consultation(make_consultation, votes=None):
     consultation = make_consultation("hand", statements=[f"Hand statement {i}" for i in range(10)])
     sids = sorted(s.id for s in consultation.statements)
     statements = {s.id: s for s in consultation.statements}
-    people = [participants.find_or_add(db.session, consultation, f"person-{i}") for i in range(12)]
+    people = [identity.find_or_add(db.session, consultation, f"person-{i}") for i in range(12)]
     for (person, s), value in (votes or hand_votes()).items():
-        voting.record(db.session, consultation, people[person], statements[sids[s]], value)
+        factories.record(db.session, consultation, people[person], statements[sids[s]], value)
     db.session.commit()
     runner.analyse(db.session, consultation.id)
     return consultation, sids, people
@@ -67,7 +69,7 @@ def test_below_threshold_shows_raw_tallies(make_consultation):
     consultation = make_consultation()
     sid = consultation.statements[0].id
     for i, value in enumerate([AGREE, AGREE, DISAGREE, PASS]):
-        voting.cast(db.session, consultation, f"p{i}", sid, value)
+        factories.cast(db.session, consultation, f"p{i}", sid, value)
     runner.analyse(db.session, consultation.id)
     data = report.build(db.session, consultation)
     assert not data["ready"] and data["analysis"] is not None
@@ -143,7 +145,7 @@ def test_published_snapshot_does_not_change_after_more_votes(make_consultation):
     assert published.votes_sha256 == hashlib.sha256(csv_bytes).hexdigest()
     assert csv_bytes.startswith(b"participant_id,statement_id,vote\n")
     for i in range(5):
-        voting.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
+        factories.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
     runner.analyse(db.session, consultation.id)
     db.session.expire_all()
     again = db.session.get(ReportSnapshot, published.id)

@@ -5,8 +5,9 @@ from sqlalchemy import func, select
 from participate import jobs
 from participate.extensions import db
 from participate.models import AnalysisIntegrity, AnalysisRobustness, AnalysisSnapshot, VoteValue, utcnow
-from participate.services import report, voting
+from participate.services import report
 from participate.services.snapshots import checks, integrity, runner, store
+from tests import factories
 from tests.services.test_report import hand_votes, make_hand_consultation
 
 AGREE, DISAGREE = VoteValue.AGREE, VoteValue.DISAGREE
@@ -22,7 +23,7 @@ def _checked(snapshot) -> tuple[bool, bool]:
 
 def _late_votes(consultation, sids, n=3):
     for i in range(n):
-        voting.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
+        factories.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
 
 
 def test_a_run_with_more_coming_stores_a_snapshot_without_checks_and_the_report_keeps_the_checked_one(
@@ -73,7 +74,7 @@ def test_checks_run_anyway_once_the_last_one_is_older_than_the_interval(make_con
 
 def test_the_first_snapshot_is_checked_even_while_votes_keep_coming(make_consultation):
     consultation = make_consultation()
-    voting.cast(db.session, consultation, "x", consultation.statements[0].id, AGREE)
+    factories.cast(db.session, consultation, "x", consultation.statements[0].id, AGREE)
     snapshot = runner.analyse(db.session, consultation.id, more_coming=lambda: True)
     assert _checked(snapshot) == (True, True)
 
@@ -82,7 +83,7 @@ def test_pruning_keeps_the_snapshot_the_report_shows(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
     checked = store.latest_snapshot(db.session, consultation).id
     for i in range(store.KEEP_SNAPSHOTS + 2):
-        voting.cast(db.session, consultation, f"busy-{i}", sids[1], AGREE)
+        factories.cast(db.session, consultation, f"busy-{i}", sids[1], AGREE)
         runner.analyse(db.session, consultation.id, more_coming=lambda: True)
     ids = db.session.scalars(select(AnalysisSnapshot.id).order_by(AnalysisSnapshot.id)).all()
     assert len(ids) == store.KEEP_SNAPSHOTS + 1 and ids[0] == checked
@@ -99,7 +100,7 @@ def test_the_integrity_annex_describes_the_snapshots_votes_not_later_ones(make_c
     snapshot = store.latest_snapshot(db.session, consultation)
     for bot in range(4):  # straight-liners arriving after the snapshot
         for sid in sids:
-            voting.cast(db.session, consultation, f"bot-{bot}", sid, DISAGREE)
+            factories.cast(db.session, consultation, f"bot-{bot}", sid, DISAGREE)
     annex = integrity.compute(db.session, snapshot).result
     assert annex["straight_liners"] == [] and annex["with_flagged"]["participants"] == 12
     robustness = checks.compute_robustness(db.session, snapshot).result

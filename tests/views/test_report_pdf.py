@@ -12,8 +12,9 @@ from weasyprint.formatting_structure import boxes
 
 from participate.extensions import db
 from participate.models import Consultation, VoteValue
-from participate.services import simulate, voting
+from participate.services import simulate
 from participate.services.snapshots import runner
+from tests import factories
 
 BRIEF_PAGES = 4
 
@@ -103,7 +104,7 @@ def test_welsh_pdf_is_footed_in_welsh(app, client, layouts):
 
 def test_pdf_below_the_threshold(client, make_consultation, layouts):
     consultation = make_consultation()
-    voting.cast(db.session, consultation, "p1", consultation.statements[0].id, VoteValue.AGREE)
+    factories.cast(db.session, consultation, "p1", consultation.statements[0].id, VoteValue.AGREE)
     runner.analyse(db.session, consultation.id)
     _, pages = check_pdf(client, "/c/test/report.pdf", layouts)
     assert "Opinion groups are not shown yet" in " ".join(pages)
