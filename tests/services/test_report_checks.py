@@ -1,5 +1,8 @@
 """Snapshots are frequent, their checks (robustness, integrity) occasional; the report shows the newest checked one."""
 
+import threading
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from participate import jobs
@@ -137,12 +140,13 @@ def test_web_processes_share_the_analysis_of_a_consultation(app, make_consultati
     consultation, sids, _ = make_hand_consultation(make_consultation)
     app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_DEBOUNCE_SECONDS=0)
     _late_votes(consultation, sids)
-    asked_at = utcnow()
+    asked_at = utcnow() - timedelta(seconds=1)  # a request made before the run below began, whatever the clock's grain
     assert jobs._due(app, consultation.id, asked_at, debounce=0) is True
     jobs.run(app, consultation.id, more_coming=lambda: True)  # another process: a snapshot, its checks postponed
-    assert jobs._due(app, consultation.id, asked_at, debounce=60) is None  # stored moments ago: ask again later
-    assert jobs._due(app, consultation.id, asked_at, debounce=0) is False  # begun after the request: answered
-    assert jobs._due(app, consultation.id, utcnow(), debounce=0) is True  # a later request is not
+    later = utcnow() + timedelta(seconds=1)
+    assert jobs._due(app, consultation.id, asked_at, debounce=60, now=later) is None  # stored just now: ask later
+    assert jobs._due(app, consultation.id, asked_at, debounce=0, now=later) is False  # begun after it: answered
+    assert jobs._due(app, consultation.id, later, debounce=0, now=later) is True  # a later request is not
     assert _checked(store.latest_snapshot(db.session, consultation)) == (False, False)
 
 
@@ -150,9 +154,19 @@ def test_a_runner_leaves_a_request_answered_by_another_process_to_its_snapshot(a
     consultation, sids, _ = make_hand_consultation(make_consultation)
     _late_votes(consultation, sids)
     app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_CHECKS_INTERVAL_SECONDS=3600)
-    this_process = jobs.ThreadRunner(app, debounce=1.5)
+    # The runner's own clock: it moves by the debounce each time the runner waits, and the first wait lasts until
+    # the other process's run below has ended, however long that takes on a busy machine.
+    other_run_done = threading.Event()
+    moment = [utcnow() - timedelta(seconds=1)]
+
+    def wait(seconds):
+        assert other_run_done.wait(timeout=60)
+        moment[0] = max(moment[0], utcnow()) + timedelta(seconds=seconds)
+
+    this_process = jobs.ThreadRunner(app, debounce=1.5, clock=lambda: moment[0], sleep=wait)
     this_process.request(consultation.id)
     jobs.run(app, consultation.id, more_coming=lambda: True)  # meanwhile another process's run begins and ends
+    other_run_done.set()
     snapshots = db.session.scalar(select(func.count()).select_from(AnalysisSnapshot))
     assert this_process.wait_idle(timeout=30)
     db.session.expire_all()

@@ -2,7 +2,6 @@
 
 import io
 import re
-import time
 
 import pytest
 import weasyprint
@@ -80,10 +79,8 @@ def test_demo_pdf_is_a_tagged_document_with_the_brief_first_and_is_served_from_t
         "the votes' hash in the title block"
     )
     layouts.clear()
-    started = time.perf_counter()
     again = client.get(url)
-    assert time.perf_counter() - started < 0.1, "a cached PDF is served in under 100 ms"
-    assert again.data == first.data and not layouts, "served from the cache, not rebuilt"
+    assert again.data == first.data and not layouts, "served from the cache: not laid out again"
     consultation = db.session.scalar(select(Consultation).where(Consultation.slug == simulate.DEMO_SLUG))
     consultation.title = "Renamed demo"
     db.session.commit()
