@@ -9,7 +9,7 @@ from participate.services import privacy, report
 from participate.services.snapshots import runner, store
 from participate.services.snapshots import votes as snapshot_votes
 from tests import factories
-from tests.services.test_report import hand_votes, make_hand_consultation
+from tests.factories import hand_votes, make_hand_consultation
 
 HAND_VOTES = len(hand_votes())
 

@@ -9,51 +9,12 @@ from sqlalchemy import func, select
 from participate.extensions import db
 from participate.models import AnalysisRobustness, Participant, ReportSnapshot, Statement, VoteValue
 from participate.services import publishing, report, simulate
-from participate.services.participation import identity
 from participate.services.snapshots import runner, store
 from participate.services.snapshots import votes as snapshot_votes
 from tests import factories
+from tests.factories import CAMP_X, CAMP_Y, hand_votes, make_hand_consultation
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
-
-# A small hand-made consultation: camp X (7 people) and camp Y (5 people), ten statements.
-# Statement 0 is common ground, 1-4 are agreed by X and rejected by Y, 5-8 the reverse, 9 is mostly passed.
-# Each person skips one statement (so counts differ) and a few vote against their camp.
-CAMP_X, CAMP_Y = range(7), range(7, 12)
-
-
-def hand_votes() -> dict[tuple[int, int], VoteValue]:
-    votes = {}
-    for person in range(12):
-        x = person in CAMP_X
-        for s in range(10):
-            if s == (person % 10) and s != 0:
-                continue  # not seen
-            if s == 0:
-                value = AGREE
-            elif s == 9:
-                value = PASS if person % 3 else AGREE
-            elif (s <= 4) == x:
-                value = AGREE
-            else:
-                value = DISAGREE
-            votes[(person, s)] = value
-    votes[(0, 5)] = AGREE  # one dissenter in X
-    votes[(8, 2)] = PASS  # one unsure in Y
-    votes[(9, 3)] = AGREE  # one in Y sides with X once
-    return votes
-
-
-def make_hand_consultation(make_consultation, votes=None):
-    consultation = make_consultation("hand", statements=[f"Hand statement {i}" for i in range(10)])
-    sids = sorted(s.id for s in consultation.statements)
-    statements = {s.id: s for s in consultation.statements}
-    people = [identity.find_or_add(db.session, consultation, f"person-{i}") for i in range(12)]
-    for (person, s), value in (votes or hand_votes()).items():
-        factories.record(db.session, consultation, people[person], statements[sids[s]], value)
-    db.session.commit()
-    runner.analyse(db.session, consultation.id)
-    return consultation, sids, people
 
 
 def test_empty_consultation_report_says_what_is_missing(make_consultation):

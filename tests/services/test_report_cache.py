@@ -8,7 +8,7 @@ from participate.models import ModerationAction, VoteValue
 from participate.services import moderation, report, themes
 from participate.services.snapshots import checks, runner
 from tests import factories
-from tests.services.test_report import hand_votes, make_hand_consultation
+from tests.factories import hand_votes, make_hand_consultation
 
 
 @pytest.fixture

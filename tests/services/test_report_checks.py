@@ -11,7 +11,7 @@ from participate.models import AnalysisIntegrity, AnalysisRobustness, AnalysisSn
 from participate.services import report
 from participate.services.snapshots import checks, integrity, runner, store
 from tests import factories
-from tests.services.test_report import hand_votes, make_hand_consultation
+from tests.factories import hand_votes, make_hand_consultation
 
 AGREE, DISAGREE = VoteValue.AGREE, VoteValue.DISAGREE
 

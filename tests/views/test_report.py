@@ -23,7 +23,7 @@ from participate.models import (
 from participate.services import report
 from participate.services.snapshots import runner, store
 from tests import factories
-from tests.services.test_report import CAMP_X, hand_votes, make_hand_consultation
+from tests.factories import CAMP_X, hand_votes, make_hand_consultation
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
 

@@ -19,7 +19,7 @@ from participate.services import moderation, monitoring, polis_exchange, report
 from participate.services.participation import identity
 from participate.services.snapshots import runner
 from tests import factories
-from tests.services.test_report import hand_votes, make_hand_consultation
+from tests.factories import hand_votes, make_hand_consultation
 
 PENDING = "Pending statement nobody approved"
 REJECTED = "Rejected statement everyone agreed with"
