@@ -20,7 +20,7 @@ from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
 from ..security import embed_cookies, embeddable
-from ..services import ServiceError, consultations, eligibility, participants, privacy, voting
+from ..services import ServiceError, consultations, eligibility, participants, privacy, visibility, voting
 from ..services.moderation import REJECT_REASONS
 from ..services.snapshots import store
 from ..services.standing import my_statements, where_i_stand
@@ -37,7 +37,7 @@ def home():
 def _render_consultation(consultation, *, statement_form=None, status=200):
     participant = participants.find(db.session, consultation, existing_participant_token())
     latest = store.latest(db.session, consultation)
-    group = _group_label(latest, participant)
+    group = _group_label(latest, participant) if _results_visible(consultation) else None
     if not consultation.is_open:
         return render_template("vote/closed.html", consultation=consultation, group=group), status
     nxt = voting.next_statement(db.session, consultation, participant, priorities=latest.priorities if latest else None)
@@ -142,9 +142,8 @@ def mine(slug):  # not embeddable: a page of one's own votes must not be framed 
         "vote/mine.html",
         consultation=consultation,
         votes=voting.my_votes(db.session, participant),
-        stand=where_i_stand(db.session, consultation, participant),
-        written=my_statements(db.session, consultation, participant),
         words=voting.WORD_OF_VOTE,
+        **_derived(consultation, participant),
     )
 
 
@@ -154,8 +153,8 @@ def my_data(slug):
     consultation = _get(slug)
     participant = participants.find(db.session, consultation, existing_participant_token())
     data = privacy.my_data(db.session, consultation, participant)
-    data["where_i_stand"] = where_i_stand(db.session, consultation, participant)
-    data["my_statements"] = my_statements(db.session, consultation, participant)
+    derived = _derived(consultation, participant)
+    data["where_i_stand"], data["my_statements"] = derived["stand"], derived["written"]
     response = jsonify(data)
     response.headers["Content-Disposition"] = f'attachment; filename="{consultation.slug}-my-data.json"'
     return response
@@ -210,6 +209,21 @@ def privacy_page():
         controller=str(config["DATA_CONTROLLER"] or "").strip(),
         contact=str(config["CONTACT"] or "").strip(),
     )
+
+
+def _results_visible(consultation) -> bool:
+    """The one visibility rule (``services.visibility``), for this request's viewer."""
+    from .report import viewer
+
+    return visibility.may_see_results(consultation, viewer(consultation))
+
+
+def _derived(consultation, participant) -> dict:
+    """ "Where I stand" and one's statements with their tallies; without what others' votes say unless visible."""
+    written = my_statements(db.session, consultation, participant)
+    if not _results_visible(consultation):
+        return {"stand": visibility.hidden_stand(), "written": visibility.own_statements_only(written)}
+    return {"stand": where_i_stand(db.session, consultation, participant), "written": written}
 
 
 def _group_label(latest, participant) -> str | None:
