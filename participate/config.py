@@ -38,7 +38,12 @@ class Defaults:
     VOTE_RATE_LIMIT = "120 per minute;3000 per hour"
     STATEMENT_RATE_LIMIT = "10 per minute;60 per hour"
     NEW_PARTICIPANT_RATE_LIMIT = "60 per minute;600 per hour"
-    LOGIN_RATE_LIMIT = "5 per minute;20 per hour"
+    # Sign-in attempts per hashed address, counted before any password is checked; above 5 failures for one account
+    # from one address, an exponential back-off for that account there (so one person's typos lock out nobody else).
+    LOGIN_RATE_LIMIT = "20 per minute;100 per hour"
+    # Argon2 checks at once per process (64 MiB each); a sign-in waits this long for a slot, then gets a 503.
+    ARGON2_CONCURRENCY = 2
+    ARGON2_WAIT_SECONDS = 5.0
     # PDF downloads per hashed address (a report's PDF costs seconds of CPU to make).
     PDF_RATE_LIMIT = "10 per minute;60 per hour"
     # Privacy: hashed IP addresses (kept on participants for rate limiting and the integrity annex only) are

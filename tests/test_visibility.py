@@ -49,7 +49,7 @@ def test_a_public_report_shows_where_i_stand(client, analysed):
 @pytest.mark.parametrize("visibility", [ReportVisibility.PRIVATE, ReportVisibility.LINK])
 @pytest.mark.parametrize("status", [ConsultationStatus.OPEN, ConsultationStatus.CLOSED])
 def test_an_anonymous_voter_sees_only_their_own_votes(client, analysed, visibility, status):
-    consultation, published = analysed(visibility, status)
+    _, published = analysed(visibility, status)
     data = client.get("/c/test/mine.json").get_json()
     stand = data["where_i_stand"]
     assert stand["group"] is None and stand["name"] is None and stand["group_size"] is None
