@@ -10,6 +10,8 @@ from ..models import (
     ConsultationStatus,
     CurrentVote,
     DeletedStatements,
+    ModerationAction,
+    ModerationLogEntry,
     Participant,
     Statement,
     Vote,
@@ -88,6 +90,9 @@ def delete_mine(session: Session, participant: Participant, site_default: str = 
         touched = session.execute(delete(Statement).where(Statement.author_id == pid)).rowcount
     else:
         touched = session.execute(update(Statement).where(Statement.author_id == pid).values(author_id=None)).rowcount
+    # Redaction by adding: the moderation log's rows keep their ids (a published report's SHA-256 covers them); a row
+    # of its own records that this participant's data is gone.
+    session.add(ModerationLogEntry(consultation_id=consultation.id, participant_id=pid, action=ModerationAction.REDACT))
     session.execute(delete(Participant).where(Participant.id == pid))
     session.commit()
     return {"votes": removed_votes, "statements": touched, "statements_were": statements}
