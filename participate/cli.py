@@ -50,7 +50,7 @@ def serve_command(host, port, production):
         return  # only reached when exec is stubbed out (tests)
     # Flask's app.run() refuses to start inside its own CLI, so serve through Werkzeug directly.
     click.echo(f"Serving Participate on http://{host}:{port}/ (press Ctrl+C to stop)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    run_simple(host, port, current_app._get_current_object(), threaded=True, request_handler=logs.DevRequestHandler)
 
 
 @click.command("create-facilitator")
