@@ -1,5 +1,6 @@
 """Configuration: defaults, then the environment, then the mapping a caller (a test) passes in."""
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -63,11 +64,36 @@ def _secret_key(instance_path: Path) -> str:
     """Read the instance's secret key, creating it once; there is deliberately no hard-coded fallback."""
     path = instance_path / "secret_key"
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        _owner_only_folder(instance_path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _owner_only_folder(folder: Path) -> None:
+    """Create ``folder`` readable by its owner only (0700): it holds the secret key and the SQLite database."""
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode is filtered by the umask
+
+
+def _owner_only_sqlite(url: str, instance: Path) -> None:
+    """Create a new SQLite database file readable by its owner only (0600) before SQLite creates it with the
+    umask's (often world-readable) mode: it holds XID secrets, report keys and invite codes. SQLite gives its
+    -wal and -shm files the database file's mode."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path = path if path.is_absolute() else instance / path
+    if path.exists():
+        return
+    _owner_only_folder(path.parent)
+    with contextlib.suppress(FileExistsError):  # another process made it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _coerce(value: str):
@@ -124,4 +150,5 @@ def load(app, config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        instance.mkdir(parents=True, exist_ok=True)
+        _owner_only_folder(instance)
+        _owner_only_sqlite(app.config["SQLALCHEMY_DATABASE_URI"], instance)

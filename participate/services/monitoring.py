@@ -64,12 +64,14 @@ def _rebin(votes: dict[date, int], people: dict[date, int]) -> list[TimeBin]:
     width = max(1, -(-span // MAX_TIME_BINS))
     bins = []
     start = first
-    while start <= last:
-        end = start + timedelta(days=width - 1)
+    while True:
+        # Clamped to the last representable day: a vote dated 9999-12-31 must not overflow the calendar (a 500).
+        end = start + timedelta(days=width - 1) if (date.max - start).days >= width - 1 else date.max
         in_bin = [d for d in days if start <= d <= end]
         bins.append(TimeBin(start, end, sum(votes.get(d, 0) for d in in_bin), sum(people.get(d, 0) for d in in_bin)))
+        if end >= last:
+            return bins
         start = end + timedelta(days=1)
-    return bins
 
 
 def monitor(session: Session, consultation: Consultation) -> Monitor:

@@ -171,6 +171,11 @@ def cast(session: Session, consultation: Consultation, token: str, statement_id:
     return vote
 
 
+# The same answer whether the earlier statement is shown or hidden (rejected, or awaiting pre-moderation): true in
+# both cases, and it tells nobody which.
+_ALREADY_SUBMITTED = N_("That statement has already been submitted to this consultation, so it cannot be added again.")
+
+
 def submit_statement(session: Session, consultation: Consultation, token: str, raw_text: object) -> Statement:
     """A participant adds a statement; like Pol.is, their own vote on it is recorded as agree."""
     consultations.apply_schedule(session, consultation)  # a closing time that has passed closes it first
@@ -180,7 +185,7 @@ def submit_statement(session: Session, consultation: Consultation, token: str, r
         raise Conflict(N_("This consultation does not accept statements from participants."))
     text = statements.clean_text(raw_text)
     if statements.find_duplicate(session, consultation.id, text):
-        raise Conflict(N_("That statement is already in this consultation. You can vote on it instead."))
+        raise Conflict(_ALREADY_SUBMITTED)
     participant = participants.find_or_add(session, consultation, token)
     statement = Statement(
         consultation_id=consultation.id,
@@ -195,7 +200,7 @@ def submit_statement(session: Session, consultation: Consultation, token: str, r
         session.flush()
     except IntegrityError:  # a simultaneous identical submission won the race
         session.rollback()
-        raise Conflict(N_("That statement is already in this consultation. You can vote on it instead.")) from None
+        raise Conflict(_ALREADY_SUBMITTED) from None
     record(session, consultation, participant, statement, VoteValue.AGREE)
     session.commit()
     return statement

@@ -28,6 +28,9 @@ from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("vote", __name__)
 
+#: The query parameters of a participation link: a signed XID, an invite code, the language.
+EMBED_PARAMETERS = ("xid", "sig", "code", "lang")
+
 
 @bp.get("/")
 def home():
@@ -63,7 +66,9 @@ def consultation(slug):
     participant_token()  # give the browser its identity now, so its first POST already carries it
     if _framed_without_cookies():
         # The same address, personal ?xid= or ?code= included, to open in a tab of its own.
-        own_tab = url_for("vote.consultation", slug=slug, **request.args.to_dict())
+        # Only the parameters this page knows: others (``_method``, ``_scheme``, ``_external``…) would be url_for's own.
+        known = {name: request.args[name] for name in EMBED_PARAMETERS if name in request.args}
+        own_tab = url_for("vote.consultation", slug=slug, **known)
         return render_template("vote/embedded.html", consultation=consultation, own_tab=own_tab)
     if ineligible := _ineligible(consultation, admit=True):
         return ineligible
