@@ -5,7 +5,18 @@ import json
 import threading
 from collections import OrderedDict
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -26,8 +37,8 @@ FORMATS = ("pdf", "csv", "json")
 
 def current_account():
     """The logged-in account, or None (also when Flask-Login is not set up in this app)."""
-    if not hasattr(current_app, "login_manager"):
-        return None
+    if not hasattr(current_app, "login_manager") or "_user_id" not in session:
+        return None  # nobody signed in: Flask-Login is not asked (it would rewrite an anonymous session)
     from flask_login import current_user
 
     return current_user if getattr(current_user, "is_authenticated", False) else None
