@@ -46,9 +46,22 @@ class CountingHasher:
         return False
 
 
-def _app(database_url, **config):
-    app = create_app({**app_config(database_url), "WTF_CSRF_ENABLED": False, **config})
-    return app
+@pytest.fixture
+def make_app(database_url):
+    """``make_app(**config)``: an app on this test's database (CSRF off: threads post directly); its connections are
+    closed at the end."""
+    made = []
+
+    def make(**config):
+        app = create_app({**app_config(database_url), "WTF_CSRF_ENABLED": False, **config})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _simultaneously(app, forms: list[dict], address="203.0.113.9") -> list[int]:
@@ -76,26 +89,26 @@ def hasher(monkeypatch):
     return fake
 
 
-def test_simultaneous_wrong_passwords_are_counted_before_any_is_verified(database_url, hasher):
-    app = _app(database_url, LOGIN_RATE_LIMIT="5 per minute", ARGON2_CONCURRENCY=4)
+def test_simultaneous_wrong_passwords_are_counted_before_any_is_verified(make_app, hasher):
+    app = make_app(LOGIN_RATE_LIMIT="5 per minute", ARGON2_CONCURRENCY=4)
     forms = [{"email": f"person{i}@example.org", "password": "wrong guess"} for i in range(40)]
     statuses = _simultaneously(app, forms)
     assert hasher.calls <= 5, f"{hasher.calls} passwords verified with a limit of 5"
     assert statuses.count(401) == hasher.calls and statuses.count(429) == 40 - hasher.calls
 
 
-def test_simultaneous_guesses_at_one_account_verify_at_most_the_free_failures(database_url, hasher):
-    app = _app(database_url, LOGIN_RATE_LIMIT="1000 per minute", ARGON2_CONCURRENCY=4)
+def test_simultaneous_guesses_at_one_account_verify_at_most_the_free_failures(make_app, hasher):
+    app = make_app(LOGIN_RATE_LIMIT="1000 per minute", ARGON2_CONCURRENCY=4)
     forms = [{"email": "owner@example.org", "password": f"guess {i}"} for i in range(30)]
     _simultaneously(app, forms)
     assert hasher.calls <= 5
 
 
-def test_argon2_checks_never_exceed_the_bound_and_the_rest_get_a_503(database_url, monkeypatch):
+def test_argon2_checks_never_exceed_the_bound_and_the_rest_get_a_503(make_app, monkeypatch):
     hold = threading.Event()
     fake = CountingHasher(accounts._hasher, hold)
     monkeypatch.setattr(accounts, "_hasher", fake)
-    app = _app(database_url, LOGIN_RATE_LIMIT="1000 per minute", ARGON2_CONCURRENCY=2, ARGON2_WAIT_SECONDS=0)
+    app = make_app(LOGIN_RATE_LIMIT="1000 per minute", ARGON2_CONCURRENCY=2, ARGON2_WAIT_SECONDS=0)
     forms = [{"email": f"person{i}@example.org", "password": "wrong guess"} for i in range(12)]
     results = {}
 
@@ -138,17 +151,10 @@ def test_one_accounts_failures_lock_out_no_other_account_at_the_same_address(app
     assert client.post_form("/login", form, environ_base=address).status_code == 302
 
 
-def test_with_redis_the_sign_in_counters_survive_a_restart(database_url, redis_url):
+def test_with_redis_the_sign_in_counters_survive_a_restart(make_app, redis_url):
     config = {"REDIS_URL": redis_url, "ANALYSIS_RUNNER": "sync", "LOGIN_RATE_LIMIT": "3 per hour"}
-    before = _app(database_url, **config)
-    with before.app_context():
-        client = before.test_client()
-        for _ in range(3):
-            form = {"email": "nobody@example.org", "password": "wrong guess"}
-            assert client.post("/login", data=form).status_code == 401
-        db.engine.dispose()
-    after = _app(database_url, **config)  # a new process would build the app afresh, as here
-    with after.app_context():
-        form = {"email": "nobody@example.org", "password": "wrong guess"}
-        assert after.test_client().post("/login", data=form).status_code == 429
-        db.engine.dispose()
+    form = {"email": "nobody@example.org", "password": "wrong guess"}
+    before = make_app(**config)
+    assert [before.test_client().post("/login", data=form).status_code for _ in range(3)] == [401] * 3
+    after = make_app(**config)  # a restarted process builds the app afresh, as here
+    assert after.test_client().post("/login", data=form).status_code == 429
