@@ -13,7 +13,8 @@ from werkzeug.serving import run_simple
 from . import jobs, logs
 from .extensions import db
 from .models import Role
-from .services import ServiceError, accounts, consultations, publishing, simulate, voting
+from .services import ServiceError, accounts, consultations, publishing, simulate
+from .services.participation.votes import counts
 from .services.snapshots import runner, store, view_of
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
@@ -131,7 +132,7 @@ def import_polis_command(path, slug, owner):
         consultation = polis_exchange.import_export(db.session, path, slug=slug, owner=account, unlimited=True)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
-    participants, votes = voting.counts(db.session, consultation)
+    participants, votes = counts(db.session, consultation)
     click.echo(f"Imported /c/{consultation.slug}: {votes} current votes from {participants} participants (closed)")
     click.echo(f"Run 'participate analyse {consultation.slug}' to compute its opinion groups now.")
 

@@ -81,7 +81,11 @@ def get_public(session: Session, slug: str) -> Consultation:
 
 
 def public_listing(session: Session, *, statuses=(ConsultationStatus.OPEN,)) -> list[Listing]:
-    """Consultations with how many people have taken part and how many statements they count (meta ones apart)."""
+    """Consultations with how many people have taken part and how many statements they count (meta ones apart).
+
+    Schedules that have come due are applied first, so the list is true now.
+    """
+    apply_due_schedules(session)
     voters = (
         select(CurrentVote.consultation_id, func.count(func.distinct(CurrentVote.participant_id)).label("n"))
         .group_by(CurrentVote.consultation_id)
@@ -148,8 +152,8 @@ def load_samples(session: Session, folder: Path = SAMPLES) -> list[Consultation]
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Scheduled opening and closing, without a background process: every web request applies what has come due
-# (views/templating.py), and a vote or a statement applies its consultation's schedule before it is checked.
+# Scheduled opening and closing, without a background process: the participation gate applies a consultation's
+# schedule when it has come due, before it is asked; the public listing and the staff's look-up apply theirs.
 # ----------------------------------------------------------------------------------------------------------------
 
 
@@ -223,6 +227,7 @@ def for_staff(session: Session, account: Account, slug: str, *, manage: bool = T
 
     Someone with no business there gets 404, as if it did not exist; an assigned moderator asking to manage gets 403.
     """
+    apply_due_schedules(session, slug=slug)  # staff see the status it has now
     consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
     if consultation is None:
         raise NotFound(N_("There is no consultation at this address."))

@@ -24,7 +24,9 @@ from ..models import (
     aware,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, eligibility, is_id, statements
+from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, is_id, statements
+from .participation import identity
+from .signals import votes_changed
 
 PAGE_SIZE = 25
 MAX_SEED_LINES = 1000
@@ -319,6 +321,7 @@ def act(
             )
         )
     session.commit()
+    votes_changed.send(consultation.id)
     return len(chosen)
 
 
@@ -339,7 +342,7 @@ def ban(session: Session, account: Account, consultation: Consultation, particip
         raise InvalidInput(N_("Choose or write a reason for the ban."))
     now = utcnow()
     participant.is_banned = True
-    eligibility.record_ban(session, participant)  # survives the participant deleting their data
+    identity.record_ban(session, participant)  # survives the participant deleting their data
     session.add(
         ModerationLogEntry(
             consultation_id=consultation.id,
@@ -367,6 +370,7 @@ def ban(session: Session, account: Account, consultation: Consultation, particip
             )
         )
     session.commit()
+    votes_changed.send(consultation.id)
     return len(theirs)
 
 
@@ -382,7 +386,7 @@ def unban(
     if not participant.is_banned:
         raise Conflict(N_("This participant is not banned."))
     participant.is_banned = False
-    eligibility.lift_ban(session, participant)
+    identity.lift_ban(session, participant)
     session.add(
         ModerationLogEntry(
             consultation_id=consultation.id,
@@ -394,6 +398,7 @@ def unban(
         )
     )
     session.commit()
+    votes_changed.send(consultation.id)
 
 
 # ----------------------------------------------------------------------------------------------------------------

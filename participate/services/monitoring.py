@@ -14,7 +14,8 @@ from ..models import (
     Statement,
     Vote,
 )
-from . import moderation, statements, voting
+from . import moderation, statements
+from .participation.votes import counts as vote_counts
 
 VOTES_PER_PARTICIPANT_BINS = ((1, 1), (2, 5), (6, 10), (11, 20), (21, 50), (51, None))
 MAX_TIME_BINS = 60
@@ -78,7 +79,7 @@ def monitor(session: Session, consultation: Consultation) -> Monitor:
     """Live numbers for the facilitator: participation, statements by state, activity over time."""
     cid = consultation.id
     n_participants = session.scalar(select(func.count()).where(Participant.consultation_id == cid))
-    voters, votes = voting.counts(session, consultation)
+    voters, votes = vote_counts(session, consultation)
     vote_events = session.scalar(select(func.count()).where(Vote.consultation_id == cid))
     by_state = dict(
         session.execute(

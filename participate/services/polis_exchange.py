@@ -19,8 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, insert, select
-from sqlalchemy import text as sql_text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from analysis import polis_io
@@ -35,7 +34,6 @@ from ..models import (
     Consultation,
     ConsultationOwner,
     ConsultationStatus,
-    CurrentVote,
     ModerationMode,
     ModerationState,
     Participant,
@@ -47,6 +45,8 @@ from ..models import (
     utcnow,
 )
 from . import N_, Conflict, InvalidInput, Term, audit, consultations, statements
+from .participation.votes import record_many
+from .signals import votes_changed
 from .snapshots import store, view_of
 from .themes import THEME_MAX_LENGTH
 
@@ -65,7 +65,6 @@ FOLDER_FILES = frozenset(
 )
 SETTINGS_FORMAT = "participate-consultation/1"
 # The vote table for the big insert: plain executemany, without the ORM's per-row bookkeeping (several times faster).
-_VOTE = Vote.__table__
 _MODERATED = {ModerationState.ACCEPTED: 1, ModerationState.PENDING: 0, ModerationState.REJECTED: -1}
 _STATE = {value: state for state, value in _MODERATED.items()}
 
@@ -438,6 +437,7 @@ def import_export(
     except Exception:
         session.rollback()
         raise
+    votes_changed.send(consultation.id)  # so its report is ready to read
     return consultation
 
 
@@ -569,37 +569,13 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         sids = votes.statement_ids.tolist()
         values = votes.values.tolist()
         created = [_moment(t, fallback) for t in votes.timestamps.tolist()]
-        session.execute(
-            _VOTE.insert(),
+        record_many(
+            session,
+            consultation.id,
             [
-                {
-                    "consultation_id": consultation.id,
-                    "participant_id": participant_of[p],
-                    "statement_id": statement_of[s],
-                    "value": v,
-                    "created_at": c,
-                }
+                {"participant_id": participant_of[p], "statement_id": statement_of[s], "value": v, "created_at": c}
                 for p, s, v, c in zip(pids, sids, values, created, strict=True)
             ],
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            # Fresh statistics first: without them the planner expects one vote and runs the IN below as a nested
-            # loop, quadratic in the votes (a 50,000-vote export took hours). ANALYZE sees this transaction's rows.
-            session.execute(sql_text("ANALYZE vote"))
-        # Rows went in in time order (ties in their given order) within this one transaction, so in the new
-        # consultation the highest id of each (participant, statement) is its latest vote.
-        latest = (
-            select(func.max(Vote.id))
-            .where(Vote.consultation_id == consultation.id)
-            .group_by(Vote.participant_id, Vote.statement_id)
-        )
-        session.execute(
-            insert(CurrentVote).from_select(
-                ["participant_id", "statement_id", "consultation_id", "value", "vote_id", "updated_at"],
-                select(
-                    Vote.participant_id, Vote.statement_id, Vote.consultation_id, Vote.value, Vote.id, Vote.created_at
-                ).where(Vote.consultation_id == consultation.id, Vote.id.in_(latest)),
-            )
         )
     audit.record(
         session,

@@ -6,7 +6,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import security
 from ..extensions import limiter
-from ..services import participants
+from ..services.participation import gate, identity
 
 # Kept on the request itself (not on ``g``, which lives as long as the app context) so it can never leak.
 _TOKEN = "participate.participant_token"
@@ -29,7 +29,7 @@ def participant_token() -> str:
         except BadSignature:
             token = None
     if not isinstance(token, str) or not token:
-        token = participants.new_token()
+        token = identity.new_token()
         request.environ[_NEW_TOKEN] = token
     request.environ[_TOKEN] = token
     return token
@@ -83,13 +83,13 @@ def participant_key() -> str:
     slug = (request.view_args or {}).get("slug", "")
     if not token:
         return "new:" + security.ip_key()
-    return "participant:" + participants.token_hash(token, slug)
+    return "participant:" + identity.token_hash(token, slug)
 
 
 def is_known_participant() -> bool:
     """Exempts requests from browsers that already take part in this consultation from the new-participant limit.
 
-    The look-up is the vote's own (``participants.participation`` remembers it for the request): no extra query.
+    The look-up is the gate's own (``gate.read`` remembers it for the request): no extra query.
     """
     from ..extensions import db
 
@@ -97,7 +97,7 @@ def is_known_participant() -> bool:
     slug = (request.view_args or {}).get("slug")
     if not token or not slug:
         return False
-    seen = participants.participation(db.session, slug, token)
+    seen = gate.read(db.session, slug, token)
     return seen is not None and seen.participant_id is not None
 
 

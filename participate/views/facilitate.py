@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from .. import jobs, security
+from .. import security
 from ..extensions import db, login_manager
 from ..models import Eligibility, ModerationMode, ReportVisibility
 from ..services import (
@@ -393,7 +393,6 @@ def moderate(slug):
             n = moderation.act(db.session, _me(), consultation, ids, action, reason)
         except ServiceError as error:
             return _moderation_page(consultation, state, page_number, error=error, selected=ids)
-        jobs.analysis_wanted(consultation.id)
         flash(ngettext("%(num)d statement updated.", "%(num)d statements updated.", n), "success")
         return redirect(url_for("facilitate.moderate", slug=slug, state=state, page=page_number))
     return _moderation_page(consultation, request.args.get("state"), request.args.get("page", 1))
@@ -409,7 +408,6 @@ def ban(slug, participant_id):
         selected = request.form.getlist("statement_id")
         state, page_number = request.form.get("state", "pending"), request.form.get("page", 1)
         return _moderation_page(consultation, state, page_number, error=error, selected=selected)
-    jobs.analysis_wanted(consultation.id)
     flash(
         ngettext(
             "The participant was banned; %(num)d of their statements was rejected.",
@@ -426,7 +424,6 @@ def unban(slug, participant_id):
     consultation = _get(slug, manage=False)
     reason = moderation.reason_text(None, request.form.get("reason_text"))  # free text only: the reasons are for bans
     moderation.unban(db.session, _me(), consultation, participant_id, reason)
-    jobs.analysis_wanted(consultation.id)
     flash(
         _("The ban was lifted; their votes count again. Their statements stay rejected until you accept them."),
         "success",
@@ -523,7 +520,6 @@ def import_polis():
                 except ServiceError as error_:
                     error, status = error_.translated(), error_.status
                 else:
-                    jobs.analysis_wanted(consultation.id)  # so its report is ready to read
                     flash(
                         _("The conversation was imported as a closed consultation with a private report.")
                         if consultation.report_visibility == ReportVisibility.PRIVATE

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Consultation, ConsultationStatus, Role, Statement
+from ..models import Consultation, ConsultationStatus, Statement
 from ..services import ServiceError, brief, consultations, publishing, report_csv, visibility
 from ..services import report as reports
 from ..services import themes as theme_service
@@ -45,16 +45,9 @@ def current_account():
 
 
 def is_staff(consultation) -> bool:
-    """Admins, and the facilitators who manage this consultation."""
+    """Admins, and the facilitators who manage this consultation (the one staff-access rule)."""
     account = current_account()
-    if account is None:
-        return False
-    if getattr(account, "role", None) == Role.ADMIN:
-        return True
-    can_manage = getattr(consultations, "can_manage", None)
-    if can_manage is not None:
-        return bool(can_manage(db.session, account, consultation))
-    return getattr(account, "role", None) == Role.FACILITATOR and consultation.owner_id == account.id
+    return account is not None and consultations.can_manage(db.session, account, consultation)
 
 
 def viewer(consultation, *, published: bool = False) -> visibility.Viewer:
