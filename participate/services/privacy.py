@@ -9,6 +9,9 @@ from ..models import (
     Consultation,
     ConsultationStatus,
     DeletedStatements,
+    InviteCode,
+    ModerationAction,
+    ModerationLogEntry,
     Participant,
     Statement,
     Vote,
@@ -25,7 +28,8 @@ DELETED_STATEMENTS = tuple(choice.value for choice in DeletedStatements)
 def my_data(session: Session, consultation: Consultation, participant: Participant | None) -> dict:
     """Everything stored about this participant in this consultation, as JSON: votes (all of them) and statements.
 
-    The hashed address and the token hash are deliberately left out: they identify nothing to the participant.
+    The participant row in full (external id, invite code, ban), except two hashes that identify nothing to the
+    participant: of the browser token, and of the address (said to be kept, never given out: see SECURITY.md).
     """
     votes, current, statements = [], [], []
     if participant is not None:
@@ -45,10 +49,23 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
         ]
     return {
         "consultation": {"slug": consultation.slug, "title": consultation.title},
-        "participant": None if participant is None else {"joined_at": participant.created_at.isoformat()},
+        "participant": None if participant is None else _about(session, participant),
         "current_votes": current,
         "vote_history": votes,
         "statements": statements,
+    }
+
+
+def _about(session: Session, participant: Participant) -> dict:
+    """What the participant row and the invite-code table hold about this person."""
+    code = session.scalar(select(InviteCode).where(InviteCode.participant_id == participant.id))
+    return {
+        "joined_at": participant.created_at.isoformat(),
+        "xid": participant.xid,
+        "invite_code": code.code if code else None,
+        "invite_code_used_at": code.used_at.isoformat() if code and code.used_at else None,
+        "banned": participant.is_banned,
+        "hashed_address_kept": participant.ip_hash is not None,
     }
 
 
@@ -87,6 +104,9 @@ def delete_mine(session: Session, participant: Participant, site_default: str = 
         touched = session.execute(delete(Statement).where(Statement.author_id == pid)).rowcount
     else:
         touched = session.execute(update(Statement).where(Statement.author_id == pid).values(author_id=None)).rowcount
+    # Redaction by adding: the moderation log's rows keep their ids (a published report's SHA-256 covers them); a row
+    # of its own records that this participant's data is gone.
+    session.add(ModerationLogEntry(consultation_id=consultation.id, participant_id=pid, action=ModerationAction.REDACT))
     session.execute(delete(Participant).where(Participant.id == pid))
     session.commit()
     votes_changed.send(consultation.id)
