@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from analysis import ALGORITHM_VERSION
 
-from ..models import Account, AnalysisRobustness, AnalysisSnapshot, Consultation, ReportSnapshot
+from ..models import Account, AnalysisSnapshot, Consultation, ReportSnapshot
 from . import N_, NotFound, audit, moderation, report
-from .snapshots import integrity, store
+from .snapshots import checks, integrity, store
 from .snapshots import votes as snapshot_votes
 
 
@@ -47,10 +47,9 @@ def publish(session: Session, consultation: Consultation, *, account: Account | 
     snapshot = session.get(AnalysisSnapshot, built["analysis"]["snapshot_id"]) if built["analysis"] else None
     if snapshot is not None:
         votes = snapshot_votes.votes_until(session, consultation.id, snapshot.last_vote_id)
-        robustness_row = session.get(AnalysisRobustness, snapshot.id)
         analysis = {
             "result": store.stored_result(snapshot),
-            "robustness": robustness_row.result if robustness_row else None,
+            "robustness": checks.robustness_of(session, snapshot.id),
         }
         analysis["integrity"] = integrity.for_snapshot(session, snapshot.id)  # frozen with it
     else:
