@@ -31,9 +31,9 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
     The participant row in full (external id, invite code, ban), except two hashes that identify nothing to the
     participant: of the browser token, and of the address (said to be kept, never given out: see SECURITY.md).
     """
-    votes, current, statements = [], [], []
+    history, current, statements = [], [], []
     if participant is not None:
-        votes = [
+        history = [
             {"statement_id": v.statement_id, "vote": WORD_OF_VOTE[v.value], "at": v.created_at.isoformat()}
             for v in session.scalars(select(Vote).where(Vote.participant_id == participant.id).order_by(Vote.id))
         ]
@@ -51,7 +51,7 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
         "consultation": {"slug": consultation.slug, "title": consultation.title},
         "participant": None if participant is None else _about(session, participant),
         "current_votes": current,
-        "vote_history": votes,
+        "vote_history": history,
         "statements": statements,
     }
 
