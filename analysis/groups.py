@@ -130,6 +130,8 @@ def _lloyd(points, owner, weights, init, *, max_iter: int = MAX_ITER, tol: float
 
     Every run takes exactly the steps it would take in :func:`batched_kmeans` with only its batch's runs (the same
     arithmetic, run by run): a batch iterates until every centre of every one of its runs moved less than ``tol``.
+    A run whose centres did not move at all is at a fixed point (the same labels, so the same centres again): it
+    is no longer computed while its batch goes on.
 
     Parameters
     ----------
@@ -146,41 +148,50 @@ def _lloyd(points, owner, weights, init, *, max_iter: int = MAX_ITER, tol: float
     -------
     centres (N, R, k, d), labels (N, R, B), mass (N, R, k), as :func:`batched_kmeans` per batch.
     """
-    centres = np.array(init, dtype=np.float64)
-    n_batches, n_runs, k, dim = centres.shape
+    n_batches, n_runs, k, dim = init.shape
+    width = points.shape[1]
+    centres = np.array(init, dtype=np.float64).reshape(-1, k, dim)
+    batch = np.repeat(np.arange(n_batches), n_runs)
+    shared = weights.shape[1] == 1
+    run_weights = weights[:, 0] if shared else weights.reshape(-1, width)
     sq = (points**2).sum(-1)
+    doubled = 2.0 * points
 
-    def assign(which):
+    def assign(runs):
         # ‖x‖² - 2 x·c + ‖c‖², argmin over the k centres of each run
-        c, x = centres[which], points[owner[which]]
-        d2 = sq[owner[which]][:, None, :, None] + (c**2).sum(-1)[:, :, None, :]
+        c, at = centres[runs], owner[batch[runs]]
+        d2 = sq[at][:, :, None] + (c**2).sum(-1)[:, None, :]
         for j in range(dim):  # a loop over the 2 dimensions is faster than einsum on these small arrays
-            d2 -= 2.0 * x[:, None, :, j, None] * c[:, :, None, :, j]
+            d2 -= doubled[at, :, j, None] * c[:, None, :, j]
         return d2.argmin(-1)
 
-    def update(which, labels):
-        size = len(which) * n_runs * k
-        flat = (labels + (np.arange(len(which) * n_runs) * k).reshape(-1, n_runs, 1)).ravel()
-        w, x = np.broadcast_to(weights[which], labels.shape), points[owner[which]]
+    def update(runs, labels):
+        size = len(runs) * k
+        flat = (labels + (np.arange(len(runs)) * k)[:, None]).ravel()
+        w, x = run_weights[batch[runs] if shared else runs], points[owner[batch[runs]]]
         mass = np.bincount(flat, weights=w.ravel(), minlength=size)
-        sums = [np.bincount(flat, weights=(w * x[:, None, :, j]).ravel(), minlength=size) for j in range(dim)]
-        return mass.reshape(-1, n_runs, k), np.stack(sums, -1).reshape(-1, n_runs, k, dim)
+        sums = [np.bincount(flat, weights=(w * x[:, :, j]).ravel(), minlength=size) for j in range(dim)]
+        return mass.reshape(-1, k), np.stack(sums, -1).reshape(-1, k, dim)
 
-    active = np.arange(n_batches)
+    moving = np.arange(len(centres))  # runs of unfinished batches that are not at a fixed point
+    going = np.ones(n_batches, dtype=bool)
     for _ in range(max_iter):
-        if not active.size:
+        if not moving.size:
             break
-        mass, sums = update(active, assign(active))
-        old = centres[active]
+        mass, sums = update(moving, assign(moving))
+        old = centres[moving]
         with np.errstate(divide="ignore", invalid="ignore"):
             new = np.where(mass[..., None] > 0, sums / mass[..., None], old)
         moved = np.sqrt(((new - old) ** 2).sum(-1))
-        centres[active] = new
-        active = active[(moved >= tol).any(axis=(1, 2))]
-    everyone = np.arange(n_batches)
+        centres[moving] = new
+        going[:] = False
+        going[batch[moving][(moved >= tol).any(1)]] = True
+        moving = moving[going[batch[moving]] & (moved > 0).any(1)]
+    everyone = np.arange(len(centres))
     labels = assign(everyone)
     mass, _ = update(everyone, labels)
-    return centres, labels, mass
+    shape = (n_batches, n_runs)
+    return centres.reshape(*shape, k, dim), labels.reshape(*shape, width), mass.reshape(*shape, k)
 
 
 def weighted_silhouette(dist: np.ndarray, labels: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
