@@ -173,23 +173,37 @@ def _lloyd(points, owner, weights, init, *, max_iter: int = MAX_ITER, tol: float
         sums = [np.bincount(flat, weights=(w * x[:, :, j]).ravel(), minlength=size) for j in range(dim)]
         return mass.reshape(-1, k), np.stack(sums, -1).reshape(-1, k, dim)
 
+    # the first assignment once per distinct start (the bootstrap's runs all start from their batch's consensus)
+    key = np.concatenate([owner[batch].astype(np.float64)[:, None], centres.reshape(len(centres), -1)], axis=1)
+    _, first, inverse = np.unique(
+        np.ascontiguousarray(key).view(np.dtype((np.void, key.shape[1] * 8))).ravel(),
+        return_index=True,
+        return_inverse=True,
+    )
+    labels = assign(first)[inverse.ravel()]
+    mass = np.zeros((len(centres), k))
     moving = np.arange(len(centres))  # runs of unfinished batches that are not at a fixed point
+    stale = np.zeros(len(centres), dtype=bool)  # centres changed since the run's labels were computed
     going = np.ones(n_batches, dtype=bool)
-    for _ in range(max_iter):
+    for step in range(max_iter):
         if not moving.size:
             break
-        mass, sums = update(moving, assign(moving))
+        if step:
+            labels[moving] = assign(moving)
+        mass[moving], sums = update(moving, labels[moving])
         old = centres[moving]
         with np.errstate(divide="ignore", invalid="ignore"):
-            new = np.where(mass[..., None] > 0, sums / mass[..., None], old)
+            new = np.where(mass[moving][..., None] > 0, sums / mass[moving][..., None], old)
         moved = np.sqrt(((new - old) ** 2).sum(-1))
         centres[moving] = new
+        stale[moving] = (moved > 0).any(1)
         going[:] = False
         going[batch[moving][(moved >= tol).any(1)]] = True
-        moving = moving[going[batch[moving]] & (moved > 0).any(1)]
-    everyone = np.arange(len(centres))
-    labels = assign(everyone)
-    mass, _ = update(everyone, labels)
+        moving = moving[going[batch[moving]] & stale[moving]]
+    # the final labels from the final centres (unchanged for a run at a fixed point)
+    redo = np.flatnonzero(stale)
+    labels[redo] = assign(redo)
+    mass[redo] = update(redo, labels[redo])[0]
     shape = (n_batches, n_runs)
     return centres.reshape(*shape, k, dim), labels.reshape(*shape, width), mass.reshape(*shape, k)
 
