@@ -99,37 +99,11 @@ class RobustGroups:
     centers: np.ndarray
 
 
-def batched_kmeans(
-    points: np.ndarray, weights: np.ndarray, init: np.ndarray, *, max_iter: int = MAX_ITER, tol: float = MOVE_TOLERANCE
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """R weighted k-means runs at once over the same few points (Lloyd, Pol.is's stopping rule).
-
-    Parameters
-    ----------
-    points : ndarray, shape (B, d)
-    weights : ndarray, shape (R, B) or (B,)
-    init : ndarray, shape (R, k, d)
-
-    Returns
-    -------
-    centres : ndarray, shape (R, k, d)
-    labels : ndarray of int, shape (R, B)
-    mass : ndarray, shape (R, k)
-        Total weight per cluster (0 = the run lost that cluster).
-    """
-    init = np.asarray(init, dtype=np.float64)
-    weights = np.broadcast_to(np.asarray(weights, dtype=np.float64), init.shape[:1] + points.shape[:1])
-    centres, labels, mass = _lloyd(
-        np.asarray(points, dtype=np.float64)[None], np.zeros(1, dtype=np.int64), weights[None], init[None]
-    )
-    return centres[0], labels[0], mass[0]
-
-
-def _lloyd(points, owner, weights, init, *, max_iter: int = MAX_ITER, tol: float = MOVE_TOLERANCE):
+def batched_kmeans(points, owner, weights, init, *, max_iter: int = MAX_ITER, tol: float = MOVE_TOLERANCE):
     """Batches of weighted k-means runs over several point sets at once; the runs of one batch stop together.
 
-    Every run takes exactly the steps it would take in :func:`batched_kmeans` with only its batch's runs (the same
-    arithmetic, run by run): a batch iterates until every centre of every one of its runs moved less than ``tol``.
+    Lloyd's iterations with Pol.is's stopping rule, run by run with the same arithmetic as one batch alone: a batch
+    iterates until every centre of every one of its runs moved less than ``tol``.
     A run whose centres did not move at all is at a fixed point (the same labels, so the same centres again): it
     is no longer computed while its batch goes on.
 
@@ -146,7 +120,10 @@ def _lloyd(points, owner, weights, init, *, max_iter: int = MAX_ITER, tol: float
 
     Returns
     -------
-    centres (N, R, k, d), labels (N, R, B), mass (N, R, k), as :func:`batched_kmeans` per batch.
+    centres : ndarray, shape (N, R, k, d)
+    labels : ndarray of int, shape (N, R, B)
+    mass : ndarray, shape (N, R, k)
+        Total weight per cluster (0 = the run lost that cluster).
     """
     n_batches, n_runs, k, dim = init.shape
     width = points.shape[1]
@@ -310,7 +287,7 @@ def _consensus(labels, centres, mass, weights, n_points):
     Parameters
     ----------
     labels : ndarray of int, shape (N, R, B); centres : ndarray, shape (N, R, k, 2); mass : ndarray, shape (N, R, k)
-        The runs of N batches, as returned by :func:`_lloyd`.
+        The runs of N batches, as returned by :func:`batched_kmeans`.
     weights : ndarray, shape (N, B)
         Weight of each point of a batch's set (0 on padding).
     n_points : ndarray of int, shape (N,)
@@ -472,7 +449,7 @@ def robust_groups(
         which = [j for j, (_, kk) in enumerate(batches) if kk == k]
         owner = np.array([batches[j][0] for j in which])
         init = np.stack([base[i][0][base[i][4][k]] for i in owner])
-        centres, labels, mass = _lloyd(padded, owner, weight[owner][:, None], init)
+        centres, labels, mass = batched_kmeans(padded, owner, weight[owner][:, None], init)
         for j, f in zip(which, _consensus(labels, centres, mass, weight[owner], n_points[owner]), strict=True):
             found[j] = f
         which = [j for j in which if found[j] is not None]
@@ -480,7 +457,7 @@ def robust_groups(
             continue
         owner = np.array([batches[j][0] for j in which])
         init = np.stack([np.broadcast_to(found[j][1], (n_boot, k, 2)) for j in which])
-        _, labels, _ = _lloyd(padded, owner, boot_w[owner], init)
+        _, labels, _ = batched_kmeans(padded, owner, boot_w[owner], init)
         boot_labels.update(zip(which, labels, strict=True))
     solved = [j for j, f in enumerate(found) if f is not None]
     if not solved:

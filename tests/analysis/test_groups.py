@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from analysis import clustering, run_analysis
-from analysis.groups import _lloyd, batched_kmeans, partition_ari, robust_groups, weighted_silhouette
+from analysis.groups import batched_kmeans, partition_ari, robust_groups, weighted_silhouette
 from analysis.polis_io import read_polis_export
 
 POLIS = (
@@ -161,7 +161,9 @@ def test_batched_kmeans_matches_one_run_at_a_time():
     rng = np.random.default_rng(2)
     points, weights = rng.normal(size=(60, 2)), rng.integers(1, 9, size=60).astype(float)
     init = points[[rng.choice(60, 3, replace=False) for _ in range(5)]]
-    centres, labels, mass = batched_kmeans(points, weights, init)
+    centres, labels, mass = (
+        a[0] for a in batched_kmeans(points[None], np.zeros(1, int), weights[None, None], init[None])
+    )
     for r in range(5):
         c, lab, _ = clustering.weighted_kmeans(points, init[r], weights)
         np.testing.assert_allclose(centres[r], c, atol=1e-12)
@@ -219,7 +221,7 @@ def test_batches_of_runs_take_the_steps_each_batch_takes_alone(shared):
         [np.stack([points[i][rng.choice(sizes[i], k, replace=False)] for _ in range(n_runs)]) for i in owner]
     )
     init[0, 1] = init[0, 0]  # a repeated start
-    centres, labels, mass = _lloyd(points, owner, weights, init)
+    centres, labels, mass = batched_kmeans(points, owner, weights, init)
     for b, i in enumerate(owner):
         w = np.broadcast_to(weights[b], (n_runs, width))
         expected = _plain_kmeans(points[i], w, init[b])
