@@ -26,6 +26,7 @@ from ..models import (
     QUESTION_TEXT_MAX_LENGTH,
     Account,
     Consultation,
+    ConsultationStatus,
     CurrentVote,
     ParticipantAnswer,
     ParticipantQuestion,
@@ -33,8 +34,9 @@ from ..models import (
     Statement,
     utcnow,
 )
-from . import N_, InvalidInput, NotFound, audit, participants
+from . import N_, Conflict, InvalidInput, NotFound, audit
 from . import statements as statement_service
+from .participation import gate, identity
 from .population_templates import AREAS, SOURCE, TEMPLATES, YEAR
 
 PREFER_NOT_TO_SAY = "prefer-not-to-say"
@@ -282,12 +284,16 @@ def current_answers(session: Session, participant) -> dict[int, str]:
     return {qid: value or PREFER_NOT_TO_SAY for qid, value in rows}
 
 
-def answer(session: Session, consultation: Consultation, token: str, form: Mapping[str, str]) -> int:
+def answer(session: Session, slug: str, token: str, form: Mapping[str, str]) -> int:
     """Save a participant's answers from the form (``q<id>`` → category value, "prefer-not-to-say", or "" for none).
 
-    An empty choice removes an earlier answer. The caller has checked eligibility. Returns how many answers are
-    kept. One commit.
+    Through the participation gate (public, eligible, not banned), and only while the consultation is open. An
+    empty choice removes an earlier answer. Returns how many answers are kept. One commit.
     """
+    seen = gate.enter(session, slug, token, acting=None)
+    if seen.status != ConsultationStatus.OPEN:
+        raise Conflict(N_("This consultation is closed: answers can no longer change."))
+    consultation = session.get(Consultation, seen.consultation_id)
     asked = questions(session, consultation)
     if not asked:
         raise NotFound(N_("This consultation asks no questions about participants."))
@@ -297,9 +303,7 @@ def answer(session: Session, consultation: Consultation, token: str, form: Mappi
         if value and value != PREFER_NOT_TO_SAY and value not in {c.value for c in question.categories}:
             raise InvalidInput(N_("Please choose one of the answers offered."))
         choices[question] = value
-    participant = participants.find_or_add(session, consultation, token)
-    if participant.is_banned:
-        raise InvalidInput(N_("You can no longer take part in this consultation."))
+    participant = identity.find_or_add(session, consultation, token)
     session.execute(delete(ParticipantAnswer).where(ParticipantAnswer.participant_id == participant.id))
     kept = 0
     for question, value in choices.items():

@@ -8,9 +8,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..services import N_, ServiceError, participants, population
+from ..services import ServiceError, population
+from ..services.participation import acts, identity
 from . import existing_participant_token, limit_participation, participant_token
-from .vote import _error_page, _get, _ineligible, bp
+from .vote import _refused, bp
 
 
 @bp.app_template_global()
@@ -26,10 +27,12 @@ def _label(question, text: str) -> str:
 
 @bp.get("/c/<slug>/about-you")
 def about_you(slug):
-    consultation = _get(slug)
-    if ineligible := _ineligible(consultation):
-        return ineligible
-    participant = participants.find(db.session, consultation, existing_participant_token())
+    token = existing_participant_token()
+    try:
+        consultation = acts.visit(db.session, slug, token)
+    except ServiceError as error:
+        return _refused(slug, error)
+    participant = identity.find(db.session, consultation, token)
     return render_template(
         "vote/about_you.html",
         consultation=consultation,
@@ -43,16 +46,10 @@ def about_you(slug):
 @bp.post("/c/<slug>/about-you")
 @limit_participation("vote")
 def save_about_you(slug):
-    consultation = _get(slug)
-    if ineligible := _ineligible(consultation):
-        return ineligible
-    if not consultation.is_open:
-        return _error_page(consultation, ServiceError(N_("This consultation is closed: answers can no longer change.")))
     try:
-        kept = population.answer(db.session, consultation, participant_token(), request.form)
+        kept = population.answer(db.session, slug, participant_token(), request.form)
     except ServiceError as error:
-        db.session.rollback()
-        return _error_page(consultation, error)
+        return _refused(slug, error)
     if kept:
         flash(_("Thank you. Your answers were saved; you can change or remove them here at any time."), "success")
     else:

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from analysis import polis_io
 from participate.extensions import db
-from participate.models import ParticipantAnswer, ParticipantQuestion
-from participate.services import participants, polis_exchange, population, voting
+from participate.models import ParticipantAnswer, ParticipantQuestion, utcnow
+from participate.services import polis_exchange, population
+from participate.services.participation import identity, votes
 
 
 def _consultation_with_answers(make_consultation):
@@ -19,11 +20,11 @@ def _consultation_with_answers(make_consultation):
     statement = consultation.statements[0]
     answers = [{f"q{age.id}": "16-24", f"q{own.id}": "2"}, {f"q{age.id}": "prefer-not-to-say"}, {}]
     for i, form in enumerate(answers):
-        person = participants.find_or_add(db.session, consultation, f"person-{i}")
-        voting.record(db.session, consultation, person, statement, 1)
+        person = identity.find_or_add(db.session, consultation, f"person-{i}")
+        votes.record(db.session, consultation.id, person.id, statement.id, 1, utcnow())
         db.session.commit()
         if form:
-            population.answer(db.session, consultation, f"person-{i}", form)
+            population.answer(db.session, consultation.slug, f"person-{i}", form)
     return consultation, age, own
 
 

@@ -194,5 +194,5 @@ def test_a_closed_consultation_takes_no_answers(client, asked):
     consultation.status = consultation.status.CLOSED
     db.session.commit()
     response = client.post_form("/c/test/about-you", {f"q{age.id}": "65-74"})
-    assert response.status_code == 400
+    assert response.status_code == 409 and "answers can no longer change" in response.text
     assert db.session.scalar(select(func.count()).select_from(ParticipantAnswer)) == 0
