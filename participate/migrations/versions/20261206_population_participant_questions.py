@@ -1,7 +1,7 @@
 """Optional questions about participants, the population's shares of their answers, and participants' answers.
 
 Revision ID: a4c2e8f1d3b7
-Revises: e1c4a7b9d2f0
+Revises: c5e3a9d1f7b2
 Create Date: 2026-12-06 02:48:27.658259
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a4c2e8f1d3b7'
-down_revision = 'e1c4a7b9d2f0'
+down_revision = 'c5e3a9d1f7b2'
 branch_labels = None
 depends_on = None
 
