@@ -27,9 +27,9 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
 
     The hashed address and the token hash are deliberately left out: they identify nothing to the participant.
     """
-    votes, current, statements = [], [], []
+    history, current, statements = [], [], []
     if participant is not None:
-        votes = [
+        history = [
             {"statement_id": v.statement_id, "vote": votes.WORD_OF_VOTE[v.value], "at": v.created_at.isoformat()}
             for v in session.scalars(select(Vote).where(Vote.participant_id == participant.id).order_by(Vote.id))
         ]
@@ -47,7 +47,7 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
         "consultation": {"slug": consultation.slug, "title": consultation.title},
         "participant": None if participant is None else {"joined_at": participant.created_at.isoformat()},
         "current_votes": current,
-        "vote_history": votes,
+        "vote_history": history,
         "statements": statements,
     }
 
