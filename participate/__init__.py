@@ -38,6 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
     # The limiter object is shared by every app in the process and would keep the last app's on/off switch.
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
+    from .services import accounts
+
+    accounts.password_checks.configure(app.config["ARGON2_CONCURRENCY"], app.config["ARGON2_WAIT_SECONDS"])
     app.jinja_env.globals.update(
         statement_max_length=STATEMENT_MAX_LENGTH, description_max_length=DESCRIPTION_MAX_LENGTH
     )

@@ -43,6 +43,7 @@ LABELS = {
     (models.ModerationAction, models.ModerationAction.BAN): _l("ban"),
     (models.ModerationAction, models.ModerationAction.UNBAN): _l("lift ban"),
     (models.ModerationAction, models.ModerationAction.EDIT): _l("edit"),
+    (models.ModerationAction, models.ModerationAction.REDACT): _l("participant deleted their data"),
     (models.DeletedStatements, models.DeletedStatements.ANONYMISE): _l("Stay, without their author"),
     (models.DeletedStatements, models.DeletedStatements.REMOVE): _l("Are removed, with everyone's votes on them"),
 }

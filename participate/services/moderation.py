@@ -1,5 +1,6 @@
 """Moderation: seed statements, the queue with near-duplicate hints, accept / reject / meta, bans, and the log."""
 
+import hashlib
 import io
 import statistics
 from dataclasses import dataclass
@@ -489,6 +490,30 @@ def canonical_log_csv(session: Session, consultation_id: int) -> bytes:
         (e.id, _time(e), e.action.value, e.statement_id or "", e.participant_id or "", e.reason or "") for e in entries
     )
     return _csv(CANONICAL_LOG_HEADER, rows).encode()
+
+
+def canonical_log_prefix_sha256(session: Session, consultation_id: int):
+    """``(entries, SHA-256)`` of the canonical log's every prefix, oldest first, starting with the header alone.
+
+    A published report hashes the log as it stood; rows appended since (later moderation, a participant's deletion
+    recorded by a "redact" row) leave that prefix unchanged, so ``participate verify`` finds it among these.
+    """
+    out = io.StringIO()
+    writer = csv_safe.writer(out)
+    writer.writerow(CANONICAL_LOG_HEADER)
+    digest = hashlib.sha256(out.getvalue().encode())
+    yield 0, digest.hexdigest()
+    entries = session.scalars(
+        select(ModerationLogEntry)
+        .where(ModerationLogEntry.consultation_id == consultation_id)
+        .order_by(ModerationLogEntry.id)
+    )
+    for count, e in enumerate(entries, start=1):
+        out.seek(0)
+        out.truncate()
+        writer.writerow((e.id, _time(e), e.action.value, e.statement_id or "", e.participant_id or "", e.reason or ""))
+        digest.update(out.getvalue().encode())
+        yield count, digest.hexdigest()
 
 
 def decision_times(session: Session, consultation_id: int) -> dict:

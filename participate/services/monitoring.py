@@ -1,7 +1,7 @@
 """Live numbers for facilitators: participation, statements by state, activity over time."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,8 @@ MAX_TIME_BINS = 60
 
 # Widths a time bucket may have, in seconds: the narrowest that shows the whole span in at most MAX_TIME_BINS bars
 # (minutes for an evening's event, hours for a few days, days for a month).
+# The last second a datetime can hold (9999-12-31 23:59:59 UTC): a bucket's end never runs past it.
+LAST_SECOND = 253402300799
 BUCKET_SECONDS = (60, 5 * 60, 15 * 60, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400)
 
 
@@ -88,13 +90,16 @@ def timeline(session: Session, consultation_id: int) -> list[TimeBin]:
     if not spans:
         return []
     first, last = min(sp[0] for sp in spans), max(sp[1] for sp in spans)
-    width = next((w for w in BUCKET_SECONDS if last // w - first // w + 1 <= MAX_TIME_BINS), BUCKET_SECONDS[-1])
+    width = next((w for w in BUCKET_SECONDS if last // w - first // w + 1 <= MAX_TIME_BINS), None)
+    if width is None:  # years, or a bogus date: as many whole 30-day buckets as keep the bars to MAX_TIME_BINS
+        month = BUCKET_SECONDS[-1]
+        width = month * -(-(last // month - first // month + 1) // MAX_TIME_BINS)
     votes = _counts(session, Vote.created_at, votes_where, width)
     people = _counts(session, Participant.created_at, people_where, width)
     bins = []
     for start in range(first // width * width, last // width * width + 1, width):
-        begins = datetime.fromtimestamp(start, UTC)
-        bins.append(TimeBin(begins, begins + timedelta(seconds=width), votes.get(start, 0), people.get(start, 0)))
+        begins, ends = (datetime.fromtimestamp(min(t, LAST_SECOND), UTC) for t in (start, start + width))
+        bins.append(TimeBin(begins, ends, votes.get(start, 0), people.get(start, 0)))
     return bins
 
 

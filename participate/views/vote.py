@@ -19,7 +19,7 @@ from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode, ModerationState, Statement
 from ..security import embed_cookies, embeddable
-from ..services import Forbidden, NotFound, ServiceError, consultations, privacy, short_links
+from ..services import Forbidden, NotFound, ServiceError, consultations, privacy, short_links, visibility
 from ..services.moderation import REJECT_REASONS
 from ..services.participation import acts, draw, gate, identity, votes
 from ..services.snapshots import store
@@ -27,6 +27,9 @@ from ..services.standing import my_statements, where_i_stand
 from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("vote", __name__)
+
+#: The query parameters of a participation link: a signed XID, an invite code, the language.
+EMBED_PARAMETERS = ("xid", "sig", "code", "lang")
 
 
 @bp.get("/")
@@ -39,7 +42,7 @@ def _render_consultation(consultation, *, statement_form=None, status=200, keep=
     the statement form (a statement that changed underneath would look as if something had been accepted)."""
     participant = identity.find(db.session, consultation, existing_participant_token())
     latest = store.latest(db.session, consultation)
-    group = _group_label(latest, participant)
+    group = _group_label(latest, participant) if _results_visible(consultation) else None
     if not consultation.is_open:
         return render_template("vote/closed.html", consultation=consultation, group=group), status
     nxt = draw.next_statement(db.session, consultation, participant, priorities=latest.priorities if latest else None)
@@ -68,7 +71,9 @@ def consultation(slug):
     token = participant_token()  # give the browser its identity now, so its first POST already carries it
     if _framed_without_cookies():
         # The same address, personal ?xid= or ?code= included, to open in a tab of its own.
-        own_tab = url_for("vote.consultation", slug=slug, **request.args.to_dict())
+        # Only the parameters this page knows: others (``_method``, ``_scheme``, ``_external``…) would be url_for's own.
+        known = {name: request.args[name] for name in EMBED_PARAMETERS if name in request.args}
+        own_tab = url_for("vote.consultation", slug=slug, **known)
         return render_template("vote/embedded.html", consultation=_get(slug), own_tab=own_tab)
     args = request.args
     try:
@@ -155,10 +160,9 @@ def mine(slug):  # not embeddable: a page of one's own votes must not be framed 
         "vote/mine.html",
         consultation=consultation,
         votes=votes.my_votes(db.session, participant),
-        stand=where_i_stand(db.session, consultation, participant),
-        written=my_statements(db.session, consultation, participant),
         words=votes.WORD_OF_VOTE,
         banned=participant is not None and participant.is_banned,
+        **_derived(consultation, participant),
     )
 
 
@@ -168,8 +172,8 @@ def my_data(slug):
     consultation = _get(slug)
     participant = identity.find(db.session, consultation, existing_participant_token())
     data = privacy.my_data(db.session, consultation, participant)
-    data["where_i_stand"] = where_i_stand(db.session, consultation, participant)
-    data["my_statements"] = my_statements(db.session, consultation, participant)
+    derived = _derived(consultation, participant)
+    data["where_i_stand"], data["my_statements"] = derived["stand"], derived["written"]
     response = jsonify(data)
     response.headers["Content-Disposition"] = f'attachment; filename="{consultation.slug}-my-data.json"'
     return response
@@ -231,6 +235,21 @@ def privacy_page():
         controller=str(config["DATA_CONTROLLER"] or "").strip(),
         contact=str(config["CONTACT"] or "").strip(),
     )
+
+
+def _results_visible(consultation) -> bool:
+    """The one visibility rule (``services.visibility``), for this request's viewer."""
+    from .report import viewer
+
+    return visibility.may_see_results(consultation, viewer(consultation))
+
+
+def _derived(consultation, participant) -> dict:
+    """ "Where I stand" and one's statements with their tallies; without what others' votes say unless visible."""
+    written = my_statements(db.session, consultation, participant)
+    if not _results_visible(consultation):
+        return {"stand": visibility.hidden_stand(), "written": visibility.own_statements_only(written)}
+    return {"stand": where_i_stand(db.session, consultation, participant), "written": written}
 
 
 def _group_label(latest, participant) -> str | None:

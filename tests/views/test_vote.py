@@ -87,7 +87,7 @@ def test_add_statement_errors_are_shown_in_the_form(client, make_consultation):
     assert "the limit is 280" in too_long.text and 'aria-invalid="true"' in too_long.text
     duplicate = client.post_form("/c/test/statements", {"text": "seed ONE"})
     assert duplicate.status_code == 409
-    assert "already in this consultation" in duplicate.text
+    assert "already been submitted to this consultation" in duplicate.text
     empty = client.post_form("/c/test/statements", {"text": ""})
     assert empty.status_code == 400
 

@@ -87,7 +87,9 @@ def add_statement(
     if not seen.allow_statements:
         raise Conflict(N_("This consultation does not accept statements from participants."))
     text = statements.clean_text(raw_text)
-    duplicate = N_("That statement is already in this consultation. You can vote on it instead.")
+    # The same answer whether the earlier statement is shown or hidden (rejected, or awaiting pre-moderation): true in
+    # both cases, and it tells nobody which.
+    duplicate = N_("That statement has already been submitted to this consultation, so it cannot be added again.")
     if statements.find_duplicate(session, seen.consultation_id, text):
         raise Conflict(duplicate)
     now = now or utcnow()

@@ -3,12 +3,23 @@
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from ...models import AllowedXid, Consultation, CurrentVote, Eligibility, InviteCode, Participant, Statement, utcnow
-from .. import N_, Forbidden
+from ...models import (
+    XID_MAX_LENGTH,
+    AllowedXid,
+    Consultation,
+    CurrentVote,
+    Eligibility,
+    InviteCode,
+    Participant,
+    Statement,
+    utcnow,
+)
+from .. import N_, Forbidden, InvalidInput
 from . import identity
 
 BANNED = N_("You can no longer take part in this consultation.")
@@ -52,6 +63,16 @@ def _check_signature(consultation: Consultation, xid: str, sig: str | None) -> N
 
 
 def _admit_xid(session: Session, consultation: Consultation, token: str, xid: str, sig: str | None) -> None:
+    # An XID is stored as given: one the allow-list could not hold is refused before anything else (a 400, never a
+    # database error), however well it is signed.
+    if len(xid) > XID_MAX_LENGTH or any(unicodedata.category(ch) == "Cc" for ch in xid):
+        raise InvalidInput(
+            N_(
+                "This personal link is not valid: its id must be at most %(limit)d characters, without control "
+                "characters."
+            ),
+            limit=XID_MAX_LENGTH,
+        )
     _check_signature(consultation, xid, sig)
     if consultation.xid_unsigned and session.get(AllowedXid, (consultation.id, xid)) is None:
         raise Forbidden(N_("This personal link is not on the list of people invited to this consultation."))
