@@ -34,11 +34,15 @@ class Defaults:
     # that meets a dropped connection fails, and SQLAlchemy then replaces every pooled connection of the process.
     DB_POOL_PRE_PING = False
     # Rate limits (Flask-Limiter syntax, ";" between limits); PARTICIPATE_VOTE_RATE_LIMIT etc. override them.
-    # Votes and statements count per participant; new participants per hashed IP address (one school or office
-    # behind one address may bring many people: raise NEW_PARTICIPANT_RATE_LIMIT for such events).
+    # Votes and statements count per participant. New participants count per device first (its cookie, else its
+    # address and browser), then per network (hashed IP address): one school, council or hall behind one address
+    # brings many people. The network allowance fits a hall of 500 arriving in five minutes, half of them in the
+    # first minute; a consultation in event mode (a setting) gets EVENT_NEW_PARTICIPANT_RATE_LIMIT instead.
     VOTE_RATE_LIMIT = "120 per minute;3000 per hour"
     STATEMENT_RATE_LIMIT = "10 per minute;60 per hour"
-    NEW_PARTICIPANT_RATE_LIMIT = "60 per minute;600 per hour"
+    NEW_PARTICIPANT_DEVICE_RATE_LIMIT = "10 per minute;30 per hour"
+    NEW_PARTICIPANT_RATE_LIMIT = "300 per minute;600 per 5 minutes;1500 per hour"
+    EVENT_NEW_PARTICIPANT_RATE_LIMIT = "3000 per minute;6000 per 5 minutes;15000 per hour"
     # Sign-in attempts per hashed address, counted before any password is checked; above 5 failures for one account
     # from one address, an exponential back-off for that account there (so one person's typos lock out nobody else).
     LOGIN_RATE_LIMIT = "20 per minute;100 per hour"

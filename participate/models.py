@@ -209,6 +209,10 @@ class Consultation(db.Model):
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The moderation policy participants read before writing (Markdown); empty shows the default text, translated.
     moderation_policy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # An in-room event: many people join from one network within minutes (EVENT_NEW_PARTICIPANT_RATE_LIMIT).
+    event_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Off the public lists of consultations and reports (a test, or one shared only by its link).
+    unlisted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     statements: Mapped[list["Statement"]] = relationship(back_populates="consultation")
     # The facilitator who created it (see ConsultationOwner); None for the samples and imports without an owner.

@@ -108,6 +108,18 @@ def add_seed(session: Session, account: Account, consultation: Consultation, tex
     return statements.find_duplicate(session, consultation.id, lines[0].text)
 
 
+def current_statements(session: Session, consultation: Consultation) -> list[Statement]:
+    """The statements already in a consultation (accepted or waiting, not rejected), oldest first: what a facilitator
+    adding seeds needs to see to avoid repeats."""
+    return list(
+        session.scalars(
+            select(Statement)
+            .where(Statement.consultation_id == consultation.id, Statement.moderation != ModerationState.REJECTED)
+            .order_by(Statement.id)
+        )
+    )
+
+
 def has_votes(session: Session, statement: Statement) -> bool:
     """True once anyone has voted on the statement."""
     return bool(session.scalar(select(exists().where(Vote.statement_id == statement.id))))

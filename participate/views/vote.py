@@ -17,9 +17,9 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..forms import StatementForm, VoteForm
-from ..models import ModerationMode
+from ..models import ModerationMode, ModerationState, Statement
 from ..security import embed_cookies, embeddable
-from ..services import Forbidden, NotFound, ServiceError, consultations, privacy, visibility
+from ..services import Forbidden, NotFound, ServiceError, consultations, privacy, short_links, visibility
 from ..services.moderation import REJECT_REASONS
 from ..services.participation import acts, draw, gate, identity, votes
 from ..services.snapshots import store
@@ -37,7 +37,9 @@ def home():
     return render_template("vote/home.html", listings=consultations.public_listing(db.session))
 
 
-def _render_consultation(consultation, *, statement_form=None, status=200):
+def _render_consultation(consultation, *, statement_form=None, status=200, keep=None):
+    """The voting page; ``keep``: the id of the statement the person was shown, kept on the page after an error in
+    the statement form (a statement that changed underneath would look as if something had been accepted)."""
     participant = identity.find(db.session, consultation, existing_participant_token())
     latest = store.latest(db.session, consultation)
     group = _group_label(latest, participant) if _results_visible(consultation) else None
@@ -46,11 +48,15 @@ def _render_consultation(consultation, *, statement_form=None, status=200):
     nxt = draw.next_statement(db.session, consultation, participant, priorities=latest.priorities if latest else None)
     if nxt.statement is None and statement_form is None:
         return render_template("vote/done.html", consultation=consultation, group=group), status
+    shown = nxt.statement
+    kept = db.session.get(Statement, keep) if keep and nxt.statement is not None else None
+    if kept is not None and kept.consultation_id == consultation.id and kept.moderation != ModerationState.REJECTED:
+        shown = draw.Shown(kept.id, kept.text, kept.origin.value)
     return (
         render_template(
             "vote/consultation.html",
             consultation=consultation,
-            statement=nxt.statement,
+            statement=shown,
             remaining=nxt.remaining,
             group=group,
             statement_form=statement_form or StatementForm(formdata=None),
@@ -108,7 +114,8 @@ def vote(slug):
     flash(_("Your vote was recorded."), "success")
     if request.form.get("return_to") == "mine":
         return redirect(url_for("vote.mine", slug=slug, _anchor=f"statement-{form.statement_id.data}"))
-    return redirect(url_for("vote.consultation", slug=slug))
+    # The fragment puts focus on the next statement (it is focusable), one Tab from the vote buttons.
+    return redirect(url_for("vote.consultation", slug=slug, _anchor="statement-text"))
 
 
 @bp.post("/c/<slug>/statements")
@@ -116,17 +123,18 @@ def vote(slug):
 @limit_participation("statement")
 def add_statement(slug):
     form = StatementForm()
+    keep = request.form.get("showing", type=int)
     try:
         if not form.validate():
             return _render_consultation(
-                acts.visit(db.session, slug, participant_token()), statement_form=form, status=400
+                acts.visit(db.session, slug, participant_token()), statement_form=form, status=400, keep=keep
             )
         statement = acts.add_statement(db.session, slug, participant_token(), form.text.data)
     except ServiceError as error:
         if isinstance(error, NotFound | Forbidden) or error.template in _NOT_ON_THE_FORM:
             return _refused(slug, error)
         form.text.errors = [error.translated()]
-        return _render_consultation(_get(slug), statement_form=form, status=error.status)
+        return _render_consultation(_get(slug), statement_form=form, status=error.status, keep=keep)
     if statement.consultation.moderation == ModerationMode.PRE:
         flash(_("Thank you. Your statement will appear once a moderator has approved it."), "success")
     else:
@@ -136,16 +144,24 @@ def add_statement(slug):
 
 @bp.get("/c/<slug>/mine")
 def mine(slug):  # not embeddable: a page of one's own votes must not be framed (and read or clicked) by any site
+    token = existing_participant_token()
     try:
-        consultation = acts.visit(db.session, slug, existing_participant_token())
+        consultation = acts.visit(db.session, slug, token)
+    except Forbidden as error:
+        # Someone who took part keeps their own data, banned or not: to see it, download it and delete it.
+        db.session.rollback()
+        consultation = _get(slug)
+        if identity.find(db.session, consultation, token) is None:
+            return _refused(slug, error)
     except ServiceError as error:
         return _refused(slug, error)
-    participant = identity.find(db.session, consultation, existing_participant_token())
+    participant = identity.find(db.session, consultation, token)
     return render_template(
         "vote/mine.html",
         consultation=consultation,
         votes=votes.my_votes(db.session, participant),
         words=votes.WORD_OF_VOTE,
+        banned=participant is not None and participant.is_banned,
         **_derived(consultation, participant),
     )
 
@@ -176,6 +192,15 @@ def delete_mine(slug):
     privacy.delete_mine(db.session, participant, current_app.config["DELETED_STATEMENTS"])
     flash(_("Your votes were deleted and will leave the results with the next analysis."), "success")
     return redirect(url_for("vote.mine", slug=slug))
+
+
+@bp.get("/j/<code>")
+def short_link(code):
+    """A consultation's short link (for a slide or a QR code at an event): to the consultation while it is open."""
+    consultation = short_links.find_open(db.session, current_app.secret_key, code)
+    if consultation is None:
+        abort(404, description=_("No open consultation has this short link. Check the letters, or ask the organisers."))
+    return redirect(url_for("vote.consultation", slug=consultation.slug))
 
 
 @bp.get("/c/<slug>/moderation")
@@ -252,6 +277,9 @@ def _refused(slug, error: ServiceError):
     db.session.rollback()
     consultation = _get(slug)  # a consultation that is not public answers 404 here
     if isinstance(error, Forbidden):
-        page = render_template("vote/ineligible.html", consultation=consultation, message=error.translated())
+        took_part = identity.find(db.session, consultation, existing_participant_token()) is not None
+        page = render_template(
+            "vote/ineligible.html", consultation=consultation, message=error.translated(), took_part=took_part
+        )
         return page, error.status
     return render_template("vote/problem.html", consultation=consultation, message=error.translated()), error.status

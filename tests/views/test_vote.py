@@ -35,7 +35,7 @@ def test_vote_through_every_statement_then_thanks(client, make_consultation):
         response = client.post(
             "/c/test/vote", data={"csrf_token": page_csrf(page.text), "statement_id": sid, "vote": "agree"}
         )
-        assert response.status_code == 302 and response.headers["Location"] == "/c/test"
+        assert response.status_code == 302 and response.headers["Location"] == "/c/test#statement-text"
     done = client.get("/c/test")
     assert "Thank you for taking part" in done.text
     assert db.session.scalar(select(func.count()).select_from(CurrentVote)) == 3

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c5e3a9d1f7b2"
-down_revision = "e1c4a7b9d2f0"
+down_revision = "6a1e22c0ffee"
 branch_labels = None
 depends_on = None
 
