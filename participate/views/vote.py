@@ -20,7 +20,7 @@ from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode
 from ..security import embed_cookies, embeddable
-from ..services import ServiceError, consultations, eligibility, participants, privacy, voting
+from ..services import ServiceError, consultations, eligibility, participants, privacy, report, voting
 from ..services.moderation import REJECT_REASONS
 from ..services.snapshots import store
 from ..services.standing import my_statements, where_i_stand
@@ -132,6 +132,14 @@ def add_statement(slug):
     return redirect(url_for("vote.consultation", slug=slug))
 
 
+def _where_i_stand(consultation, participant) -> dict:
+    """Where the participant stands, read from what the analysis runner prepared; when the report has to be rebuilt
+    (moderation changed it since), a job rebuilds it and the answer says the group is being worked out."""
+    if report.cached(db.session, consultation) is None:
+        jobs.submit("report", consultation_id=consultation.id, params={"consultation_id": consultation.id}, once=True)
+    return where_i_stand(db.session, consultation, participant)
+
+
 @bp.get("/c/<slug>/mine")
 def mine(slug):  # not embeddable: a page of one's own votes must not be framed (and read or clicked) by any site
     consultation = _get(slug)
@@ -142,7 +150,7 @@ def mine(slug):  # not embeddable: a page of one's own votes must not be framed 
         "vote/mine.html",
         consultation=consultation,
         votes=voting.my_votes(db.session, participant),
-        stand=where_i_stand(db.session, consultation, participant),
+        stand=_where_i_stand(consultation, participant),
         written=my_statements(db.session, consultation, participant),
         words=voting.WORD_OF_VOTE,
     )
@@ -154,7 +162,7 @@ def my_data(slug):
     consultation = _get(slug)
     participant = participants.find(db.session, consultation, existing_participant_token())
     data = privacy.my_data(db.session, consultation, participant)
-    data["where_i_stand"] = where_i_stand(db.session, consultation, participant)
+    data["where_i_stand"] = _where_i_stand(consultation, participant)
     data["my_statements"] = my_statements(db.session, consultation, participant)
     response = jsonify(data)
     response.headers["Content-Disposition"] = f'attachment; filename="{consultation.slug}-my-data.json"'
