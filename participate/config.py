@@ -24,6 +24,7 @@ class Defaults:
     ANALYSIS_LEASE_SECONDS = 60  # rq: a consultation's job lease; a dead worker's lease expires after this
     ANALYSIS_QUEUE = "participate-analysis"
     JOBS_QUEUE = "participate-jobs"  # rq: long work (imports, exports, PDFs), apart so analyses never wait behind it
+    JOBS_FOLDER = None  # uploads to import and exports to download; default: the instance folder's jobs/
     JOB_THREADS = 1  # thread runner: background threads per process for long work
     # Consultations with more votes than this have their report, monitor figures and exports built by a job, never
     # in a staff page's request (smaller ones are built in the request: it takes milliseconds).

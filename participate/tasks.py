@@ -114,4 +114,3 @@ def export(session, params, progress) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     polis_exchange.export_zip_file(session, account, consultation, path, url=params.get("url", ""))
     return {"file": path.name}
-

@@ -517,7 +517,7 @@ def export(slug):
 def _job_folder() -> Path:
     """A new folder for a job's files (an upload to import, an export to download), under the instance folder,
     which every process of the machine (and workers sharing it) can read."""
-    folder = Path(current_app.instance_path) / "jobs" / uuid.uuid4().hex
+    folder = Path(current_app.config["JOBS_FOLDER"] or Path(current_app.instance_path) / "jobs") / uuid.uuid4().hex
     folder.mkdir(parents=True, mode=0o700)
     return folder
 
@@ -555,8 +555,8 @@ def import_polis():
             }
             job_id = jobs.submit("import", account_id=_me().id, params=params)
             job = db.session.get(Job, job_id)
-            if job.status != JobStatus.FAILED:
-                return redirect(url_for("facilitate.job", job_id=job_id))
+            if job.status != JobStatus.FAILED:  # done already (the sync runner) or its status page
+                return _finished(job) or redirect(url_for("facilitate.job", job_id=job_id))
             error, status = _job_error(job), 400  # refused at once (the sync runner): the form again, with why
     return render_template("facilitate/import.html", error=error), status
 
@@ -566,10 +566,8 @@ def _job_error(job) -> str:
     return _(job.error, **params) if job.error else ""
 
 
-@bp.get("/jobs/<job_id>")
-def job(job_id):
-    """A job's status: progress while it runs (the page refreshes itself), then its result or what went wrong."""
-    job = _job(job_id)
+def _finished(job):
+    """Where a finished import or publication leads (None for other jobs, and while it runs)."""
     if job.status == JobStatus.DONE and job.kind == "import":
         flash(
             _("The conversation was imported as a closed consultation with a private report.")
@@ -580,6 +578,15 @@ def job(job_id):
         return redirect(url_for("facilitate.overview", slug=job.result["slug"]))
     if job.status == JobStatus.DONE and job.kind == "publish":
         return redirect(url_for("report.published", token=job.result["token"]))
+    return None
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id):
+    """A job's status: progress while it runs (the page refreshes itself), then its result or what went wrong."""
+    job = _job(job_id)
+    if finished := _finished(job):
+        return finished
     running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
     page = render_template(
         "facilitate/job.html",
