@@ -109,6 +109,7 @@ def run(app: Flask, consultation_id: int, *, more_coming=lambda: False, snapshot
     logging (never raising) failures so the runner keeps going."""
     with app.app_context():
         try:
+            checked = db.session.scalar(store.checked_id(consultation_id))
             analysis_runner.analyse(
                 db.session,
                 consultation_id,
@@ -116,11 +117,26 @@ def run(app: Flask, consultation_id: int, *, more_coming=lambda: False, snapshot
                 checks_every=_checks_every(app),
                 new_snapshot=snapshot,
             )
+            _checked(app, consultation_id, checked)
         except Exception:
             log.exception("analysis of consultation %s failed", consultation_id)
             db.session.rollback()
         finally:
             db.session.remove()
+
+
+def _checked(app: Flask, consultation_id: int, before: int | None) -> None:
+    """When the run checked a new snapshot (the report shows it now), start building the report's PDF, so that a
+    download is served from the cache (in the default language, as staff see it)."""
+    if not app.config["PDF_PREBUILD"] or db.session.scalar(store.checked_id(consultation_id)) == before:
+        return
+    params = {
+        "consultation_id": consultation_id,
+        "token": None,
+        "staff": True,
+        "locale": app.config["BABEL_DEFAULT_LOCALE"],
+    }
+    submit("pdf", consultation_id=consultation_id, params=params, once=True)
 
 
 def _checks_every(app: Flask) -> float:
@@ -294,12 +310,14 @@ def rq_analyse(consultation_id: int) -> None:
         seen = client.get(dirty) or b"0"
         with app.app_context():
             try:
+                checked = db.session.scalar(store.checked_id(consultation_id))
                 analysis_runner.analyse(
                     db.session,
                     consultation_id,
                     more_coming=lambda: (client.get(dirty) or b"0") != seen,  # the hand-over below will re-run it
                     checks_every=_checks_every(app),
                 )
+                _checked(app, consultation_id, checked)
             finally:
                 db.session.remove()
     follow_up = _new_job_id(consultation_id)
@@ -509,7 +527,7 @@ def execute(app: Flask, job_id: str) -> None:
     """Run one job to its end, recording a result or an error a person understands (never raising)."""
     from . import tasks  # noqa: F401  (registers the tasks)
     from .models import Job, JobStatus
-    from .services import ServiceError
+    from .services import N_, ServiceError
 
     with app.app_context():
         job = db.session.get(Job, job_id)
@@ -536,7 +554,7 @@ def execute(app: Flask, job_id: str) -> None:
         except Exception:
             log.exception("%s job %s failed", kind, job_id)
             db.session.rollback()
-            _finish(app, job_id, status=JobStatus.FAILED.value, error="Something went wrong on our side.")
+            _finish(app, job_id, status=JobStatus.FAILED.value, error=N_("Something went wrong on our side."))
         else:
             _finish(app, job_id, status=JobStatus.DONE.value, progress=100, step=None, result=result or {})
         finally:
