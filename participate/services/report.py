@@ -81,14 +81,18 @@ def cached(session: Session, consultation: Consultation) -> dict | None:
     return _lookup(session, consultation, build=False)
 
 
-def analysed_votes(session: Session, consultation: Consultation) -> int:
-    """How many votes the latest snapshot analysed (one indexed read): how heavy a report build is."""
-    latest = session.scalar(
+def vote_count_at_least(session: Session, consultation: Consultation, floor: int) -> bool:
+    """Whether the consultation holds at least ``floor`` votes (how heavy a report build is): the latest snapshot's
+    count (one indexed read), or before the first snapshot a count that stops at ``floor`` rows."""
+    analysed = session.scalar(
         select(AnalysisSnapshot.vote_count).where(
             AnalysisSnapshot.id == store.latest_id(consultation.id).scalar_subquery()
         )
     )
-    return latest or 0
+    if analysed is not None and analysed >= floor:
+        return True
+    some = select(CurrentVote.participant_id).where(CurrentVote.consultation_id == consultation.id).limit(floor)
+    return session.scalar(select(func.count()).select_from(some.subquery())) >= floor
 
 
 def _lookup(session: Session, consultation: Consultation, *, build: bool) -> dict | None:

@@ -249,7 +249,7 @@ def live(slug, fmt=None):
 
 def is_large(consultation) -> bool:
     """Whether the consultation's documents are built by jobs only (:data:`LARGE_VOTES` analysed votes or more)."""
-    return reports.analysed_votes(db.session, consultation) >= current_app.config["LARGE_VOTES"]
+    return reports.vote_count_at_least(db.session, consultation, current_app.config["LARGE_VOTES"])
 
 
 def report_for_request(consultation) -> dict | None:
