@@ -166,19 +166,17 @@ def main() -> None:
     published = False
     while time.monotonic() < deadline:
         staff_round(timer, client, anonymous, "large")
-        if not published and analysed_at is not None:
-            timer("publish", lambda: client.post("/c/large/report/publish", data={"csrf_token": _csrf(client)}))
-            published = True
-        idle = runner.wait_idle(timeout=0.01) and jobs.wait_for_jobs(timeout=0.01)
-        if idle and analysed_at is None:
+        if analysed_at is None:
             with app.app_context():
                 analysed = db.session.execute(db.text("SELECT count(*) FROM analysis_snapshot")).scalar()
                 db.session.remove()
             if analysed:
                 analysed_at = time.perf_counter()
-                print(f"analysed {analysed_at - started:.1f} s after the upload", flush=True)
-                continue
-        if idle and published:
+                print(f"first snapshot {analysed_at - started:.1f} s after the upload", flush=True)
+        elif not published:
+            timer("publish", lambda: client.post("/c/large/report/publish", data={"csrf_token": _csrf(client)}))
+            published = True
+        elif runner.wait_idle(timeout=0.01) and jobs.wait_for_jobs(timeout=0.01):
             break
         time.sleep(2)
     print("-- everything built: once more", flush=True)
