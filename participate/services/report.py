@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session, selectinload
 from analysis import ALGORITHM_VERSION
 from analysis import robustness as robustness_math
 
-from ..models import AnalysisRobustness, AnalysisSnapshot, Consultation, CurrentVote, Statement, Vote
+from ..models import AnalysisSnapshot, Consultation, CurrentVote, Statement, Vote
 from . import report_map, shared_cache
 from . import statements as statement_service
-from .snapshots import SnapshotView, store, view_of
+from .snapshots import SnapshotView, checks, store, view_of
 
 REPORT_FORMAT = "participate-report/1"
 MIN_PEOPLE = 7  # opinion groups are shown once this many people…
@@ -192,7 +192,6 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
     min_votes = min(MIN_VOTES, n_statements) if n_statements else MIN_VOTES
     qualified = int((per_person >= min_votes).sum())
     snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
-    robustness_row = session.get(AnalysisRobustness, snapshot_id) if snapshot_id is not None else None
     return assemble(
         consultation=consultation,
         statements=statements,
@@ -202,7 +201,7 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
         qualified=qualified,
         min_votes=min_votes,
         snapshot=snapshot,
-        robustness=robustness_row.result if robustness_row else None,
+        robustness=checks.robustness_of(session, snapshot_id),
         imported=imported,
     )
 

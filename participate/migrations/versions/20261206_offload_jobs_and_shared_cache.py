@@ -5,7 +5,7 @@ reads; built reports and PDFs are cached once for all processes; "where I stand"
 one row instead of the snapshot's whole result.
 
 Revision ID: 7a1f0c3e9b52
-Revises: e1c4a7b9d2f0
+Revises: c5e3a9d1f7b2
 Create Date: 2026-12-06 03:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7a1f0c3e9b52"
-down_revision = "e1c4a7b9d2f0"
+down_revision = "c5e3a9d1f7b2"  # main's head after the merge (was e1c4a7b9d2f0)
 branch_labels = None
 depends_on = None
 
