@@ -24,6 +24,13 @@ class Defaults:
     ANALYSIS_CHECKS_INTERVAL_SECONDS = 60
     ANALYSIS_LEASE_SECONDS = 60  # rq: a consultation's job lease; a dead worker's lease expires after this
     ANALYSIS_QUEUE = "participate-analysis"
+    JOBS_QUEUE = "participate-jobs"  # rq: long work (imports, exports, PDFs), apart so analyses never wait behind it
+    JOBS_FOLDER = None  # uploads to import and exports to download; default: the instance folder's jobs/
+    JOB_THREADS = 1  # thread runner: background threads per process for long work
+    # Consultations with more votes than this have their report, monitor figures and exports built by a job, never
+    # in a staff page's request (smaller ones are built in the request: it takes milliseconds).
+    LARGE_VOTES = 100_000
+    PDF_PREBUILD = True  # build the report's PDF in the background when a snapshot is checked or published
     REDIS_URL = None
     # Connection pool of each web or worker process (PostgreSQL): keep gunicorn threads <= pool size + overflow.
     DB_POOL_SIZE = 10

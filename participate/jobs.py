@@ -113,6 +113,7 @@ def run(app: Flask, consultation_id: int, *, more_coming=lambda: False, snapshot
     logging (never raising) failures so the runner keeps going."""
     with app.app_context():
         try:
+            checked = db.session.scalar(store.checked_id(consultation_id))
             analysis_runner.analyse(
                 db.session,
                 consultation_id,
@@ -120,11 +121,28 @@ def run(app: Flask, consultation_id: int, *, more_coming=lambda: False, snapshot
                 checks_every=_checks_every(app),
                 new_snapshot=snapshot,
             )
+            _checked(app, consultation_id, checked)
         except Exception:
             log.exception("analysis of consultation %s failed", consultation_id)
             db.session.rollback()
         finally:
             db.session.remove()
+
+
+def _checked(app: Flask, consultation_id: int, before: int | None) -> None:
+    """When the run checked a new snapshot (the report shows it now), start building the report's PDF, so that a
+    download is served from the cache (in the default language, as staff see it)."""
+    if not app.config["PDF_PREBUILD"] or db.session.scalar(store.checked_id(consultation_id)) == before:
+        return
+    params = {
+        "consultation_id": consultation_id,
+        "token": None,
+        "staff": True,
+        "locale": app.config["BABEL_DEFAULT_LOCALE"],
+    }
+    from . import background  # which imports this module
+
+    background.submit("pdf", consultation_id=consultation_id, params=params, once=True)
 
 
 def _checks_every(app: Flask) -> float:
@@ -262,11 +280,12 @@ class _KeepLease:
         self._thread.join()
 
 
-def _job_app() -> Flask:
+def worker_app() -> Flask:
+    """The app a job runs in: the current one, or the one ``participate worker`` set up."""
     if has_app_context():
         return current_app._get_current_object()
     if _worker_app is None:
-        raise RuntimeError("participate.jobs.rq_analyse runs in 'participate worker'")
+        raise RuntimeError("RQ jobs run in 'participate worker'")
     return _worker_app
 
 
@@ -277,7 +296,7 @@ def rq_analyse(consultation_id: int) -> None:
     """The RQ job: analyse one consultation if this job holds its lease; errors propagate so RQ retries."""
     from rq import get_current_job
 
-    app = _job_app()
+    app = worker_app()
     client = redis_client(app)
     job = get_current_job()
     job_id = job.id if job is not None else _new_job_id(consultation_id)
@@ -295,12 +314,14 @@ def rq_analyse(consultation_id: int) -> None:
         seen = client.get(dirty) or b"0"
         with app.app_context():
             try:
+                checked = db.session.scalar(store.checked_id(consultation_id))
                 analysis_runner.analyse(
                     db.session,
                     consultation_id,
                     more_coming=lambda: (client.get(dirty) or b"0") != seen,  # the hand-over below will re-run it
                     checks_every=_checks_every(app),
                 )
+                _checked(app, consultation_id, checked)
             finally:
                 db.session.remove()
     follow_up = _new_job_id(consultation_id)
@@ -332,6 +353,8 @@ def work(app: Flask, *, burst: bool = False, sweep_every: float | None = None, w
     import redis
     from rq import SimpleWorker
 
+    from . import background  # which imports this module
+
     global _worker_app
     _worker_app = app
     stop = threading.Event()
@@ -353,7 +376,7 @@ def work(app: Flask, *, burst: bool = False, sweep_every: float | None = None, w
     thread = threading.Thread(target=sweeper, name="participate-sweeper", daemon=True)
     thread.start()
     try:
-        worker = (worker_class or SimpleWorker)([queue(app)], connection=connection)
+        worker = (worker_class or SimpleWorker)([queue(app), background.jobs_queue(app)], connection=connection)
         worker.work(burst=burst, with_scheduler=not burst)
     finally:
         stop.set()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -606,3 +607,62 @@ class ParticipantAnswer(db.Model):
     )
     category_id: Mapped[int | None] = mapped_column(ForeignKey("question_category.id", ondelete="CASCADE"))
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(db.Model):
+    """Long work run off the request path (an import, an export, a PDF, a publication, the monitor's figures).
+
+    The web request creates the row and enqueues it (``participate.background.submit``); whichever process runs it
+    writes its progress and result here, so any web process can show the status page.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress_is_a_percentage"),
+        Index("ix_job_consultation", "consultation_id", "kind", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random hex: the status page's address
+    kind: Mapped[str] = mapped_column(String(20))
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
+    progress: Mapped[int] = mapped_column(SmallInteger, default=0)
+    step: Mapped[str | None] = mapped_column(String(100))  # what it is doing now (a catalogue message id)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(500))  # a message for the person who started it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SharedCache(db.Model):
+    """Built documents shared by every process (the built report, PDFs, the monitor's figures), keyed by what they
+    show. A row without a value is a lease: one process is building it and the others wait or say "not ready"."""
+
+    __tablename__ = "shared_cache"
+    __table_args__ = (Index("ix_shared_cache_consultation", "consultation_id"),)
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SnapshotMember(db.Model):
+    """Each grouped participant's opinion group in one snapshot, stored with it, so "where I stand" reads one row."""
+
+    __tablename__ = "snapshot_member"
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("analysis_snapshot.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # participants may be deleted later
+    group_id: Mapped[int] = mapped_column(SmallInteger)

@@ -30,6 +30,7 @@ def app_config(url: str) -> dict:
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": url,
         "ANALYSIS_RUNNER": "sync",
+        "PDF_PREBUILD": False,  # a PDF costs seconds: the tests of it turn this on
     }
 
 

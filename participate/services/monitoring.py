@@ -1,14 +1,17 @@
 """Live numbers for facilitators: participation, statements by state, activity over time."""
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
 from ..models import (
+    AnalysisSnapshot,
     Consultation,
     CurrentVote,
+    ModerationLogEntry,
     ModerationState,
     Participant,
     Statement,
@@ -142,3 +145,32 @@ def monitor(session: Session, consultation: Consultation) -> Monitor:
         timeline=timeline(session, cid),
         moderation=moderation.decision_times(session, cid),
     )
+
+
+def to_json(figures: Monitor) -> bytes:
+    """The figures as JSON, for the shared cache (large consultations' figures are computed by a job)."""
+    data = asdict(figures)
+    data["timeline"] = [{**b, "start": b["start"].isoformat(), "end": b["end"].isoformat()} for b in data["timeline"]]
+    return json.dumps(data).encode()
+
+
+def from_json(blob: bytes) -> Monitor:
+    data = json.loads(blob)
+    timeline = [
+        TimeBin(datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"]), b["votes"], b["participants"])
+        for b in data.pop("timeline")
+    ]
+    distribution = [tuple(pair) for pair in data.pop("distribution")]
+    return Monitor(**data, distribution=distribution, timeline=timeline)
+
+
+def version(session: Session, consultation: Consultation) -> str:
+    """What a large consultation's cached figures are of: its latest snapshot and moderation decision (two indexed
+    reads), so they follow the analysis, seconds behind the votes, rather than each vote."""
+    latest = session.scalar(
+        select(func.max(AnalysisSnapshot.id)).where(AnalysisSnapshot.consultation_id == consultation.id)
+    )
+    decided = session.scalar(
+        select(func.max(ModerationLogEntry.id)).where(ModerationLogEntry.consultation_id == consultation.id)
+    )
+    return f"{latest or 0}-{decided or 0}-{consultation.data_version}"

@@ -186,15 +186,24 @@ def export_folder(session: Session, consultation: Consultation, folder: str | Pa
 def export_zip(session: Session, account: Account | None, consultation: Consultation, *, url: str = "") -> bytes:
     """The export as a zip (files in a folder named after the slug), recorded in the audit log."""
     with tempfile.TemporaryDirectory() as folder:
-        paths = export_folder(session, consultation, folder, url=url)
         zip_path = Path(folder) / "export.zip"
-        with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        export_zip_file(session, account, consultation, zip_path, url=url)
+        return zip_path.read_bytes()
+
+
+def export_zip_file(
+    session: Session, account: Account | None, consultation: Consultation, target: Path, *, url: str = ""
+) -> Path:
+    """Write the export as a zip file at ``target`` (a job does this for large consultations; the download is then
+    streamed from the file), recorded in the audit log."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = export_folder(session, consultation, folder, url=url)
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in paths:
                 archive.write(path, f"{consultation.slug}/{path.name}")
-        data = zip_path.read_bytes()
     audit.record(session, account, consultation, "exported", format="polis-zip")
     session.commit()
-    return data
+    return target
 
 
 # ----------------------------------------------------------------------------------------------------------------

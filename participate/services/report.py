@@ -7,6 +7,8 @@ read: the analysis and its checks (robustness, integrity) are computed by the ba
 (:func:`participate.services.snapshots.runner.analyse`).
 """
 
+import hashlib
+import json
 import math
 import threading
 from collections import OrderedDict
@@ -19,7 +21,7 @@ from analysis import ALGORITHM_VERSION
 from analysis import robustness as robustness_math
 
 from ..models import AnalysisSnapshot, Consultation, CurrentVote, Statement, Vote
-from . import population, report_map
+from . import population, report_map, shared_cache
 from . import statements as statement_service
 from .snapshots import SnapshotView, checks, store, view_of
 
@@ -54,20 +56,46 @@ def _tally(a: int, d: int, s: int) -> dict:
     return {"agree": int(a), "disagree": int(d), "pass": int(s - a - d), "votes": int(s)}
 
 
-BUILT_CACHE_SIZE = 16  # consultations whose built report each process keeps
-_built: OrderedDict[tuple[str, int], tuple[tuple, dict]] = OrderedDict()
+BUILT_CACHE_SIZE = 16  # consultations whose built report each process keeps in memory, in front of the shared cache
+_built: OrderedDict[tuple[str, int], tuple[str, dict]] = OrderedDict()
 _built_lock = threading.Lock()
 
 
 def build(session: Session, consultation: Consultation) -> dict:
     """The report as it stands: figures from the newest checked snapshot (:func:`_snapshot_ids`), counts from now.
 
-    Building it reads every current vote (0.5 s for 2,000 people and 900 statements), so each process keeps the
-    built report of its last :data:`BUILT_CACHE_SIZE` consultations, reused while nothing it shows has changed:
-    the latest and the reported snapshot (new votes reach the counts with the next snapshot, seconds later), the
-    statements (text, moderation, themes) and the consultation's own fields. Only ``newer_votes`` is counted on
-    every call. Callers share the returned structure: they read it and never change it.
+    Building it reads every current vote (0.5 s for 2,000 people and 900 statements; tens of seconds for a million
+    votes), so it is built once for all processes: the analysis runner builds it after each snapshot and stores it
+    in the shared cache (:mod:`.shared_cache`) under a key of everything it shows — the latest and the reported
+    snapshot, the statements (text, moderation, themes) and the consultation's own fields — and a caller that misses
+    builds it only if no other process is building it (else it waits for that one). Each process also keeps the
+    last :data:`BUILT_CACHE_SIZE` in memory. Only ``newer_votes`` is counted on every call. Callers share the
+    returned structure: they read it and never change it.
     """
+    return _lookup(session, consultation, build=True)
+
+
+def cached(session: Session, consultation: Consultation) -> dict | None:
+    """The report if some process has built it for what the consultation shows now, else None; never builds (for
+    requests that must not do heavy work: anonymous ones, and staff pages of a large consultation)."""
+    return _lookup(session, consultation, build=False)
+
+
+def vote_count_at_least(session: Session, consultation: Consultation, floor: int) -> bool:
+    """Whether the consultation holds at least ``floor`` votes (how heavy a report build is): the latest snapshot's
+    count (one indexed read), or before the first snapshot a count that stops at ``floor`` rows."""
+    analysed = session.scalar(
+        select(AnalysisSnapshot.vote_count).where(
+            AnalysisSnapshot.id == store.latest_id(consultation.id).scalar_subquery()
+        )
+    )
+    if analysed is not None and analysed >= floor:
+        return True
+    some = select(CurrentVote.participant_id).where(CurrentVote.consultation_id == consultation.id).limit(floor)
+    return session.scalar(select(func.count()).select_from(some.subquery())) >= floor
+
+
+def _lookup(session: Session, consultation: Consultation, *, build: bool) -> dict | None:
     statements = session.scalars(
         select(Statement)
         .where(statement_service.reportable(consultation))
@@ -84,19 +112,31 @@ def build(session: Session, consultation: Consultation) -> dict:
         _statement_fields(statements),
         population.fingerprint(session, consultation),
     )
+    digest = hashlib.sha256(json.dumps(version, default=str).encode()).hexdigest()[:40]
+    name = shared_cache.key("report", consultation.id, digest)
     key = (str(session.get_bind().url), consultation.id)
     with _built_lock:
         cached = _built.get(key)
-        hit = cached is not None and cached[0] == version
+        hit = cached is not None and cached[0] == name
         if hit:
             _built.move_to_end(key)
     if hit:
         report = cached[1]
     else:
         shown = checked_id or latest_id
-        report = _build(session, consultation, statements, shown, imported)
+
+        def make() -> bytes:
+            return json.dumps(_build(session, consultation, statements, shown, imported)).encode()
+
+        if build:
+            blob = shared_cache.get_or_build(session, name, make, consultation_id=consultation.id)
+        else:
+            blob = shared_cache.get(session, name)
+        if blob is None:
+            return None
+        report = json.loads(blob)
         with _built_lock:
-            _built[key] = (version, report)
+            _built[key] = (name, report)
             _built.move_to_end(key)
             while len(_built) > BUILT_CACHE_SIZE:
                 _built.popitem(last=False)

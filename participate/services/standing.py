@@ -2,7 +2,10 @@
 
 Everything about groups comes from the report (:func:`report.build`): the same snapshot (the newest checked one),
 the same threshold for showing groups at all, the same labels. A group the report does not show is never shown
-here. The texts are in the request's language: the My votes page and ``mine.json`` carry them as they are.
+here. Nothing is built for it: the report is read from the shared cache (the analysis runner builds it after each
+snapshot) and the participant's group from the snapshot's members table, so an anonymous request does no heavy
+work; while the report is being rebuilt, it says so. The texts are in the request's language: the My votes page
+and ``mine.json`` carry them as they are.
 """
 
 from flask_babel import gettext, ngettext
@@ -72,7 +75,7 @@ def _missing(built: dict, my_votes: int, is_open: bool) -> str:
 
 def where_i_stand(session: Session, consultation: Consultation, participant: Participant | None) -> dict:
     """The participant's group as the report shows it, or what is missing before they have one (the JSON contract)."""
-    built = report.build(session, consultation)
+    built = report.cached(session, consultation)
     mine = {statement.id: value for statement, value in votes_of(session, participant)}
     stand = {
         "group": None,
@@ -83,6 +86,8 @@ def where_i_stand(session: Session, consultation: Consultation, participant: Par
         "agree_with_others": [],
         "missing": None,
     }
+    if built is None:  # being rebuilt (the caller asks for it): nothing about groups meanwhile
+        return {**stand, "missing": gettext("Your opinion group is being worked out: look again in a minute.")}
     gid = None
     if built["ready"] and participant is not None:
         gid = store.group_id_of(session, built["analysis"]["snapshot_id"], participant.id)
@@ -93,7 +98,8 @@ def where_i_stand(session: Session, consultation: Consultation, participant: Par
     summary = next(g for g in brief.group_summaries(built) if g["label"] == group["label"])  # the report's words
     stand.update(group=summary["label"], name=summary["name"], group_size=summary["size"], summary=summary["summary"])
     differ, others = [], []
-    for row in built["statements"]:
+    rows = report.statement_index(built)
+    for row in (rows[sid] for sid in sorted(mine) if sid in rows):  # only the statements this participant voted on
         value = mine.get(row["id"])
         if not value or row["is_meta"]:  # a pass takes no side; meta statements are not opinions
             continue

@@ -1,12 +1,14 @@
 """Facilitators and moderators: consultation set-up, moderation, monitoring, Pol.is import and export."""
 
 import io
-import tempfile
+import re
+import uuid
 from pathlib import Path
 
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     make_response,
@@ -21,9 +23,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from .. import security
+from .. import background, security
 from ..extensions import db, login_manager
-from ..models import Eligibility, ModerationMode, ReportVisibility, utcnow
+from ..models import Consultation, Eligibility, Job, JobStatus, ModerationMode, ReportVisibility, Role, utcnow
 from ..services import (
     ServiceError,
     audit,
@@ -31,10 +33,12 @@ from ..services import (
     moderation,
     monitoring,
     polis_exchange,
+    shared_cache,
     short_links,
 )
 from ..services import eligibility as eligibility_service  # the view below is called eligibility
 from ..services.snapshots import integrity, store, view_of
+from . import report as report_views
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
@@ -531,7 +535,20 @@ def monitor(slug):
             "computed_at": consultations.aware(snapshot.computed_at),
             "vote_count": snapshot.vote_count,
         }
-    stats = monitoring.monitor(db.session, consultation)
+    if report_views.is_large(consultation):
+        # Counting a million votes by time takes seconds: a job computes the figures once per snapshot.
+        version = monitoring.version(db.session, consultation)
+        blob = shared_cache.get(db.session, shared_cache.key("monitor", consultation.id, version))
+        if blob is None:
+            params = {"consultation_id": consultation.id, "version": version}
+            background.submit("monitor", consultation_id=consultation.id, params=params, once=True)
+            blob = shared_cache.get(db.session, shared_cache.key("monitor", consultation.id, version))
+        if blob is None:
+            page = render_template("report/pending.html", consultation=consultation, what="monitor")
+            return page, 202, {"Cache-Control": "no-store"}
+        stats = monitoring.from_json(blob)
+    else:
+        stats = monitoring.monitor(db.session, consultation)
     refresh = request.args.get("refresh") != "off"
     many_days = bool(stats.timeline) and stats.timeline[0].start.date() != stats.timeline[-1].start.date()
 
@@ -568,6 +585,10 @@ MONITOR_REFRESH_SECONDS = 30
 def export(slug):
     consultation = _get(slug)
     url = url_for("vote.consultation", slug=consultation.slug, _external=True)
+    if report_views.is_large(consultation):
+        params = {"consultation_id": consultation.id, "account_id": _me().id, "folder": str(_job_folder()), "url": url}
+        job_id = background.submit("export", consultation_id=consultation.id, account_id=_me().id, params=params)
+        return redirect(url_for("facilitate.job", job_id=job_id))
     data = polis_exchange.export_zip(db.session, _me(), consultation, url=url)
     return send_file(
         io.BytesIO(data),
@@ -577,8 +598,17 @@ def export(slug):
     )
 
 
+def _job_folder() -> Path:
+    """A new folder for a job's files (an upload to import, an export to download), under the instance folder,
+    which every process of the machine (and workers sharing it) can read."""
+    folder = Path(current_app.config["JOBS_FOLDER"] or Path(current_app.instance_path) / "jobs") / uuid.uuid4().hex
+    folder.mkdir(parents=True, mode=0o700)
+    return folder
+
+
 @bp.route("/import", methods=["GET", "POST"])
 def import_polis():
+    """The upload is saved and imported by a job (a million votes take a minute): the request only enqueues it."""
     consultations.require_facilitator(_me())
     error, status = None, 200
     if request.method == "POST":
@@ -586,35 +616,102 @@ def import_polis():
         if not uploads:
             error, status = _("Choose a Pol.is export to upload: its .zip, or its CSV files."), 400
         else:
-            with tempfile.TemporaryDirectory() as folder:
-                if len(uploads) == 1 and uploads[0].filename.lower().endswith(".zip"):
-                    # Saved under its own name, so a message about it names the file, not a server path.
-                    path = Path(folder) / (secure_filename(uploads[0].filename) or "export.zip")
-                    uploads[0].save(path)
-                    name = Path(uploads[0].filename).stem
-                else:  # the files of an export folder, chosen together
-                    path = Path(folder) / "uploaded files"
-                    path.mkdir()
-                    for upload in uploads:
-                        base = upload.filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
-                        if base in polis_exchange.FOLDER_FILES:  # other files (and odd names) are ignored
-                            upload.save(path / base)
-                    name = None
-                try:
-                    consultation = polis_exchange.import_export(
-                        db.session, path, slug=request.form.get("slug") or None, owner=_me(), name=name
-                    )
-                except ServiceError as error_:
-                    error, status = error_.translated(), error_.status
-                else:
-                    flash(
-                        _("The conversation was imported as a closed consultation with a private report.")
-                        if consultation.report_visibility == ReportVisibility.PRIVATE
-                        else _("The conversation was imported as a closed consultation."),
-                        "success",
-                    )
-                    return redirect(url_for("facilitate.overview", slug=consultation.slug))
+            folder = _job_folder()
+            if len(uploads) == 1 and uploads[0].filename.lower().endswith(".zip"):
+                # Saved under its own name, so a message about it names the file, not a server path.
+                path = secure_filename(uploads[0].filename) or "export.zip"
+                uploads[0].save(folder / path)
+                name = Path(uploads[0].filename).stem
+            else:  # the files of an export folder, chosen together
+                path = "uploaded files"
+                (folder / path).mkdir()
+                for upload in uploads:
+                    base = upload.filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
+                    if base in polis_exchange.FOLDER_FILES:  # other files (and odd names) are ignored
+                        upload.save(folder / path / base)
+                name = None
+            params = {
+                "folder": str(folder),
+                "path": path,
+                "slug": request.form.get("slug") or None,
+                "owner_id": _me().id,
+                "name": name,
+            }
+            job_id = background.submit("import", account_id=_me().id, params=params)
+            job = db.session.get(Job, job_id)
+            if job.status != JobStatus.FAILED:  # done already (the sync runner) or its status page
+                return _finished(job) or redirect(url_for("facilitate.job", job_id=job_id))
+            error, status = _job_error(job), 400  # refused at once (the sync runner): the form again, with why
     return render_template("facilitate/import.html", error=error), status
+
+
+def _job_error(job) -> str:
+    params = (job.result or {}).get("error_params") or {}
+    return _(job.error, **params) if job.error else ""
+
+
+def _finished(job):
+    """Where a finished import or publication leads (None for other jobs, and while it runs)."""
+    if job.status == JobStatus.DONE and job.kind == "import":
+        flash(
+            _("The conversation was imported as a closed consultation with a private report.")
+            if job.result.get("private")
+            else _("The conversation was imported as a closed consultation."),
+            "success",
+        )
+        return redirect(url_for("facilitate.overview", slug=job.result["slug"]))
+    if job.status == JobStatus.DONE and job.kind == "publish":
+        return redirect(url_for("report.published", token=job.result["token"]))
+    return None
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id):
+    """A job's status: progress while it runs (the page refreshes itself), then its result or what went wrong."""
+    job = _job(job_id)
+    if finished := _finished(job):
+        return finished
+    running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+    page = render_template(
+        "facilitate/job.html",
+        job=job,
+        running=running,
+        error=_job_error(job) if job.status == JobStatus.FAILED else None,
+        step=_(job.step) if job.step else None,
+        download=url_for("facilitate.job_file", job_id=job.id)
+        if job.status == JobStatus.DONE and job.result.get("file")
+        else None,
+    )
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/jobs/<job_id>/file")
+def job_file(job_id):
+    """A finished export's file, streamed from disk."""
+    job = _job(job_id)
+    if job.status != JobStatus.DONE or not (job.result or {}).get("file"):
+        abort(404)
+    path = Path(job.params["folder"]) / job.result["file"]
+    if not path.is_file():
+        abort(404, description=_("This download has expired: export the consultation again."))
+    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=path.name)
+
+
+def _job(job_id: str) -> Job:
+    """A job its viewer may see: one they started, one of a consultation they manage, or any for an admin."""
+    job = db.session.get(Job, job_id) if re.fullmatch(r"[0-9a-f]{32}", job_id) else None
+    me = _me()
+    allowed = job is not None and (
+        job.account_id == me.id
+        or me.role == Role.ADMIN
+        or (
+            job.consultation_id is not None
+            and consultations.can_manage(db.session, me, db.session.get(Consultation, job.consultation_id))
+        )
+    )
+    if not allowed:
+        abort(404, description=_("There is no job at this address."))
+    return job
 
 
 from . import facilitate_population  # noqa: E402, F401  (its routes join this blueprint)

@@ -2,8 +2,6 @@
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 
 from flask import (
     Blueprint,
@@ -21,9 +19,10 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import background
 from ..extensions import db
 from ..models import Consultation, ConsultationStatus, Statement
-from ..services import ServiceError, brief, consultations, publishing, report_csv, visibility
+from ..services import ServiceError, brief, consultations, publishing, report_csv, shared_cache, visibility
 from ..services import report as reports
 from ..services import themes as theme_service
 from ..services.snapshots import integrity
@@ -64,28 +63,17 @@ def _consultation(slug):
     return consultations.get_any(db.session, slug)
 
 
-def _respond(report: dict, *, consultation, fmt: str | None, published=None, extra_json=None):
-    name = consultation.slug + (f"-{published.token[:8]}" if published else "")
+def report_context(report: dict, *, consultation, published=None, staff: bool, fmt: str | None) -> dict:
+    """What the report's templates are given (the page, and the PDF whether built here or by a job)."""
     summary = brief.build(report)
-    if fmt == "json":
-        body = {"report": report, "brief": summary, **(extra_json or {})}
-        return Response(
-            json.dumps(body, ensure_ascii=False, indent=1),
-            mimetype="application/json",
-            headers={"Content-Disposition": f'inline; filename="{name}-report.json"'},
-        )
-    if fmt == "csv":
-        return Response(
-            report_csv.to_csv(report),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}-report.csv"'},
-        )
     sort = request.args.get("sort", "order")
     sort = sort if sort in reports.SORTS else "order"
     theme = request.args.get("theme") or None
     if fmt == "pdf":  # the PDF is one document per snapshot (and cached so): every statement, in order
         sort, theme = "order", None
-    context = {
+    # The visibility rule's viewer, with ``staff`` as given: a job builds a PDF as the request that asked for it.
+    seen_by = visibility.Viewer(staff=staff, key=request.args.get("key"), published_token=bool(published))
+    return {
         "report": report,
         "brief": summary,
         "consultation": consultation,
@@ -95,7 +83,7 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         "sort": sort,
         "theme": theme,
         "key": request.args.get("key") if not published else None,
-        "staff": (seen_by := viewer(consultation, published=bool(published))).staff,
+        "staff": staff,
         # Published snapshots are listed to staff, and to everyone when the report itself is public.
         "snapshots": publishing.published_list(db.session, consultation)
         if not published and visibility.lists_everything(consultation, seen_by)
@@ -108,41 +96,99 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         if report["analysis"] and visibility.lists_everything(consultation, seen_by)
         else None,
     }
+
+
+def _respond(report: dict, *, consultation, fmt: str | None, published=None, extra_json=None):
+    name = consultation.slug + (f"-{published.token[:8]}" if published else "")
+    if fmt == "json":
+        body = {"report": report, "brief": brief.build(report), **(extra_json or {})}
+        return Response(
+            json.dumps(body, ensure_ascii=False, indent=1),
+            mimetype="application/json",
+            headers={"Content-Disposition": f'inline; filename="{name}-report.json"'},
+        )
+    if fmt == "csv":
+        return Response(
+            report_csv.to_csv(report),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}-report.csv"'},
+        )
+    staff = is_staff(consultation)
+    context = report_context(report, consultation=consultation, published=published, staff=staff, fmt=fmt)
     if fmt == "pdf":
-        pdf = _pdf(context, consultation=consultation, published=published)
+        pdf = _cached_pdf(context, consultation=consultation, published=published, staff=staff)
+        if pdf is None:
+            return _pending(consultation, published=published, what="pdf")
         disposition = f'attachment; filename="{name}-report.pdf"'
-        return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": disposition})
+        headers = {"Content-Disposition": disposition, "X-Participate-Cache": "hit"}
+        return Response(pdf, mimetype="application/pdf", headers=headers)
     return render_template("report/report.html", **context)
 
 
-PDF_CACHE_SIZE = 16  # PDFs each process keeps (a few hundred KB each)
-_pdfs: OrderedDict[str, bytes] = OrderedDict()
-_pdfs_lock = threading.Lock()
+def _pending(consultation, *, published=None, what: str):
+    """A page that says the document is being prepared, refreshes itself (no JavaScript needed) and, for a PDF,
+    offers the HTML report meanwhile."""
+    if published:
+        html = url_for("report.published", token=published.token)
+    else:
+        key = request.args.get("key")
+        html = url_for("report.live", slug=consultation.slug, **({"key": key} if key else {}))
+    page = render_template("report/pending.html", consultation=consultation, what=what, html_url=html)
+    return page, 202, {"Cache-Control": "no-store"}
 
 
-def _pdf(context: dict, *, consultation, published) -> bytes:
-    """The report as a tagged A4 PDF (PDF/UA-1), built once per snapshot, language and content, then cached.
+def pdf_cache_key(context: dict, *, consultation, published) -> str:
+    """The shared-cache key of a report's PDF: a digest of everything it shows, in the interface language.
 
-    The key hashes everything the PDF shows, so an unchanged report is served from memory (a build costs seconds
-    of CPU) and any change (a new snapshot, moderation, themes, group names) builds a new one. Votes cast after the
-    snapshot are left out: the PDF describes the snapshot, and its title block names the votes' SHA-256.
+    Votes cast after the snapshot are left out: the PDF describes the snapshot, and its title block names the
+    votes' SHA-256.
     """
-    report = context["report"]
-    if report["analysis"] and report["analysis"].get("newer_votes"):
-        report = {**report, "analysis": {**report["analysis"], "newer_votes": 0}}
+    report = _without_newer_votes(context["report"])
     fingerprint = json.dumps(
         [report, context["integrity"], str(get_locale()), published.token if published else None],
         sort_keys=True,
         default=str,
     )
-    key = hashlib.sha256(f"{db.engine.url}|{consultation.id}|{fingerprint}".encode()).hexdigest()
-    with _pdfs_lock:
-        pdf = _pdfs.get(key)
-        if pdf is not None:
-            _pdfs.move_to_end(key)
-            return pdf
+    return shared_cache.key("pdf", consultation.id, hashlib.sha256(fingerprint.encode()).hexdigest()[:40])
+
+
+def _without_newer_votes(report: dict) -> dict:
+    if report["analysis"] and report["analysis"].get("newer_votes"):
+        return {**report, "analysis": {**report["analysis"], "newer_votes": 0}}
+    return report
+
+
+def _cached_pdf(context: dict, *, consultation, published, staff: bool) -> bytes | None:
+    """The PDF from the shared cache; when it is not there, a job is asked to build it (one for many requests) and
+    None is returned. A request never renders a PDF itself: a build costs seconds of CPU. (With the ``sync``
+    runner, the job runs before this returns.)"""
+    name = pdf_cache_key(context, consultation=consultation, published=published)
+    pdf = shared_cache.get(db.session, name)
+    if pdf is None:
+        background.submit(
+            "pdf",
+            consultation_id=consultation.id,
+            params=pdf_job_params(consultation, published=published, staff=staff, locale=str(get_locale())),
+            once=True,
+        )
+        pdf = shared_cache.get(db.session, name)
+    return pdf
+
+
+def pdf_job_params(consultation, *, published, staff: bool, locale: str) -> dict:
+    return {
+        "consultation_id": consultation.id,
+        "token": published.token if published else None,
+        "staff": staff,
+        "locale": locale,
+    }
+
+
+def render_pdf(context: dict, *, consultation, published) -> bytes:
+    """The report as a tagged A4 PDF (PDF/UA-1): run by the ``pdf`` job, never by a request."""
     from weasyprint import HTML  # imported on demand: it is heavy and only PDFs need it
 
+    report = _without_newer_votes(context["report"])
     if published:
         votes_sha256, code = published.votes_sha256, published.code_version
     else:
@@ -159,12 +205,7 @@ def _pdf(context: dict, *, consultation, published) -> bytes:
         page_footer=_page_footer(),
     )
     # A standalone page with the styles inlined and no external resource: the renderer fetches nothing.
-    pdf = HTML(string=html).render(pdf_variant="pdf/ua-1").write_pdf(pdf_variant="pdf/ua-1")
-    with _pdfs_lock:
-        _pdfs[key] = pdf
-        while len(_pdfs) > PDF_CACHE_SIZE:
-            _pdfs.popitem(last=False)
-    return pdf
+    return HTML(string=html).render(pdf_variant="pdf/ua-1").write_pdf(pdf_variant="pdf/ua-1")
 
 
 def _page_footer() -> str:
@@ -199,8 +240,30 @@ def index():
 def live(slug, fmt=None):
     consultation = _consultation(slug)
     _refuse_unless_readable(consultation)
-    report = reports.build(db.session, consultation)
+    report = report_for_request(consultation)
+    if report is None:
+        return _pending(consultation, what="report")
     return _respond(report, consultation=consultation, fmt=fmt)
+
+
+def is_large(consultation) -> bool:
+    """Whether the consultation's documents are built by jobs only (:data:`LARGE_VOTES` analysed votes or more)."""
+    return reports.vote_count_at_least(db.session, consultation, current_app.config["LARGE_VOTES"])
+
+
+def report_for_request(consultation) -> dict | None:
+    """The report for a page: built in the request only for staff of a small consultation (milliseconds); else read
+    from the shared cache, where the analysis runner puts it, and when it is not there (moderation or themes changed
+    since) a job builds it and None means "being prepared"."""
+    if is_staff(consultation) and not is_large(consultation):
+        return reports.build(db.session, consultation)
+    report = reports.cached(db.session, consultation)
+    if report is None:
+        background.submit(
+            "report", consultation_id=consultation.id, params={"consultation_id": consultation.id}, once=True
+        )
+        report = reports.cached(db.session, consultation)  # the sync runner has built it by now
+    return report
 
 
 @bp.get("/r/<token>")
@@ -229,8 +292,25 @@ def publish(slug):
     consultation = _consultation(slug)
     if not is_staff(consultation):
         abort(403, description=_("Only the consultation's facilitators can publish its report."))
-    snapshot = publishing.publish(db.session, consultation, account=current_account())
+    account = current_account()
+    if is_large(consultation):  # the votes' SHA-256 alone reads every vote: a job does it
+        job_id = background.submit(
+            "publish",
+            consultation_id=consultation.id,
+            account_id=account.id if account is not None else None,
+            params={"consultation_id": consultation.id, "locale": str(get_locale())},
+        )
+        return redirect(url_for("facilitate.job", job_id=job_id))
+    snapshot = publishing.publish(db.session, consultation, account=account)
+    prebuild_pdf(consultation, snapshot, locale=str(get_locale()))
     return redirect(url_for("report.published", token=snapshot.token))
+
+
+def prebuild_pdf(consultation, published, *, locale: str) -> None:
+    """Start building a just-published report's PDF, so its first download is served from the cache."""
+    if current_app.config["PDF_PREBUILD"]:
+        params = pdf_job_params(consultation, published=published, staff=False, locale=locale)
+        background.submit("pdf", consultation_id=consultation.id, params=params, once=True)
 
 
 @bp.route("/c/<slug>/report/themes", methods=["GET", "POST"])
@@ -263,7 +343,9 @@ def group_names(slug):
     consultation = _consultation(slug)
     if not is_staff(consultation):
         abort(403, description=_("Only the consultation's facilitators can name its opinion groups."))
-    report = reports.build(db.session, consultation)
+    report = report_for_request(consultation)
+    if report is None:
+        return _pending(consultation, what="report")
     error = None
     if request.method == "POST":
         wanted = {g["label"]: request.form.get(f"name-{g['label']}", "") for g in report["groups"]}

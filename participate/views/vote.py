@@ -15,11 +15,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from .. import background
 from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode, ModerationState, Statement
 from ..security import embed_cookies, embeddable
-from ..services import Forbidden, NotFound, ServiceError, consultations, privacy, short_links, visibility
+from ..services import Forbidden, NotFound, ServiceError, consultations, privacy, report, short_links, visibility
 from ..services.moderation import REJECT_REASONS
 from ..services.participation import acts, draw, gate, identity, votes
 from ..services.snapshots import store
@@ -142,6 +143,16 @@ def add_statement(slug):
     return redirect(url_for("vote.consultation", slug=slug))
 
 
+def _where_i_stand(consultation, participant) -> dict:
+    """Where the participant stands, read from what the analysis runner prepared; when the report has to be rebuilt
+    (moderation changed it since), a job rebuilds it and the answer says the group is being worked out."""
+    if report.cached(db.session, consultation) is None:
+        background.submit(
+            "report", consultation_id=consultation.id, params={"consultation_id": consultation.id}, once=True
+        )
+    return where_i_stand(db.session, consultation, participant)
+
+
 @bp.get("/c/<slug>/mine")
 def mine(slug):  # not embeddable: a page of one's own votes must not be framed (and read or clicked) by any site
     token = existing_participant_token()
@@ -249,7 +260,7 @@ def _derived(consultation, participant) -> dict:
     written = my_statements(db.session, consultation, participant)
     if not _results_visible(consultation):
         return {"stand": visibility.hidden_stand(), "written": visibility.own_statements_only(written)}
-    return {"stand": where_i_stand(db.session, consultation, participant), "written": written}
+    return {"stand": _where_i_stand(consultation, participant), "written": written}
 
 
 def _group_label(latest, participant) -> str | None:

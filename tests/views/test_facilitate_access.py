@@ -46,6 +46,8 @@ ROUTES = [
     ("GET", "/facilitate/{slug}/monitor", "manage", 200, None),
     ("GET", "/facilitate/{slug}/export.zip", "manage", 200, None),
     ("GET", "/facilitate/{slug}/audit", "manage", 200, None),
+    ("GET", "/facilitate/jobs/0123456789abcdef0123456789abcdef", "staff", 404, None),  # no such job
+    ("GET", "/facilitate/jobs/0123456789abcdef0123456789abcdef/file", "staff", 404, None),
     ("GET", "/facilitate/{slug}/qr.svg", "manage", 200, None),
     ("GET", "/facilitate/{slug}/delete", "manage", 200, None),  # asks to confirm
     ("POST", "/facilitate/{slug}/transfer", "manage", 409, {"email": "owner@example.org"}),  # already the owner

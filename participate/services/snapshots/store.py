@@ -10,16 +10,18 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from analysis import AnalysisResult, run_analysis
 
+from ...database import one_writer
 from ...models import (
     AnalysisRobustness,
     AnalysisSnapshot,
     Consultation,
     Participant,
+    SnapshotMember,
     Statement,
     Vote,
     utcnow,
@@ -75,9 +77,36 @@ def group_counts(snapshot: AnalysisSnapshot) -> tuple[int, int]:
 
 
 def group_id_of(session: Session, snapshot_id: int, participant_id: int) -> int | None:
-    """The participant's group id in one snapshot (only the snapshot's groups are read, not its whole result)."""
+    """The participant's group id in one snapshot: one row of its members table (:func:`record_members`); for a
+    snapshot stored before that table existed, its stored groups."""
+    gid = session.scalar(
+        select(SnapshotMember.group_id).where(
+            SnapshotMember.snapshot_id == snapshot_id, SnapshotMember.participant_id == participant_id
+        )
+    )
+    if gid is not None or session.scalar(
+        select(SnapshotMember.snapshot_id).where(SnapshotMember.snapshot_id == snapshot_id).limit(1)
+    ):
+        return gid
     groups = session.scalar(select(AnalysisSnapshot.result["groups"]).where(AnalysisSnapshot.id == snapshot_id))
     return next((g["id"] for g in groups or [] if participant_id in g["members"]), None)
+
+
+def record_members(session: Session, snapshot: AnalysisSnapshot) -> int:
+    """Store each grouped participant's group of a new snapshot (the precomputed table "where I stand" reads), once;
+    returns how many rows it wrote."""
+    if session.scalar(select(SnapshotMember.snapshot_id).where(SnapshotMember.snapshot_id == snapshot.id).limit(1)):
+        return 0
+    rows = [
+        {"snapshot_id": snapshot.id, "participant_id": int(pid), "group_id": int(g["id"])}
+        for g in (snapshot.result or {}).get("groups", [])
+        for pid in g["members"]
+    ]
+    if rows:
+        with one_writer(session):
+            session.execute(insert(SnapshotMember), rows)
+            session.commit()
+    return len(rows)
 
 
 def compute_snapshot(session: Session, consultation_id: int, *, random_state: int = 0) -> AnalysisSnapshot | None:
