@@ -333,7 +333,7 @@ def _themes(report: dict) -> None:
 
 
 def _common(row: dict) -> str | None:
-    """"agree" or "disagree" when a majority of every group's voters took that side (every group voted)."""
+    """ "agree" or "disagree" when a majority of every group's voters took that side (every group voted)."""
     groups = row["groups"]
     if not groups or not all(t["votes"] for t in groups):
         return None
@@ -456,6 +456,14 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None, tallies
         report["headline"] = [sid for sid in headline if by_id[sid]["at_floor"]]
         thin.update(sid for sid in headline if not by_id[sid]["at_floor"])
         report["headline_jr"] = view.headline_jr
+    # And whatever a majority of its few voters took one side on: "everyone agreed" is what would be quoted.
+    thin.update(
+        r["id"]
+        for r in report["statements"]
+        if r["id"] not in mod_out
+        and not r["at_floor"]
+        and max(r["overall"]["agree"], r["overall"]["disagree"]) * 2 > r["overall"]["votes"]
+    )
     report["thin"] = sorted(thin, key=lambda sid: (-by_id[sid]["overall"]["votes"], sid))
 
     for entry, g in zip(report["groups"], groups, strict=True):
