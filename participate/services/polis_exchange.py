@@ -45,7 +45,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, Term, audit, consultations, statements
+from . import N_, Conflict, InvalidInput, Term, about_participants, audit, consultations, statements
 from .snapshots import store, view_of
 
 SETTINGS_FILE = "consultation.json"
@@ -490,6 +490,10 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         used_keys.add(key)
         detail = details.get(s.id, {})
         is_seed = detail.get("origin") == "seed" if "origin" in detail else (s.is_seed or s.author_id is None)
+        # Whether the organisers or a participant wrote it, when the source says (its is-seed column or our own
+        # export's details); an author id alone does not say whether that author ran the conversation.
+        origin_stated = "origin" in detail or s.is_seed is not None or s.author_id is None
+        about = about_participants.is_about_participants(text)
         statement_rows.append(
             {
                 "consultation_id": consultation.id,
@@ -498,7 +502,9 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
                 "origin": StatementOrigin.SEED if is_seed else StatementOrigin.PARTICIPANT,
                 "author_id": None if is_seed else participant_of.get(s.author_id),
                 "moderation": _STATE[s.moderated],
-                "is_meta": bool(detail.get("is_meta", s.is_meta)),
+                "is_meta": bool(detail.get("is_meta", s.is_meta)) or about,
+                "about_participants": about,
+                "origin_stated": origin_stated,
                 "source": (detail.get("source") or "")[:SOURCE_MAX_LENGTH] or None,
                 "created_at": _moment(s.timestamp, fallback),
             }

@@ -22,7 +22,18 @@ from ..models import (
     VoteValue,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, consultations, eligibility, is_id, participants, statements
+from . import (
+    N_,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    about_participants,
+    consultations,
+    eligibility,
+    is_id,
+    participants,
+    statements,
+)
 from .snapshots import store
 
 VOTE_WORDS = {"agree": VoteValue.AGREE, "disagree": VoteValue.DISAGREE, "pass": VoteValue.PASS}
@@ -190,6 +201,7 @@ def submit_statement(session: Session, consultation: Consultation, token: str, r
         author_id=participant.id,
         moderation=ModerationState.PENDING,
     )
+    about_participants.mark(statement)
     session.add(statement)
     try:
         session.flush()
