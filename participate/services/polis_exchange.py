@@ -35,6 +35,8 @@ from ..models import (
     ConsultationOwner,
     ConsultationStatus,
     CurrentVote,
+    ModerationAction,
+    ModerationLogEntry,
     ModerationMode,
     ModerationState,
     Participant,
@@ -67,6 +69,11 @@ _VOTE = Vote.__table__
 _MODERATED = {ModerationState.ACCEPTED: 1, ModerationState.PENDING: 0, ModerationState.REJECTED: -1}
 _STATE = {value: state for state, value in _MODERATED.items()}
 
+
+#: The moderation log's reason for a statement the source's moderators removed (kept in English, as data).
+REMOVED_IN_SOURCE = "removed in Pol.is before import"
+#: summary.csv's counts the report compares with what was imported.
+SOURCE_COUNTS = ("voters", "voters-in-conv", "commenters", "comments")
 
 def _seconds(moment: datetime | None) -> float | None:
     return None if moment is None else consultations.aware(moment).timestamp()
@@ -436,6 +443,9 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         opened_at=first_time,
         closed_at=fallback if times else now,
         imported_from_polis=True,
+        # Without vote times (no votes.csv) the votes are stored with one time, the import's latest known moment:
+        # nothing may read it as when anyone voted (timing checks, daily charts).
+        vote_times=len(known) == len(votes),
     )
     consultations.make_secrets(consultation)
     session.add(consultation)
@@ -523,6 +533,21 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
     ]
     if themes:
         session.execute(insert(StatementTheme), themes)
+    # The source's moderation, as it happened: each statement its moderators removed, in the moderation log.
+    removed = [
+        {
+            "consultation_id": consultation.id,
+            "account_id": None,
+            "statement_id": statement_of[s.id],
+            "action": ModerationAction.REJECT,
+            "reason": REMOVED_IN_SOURCE,
+            "created_at": _moment(s.timestamp, fallback),
+        }
+        for s in export.statements
+        if s.moderated == -1
+    ]
+    if removed:
+        session.execute(insert(ModerationLogEntry), removed)
 
     # Votes: the full history in time order, then the latest per (participant, statement) as the current vote.
     n = len(votes)
@@ -573,6 +598,10 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         statements=len(statement_rows),
         participants=len(polis_pids),
         shortened_statements=shortened,
+        removed_in_source=len(removed),
+        vote_times=consultation.vote_times,
+        # The source's own counts (summary.csv), which the report reconciles with what was imported.
+        source_summary={k: export.summary[k] for k in SOURCE_COUNTS if export.summary.get(k, "").strip().isdigit()},
     )
     session.commit()
     return consultation

@@ -415,20 +415,20 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None, tallies
         shares = [_share(t["agree"], t["votes"]) for t in row["groups"] if t["votes"]]
         if len(shares) >= 2 and len(shares) == len(row["groups"]):
             row["divisiveness"] = max(shares) - min(shares)
-        row["common"] = _common(row) if sid not in mod_out else None
-        # A claim about every group needs the floors: everyone's and every group's.
-        if row["common"] and not (row["at_floor"] and all(t["at_floor"] for t in row["groups"])):
-            thin.add(sid)
-            row["common"] = None
+
+    # Common ground and rejection by all: one definition (analysis.evidence), floors included, shared with the annex.
+    report["common_ground"] = evidence.common_ground(
+        tallies, floors, consensus=view.consensus, consensus_jeffreys=view.consensus_jeffreys, exclude=mod_out
+    )
+    report["common_rejection"] = evidence.common_ground(tallies, floors, side="disagree", exclude=mod_out)
+    common = dict.fromkeys(report["common_ground"], "agree") | dict.fromkeys(report["common_rejection"], "disagree")
+    for row in report["statements"]:
+        sid = row["id"]
+        row["common"] = common.get(sid)
+        if row["common"] is None and sid not in mod_out and _common(row):
+            thin.add(sid)  # a majority in every group, but below a floor: no claim about every group
         if row["common"] and robust is not None and sid in rb_col:
             row["robust"] = bool(robust[f"common_{row['common']}"][rb_col[sid]])
-
-    common = [r for r in report["statements"] if r["common"] == "agree"]
-    common.sort(key=lambda r: (-(r["consensus"] or 0), -(r["consensus_jeffreys"] or 0), r["id"]))
-    report["common_ground"] = [r["id"] for r in common]
-    rejected = [r for r in report["statements"] if r["common"] == "disagree"]
-    rejected.sort(key=lambda r: (-min(t["disagree"] / t["votes"] for t in r["groups"]), r["id"]))
-    report["common_rejection"] = [r["id"] for r in rejected]
     for side in ("agree", "disagree"):
         report["majority"][side] = [
             {"statement_id": c.statement_id, "n_success": c.n_success, "n_trials": c.n_trials}

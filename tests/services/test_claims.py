@@ -110,11 +110,9 @@ def test_every_percentage_in_the_brief_comes_with_its_people(app, traps):
 def test_the_claims_check_refuses_a_brief_built_without_the_floors(app, traps, monkeypatch):
     consultation, sids = traps
 
-    class NoFloors(evidence.Floors):
-        def __post_init__(self):
-            pass
-
-    monkeypatch.setattr(brief, "floors", lambda report: NoFloors(1, 1))
+    # A report and brief built as before the floors: floors of one voter, which Floors itself refuses.
+    monkeypatch.setattr(evidence.Floors, "__post_init__", lambda self: None)
+    monkeypatch.setattr(report, "floors_of", lambda consultation: evidence.Floors(1, 1))
     built = report.build(db.session, consultation)
     with app.test_request_context():
         summary = brief.build(built)
