@@ -75,6 +75,7 @@ REMOVED_IN_SOURCE = "removed in Pol.is before import"
 #: summary.csv's counts the report compares with what was imported.
 SOURCE_COUNTS = ("voters", "voters-in-conv", "commenters", "comments")
 
+
 def _seconds(moment: datetime | None) -> float | None:
     return None if moment is None else consultations.aware(moment).timestamp()
 

@@ -18,10 +18,20 @@ from sqlalchemy.orm import Session, selectinload
 from analysis import ALGORITHM_VERSION, evidence
 from analysis import robustness as robustness_math
 
-from ..models import AnalysisRobustness, AnalysisSnapshot, Consultation, Participant, Statement, Vote
-from . import report_map
+from ..models import (
+    AnalysisRobustness,
+    AnalysisSnapshot,
+    AuditLogEntry,
+    Consultation,
+    ModerationLogEntry,
+    ModerationState,
+    Participant,
+    Statement,
+    Vote,
+)
+from . import polis_exchange, report_map
 from . import statements as statement_service
-from .snapshots import SnapshotView, store, view_of
+from .snapshots import SnapshotView, integrity, store, view_of
 from .snapshots import votes as snapshot_votes
 
 REPORT_FORMAT = "participate-report/1"
@@ -126,13 +136,17 @@ def _consultation_fields(consultation: Consultation) -> tuple:
         consultation.recruitment,
         consultation.moderation,  # which statements are reportable
         consultation.data_version,  # deleted votes leave the counts at once
+        consultation.vote_times,
         tuple(sorted((consultation.group_names or {}).items())),
         floors_of(consultation),
     )
 
 
 def _statement_fields(statements) -> tuple:
-    return tuple((s.id, s.text, s.moderation, s.is_meta, s.origin, tuple(s.theme_names)) for s in statements)
+    return tuple(
+        (s.id, s.text, s.moderation, s.is_meta, s.about_participants, s.origin, tuple(s.theme_names))
+        for s in statements
+    )
 
 
 def _build(session: Session, consultation: Consultation, statements, snapshot_id: int | None, imported: bool) -> dict:
@@ -174,7 +188,7 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
     n_statements = len(counted)
     min_votes = min(MIN_VOTES, n_statements) if n_statements else MIN_VOTES
     qualified = int((per_person >= min_votes).sum())
-    return assemble(
+    report = assemble(
         consultation=consultation,
         statements=statements,
         tallies=tallies,
@@ -184,6 +198,70 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
         robustness=robustness_row.result if robustness_row else None,
         imported=imported,
     )
+    report["moderation"] = _moderation(session, consultation, imported)
+    report["integrity"] = _integrity(session, consultation, snapshot)
+    if imported:
+        report["source_counts"] = _source_counts(session, consultation, len(np.unique(votes.participant_ids[keep])))
+    return report
+
+
+def _moderation(session: Session, consultation: Consultation, imported: bool) -> dict:
+    """How many statements were submitted and how many moderators removed; for imports, how many the source did."""
+    states = dict(
+        session.execute(
+            select(Statement.moderation, func.count())
+            .where(Statement.consultation_id == consultation.id)
+            .group_by(Statement.moderation)
+        ).all()
+    )
+    in_source = 0
+    if imported:
+        in_source = session.scalar(
+            select(func.count())
+            .select_from(ModerationLogEntry)
+            .where(
+                ModerationLogEntry.consultation_id == consultation.id,
+                ModerationLogEntry.reason == polis_exchange.REMOVED_IN_SOURCE,
+            )
+        )
+    return {
+        "submitted": int(sum(states.values())),
+        "removed": int(states.get(ModerationState.REJECTED, 0)),
+        "source": "import" if imported else "here",
+        "removed_in_source": int(in_source),
+    }
+
+
+def _integrity(session: Session, consultation: Consultation, snapshot) -> dict:
+    """The integrity annex as the report shows it, without anyone's id: counts, whether vote times exist, the lists."""
+    annex = integrity.for_snapshot(session, snapshot.id) if snapshot is not None else None
+    vote_times = bool(consultation.vote_times)
+    if not annex:
+        return {"computed": False, "flagged": None, "vote_times": vote_times}
+    return {
+        "computed": True,
+        "flagged": len(annex.get("flagged", [])),
+        "vote_times": bool(annex.get("vote_times", vote_times)),
+        "flagged_by": annex.get("flagged_by"),
+        "with_flagged": annex.get("with_flagged"),
+        "without_flagged": annex.get("without_flagged"),
+    }
+
+
+def _source_counts(session: Session, consultation: Consultation, voters: int) -> dict | None:
+    """An import's counts against its source's summary: who voted here, and on what the source counted them."""
+    details = session.scalar(
+        select(AuditLogEntry.details)
+        .where(AuditLogEntry.consultation_id == consultation.id, AuditLogEntry.action == "imported")
+        .order_by(AuditLogEntry.id)
+        .limit(1)
+    )
+    summary = (details or {}).get("source_summary") or {}
+    return {
+        "voters": int(summary["voters"]) if "voters" in summary else None,
+        "statements": int(summary["comments"]) if "comments" in summary else None,
+        "imported_voters": voters,
+    }
 
 
 def assemble(
@@ -255,6 +333,8 @@ def assemble(
                 "themes": st.theme_names,
                 "is_meta": bool(st.is_meta),
                 "origin": st.origin.value,
+                "origin_stated": bool(getattr(st, "origin_stated", True)),
+                "about_participants": bool(getattr(st, "about_participants", False)),
                 "overall": _tally(a, d, a + d + p),
                 "at_floor": floors.everyone(a + d + p),
                 "pass_rate": _share(p, a + d + p),
@@ -269,6 +349,7 @@ def assemble(
             }
         )
     report["statements"] = rows
+    report["about_participants"] = [r["id"] for r in rows if r["about_participants"]]
     _themes(report)
     if snapshot is not None:
         params = dict(view.parameters)
