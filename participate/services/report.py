@@ -315,6 +315,7 @@ def assemble(
         "bridging": None,
         "headline": None,
         "headline_jr": None,
+        "headline_jr_line": None,
         "uncertain": [],
         "map": None,
         "themes": [],
@@ -537,6 +538,17 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None, tallies
         report["headline"] = [sid for sid in headline if by_id[sid]["at_floor"]]
         thin.update(sid for sid in headline if not by_id[sid]["at_floor"])
         report["headline_jr"] = view.headline_jr
+        # JR's n: everyone with a vote (banned left out); a block of n / k people is owed a statement
+        report["headline_jr_line"] = {
+            "holds": view.headline_jr,
+            "people": view.participants,
+            "size": len(view.headline),
+            "left_out": [
+                {"statement_id": sid, "people": n}
+                for sid, n in sorted((view.headline_left_out or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+                if sid in by_id
+            ],
+        }
     # And whatever a majority of its few voters took one side on: "everyone agreed" is what would be quoted.
     thin.update(
         r["id"]

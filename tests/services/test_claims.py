@@ -147,3 +147,27 @@ def test_the_claims_check_catches_a_figure_that_is_not_the_votes(app, traps):
         participants=built["counts"]["participants"],
     )
     assert any("everyone's figures" in p for p in found) and any("99%" in p for p in found)
+
+
+@pytest.mark.slow
+def test_every_shared_conversation_publishes_a_brief_that_holds_up(app, shared_conversations):
+    """On real conversations: no brief item below a floor, every "every group" claim at the floor in every group,
+    and the claims check (which recounts from the votes) passes on what is published."""
+    for folder, consultation in shared_conversations:
+        built = report.build(db.session, consultation)
+        with app.test_request_context():
+            summary = brief.build(built)
+            assert claims.problems(db.session, consultation, built) == [], folder.name
+            assert publishing.publish(db.session, consultation).token
+        for name in ("headline", "common_ground", "rejected"):
+            for item in summary[name]:
+                assert item["everyone"]["votes"] >= 20, (folder.name, name, item["statement_id"])
+        for name in ("common_ground", "rejected"):
+            for item in summary[name]:
+                assert all(t["votes"] >= 5 for t in item["groups"]), (folder.name, name)
+        for item in summary["divisions"]:
+            assert sum(t["votes"] >= 5 for t in item["groups"]) >= 2, folder.name
+        for item in summary["thin"]:
+            assert item["statement_id"] not in _listed(summary), folder.name
+        about = set(built["about_participants"])
+        assert not about & _listed(summary), folder.name  # descriptions of oneself are never reported as views
