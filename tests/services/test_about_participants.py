@@ -78,3 +78,10 @@ def test_seeded_and_submitted_statements_are_marked_and_a_facilitator_can_undo(m
     assert not submitted.about_participants and not submitted.is_meta
     assert isinstance(statements.seed(consultation.id, "Ich bin Studentin"), Statement)
     assert statements.seed(consultation.id, "Ich bin Studentin").about_participants
+
+
+def test_the_facilitator_sees_the_list_on_the_moderation_page(client, login, make_consultation):
+    make_consultation(statements=["I live in a rural area", "Rural buses should run hourly"])
+    login(client, "admin")
+    page = client.get("/facilitate/test/moderate?state=accepted").text
+    assert page.count("about participants") == 1 and "“Not meta” undoes this" in page
