@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -83,7 +84,11 @@ def get_public(session: Session, slug: str) -> Consultation:
 
 
 def public_listing(session: Session, *, statuses=(ConsultationStatus.OPEN,)) -> list[Listing]:
-    """Consultations with how many people have taken part and how many statements they count (meta ones apart)."""
+    """Consultations with how many people have taken part and how many statements they count (meta ones apart).
+
+    Schedules that have come due are applied first, so the list is true now.
+    """
+    apply_due_schedules(session)
     voters = (
         select(CurrentVote.consultation_id, func.count(func.distinct(CurrentVote.participant_id)).label("n"))
         .group_by(CurrentVote.consultation_id)
@@ -92,7 +97,7 @@ def public_listing(session: Session, *, statuses=(ConsultationStatus.OPEN,)) -> 
     rows = session.execute(
         select(Consultation, func.coalesce(voters.c.n, 0))
         .outerjoin(voters, voters.c.consultation_id == Consultation.id)
-        .where(Consultation.status.in_(statuses))
+        .where(Consultation.status.in_(statuses), Consultation.unlisted.is_(False))
         .order_by(Consultation.opened_at.desc(), Consultation.id)
     ).all()
     listings = []
@@ -150,8 +155,8 @@ def load_samples(session: Session, folder: Path = SAMPLES) -> list[Consultation]
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Scheduled opening and closing, without a background process: every web request applies what has come due
-# (views/templating.py), and a vote or a statement applies its consultation's schedule before it is checked.
+# Scheduled opening and closing, without a background process: the participation gate applies a consultation's
+# schedule when it has come due, before it is asked; the public listing and the staff's look-up apply theirs.
 # ----------------------------------------------------------------------------------------------------------------
 
 
@@ -225,6 +230,7 @@ def for_staff(session: Session, account: Account, slug: str, *, manage: bool = T
 
     Someone with no business there gets 404, as if it did not exist; an assigned moderator asking to manage gets 403.
     """
+    apply_due_schedules(session, slug=slug)  # staff see the status it has now
     consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
     if consultation is None:
         raise NotFound(N_("There is no consultation at this address."))
@@ -285,6 +291,8 @@ SETTINGS = (
     "slug",
     "moderation",
     "allow_statements",
+    "event_mode",
+    "unlisted",
     "report_visibility",
     "recruitment",
     "floor_voters",
@@ -399,6 +407,9 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
         values["moderation"] = _choice(ModerationMode, data.get("moderation") or "post", N_("moderation mode"))
     if given("allow_statements"):  # on creation, absent means allowed; forms send "" for an unticked box
         values["allow_statements"] = data.get("allow_statements", True) in (True, "1", "on", "true", "yes")
+    for flag in ("event_mode", "unlisted"):  # absent means off, on creation as on edit (an unticked box)
+        if given(flag):
+            values[flag] = data.get(flag, False) in (True, "1", "on", "true", "yes")
     if given("report_visibility"):
         values["report_visibility"] = _choice(
             ReportVisibility, data.get("report_visibility") or "public", N_("report visibility")
@@ -494,6 +505,29 @@ def update(
         audit.record(session, account, consultation, "settings_changed", changes=changes)
     session.commit()
     return changes
+
+
+def has_votes(session: Session, consultation: Consultation) -> bool:
+    return bool(session.scalar(select(exists().where(CurrentVote.consultation_id == consultation.id))))
+
+
+def delete(session: Session, account: Account, consultation: Consultation) -> None:
+    """Delete a consultation nobody has voted in (a test, a mistake), with its statements; once anyone has voted,
+    the votes are people's contributions: close it or unlist it instead. The audit log keeps that it was deleted."""
+    if not can_manage(session, account, consultation):
+        raise Forbidden(N_("Only the consultation's owner or an admin can delete it."))
+    if has_votes(session, consultation):
+        raise Conflict(
+            N_(
+                "People have voted in this consultation, so it cannot be deleted. "
+                "Close it, or unlist it to take it off the public lists."
+            )
+        )
+    audit.record(session, account, consultation, "deleted", slug=consultation.slug)
+    session.flush()
+    # The database cascades to statements, participants and the rest; the audit entry keeps its words.
+    session.execute(sql_delete(Consultation).where(Consultation.id == consultation.id))
+    session.commit()
 
 
 def open_now(session: Session, account: Account, consultation: Consultation) -> Consultation:

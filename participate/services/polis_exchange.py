@@ -14,12 +14,12 @@ import secrets
 import tempfile
 import unicodedata
 import zipfile
-from datetime import UTC, datetime
+import zlib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, insert, select
-from sqlalchemy import text as sql_text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from analysis import polis_io
@@ -34,7 +34,6 @@ from ..models import (
     Consultation,
     ConsultationOwner,
     ConsultationStatus,
-    CurrentVote,
     ModerationAction,
     ModerationLogEntry,
     ModerationMode,
@@ -48,7 +47,10 @@ from ..models import (
     utcnow,
 )
 from . import N_, Conflict, InvalidInput, Term, about_participants, audit, consultations, statements
+from .participation.votes import record_many
+from .signals import votes_changed
 from .snapshots import store, view_of
+from .themes import THEME_MAX_LENGTH
 
 SETTINGS_FILE = "consultation.json"
 #: The files of an export folder that an import reads (or may meet); a web upload keeps only these.
@@ -65,7 +67,6 @@ FOLDER_FILES = frozenset(
 )
 SETTINGS_FORMAT = "participate-consultation/1"
 # The vote table for the big insert: plain executemany, without the ORM's per-row bookkeeping (several times faster).
-_VOTE = Vote.__table__
 _MODERATED = {ModerationState.ACCEPTED: 1, ModerationState.PENDING: 0, ModerationState.REJECTED: -1}
 _STATE = {value: state for state, value in _MODERATED.items()}
 
@@ -337,6 +338,13 @@ def _unpack(path: Path, folder: Path, limit: int | None) -> Path:
                 }
                 if chosen:
                     break
+            encrypted = sorted(name for name, info in chosen.items() if info.flag_bits & 0x1)
+            if encrypted:
+                raise InvalidInput(
+                    N_("Import refused: %(member)s in %(file)s is encrypted; export it again without a password."),
+                    member=encrypted[0],
+                    file=path.name,
+                )
             declared = sum(info.file_size for info in chosen.values())
             if limit is not None and declared > limit:
                 raise _too_big(path, declared, limit)
@@ -348,7 +356,7 @@ def _unpack(path: Path, folder: Path, limit: int | None) -> Path:
                         if limit is not None and written > limit:
                             raise _too_big(path, written, limit)
                         out.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, RuntimeError, zlib.error) as exc:
         raise InvalidInput(
             N_("Import refused: %(file)s is not a readable zip (%(error)s)"), file=path.name, error=str(exc)
         ) from None
@@ -359,6 +367,35 @@ def _moment(seconds: float | None, fallback: datetime) -> datetime:
     if seconds is None or math.isnan(seconds):
         return fallback
     return datetime.fromtimestamp(seconds, UTC)
+
+
+#: Times an import may carry: none before the Unix epoch (Pol.is times count from it), none after the import's day.
+EARLIEST_PLAUSIBLE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _check_plausible_times(export, now: datetime) -> None:
+    """Refuse an export whose votes or statements are dated before 1970 or after today: such a date is a broken
+    export, and would be shown, binned and compared as if it were real."""
+    latest = now + timedelta(days=1)
+    stamps = [s.timestamp for s in export.statements if s.timestamp is not None and not math.isnan(s.timestamp)]
+    known = export.votes.timestamps[~np.isnan(export.votes.timestamps)]
+    if len(known):
+        stamps += [float(known.min()), float(known.max())]
+    for stamp in stamps:
+        if not EARLIEST_PLAUSIBLE.timestamp() <= stamp <= latest.timestamp():
+            try:
+                when = datetime.fromtimestamp(stamp, UTC).date().isoformat()
+            except (ValueError, OverflowError, OSError):
+                when = f"{stamp:.0f} s after 1970"
+            raise InvalidInput(
+                N_(
+                    "Import refused: a vote or statement is dated %(when)s, outside the plausible range "
+                    "(%(earliest)s to %(latest)s). Check the timestamp column of votes.csv and comments.csv."
+                ),
+                when=when,
+                earliest=EARLIEST_PLAUSIBLE.date().isoformat(),
+                latest=latest.date().isoformat(),
+            )
 
 
 def _random_token_hash() -> str:
@@ -400,6 +437,7 @@ def import_export(
         raise InvalidInput(
             N_("Import refused: votes refer to comment-id %(id)d, which is not in comments.csv"), id=unknown[0]
         )
+    _check_plausible_times(export, now)
     if owner is not None:
         consultations.require_facilitator(owner)
     try:
@@ -407,6 +445,7 @@ def import_export(
     except Exception:
         session.rollback()
         raise
+    votes_changed.send(consultation.id)  # so its report is ready to read
     return consultation
 
 
@@ -494,10 +533,13 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
     for s in export.statements:
         text, cut = _import_text(s.text)
         shortened += cut
-        key = statements.text_key(text)
-        if key in used_keys:  # Pol.is allows repeated texts; keep both, as the votes on each differ
-            suffix = f" #{s.id}"
-            key = key[: STATEMENT_MAX_LENGTH - len(suffix)] + suffix
+        key = base = statements.text_key(text)
+        repeat = 1
+        while key in used_keys:  # Pol.is allows repeated texts; keep both, as the votes on each differ
+            # " #<id>", then " #<id>-2"…: another statement may itself read "… #<id>" or share the cut key.
+            suffix = f" #{s.id}" + (f"-{repeat}" if repeat > 1 else "")
+            key = base[: STATEMENT_MAX_LENGTH - len(suffix)] + suffix
+            repeat += 1
         used_keys.add(key)
         detail = details.get(s.id, {})
         is_seed = detail.get("origin") == "seed" if "origin" in detail else (s.is_seed or s.author_id is None)
@@ -526,11 +568,13 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         else []
     )
     statement_of = {s.id: new_id for s, new_id in zip(export.statements, new_ids, strict=True)}
+    # Names cleaned and cut as the themes page does, then deduplicated: two names that become one are one theme.
     themes = [
-        {"statement_id": statement_of[sid], "name": str(theme)[:60]}
+        {"statement_id": statement_of[sid], "name": name}
         for sid, detail in details.items()
-        if sid in statement_of
-        for theme in dict.fromkeys(detail.get("themes") or [])
+        if sid in statement_of and isinstance(detail.get("themes"), list)
+        for name in dict.fromkeys(" ".join(str(theme).split())[:THEME_MAX_LENGTH].strip() for theme in detail["themes"])
+        if name
     ]
     if themes:
         session.execute(insert(StatementTheme), themes)
@@ -557,37 +601,13 @@ def _import(session, export, settings, *, slug, owner, name, now) -> Consultatio
         sids = votes.statement_ids.tolist()
         values = votes.values.tolist()
         created = [_moment(t, fallback) for t in votes.timestamps.tolist()]
-        session.execute(
-            _VOTE.insert(),
+        record_many(
+            session,
+            consultation.id,
             [
-                {
-                    "consultation_id": consultation.id,
-                    "participant_id": participant_of[p],
-                    "statement_id": statement_of[s],
-                    "value": v,
-                    "created_at": c,
-                }
+                {"participant_id": participant_of[p], "statement_id": statement_of[s], "value": v, "created_at": c}
                 for p, s, v, c in zip(pids, sids, values, created, strict=True)
             ],
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            # Fresh statistics first: without them the planner expects one vote and runs the IN below as a nested
-            # loop, quadratic in the votes (a 50,000-vote export took hours). ANALYZE sees this transaction's rows.
-            session.execute(sql_text("ANALYZE vote"))
-        # Rows went in in time order (ties in their given order) within this one transaction, so in the new
-        # consultation the highest id of each (participant, statement) is its latest vote.
-        latest = (
-            select(func.max(Vote.id))
-            .where(Vote.consultation_id == consultation.id)
-            .group_by(Vote.participant_id, Vote.statement_id)
-        )
-        session.execute(
-            insert(CurrentVote).from_select(
-                ["participant_id", "statement_id", "consultation_id", "value", "vote_id", "updated_at"],
-                select(
-                    Vote.participant_id, Vote.statement_id, Vote.consultation_id, Vote.value, Vote.id, Vote.created_at
-                ).where(Vote.consultation_id == consultation.id, Vote.id.in_(latest)),
-            )
         )
     audit.record(
         session,

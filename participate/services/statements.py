@@ -1,5 +1,6 @@
 """Statements: cleaning, validation, duplicate detection and submission by participants."""
 
+import hashlib
 import re
 import unicodedata
 
@@ -62,8 +63,16 @@ def counted(consultation: Consultation) -> ColumnElement[bool]:
 
 
 def text_key(text: str) -> str:
-    """The form used to detect duplicates: case-folded with whitespace collapsed."""
-    return _WHITESPACE.sub(" ", text.casefold()).strip()
+    """The form used to detect duplicates: case-folded with whitespace collapsed, bounded by its column.
+
+    Case folding can lengthen text ("ß" becomes "ss", "ﬃ" becomes "ffi": up to three characters for one), so a
+    folded key longer than the column (``STATEMENT_MAX_LENGTH``) is stored as ``sha256:`` and the SHA-256 of the
+    folded text: still equal exactly for duplicates, and never longer than the column on any database.
+    """
+    folded = _WHITESPACE.sub(" ", text.casefold()).strip()
+    if len(folded) <= STATEMENT_MAX_LENGTH:
+        return folded
+    return "sha256:" + hashlib.sha256(folded.encode()).hexdigest()
 
 
 def seed(consultation_id: int, text: str, **columns) -> Statement:

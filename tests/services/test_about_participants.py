@@ -8,7 +8,8 @@ import pytest
 
 from participate.extensions import db
 from participate.models import Statement
-from participate.services import about_participants, moderation, statements, voting
+from participate.services import about_participants, moderation, statements
+from tests import factories
 
 LABELLED = Path(__file__).parents[1] / "data" / "about_participants.csv"
 
@@ -64,9 +65,9 @@ def test_seeded_and_submitted_statements_are_marked_and_a_facilitator_can_undo(m
     marked = {s.text: s.about_participants for s in consultation.statements}
     assert marked == {"I live in a rural area": True, "Rural buses should run hourly": False}
     assert all(s.is_meta == s.about_participants for s in consultation.statements)
-    submitted = voting.submit_statement(db.session, consultation, "someone", "I am under 30")
+    submitted = factories.submit_statement(db.session, consultation, "someone", "I am under 30")
     assert submitted.about_participants and submitted.is_meta
-    view = voting.submit_statement(db.session, consultation, "someone", "I think the young are ignored")
+    view = factories.submit_statement(db.session, consultation, "someone", "I think the young are ignored")
     assert not view.about_participants and not view.is_meta
     assert [s.text for s in about_participants.find_all(db.session, consultation)] == [
         "I live in a rural area",

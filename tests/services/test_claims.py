@@ -10,8 +10,10 @@ from analysis import claims as claims_math
 from analysis import evidence
 from participate.extensions import db
 from participate.models import VoteValue
-from participate.services import Conflict, brief, claims, participants, publishing, report, voting
+from participate.services import Conflict, brief, claims, publishing, report
+from participate.services.participation import identity
 from participate.services.snapshots import runner
+from tests import factories
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
 X, Y = 20, 15  # two camps
@@ -40,9 +42,9 @@ def traps(make_consultation):
     consultation = make_consultation("traps", statements=[f"Trap statement {i}" for i in range(11)])
     sids = sorted(s.id for s in consultation.statements)
     by_id = {s.id: s for s in consultation.statements}
-    people = [participants.find_or_add(db.session, consultation, f"person-{i}") for i in range(X + Y)]
+    people = [identity.find_or_add(db.session, consultation, f"person-{i}") for i in range(X + Y)]
     for (person, s), value in camp_votes().items():
-        voting.record(db.session, consultation, people[person], by_id[sids[s]], value)
+        factories.record(db.session, consultation, people[person], by_id[sids[s]], value)
     db.session.commit()
     runner.analyse(db.session, consultation.id)
     return consultation, sids
@@ -135,7 +137,7 @@ def test_the_claims_check_catches_a_figure_that_is_not_the_votes(app, traps):
     item["everyone"] = {**item["everyone"], "agree": item["everyone"]["agree"] - 1}
     item["sentence"] = item["sentence"].replace("100%", "99%")
     votes = [(p, s, v) for (p, s), v in camp_votes().items()]
-    people = {i: participants.find_or_add(db.session, consultation, f"person-{i}").id for i in range(X + Y)}
+    people = {i: identity.find_or_add(db.session, consultation, f"person-{i}").id for i in range(X + Y)}
     snapshot_groups = report.view_of(db.session.get(report.AnalysisSnapshot, built["analysis"]["snapshot_id"]))
     members = {g.label: g.members for g in snapshot_groups.groups}
     found = claims_math.check(
