@@ -18,7 +18,7 @@ from ..models import (
     utcnow,
 )
 from . import N_, InvalidInput
-from .participation import votes
+from .participation.votes import WORD_OF_VOTE, forget, my_votes
 from .signals import votes_changed
 from .snapshots import store
 
@@ -31,15 +31,15 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
     The participant row in full (external id, invite code, ban), except two hashes that identify nothing to the
     participant: of the browser token, and of the address (said to be kept, never given out: see SECURITY.md).
     """
-    votes, current, statements = [], [], []
+    history, current, statements = [], [], []
     if participant is not None:
-        votes = [
-            {"statement_id": v.statement_id, "vote": votes.WORD_OF_VOTE[v.value], "at": v.created_at.isoformat()}
+        history = [
+            {"statement_id": v.statement_id, "vote": WORD_OF_VOTE[v.value], "at": v.created_at.isoformat()}
             for v in session.scalars(select(Vote).where(Vote.participant_id == participant.id).order_by(Vote.id))
         ]
         current = [
-            {"statement_id": s.id, "statement": s.text, "vote": votes.WORD_OF_VOTE[value]}
-            for s, value in votes.my_votes(session, participant)
+            {"statement_id": s.id, "statement": s.text, "vote": WORD_OF_VOTE[value]}
+            for s, value in my_votes(session, participant)
         ]
         statements = [
             {"id": s.id, "text": s.text, "moderation": s.moderation.value, "at": s.created_at.isoformat()}
@@ -51,7 +51,7 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
         "consultation": {"slug": consultation.slug, "title": consultation.title},
         "participant": None if participant is None else _about(session, participant),
         "current_votes": current,
-        "vote_history": votes,
+        "vote_history": history,
         "statements": statements,
     }
 
@@ -98,9 +98,9 @@ def delete_mine(session: Session, participant: Participant, site_default: str = 
     first = session.scalar(select(func.min(Vote.id)).where(Vote.consultation_id == consultation.id, deleted))
     if first is not None:  # the analyses that counted these votes go with them
         store.forget_votes(session, consultation.id, first)
-    removed_votes = votes.forget(session, participant_id=pid)
+    removed_votes = forget(session, participant_id=pid)
     if statements == "remove":
-        votes.forget(session, statement_ids=own)
+        forget(session, statement_ids=own)
         touched = session.execute(delete(Statement).where(Statement.author_id == pid)).rowcount
     else:
         touched = session.execute(update(Statement).where(Statement.author_id == pid).values(author_id=None)).rowcount

@@ -19,7 +19,6 @@ from analysis import ALGORITHM_VERSION, evidence
 from analysis import robustness as robustness_math
 
 from ..models import (
-    AnalysisRobustness,
     AnalysisSnapshot,
     AuditLogEntry,
     Consultation,
@@ -31,7 +30,7 @@ from ..models import (
 )
 from . import polis_exchange, report_map
 from . import statements as statement_service
-from .snapshots import SnapshotView, integrity, store, view_of
+from .snapshots import SnapshotView, checks, integrity, store, view_of
 from .snapshots import votes as snapshot_votes
 
 REPORT_FORMAT = "participate-report/1"
@@ -156,7 +155,6 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
     names); with no snapshot yet, the current votes. Banned participants' votes count nowhere, as in the analysis.
     """
     snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
-    robustness_row = session.get(AnalysisRobustness, snapshot_id) if snapshot_id is not None else None
     view = view_of(snapshot) if snapshot is not None else None
     if snapshot is not None:
         votes = snapshot_votes.votes_until(session, consultation.id, snapshot.last_vote_id)
@@ -195,7 +193,7 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
         qualified=qualified,
         min_votes=min_votes,
         snapshot=snapshot,
-        robustness=robustness_row.result if robustness_row else None,
+        robustness=checks.robustness_of(session, snapshot_id),
         imported=imported,
     )
     report["moderation"] = _moderation(session, consultation, imported)
