@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import DateTime as SQLDateTime
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.sql.expression import false
+from sqlalchemy.sql.expression import false, true
 
 from .extensions import db
 
@@ -210,6 +210,12 @@ class Consultation(db.Model):
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The moderation policy participants read before writing (Markdown); empty shows the default text, translated.
     moderation_policy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The report's evidence floors, raised by the facilitators (None keeps analysis.evidence's defaults; never lower).
+    floor_voters: Mapped[int | None] = mapped_column(Integer)
+    floor_group_voters: Mapped[int | None] = mapped_column(Integer)
+    # False for an import whose source recorded no vote times: its votes' stored times are the import's, and no
+    # timing check or date range reads them as when people voted.
+    vote_times: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # An in-room event: many people join from one network within minutes (EVENT_NEW_PARTICIPANT_RATE_LIMIT).
     event_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Off the public lists of consultations and reports (a test, or one shared only by its link).
@@ -269,6 +275,11 @@ class Statement(db.Model):
         _enum(ModerationState, "moderation_state"), default=ModerationState.PENDING
     )
     is_meta: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A meta statement in which participants describe themselves ("I am over 65"): reported as how each opinion
+    # group answered it, never as a view. Found by ``services.about_participants``; a facilitator can undo it.
+    about_participants: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # False when an imported source did not say whether the organisers or a participant wrote the statement.
+    origin_stated: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     source: Mapped[str | None] = mapped_column(String(SOURCE_MAX_LENGTH))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -34,15 +34,18 @@ def check_eligible(session, consultation: Consultation, token: str | None) -> No
     gate.enter(session, consultation.slug, token, acting=None)
 
 
-# A small hand-made consultation: camp X (7 people) and camp Y (5 people), ten statements.
+# A small hand-made consultation: camp X (14 people) and camp Y (10 people), ten statements: two copies of a dozen
+# people, so that common ground meets the evidence floors (20 voters, 5 per group) and the thin rest does not.
 # Statement 0 is common ground, 1-4 are agreed by X and rejected by Y, 5-8 the reverse, 9 is mostly passed.
 # Each person skips one statement (so counts differ) and a few vote against their camp.
-CAMP_X, CAMP_Y = range(7), range(7, 12)
+PEOPLE = 24
+CAMP_X = tuple(p for p in range(PEOPLE) if p % 12 < 7)
+CAMP_Y = tuple(p for p in range(PEOPLE) if p % 12 >= 7)
 
 
 def hand_votes() -> dict[tuple[int, int], VoteValue]:
     votes = {}
-    for person in range(12):
+    for person in range(PEOPLE):
         x = person in CAMP_X
         for s in range(10):
             if s == (person % 10) and s != 0:
@@ -66,7 +69,7 @@ def make_hand_consultation(make_consultation, votes=None):
     consultation = make_consultation("hand", statements=[f"Hand statement {i}" for i in range(10)])
     sids = sorted(s.id for s in consultation.statements)
     statements = {s.id: s for s in consultation.statements}
-    people = [identity.find_or_add(db.session, consultation, f"person-{i}") for i in range(12)]
+    people = [identity.find_or_add(db.session, consultation, f"person-{i}") for i in range(PEOPLE)]
     for (person, s), value in (votes or hand_votes()).items():
         record(db.session, consultation, people[person], statements[sids[s]], value)
     db.session.commit()

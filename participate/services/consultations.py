@@ -16,6 +16,8 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from analysis import evidence
+
 from ..models import (
     CONTACT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -293,6 +295,8 @@ SETTINGS = (
     "unlisted",
     "report_visibility",
     "recruitment",
+    "floor_voters",
+    "floor_group_voters",
     "moderation_policy",
     "eligibility",
     "scheduled_open_at",
@@ -314,6 +318,24 @@ def unique_slug(session: Session, base: str) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
+
+
+MAX_FLOOR = 100_000
+
+
+def _floor(data: dict, name: str, least: int, label: str) -> int | None:
+    """An evidence floor from a form: empty keeps the default; otherwise a whole number from the default up."""
+    raw = str(data.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not least <= int(raw) <= MAX_FLOOR:
+        raise InvalidInput(
+            N_("The %(label)s must be a whole number from %(least)d to %(most)d."),
+            label=Term(label),
+            least=least,
+            most=MAX_FLOOR,
+        )
+    return None if int(raw) == least else int(raw)
 
 
 def _text(data: dict, name: str, label: str, max_length: int, *, required: bool = True) -> str:
@@ -400,6 +422,12 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
             RECRUITMENT_MAX_LENGTH,
             required=False,
         )
+    for name, least, label in (
+        ("floor_voters", evidence.DEFAULT_VOTERS, N_("least number of voters for a claim about everyone")),
+        ("floor_group_voters", evidence.DEFAULT_GROUP_VOTERS, N_("least number of voters for a claim about a group")),
+    ):
+        if given(name):  # empty: the default; a facilitator may raise a floor, never lower it
+            values[name] = _floor(data, name, least, label)
     if given("moderation_policy"):  # empty: the default policy, in the reader's language
         values["moderation_policy"] = _text(
             data, "moderation_policy", N_("moderation policy"), MODERATION_POLICY_MAX_LENGTH, required=False

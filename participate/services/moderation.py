@@ -322,6 +322,8 @@ def act(
             statement.moderation = _STATE_OF[action]
         else:
             statement.is_meta = action == ModerationAction.META
+            if action == ModerationAction.UNMETA:  # the facilitator undoes "about participants" too
+                statement.about_participants = False
         session.add(
             ModerationLogEntry(
                 consultation_id=consultation.id,

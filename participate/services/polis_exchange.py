@@ -34,6 +34,8 @@ from ..models import (
     Consultation,
     ConsultationOwner,
     ConsultationStatus,
+    ModerationAction,
+    ModerationLogEntry,
     ModerationMode,
     ModerationState,
     Participant,
@@ -44,7 +46,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, Term, audit, consultations, population, statements
+from . import N_, Conflict, InvalidInput, Term, about_participants, audit, consultations, population, statements
 from .participation.votes import record_many
 from .signals import votes_changed
 from .snapshots import store, view_of
@@ -67,6 +69,12 @@ SETTINGS_FORMAT = "participate-consultation/1"
 # The vote table for the big insert: plain executemany, without the ORM's per-row bookkeeping (several times faster).
 _MODERATED = {ModerationState.ACCEPTED: 1, ModerationState.PENDING: 0, ModerationState.REJECTED: -1}
 _STATE = {value: state for state, value in _MODERATED.items()}
+
+
+#: The moderation log's reason for a statement the source's moderators removed (kept in English, as data).
+REMOVED_IN_SOURCE = "removed in Pol.is before import"
+#: summary.csv's counts the report compares with what was imported.
+SOURCE_COUNTS = ("voters", "voters-in-conv", "commenters", "comments")
 
 
 def _seconds(moment: datetime | None) -> float | None:
@@ -495,6 +503,9 @@ def _import(session, export, settings, metadata, *, slug, owner, name, now) -> C
         opened_at=first_time,
         closed_at=fallback if times else now,
         imported_from_polis=True,
+        # Without vote times (no votes.csv) the votes are stored with one time, the import's latest known moment:
+        # nothing may read it as when anyone voted (timing checks, daily charts).
+        vote_times=len(known) == len(votes),
     )
     consultations.make_secrets(consultation)
     session.add(consultation)
@@ -556,6 +567,10 @@ def _import(session, export, settings, metadata, *, slug, owner, name, now) -> C
         used_keys.add(key)
         detail = details.get(s.id, {})
         is_seed = detail.get("origin") == "seed" if "origin" in detail else (s.is_seed or s.author_id is None)
+        # Whether the organisers or a participant wrote it, when the source says (its is-seed column or our own
+        # export's details); an author id alone does not say whether that author ran the conversation.
+        origin_stated = "origin" in detail or s.is_seed is not None or s.author_id is None
+        about = about_participants.is_about_participants(text)
         statement_rows.append(
             {
                 "consultation_id": consultation.id,
@@ -564,7 +579,9 @@ def _import(session, export, settings, metadata, *, slug, owner, name, now) -> C
                 "origin": StatementOrigin.SEED if is_seed else StatementOrigin.PARTICIPANT,
                 "author_id": None if is_seed else participant_of.get(s.author_id),
                 "moderation": _STATE[s.moderated],
-                "is_meta": bool(detail.get("is_meta", s.is_meta)),
+                "is_meta": bool(detail.get("is_meta", s.is_meta)) or about,
+                "about_participants": about,
+                "origin_stated": origin_stated,
                 "source": (detail.get("source") or "")[:SOURCE_MAX_LENGTH] or None,
                 "created_at": _moment(s.timestamp, fallback),
             }
@@ -585,6 +602,21 @@ def _import(session, export, settings, metadata, *, slug, owner, name, now) -> C
     ]
     if themes:
         session.execute(insert(StatementTheme), themes)
+    # The source's moderation, as it happened: each statement its moderators removed, in the moderation log.
+    removed = [
+        {
+            "consultation_id": consultation.id,
+            "account_id": None,
+            "statement_id": statement_of[s.id],
+            "action": ModerationAction.REJECT,
+            "reason": REMOVED_IN_SOURCE,
+            "created_at": _moment(s.timestamp, fallback),
+        }
+        for s in export.statements
+        if s.moderated == -1
+    ]
+    if removed:
+        session.execute(insert(ModerationLogEntry), removed)
 
     # Votes: the full history in time order, then the latest per (participant, statement) as the current vote.
     n = len(votes)
@@ -612,6 +644,10 @@ def _import(session, export, settings, metadata, *, slug, owner, name, now) -> C
         participants=len(polis_pids),
         shortened_statements=shortened,
         metadata_columns_left_out=left_out,
+        removed_in_source=len(removed),
+        vote_times=consultation.vote_times,
+        # The source's own counts (summary.csv), which the report reconciles with what was imported.
+        source_summary={k: export.summary[k] for k in SOURCE_COUNTS if export.summary.get(k, "").strip().isdigit()},
     )
     session.commit()
     return consultation

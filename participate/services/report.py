@@ -17,13 +17,24 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from analysis import ALGORITHM_VERSION
+from analysis import ALGORITHM_VERSION, evidence
 from analysis import robustness as robustness_math
 
-from ..models import AnalysisSnapshot, Consultation, CurrentVote, Statement, Vote
-from . import population, report_map, shared_cache
+from ..models import (
+    AnalysisSnapshot,
+    AuditLogEntry,
+    Consultation,
+    CurrentVote,
+    ModerationLogEntry,
+    ModerationState,
+    Participant,
+    Statement,
+    Vote,
+)
+from . import polis_exchange, population, report_map, shared_cache
 from . import statements as statement_service
-from .snapshots import SnapshotView, checks, store, view_of
+from .snapshots import SnapshotView, checks, integrity, store, view_of
+from .snapshots import votes as snapshot_votes
 
 REPORT_FORMAT = "participate-report/1"
 MIN_PEOPLE = 7  # opinion groups are shown once this many people…
@@ -150,6 +161,14 @@ def _lookup(session: Session, consultation: Consultation, *, build: bool) -> dic
     return {**report, "analysis": {**report["analysis"], "newer_votes": newer_votes}}
 
 
+def floors_of(consultation: Consultation) -> evidence.Floors:
+    """The consultation's evidence floors: the defaults unless its facilitators raised them (never lower)."""
+    return evidence.Floors(
+        max(int(getattr(consultation, "floor_voters", None) or 0), evidence.DEFAULT_VOTERS),
+        max(int(getattr(consultation, "floor_group_voters", None) or 0), evidence.DEFAULT_GROUP_VOTERS),
+    )
+
+
 def _consultation_fields(consultation: Consultation) -> tuple:
     return (
         consultation.slug,
@@ -164,64 +183,139 @@ def _consultation_fields(consultation: Consultation) -> tuple:
         consultation.recruitment,
         consultation.moderation,  # which statements are reportable
         consultation.data_version,  # deleted votes leave the counts at once
+        consultation.vote_times,
         tuple(sorted((consultation.group_names or {}).items())),
+        floors_of(consultation),
     )
 
 
 def _statement_fields(statements) -> tuple:
-    return tuple((s.id, s.text, s.moderation, s.is_meta, s.origin, tuple(s.theme_names)) for s in statements)
+    return tuple(
+        (s.id, s.text, s.moderation, s.is_meta, s.about_participants, s.origin, tuple(s.theme_names))
+        for s in statements
+    )
 
 
 def _build(session: Session, consultation: Consultation, statements, snapshot_id: int | None, imported: bool) -> dict:
-    """The report without ``newer_votes``: the votes' tallies read now, the figures of snapshot ``snapshot_id``."""
-    tallies: dict[int, list[int]] = {}
-    for sid, value, n in session.execute(
-        select(CurrentVote.statement_id, CurrentVote.value, func.count())
-        .where(CurrentVote.consultation_id == consultation.id)
-        .group_by(CurrentVote.statement_id, CurrentVote.value)
-    ):
-        t = tallies.setdefault(sid, [0, 0, 0])
-        t[0 if value > 0 else 1 if value < 0 else 2] += n
-    # Votes per participant, in one GROUP BY: the number of voters, of votes and of people past the threshold.
-    # Only votes on the statements the report counts: not on meta, pending (pre-moderation) or rejected ones.
-    per_person = np.array(
-        session.scalars(
-            select(func.count())
-            .select_from(CurrentVote)
-            .join(Statement, Statement.id == CurrentVote.statement_id)
-            .where(CurrentVote.consultation_id == consultation.id, statement_service.counted(consultation))
-            .group_by(CurrentVote.participant_id)
-        ).all(),
-        dtype=np.int64,
+    """The report without ``newer_votes``: every count from the votes snapshot ``snapshot_id`` was computed from.
+
+    Counts, tallies and the analysis's figures thus describe the same votes (those whose SHA-256 a published report
+    names); with no snapshot yet, the current votes. Banned participants' votes count nowhere, as in the analysis.
+    """
+    snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
+    view = view_of(snapshot) if snapshot is not None else None
+    if snapshot is not None:
+        votes = snapshot_votes.votes_until(session, consultation.id, snapshot.last_vote_id)
+        banned = np.fromiter(view.banned, dtype=np.int64)
+    else:
+        votes = snapshot_votes.current_votes(session, consultation.id)
+        banned = np.array(
+            session.scalars(
+                select(Participant.id).where(
+                    Participant.consultation_id == consultation.id, Participant.is_banned.is_(True)
+                )
+            ).all(),
+            dtype=np.int64,
+        )
+    keep = ~np.isin(votes.participant_ids, banned)
+    counted = [st.id for st in statements if not st.is_meta]
+    groups = [g.members for g in view.groups_by_label] if view is not None else []
+    tallies = evidence.tally(
+        votes.participant_ids[keep],
+        votes.statement_ids[keep],
+        votes.values[keep],
+        statements=[st.id for st in statements],
+        groups=groups,
+        counted=counted,
     )
-    n_participants, n_votes = len(per_person), int(per_person.sum())
-    n_statements = sum(not st.is_meta for st in statements)
+    # Votes per participant on counted statements: who passed the threshold for opinion groups.
+    on_counted = keep & np.isin(votes.statement_ids, counted)
+    _, per_person = np.unique(votes.participant_ids[on_counted], return_counts=True)
+    n_statements = len(counted)
     min_votes = min(MIN_VOTES, n_statements) if n_statements else MIN_VOTES
     qualified = int((per_person >= min_votes).sum())
-    snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
     report = assemble(
         consultation=consultation,
         statements=statements,
         tallies=tallies,
-        n_participants=n_participants,
-        n_votes=n_votes,
         qualified=qualified,
         min_votes=min_votes,
         snapshot=snapshot,
         robustness=checks.robustness_of(session, snapshot_id),
         imported=imported,
     )
-    report["population"] = population.section(session, consultation, report, view_of(snapshot) if snapshot else None)
+    report["moderation"] = _moderation(session, consultation, imported)
+    report["integrity"] = _integrity(session, consultation, snapshot)
+    if imported:
+        report["source_counts"] = _source_counts(session, consultation, len(np.unique(votes.participant_ids[keep])))
+    report["population"] = population.section(session, consultation, report, view)
     return report
+
+
+def _moderation(session: Session, consultation: Consultation, imported: bool) -> dict:
+    """How many statements were submitted and how many moderators removed; for imports, how many the source did."""
+    states = dict(
+        session.execute(
+            select(Statement.moderation, func.count())
+            .where(Statement.consultation_id == consultation.id)
+            .group_by(Statement.moderation)
+        ).all()
+    )
+    in_source = 0
+    if imported:
+        in_source = session.scalar(
+            select(func.count())
+            .select_from(ModerationLogEntry)
+            .where(
+                ModerationLogEntry.consultation_id == consultation.id,
+                ModerationLogEntry.reason == polis_exchange.REMOVED_IN_SOURCE,
+            )
+        )
+    return {
+        "submitted": int(sum(states.values())),
+        "removed": int(states.get(ModerationState.REJECTED, 0)),
+        "source": "import" if imported else "here",
+        "removed_in_source": int(in_source),
+    }
+
+
+def _integrity(session: Session, consultation: Consultation, snapshot) -> dict:
+    """The integrity annex as the report shows it, without anyone's id: counts, whether vote times exist, the lists."""
+    annex = integrity.for_snapshot(session, snapshot.id) if snapshot is not None else None
+    vote_times = bool(consultation.vote_times)
+    if not annex:
+        return {"computed": False, "flagged": None, "vote_times": vote_times}
+    return {
+        "computed": True,
+        "flagged": len(annex.get("flagged", [])),
+        "vote_times": bool(annex.get("vote_times", vote_times)),
+        "flagged_by": annex.get("flagged_by"),
+        "with_flagged": annex.get("with_flagged"),
+        "without_flagged": annex.get("without_flagged"),
+    }
+
+
+def _source_counts(session: Session, consultation: Consultation, voters: int) -> dict | None:
+    """An import's counts against its source's summary: who voted here, and on what the source counted them."""
+    details = session.scalar(
+        select(AuditLogEntry.details)
+        .where(AuditLogEntry.consultation_id == consultation.id, AuditLogEntry.action == "imported")
+        .order_by(AuditLogEntry.id)
+        .limit(1)
+    )
+    summary = (details or {}).get("source_summary") or {}
+    return {
+        "voters": int(summary["voters"]) if "voters" in summary else None,
+        "statements": int(summary["comments"]) if "comments" in summary else None,
+        "imported_voters": voters,
+    }
 
 
 def assemble(
     *,
     consultation,
     statements,
-    tallies,
-    n_participants,
-    n_votes,
+    tallies: evidence.Tallies,
     qualified,
     min_votes,
     snapshot,
@@ -248,13 +342,15 @@ def assemble(
         },
         "group_names": dict(getattr(consultation, "group_names", None) or {}),
         "counts": {
-            "participants": int(n_participants),
-            "votes": int(n_votes),
+            "participants": tallies.participants,
+            "votes": tallies.votes,
             "statements": sum(not st.is_meta for st in statements),  # meta statements stand apart
             "qualified": int(qualified),
             "grouped": len(view.in_conv) if ready else 0,
         },
         "thresholds": {"min_people": MIN_PEOPLE, "min_votes": int(min_votes)},
+        "floor": floors_of(consultation).to_dict(),
+        "thin": [],
         "ready": ready,
         "analysis": None,
         "groups": [],
@@ -266,15 +362,18 @@ def assemble(
         "bridging": None,
         "headline": None,
         "headline_jr": None,
+        "headline_jr_line": None,
         "uncertain": [],
         "map": None,
         "themes": [],
         "grid": None,
         "attribution": POLIS_ATTRIBUTION if imported else None,
     }
+    floors = floors_of(consultation)
     rows = []
+    column = {int(sid): i for i, sid in enumerate(tallies.statement_ids.tolist())}
     for st in statements:
-        a, d, p = tallies.get(st.id, (0, 0, 0))
+        a, d, p, _ = tallies.everyone[column[st.id]].tolist()
         rows.append(
             {
                 "id": st.id,
@@ -282,7 +381,10 @@ def assemble(
                 "themes": st.theme_names,
                 "is_meta": bool(st.is_meta),
                 "origin": st.origin.value,
+                "origin_stated": bool(getattr(st, "origin_stated", True)),
+                "about_participants": bool(getattr(st, "about_participants", False)),
                 "overall": _tally(a, d, a + d + p),
+                "at_floor": floors.everyone(a + d + p),
                 "pass_rate": _share(p, a + d + p),
                 "groups": [],
                 "consensus": None,
@@ -295,6 +397,7 @@ def assemble(
             }
         )
     report["statements"] = rows
+    report["about_participants"] = [r["id"] for r in rows if r["about_participants"]]
     _themes(report)
     if snapshot is not None:
         params = dict(view.parameters)
@@ -318,7 +421,7 @@ def assemble(
     _uncertain(report)
     if not ready:
         return report
-    _analysed(report, view, robustness)
+    _analysed(report, view, robustness, tallies)
     return report
 
 
@@ -358,6 +461,18 @@ def _themes(report: dict) -> None:
     }
 
 
+def _common(row: dict) -> str | None:
+    """ "agree" or "disagree" when a majority of every group's voters took that side (every group voted)."""
+    groups = row["groups"]
+    if not groups or not all(t["votes"] for t in groups):
+        return None
+    if all(t["agree"] * 2 > t["votes"] for t in groups):
+        return "agree"
+    if all(t["disagree"] * 2 > t["votes"] for t in groups):
+        return "disagree"
+    return None
+
+
 def _uncertain(report: dict) -> None:
     """The statements people were least sure about: highest pass rate, among those with a few votes."""
     cand = [
@@ -367,7 +482,7 @@ def _uncertain(report: dict) -> None:
     report["uncertain"] = [r["id"] for r in cand[:TOP]]
 
 
-def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None:
+def _analysed(report: dict, view: SnapshotView, robustness: dict | None, tallies: evidence.Tallies) -> None:
     """Fill in everything that needs the analysis: groups, common ground, division, map, robustness."""
     groups = view.groups_by_label
     grouped = len(view.in_conv)
@@ -386,8 +501,11 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
         lo, hi = getattr(rb, f"{kind}_interval")[rb_group[gid], rb_col[sid]]
         return None if math.isnan(lo) else [round(float(lo), 4), round(float(hi), 4)]
 
+    column = {int(sid): i for i, sid in enumerate(tallies.statement_ids.tolist())}
+    group_row = {g.id: i for i, g in enumerate(groups)}
+
     def group_tally(gid: int, sid: int) -> dict:
-        a, d, s = view.tally(gid, sid)
+        a, d, _, s = tallies.groups[group_row[gid], column[sid]].tolist()
         return _tally(a, d, s)
 
     names = report.get("group_names") or {}
@@ -402,6 +520,8 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
         for g in groups
     ]
     by_id = {r["id"]: r for r in report["statements"]}
+    floors = evidence.Floors.from_dict(report["floor"])
+    thin: set[int] = set()  # statements a list would hold but for the floors
     # Out of every list: the analysis's mod-out and meta statements, and those marked meta since it ran.
     mod_out = view.mod_out | view.meta | {r["id"] for r in report["statements"] if r["is_meta"]}
     for row in report["statements"]:
@@ -410,6 +530,7 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
         for g in groups:
             t = group_tally(g.id, sid)
             t["label"] = g.label
+            t["at_floor"] = floors.group(t["votes"])
             t["agree_interval"] = interval("agree", g.id, sid)
             t["disagree_interval"] = interval("disagree", g.id, sid)
             row["groups"].append(t)
@@ -423,36 +544,67 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
         shares = [_share(t["agree"], t["votes"]) for t in row["groups"] if t["votes"]]
         if len(shares) >= 2 and len(shares) == len(row["groups"]):
             row["divisiveness"] = max(shares) - min(shares)
-        voted_everywhere = all(t["votes"] for t in row["groups"]) and row["groups"] and sid not in mod_out
-        if voted_everywhere and all(t["agree"] * 2 > t["votes"] for t in row["groups"]):
-            row["common"] = "agree"
-        elif voted_everywhere and all(t["disagree"] * 2 > t["votes"] for t in row["groups"]):
-            row["common"] = "disagree"
+
+    # Common ground and rejection by all: one definition (analysis.evidence), floors included, shared with the annex.
+    report["common_ground"] = evidence.common_ground(
+        tallies, floors, consensus=view.consensus, consensus_jeffreys=view.consensus_jeffreys, exclude=mod_out
+    )
+    report["common_rejection"] = evidence.common_ground(tallies, floors, side="disagree", exclude=mod_out)
+    common = dict.fromkeys(report["common_ground"], "agree") | dict.fromkeys(report["common_rejection"], "disagree")
+    for row in report["statements"]:
+        sid = row["id"]
+        row["common"] = common.get(sid)
+        if row["common"] is None and sid not in mod_out and _common(row):
+            thin.add(sid)  # a majority in every group, but below a floor: no claim about every group
         if row["common"] and robust is not None and sid in rb_col:
             row["robust"] = bool(robust[f"common_{row['common']}"][rb_col[sid]])
-
-    common = [r for r in report["statements"] if r["common"] == "agree"]
-    common.sort(key=lambda r: (-(r["consensus"] or 0), -(r["consensus_jeffreys"] or 0), r["id"]))
-    report["common_ground"] = [r["id"] for r in common]
-    rejected = [r for r in report["statements"] if r["common"] == "disagree"]
-    rejected.sort(key=lambda r: (-min(t["disagree"] / t["votes"] for t in r["groups"]), r["id"]))
-    report["common_rejection"] = [r["id"] for r in rejected]
     for side in ("agree", "disagree"):
         report["majority"][side] = [
             {"statement_id": c.statement_id, "n_success": c.n_success, "n_trials": c.n_trials}
             for c in view.majority[side]
             if c.statement_id in by_id and c.statement_id not in mod_out
         ]
-    divisive = [r for r in report["statements"] if r["divisiveness"] is not None and r["id"] not in mod_out]
-    divisive.sort(key=lambda r: (-r["divisiveness"], r["id"]))
-    report["divisive"] = [r["id"] for r in divisive[:TOP] if r["divisiveness"] > 0]
+    # A division contrasts groups at the floor only, and needs two of them.
+    spread = {}
+    for r in report["statements"]:
+        if r["id"] in mod_out:
+            continue
+        at = [t["agree"] / t["votes"] for t in r["groups"] if t["at_floor"]]
+        if len(at) >= 2 and max(at) > min(at):
+            spread[r["id"]] = max(at) - min(at)
+    report["divisive"] = sorted(spread, key=lambda sid: (-spread[sid], sid))[:TOP]
+    unfloored = [r for r in report["statements"] if r["divisiveness"] and r["id"] not in mod_out]
+    unfloored.sort(key=lambda r: (-r["divisiveness"], r["id"]))
+    thin.update(r["id"] for r in unfloored[:TOP] if r["id"] not in spread)
     if view.bridging is not None:
-        bridging = [r for r in report["statements"] if r.get("bridging") is not None]
+        bridging = [r for r in report["statements"] if r.get("bridging") is not None and r["at_floor"]]
         bridging.sort(key=lambda r: (-r["bridging"], r["id"]))
         report["bridging"] = [r["id"] for r in bridging[:TOP]]
     if view.headline is not None:
-        report["headline"] = [sid for sid in view.headline if sid in by_id and sid not in mod_out]
+        headline = [sid for sid in view.headline if sid in by_id and sid not in mod_out]
+        report["headline"] = [sid for sid in headline if by_id[sid]["at_floor"]]
+        thin.update(sid for sid in headline if not by_id[sid]["at_floor"])
         report["headline_jr"] = view.headline_jr
+        # JR's n: everyone with a vote (banned left out); a block of n / k people is owed a statement
+        report["headline_jr_line"] = {
+            "holds": view.headline_jr,
+            "people": view.participants,
+            "size": len(view.headline),
+            "left_out": [
+                {"statement_id": sid, "people": n}
+                for sid, n in sorted((view.headline_left_out or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+                if sid in by_id
+            ],
+        }
+    # And whatever a majority of its few voters took one side on: "everyone agreed" is what would be quoted.
+    thin.update(
+        r["id"]
+        for r in report["statements"]
+        if r["id"] not in mod_out
+        and not r["at_floor"]
+        and max(r["overall"]["agree"], r["overall"]["disagree"]) * 2 > r["overall"]["votes"]
+    )
+    report["thin"] = sorted(thin, key=lambda sid: (-by_id[sid]["overall"]["votes"], sid))
 
     for entry, g in zip(report["groups"], groups, strict=True):
         reps = []
@@ -467,7 +619,10 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
             )
             flag = None
             if robust is not None and sid in rb_col and g.id in rb_group:
-                flag = bool(robust[f"distinct_{rep.side}"][rb_group[g.id], rb_col[sid]])
+                # nothing below a floor is robust
+                flag = floors.group(inside["votes"]) and bool(
+                    robust[f"distinct_{rep.side}"][rb_group[g.id], rb_col[sid]]
+                )
             reps.append(
                 {
                     "statement_id": sid,
@@ -476,6 +631,7 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
                     "outside": outside,
                     "interval": interval(rep.side, g.id, sid),
                     "robust": flag,
+                    "at_floor": floors.group(inside["votes"]),
                     "repness": round(rep.repness, 4),
                     "repness_test": round(rep.repness_test, 4),
                 }

@@ -15,7 +15,7 @@ from ..models import (
     Statement,
     StatementOrigin,
 )
-from . import N_, InvalidInput
+from . import N_, InvalidInput, about_participants
 
 # Invisible characters that change how text reads (bidi overrides) or hide duplicates (zero-width).
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -77,7 +77,7 @@ def text_key(text: str) -> str:
 
 def seed(consultation_id: int, text: str, **columns) -> Statement:
     """A new accepted seed statement (not yet added to a session), its duplicate key derived from the text."""
-    return Statement(
+    statement = Statement(
         consultation_id=consultation_id,
         text=text,
         text_key=text_key(text),
@@ -85,6 +85,8 @@ def seed(consultation_id: int, text: str, **columns) -> Statement:
         moderation=ModerationState.ACCEPTED,
         **columns,
     )
+    about_participants.mark(statement)
+    return statement
 
 
 def find_duplicate(session: Session, consultation_id: int, text: str) -> Statement | None:

@@ -12,7 +12,7 @@ from participate.services import publishing, report, simulate
 from participate.services.snapshots import runner, store
 from participate.services.snapshots import votes as snapshot_votes
 from tests import factories
-from tests.factories import CAMP_X, CAMP_Y, hand_votes, make_hand_consultation
+from tests.factories import CAMP_X, CAMP_Y, PEOPLE, hand_votes, make_hand_consultation
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
 
@@ -45,7 +45,7 @@ def test_hand_made_figures(make_consultation):
     votes = hand_votes()
     data = report.build(db.session, consultation)
     assert data["ready"]
-    assert data["counts"]["participants"] == 12 and data["counts"]["votes"] == len(votes)
+    assert data["counts"]["participants"] == PEOPLE and data["counts"]["votes"] == len(votes)
     result = store.latest_snapshot(db.session, consultation).result
     assert result["k"] == 2
     groups = sorted(result["groups"], key=lambda g: g["id"])
@@ -86,7 +86,8 @@ def test_fragile_common_ground_loses_its_robust_mark(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
     assert report.statement_index(report.build(db.session, consultation))[sids[0]]["robust"] is True
     votes = hand_votes()
-    votes[(9, 0)] = votes[(10, 0)] = DISAGREE  # now 3 of 5 in camp Y agree: still a majority, but a fragile one
+    for person in (9, 10, 20, 21):
+        votes[(person, 0)] = DISAGREE  # now 6 of 10 in camp Y agree: still a majority, but a fragile one
     fragile, fsids, _ = make_hand_consultation(lambda *a, **k: _renamed(make_consultation, "fragile", **k), votes)
     row = report.statement_index(report.build(db.session, fragile))[fsids[0]]
     assert row["common"] == "agree" and row["robust"] is False

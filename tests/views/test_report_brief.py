@@ -22,6 +22,7 @@ from participate.services import publishing, simulate
 from participate.services.snapshots import SnapshotView, runner
 from tests import factories
 
+FLOOR, GROUP_FLOOR = 20, 5  # the evidence floors: a claim about everyone, about one group
 BRIEF_KEYS = {"headline", "common_ground", "divisions", "groups", "caveats"}
 JARGON = ("Pol.is score", "Jeffreys", "silhouette", "z >", "repness", "bootstrap")
 
@@ -85,8 +86,10 @@ def check_brief(client, consultation: Consultation) -> dict:
         for t in item["groups"]:
             counted = by_group[t["label"]][sid]
             assert (t["agree"], t["disagree"], t["votes"]) == (counted["agree"], counted["disagree"], counted["votes"])
-            shares.append(pct(counted[side], counted["votes"]))
-        assert f"{min(shares)}%" in item["sentence"] and f"{max(shares)}%" in item["sentence"]
+            if counted["votes"] >= GROUP_FLOOR:  # a group below the floor gets no share in the sentence
+                shares.append(pct(counted[side], counted["votes"]))
+        if shares:
+            assert f"{min(shares)}%" in item["sentence"] and f"{max(shares)}%" in item["sentence"]
         return shares
 
     for item in brief["headline"]:
@@ -106,7 +109,8 @@ def check_brief(client, consultation: Consultation) -> dict:
         sid
         for sid in texts
         if sid in view.statement_ids
-        and all(2 * by_group[label][sid]["agree"] > by_group[label][sid]["votes"] > 0 for label in labels)
+        and everyone[sid]["votes"] >= FLOOR
+        and all(2 * by_group[label][sid]["agree"] > by_group[label][sid]["votes"] >= GROUP_FLOOR for label in labels)
     }
     assert {i["statement_id"] for i in brief["common_ground"]} <= common
     assert len(brief["common_ground"]) == min(len(common), 5)
@@ -115,7 +119,11 @@ def check_brief(client, consultation: Consultation) -> dict:
     for item in brief["divisions"]:
         check_item(item, side="agree")
         sid = item["statement_id"]
-        shares = {label: by_group[label][sid]["agree"] / by_group[label][sid]["votes"] for label in labels}
+        shares = {
+            label: by_group[label][sid]["agree"] / by_group[label][sid]["votes"]
+            for label in labels
+            if by_group[label][sid]["votes"] >= GROUP_FLOOR
+        }
         high, low = max(shares, key=shares.get), min(shares, key=shares.get)
         assert re.search(
             rf"Group {high}\b.*{pct(by_group[high][sid]['agree'], by_group[high][sid]['votes'])}%", item["sentence"]

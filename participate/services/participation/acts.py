@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ...database import one_writer
 from ...models import Consultation, ModerationState, Statement, StatementOrigin, VoteValue, utcnow
-from .. import N_, Conflict, InvalidInput, NotFound, is_id, statements
+from .. import N_, Conflict, InvalidInput, NotFound, about_participants, is_id, statements
 from ..signals import votes_changed
 from ..snapshots import store
 from . import admission, draw, gate, identity, votes
@@ -104,6 +104,7 @@ def add_statement(
             moderation=ModerationState.PENDING,
             created_at=now,
         )
+        about_participants.mark(statement)  # "I am over 65": a fact about the voter, not a view
         session.add(statement)
         try:
             session.flush()
