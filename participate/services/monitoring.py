@@ -28,6 +28,7 @@ MAX_TIME_BINS = 60
 # (minutes for an evening's event, hours for a few days, days for a month).
 # The last second a datetime can hold (9999-12-31 23:59:59 UTC): a bucket's end never runs past it.
 LAST_SECOND = 253402300799
+FIRST_SECOND = int(datetime(1, 1, 1, tzinfo=UTC).timestamp())  # a bucket may start before the first day
 BUCKET_SECONDS = (60, 5 * 60, 15 * 60, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400)
 
 
@@ -101,7 +102,9 @@ def timeline(session: Session, consultation_id: int) -> list[TimeBin]:
     people = _counts(session, Participant.created_at, people_where, width)
     bins = []
     for start in range(first // width * width, last // width * width + 1, width):
-        begins, ends = (datetime.fromtimestamp(min(t, LAST_SECOND), UTC) for t in (start, start + width))
+        begins, ends = (
+            datetime.fromtimestamp(max(min(t, LAST_SECOND), FIRST_SECOND), UTC) for t in (start, start + width)
+        )
         bins.append(TimeBin(begins, ends, votes.get(start, 0), people.get(start, 0)))
     return bins
 
