@@ -8,9 +8,9 @@ filled with figures. Statements come only from the report's own list, which is a
 
 from __future__ import annotations
 
-from datetime import datetime
+from flask_babel import format_decimal, gettext, ngettext
 
-from flask_babel import format_date, format_decimal, gettext, ngettext
+from ..i18n import long_date
 
 HEADLINE = 5  # statements in the headline
 COMMON = 5  # statements listed as common ground, and as rejected by all
@@ -180,7 +180,7 @@ def group_summaries(report: dict) -> list[dict]:
 
 
 def _date(iso: str | None) -> str | None:
-    return format_date(datetime.fromisoformat(iso), "long") if iso else None
+    return long_date(iso) or None
 
 
 def _asked(report: dict) -> str:

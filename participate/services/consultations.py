@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ..models import (
     CONTACT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
+    LANGUAGE_MAX_LENGTH,
     MODERATION_POLICY_MAX_LENGTH,
     QUESTION_MAX_LENGTH,
     RECRUITMENT_MAX_LENGTH,
@@ -276,6 +277,22 @@ def staff_listing(session: Session, account: Account) -> list[StaffListing]:
 # ----------------------------------------------------------------------------------------------------------------
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: The content language of a consultation whose facilitators or source did not say (the interface's default).
+DEFAULT_LANGUAGE = "en"
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$")
+
+
+def check_language(value: object) -> str:
+    """A BCP 47 language tag as stored (``de``, ``cy``, ``de-AT``; lower case, as HTML's ``lang`` accepts it)."""
+    tag = str(value or "").strip().replace("_", "-").lower()
+    if not _LANGUAGE_TAG.match(tag) or len(tag) > LANGUAGE_MAX_LENGTH:
+        raise InvalidInput(
+            N_("The language must be a language code such as en, cy or de (“%(value)s” is not one)."),
+            value=str(value)[:40],
+        )
+    return tag
+
+
 SETTINGS = (
     "title",
     "question",
@@ -285,6 +302,7 @@ SETTINGS = (
     "allow_statements",
     "report_visibility",
     "recruitment",
+    "language",
     "moderation_policy",
     "eligibility",
     "scheduled_open_at",
@@ -389,6 +407,8 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
             RECRUITMENT_MAX_LENGTH,
             required=False,
         )
+    if given("language"):  # empty: the interface's default
+        values["language"] = check_language(data.get("language") or DEFAULT_LANGUAGE)
     if given("moderation_policy"):  # empty: the default policy, in the reader's language
         values["moderation_policy"] = _text(
             data, "moderation_policy", N_("moderation policy"), MODERATION_POLICY_MAX_LENGTH, required=False

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session, selectinload
 from analysis import ALGORITHM_VERSION
 from analysis import robustness as robustness_math
 
-from ..models import AnalysisRobustness, AnalysisSnapshot, Consultation, CurrentVote, Statement, Vote
+from ..models import (
+    AnalysisRobustness,
+    AnalysisSnapshot,
+    Consultation,
+    CurrentVote,
+    Participant,
+    Statement,
+    Vote,
+)
 from . import report_map
 from . import statements as statement_service
 from .snapshots import SnapshotView, store, view_of
@@ -118,11 +126,14 @@ def _consultation_fields(consultation: Consultation) -> tuple:
         consultation.moderation,  # which statements are reportable
         consultation.data_version,  # deleted votes leave the counts at once
         tuple(sorted((consultation.group_names or {}).items())),
+        consultation.language,
     )
 
 
 def _statement_fields(statements) -> tuple:
-    return tuple((s.id, s.text, s.moderation, s.is_meta, s.origin, tuple(s.theme_names)) for s in statements)
+    return tuple(
+        (s.id, s.text, s.moderation, s.is_meta, s.origin, tuple(s.theme_names), s.source_id) for s in statements
+    )
 
 
 def _build(session: Session, consultation: Consultation, statements, snapshot_id: int | None, imported: bool) -> dict:
@@ -197,6 +208,7 @@ def assemble(
             "is_simulated": bool(consultation.is_simulated),
             "recruitment": consultation.recruitment or "",
             "imported_from_polis": bool(imported),
+            "language": getattr(consultation, "language", None) or "en",
         },
         "group_names": dict(getattr(consultation, "group_names", None) or {}),
         "counts": {
@@ -234,6 +246,7 @@ def assemble(
                 "themes": st.theme_names,
                 "is_meta": bool(st.is_meta),
                 "origin": st.origin.value,
+                "source_id": getattr(st, "source_id", None),
                 "overall": _tally(a, d, a + d + p),
                 "pass_rate": _share(p, a + d + p),
                 "groups": [],
@@ -465,3 +478,27 @@ def sorted_statements(report: dict, sort: str = "order", theme: str | None = Non
         "pass": lambda r: (-(r["pass_rate"] if r["pass_rate"] is not None else -1), r["id"]),
     }
     return sorted(rows, key=keys.get(sort, keys["order"]))
+
+
+def participant_rows(session: Session, consultation: Consultation, report: dict) -> list[tuple]:
+    """``(participant_id, source_participant_id, group_id, source_group)`` of everyone who voted, by our id.
+
+    The group is the one in the report's snapshot (None when the person is in no group, or the report has none).
+    """
+    snapshot_id = (report.get("analysis") or {}).get("snapshot_id")
+    snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
+    group_of = view_of(snapshot).group_of() if snapshot is not None and report.get("ready") else {}
+    voters = select(CurrentVote.participant_id).where(CurrentVote.consultation_id == consultation.id).distinct()
+    return [
+        (pid, source_id, group_of.get(pid), source_group)
+        for pid, source_id, source_group in session.execute(
+            select(Participant.id, Participant.source_id, Participant.source_group)
+            .where(Participant.consultation_id == consultation.id, Participant.id.in_(voters))
+            .order_by(Participant.id)
+        )
+    ]
+
+
+def group_letters(report: dict) -> dict[int, str]:
+    """{group id: letter} of the report's groups."""
+    return {g["id"]: g["label"] for g in report["groups"]}

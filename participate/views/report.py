@@ -16,7 +16,7 @@ from ..models import Consultation, ConsultationStatus, ReportVisibility, Role, S
 from ..services import ServiceError, brief, consultations, publishing, report_csv
 from ..services import report as reports
 from ..services import themes as theme_service
-from ..services.snapshots import integrity
+from ..services.snapshots import group_label, integrity
 from ..services.snapshots import votes as snapshot_votes
 from . import limit_pdf
 
@@ -225,6 +225,22 @@ def published(token, fmt=None):
         "analysis": snapshot.analysis,
     }
     return _respond(snapshot.report, consultation=consultation, fmt=fmt, published=snapshot, extra_json=extra)
+
+
+@bp.get("/c/<slug>/report/participants.csv")
+def participants_csv(slug):
+    """Every voter's id beside the source's id and group (an import's), so an analyst can check one against the
+    other; follows the report's visibility."""
+    consultation = _consultation(slug)
+    _refuse_unless_readable(consultation)
+    report = reports.build(db.session, consultation)
+    rows = reports.participant_rows(db.session, consultation, report)
+    source = {i: group_label(i) for i in {r[3] for r in rows if r[3] is not None}}
+    return Response(
+        report_csv.participants_csv(rows, reports.group_letters(report), source),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{consultation.slug}-participants.csv"'},
+    )
 
 
 @bp.post("/c/<slug>/report/publish")

@@ -76,7 +76,7 @@ def test_html_csv_json_and_pdf_leave_out_unapproved_statements(client, moderated
     _assert_reportable_only(text)
     assert f"on {len(SEEDS)} statements." in text and f"{len(SEEDS)} statements " in text
     assert "100% (1/1)" not in text
-    rows = list(csv.DictReader(io.StringIO(client.get("/c/pre/report.csv").get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(client.get("/c/pre/report.csv").data.decode("utf-8-sig"))))
     assert {r["text"] for r in rows} == {*SEEDS, META}
     body = client.get("/c/pre/report.json").get_json()
     _assert_reportable_only(str(body))
