@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask_babel import format_decimal, gettext, ngettext
 
 from ..i18n import long_date
+from . import brief_answer
 
 HEADLINE = 5  # statements in the headline
 COMMON = 5  # statements listed as common ground, and as rejected by all
@@ -325,14 +326,25 @@ def _certainty(report: dict, common: list[dict]) -> list[str]:
 def build(report: dict) -> dict:
     """The brief of a built report, in the interface language.
 
-    Returns ``{"asked", "headline", "common_ground", "rejected", "divisions", "groups", "certainty", "caveats"}``:
-    ``asked`` a sentence; ``headline``, ``common_ground``, ``rejected`` and ``divisions`` lists of statements with
-    their figures (everyone's and each group's tally) and a ``sentence``; ``groups`` as :func:`group_summaries`
-    (with ``share``); ``certainty`` and ``caveats`` lists of sentences.
+    Returns ``{"lead", "context", "context_sentences", "method", "caution", "asked", "headline", "common_ground",
+    "rejected", "divisions", "groups", "certainty", "caveats"}``: ``lead`` the main division in a sentence (or
+    None), ``context`` the facts of :func:`.brief_answer.context` and ``context_sentences`` them in words,
+    ``method`` a paragraph, ``caution`` sentences; ``asked`` a sentence; ``headline``, ``common_ground``,
+    ``rejected`` and ``divisions`` lists of statements with their figures (everyone's and each group's tally) and
+    a ``sentence``; ``groups`` as :func:`group_summaries`
+    (with ``share``, and ``name``/``name_confirmed`` from :func:`.brief_answer.names`); ``certainty`` and
+    ``caveats`` lists of sentences.
     """
     index = {r["id"]: r for r in report["statements"]}
+    named = brief_answer.names(report)
     groups = report["groups"]
+    context = brief_answer.context(report)
     brief: dict = {
+        "lead": brief_answer.lead(report, named),
+        "context": context,
+        "context_sentences": brief_answer.context_sentences(report, context),
+        "method": brief_answer.method(report),
+        "caution": brief_answer.caution(report, context),
         "asked": _asked(report),
         "headline": [],
         "common_ground": [],
@@ -393,6 +405,9 @@ def build(report: dict) -> dict:
         )
         brief["divisions"].append(item)
     grouped = report["counts"]["grouped"]
-    brief["groups"] = [{**summary, "share": _pct(summary["size"], grouped)} for summary in group_summaries(report)]
+    brief["groups"] = [
+        {**summary, "share": _pct(summary["size"], grouped), **named[summary["label"]]}
+        for summary in group_summaries({**report, "groups": [{**g, "name": named[g["label"]]["name"]} for g in groups]})
+    ]
     brief["certainty"] = _certainty(report, brief["common_ground"])
     return brief

@@ -127,6 +127,7 @@ def _consultation_fields(consultation: Consultation) -> tuple:
         consultation.data_version,  # deleted votes leave the counts at once
         tuple(sorted((consultation.group_names or {}).items())),
         consultation.language,
+        consultation.organiser,
     )
 
 
@@ -164,7 +165,7 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
     qualified = int((per_person >= min_votes).sum())
     snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
     robustness_row = session.get(AnalysisRobustness, snapshot_id) if snapshot_id is not None else None
-    return assemble(
+    report = assemble(
         consultation=consultation,
         statements=statements,
         tallies=tallies,
@@ -176,6 +177,13 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
         robustness=robustness_row.result if robustness_row else None,
         imported=imported,
     )
+    # When people voted: the first and the last vote the report counts (of the snapshot, when there is one).
+    span = select(func.min(Vote.created_at), func.max(Vote.created_at)).where(Vote.consultation_id == consultation.id)
+    if snapshot is not None:
+        span = span.where(Vote.id <= snapshot.last_vote_id)
+    first_vote, last_vote = session.execute(span).one()
+    report["consultation"].update(first_vote=_iso(first_vote), last_vote=_iso(last_vote))
+    return report
 
 
 def assemble(
@@ -209,6 +217,7 @@ def assemble(
             "recruitment": consultation.recruitment or "",
             "imported_from_polis": bool(imported),
             "language": getattr(consultation, "language", None) or "en",
+            "organiser": getattr(consultation, "organiser", None) or "",
         },
         "group_names": dict(getattr(consultation, "group_names", None) or {}),
         "counts": {

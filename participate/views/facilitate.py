@@ -518,7 +518,12 @@ def import_polis():
                     name = None
                 try:
                     consultation = polis_exchange.import_export(
-                        db.session, path, slug=request.form.get("slug") or None, owner=_me(), name=name
+                        db.session,
+                        path,
+                        slug=request.form.get("slug") or None,
+                        owner=_me(),
+                        name=name,
+                        language=request.form.get("language") or None,
                     )
                 except ServiceError as error_:
                     error, status = error_.translated(), error_.status

@@ -69,7 +69,7 @@ def _consultation(slug):
 
 def _respond(report: dict, *, consultation, fmt: str | None, published=None, extra_json=None):
     name = consultation.slug + (f"-{published.token[:8]}" if published else "")
-    summary = brief.build(report)
+    summary = brief.build(report) if fmt != "pdf" else None  # the PDF builds its own, once, when not cached
     if fmt == "json":
         body = {"report": report, "brief": summary, **(extra_json or {})}
         return Response(
@@ -145,6 +145,10 @@ def _pdf(context: dict, *, consultation, published) -> bytes:
             _pdfs.move_to_end(key)
             return pdf
     from weasyprint import HTML  # imported on demand: it is heavy and only PDFs need it
+
+    from .. import pdf_tags
+
+    pdf_tags.install()
 
     if published:
         votes_sha256, code = published.votes_sha256, published.code_version
