@@ -25,7 +25,9 @@ with long histories, uses the opposite order, λ_i = 5 λ_f; here the scarce dat
 
 **Uncertainty**: for each statement, the 90% interval of its intercept's conditional posterior given the other
 parameters, ``mu + b_s +/- 1.645 * sigma_s / sqrt(n_s + lambda_i)``, with ``sigma_s**2`` the statement's residual
-variance. It ignores the uncertainty of the factors, so it is a lower bound on the true spread;
+variance (pooled with the conversation's over ``VARIANCE_PRIOR`` pseudo-votes, so one vote is never certain),
+clipped to the range of a vote, -1 to +1. The fit uses the votes cast only: nobody's unseen vote is imputed. It
+ignores the uncertainty of the factors, so it is a lower bound on the true spread;
 ``bench/bridging.py`` measures how well the ranking keeps its order when votes are removed.
 """
 
@@ -43,6 +45,8 @@ MAX_SWEEPS = 200
 #: Stop when no statement intercept moved more than this in a sweep.
 TOLERANCE = 1e-4
 Z_90 = 1.6449
+#: Pseudo-votes of the conversation's residual variance in each statement's (for the interval).
+VARIANCE_PRIOR = 2.0
 #: Above this many votes the fit runs on a sample of participants (the intervals then reflect the sample's size).
 MAX_VOTES = 1_000_000
 
@@ -145,7 +149,17 @@ def bridging_scores(
     rows = np.repeat(np.arange(n_p), np.diff(X.indptr))
     resid = X.data - (mu + b_p[rows] + b_s[X.indices] + f_p[rows] * f_s[X.indices])
     rss = np.bincount(X.indices, weights=resid**2, minlength=n_c)
-    var = rss / np.maximum(n_col - 1, 1)
+    # A statement with one or two votes fits them almost exactly: its own residual variance says nothing, so it is
+    # pooled with the conversation's (VARIANCE_PRIOR pseudo-votes), and never reads as certain.
+    pooled = float(resid @ resid) / max(X.nnz - 1, 1)
+    var = (rss + VARIANCE_PRIOR * pooled) / (np.maximum(n_col - 1, 0) + VARIANCE_PRIOR)
     half = Z_90 * np.sqrt(var / (n_col + lam_i))
     score = mu + b_s
-    return Bridging(columns=cols, score=score, low=score - half, high=score + half, sweeps=sweeps)
+    # the score is an expected vote: its interval is clipped to the votes' range
+    return Bridging(
+        columns=cols,
+        score=score,
+        low=np.clip(score - half, -1.0, 1.0),
+        high=np.clip(score + half, -1.0, 1.0),
+        sweeps=sweeps,
+    )

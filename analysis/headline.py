@@ -6,10 +6,12 @@ the one whose approvers add the most satisfaction, where a participant who alrea
 the list counts ``1 / (1 + c)``. Large blocs thus get several statements, and smaller ones get theirs once the
 large blocs are served — the list is proportional rather than the k most popular statements of the majority.
 
-**Sparsity.** Nobody votes on everything. A participant's approval of a statement they have not seen is
-estimated as their opinion group's agree rate on it, smoothed as in Pol.is, ``(A + 1) / (S + 2)`` (for
-participants outside the groups: everyone's rate); a seen statement counts 1 if agreed, else 0. ``c`` is then the
-expected number of approved statements in the list. Mod-out and meta statements are never candidates.
+**Observed votes only.** Nobody votes on everything, and a participant's approval of a statement they never saw is
+unknown: it is not estimated (an earlier version counted unseen statements as agreed at the participant's group's
+rate, which lifted late statements seen by a handful of people to the top of the list). A participant approves the
+statements they agreed with, and nothing else; ``c`` is the number of their approved statements already in the
+list. A statement is a candidate only when at least ``min_voters`` people voted on it (the evidence floor of
+:mod:`analysis.evidence`); mod-out and meta statements are never candidates.
 
 **Justified representation (JR, Aziz et al. 2017)** is then checked on the *actual* votes: no block of at least
 ``n / k`` participants who all agreed with one statement may be left with no statement in the list that they
@@ -26,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+
+from . import evidence
 
 DEFAULT_SIZE = 8
 MIN_SIZE, MAX_SIZE = 5, 12
@@ -64,59 +68,49 @@ def _votes(values) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
 
 def select_headline(
     values: sp.csr_matrix,
-    row_group: np.ndarray,
-    n_groups: int,
     candidates: np.ndarray,
     *,
     size: int = DEFAULT_SIZE,
+    min_voters: int = evidence.DEFAULT_VOTERS,
 ) -> Headline:
-    """Choose ``size`` statements by sequential PAV over estimated approvals, then check JR on the actual votes.
+    """Choose up to ``size`` statements by sequential PAV over the agree votes cast, then check JR on them.
 
     Parameters
     ----------
     values : scipy.sparse.csr_matrix, shape (P, C)
         Current votes (agree +1, pass 0 stored, disagree -1).
-    row_group : ndarray of int, shape (P,)
-        Opinion group of each row (0..G-1), -1 when not grouped.
-    n_groups : int
     candidates : ndarray of bool, shape (C,)
         Statements that may be chosen (accepted, not meta).
     size : int in [5, 12]
+    min_voters : int
+        Statements with fewer votes are not candidates (nor blocks JR is checked for).
 
     Returns
     -------
     Headline
+        Fewer than ``size`` columns when fewer statements are candidates or agreed with by anyone.
     """
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
     n_p, n_c = values.shape
-    csr, rows, cols, agreed = _votes(values)
-    # estimated approval of an unseen statement: the participant's group's smoothed agree rate (else everyone's)
-    group_of = np.where(row_group >= 0, row_group, n_groups).astype(np.int32)
-    cell = group_of[rows] * np.int32(n_c) + cols  # (G + 1) x C cells, far below 2**31
-    g_agree = np.bincount(cell, weights=agreed, minlength=(n_groups + 1) * n_c).reshape(n_groups + 1, n_c)
-    g_voted = np.bincount(cell, minlength=(n_groups + 1) * n_c).reshape(n_groups + 1, n_c)
-    rate = (g_agree + 1.0) / (g_voted + 2.0)
-    rate[n_groups] = (g_agree.sum(0) + 1.0) / (g_voted.sum(0) + 2.0)  # the ungrouped row uses everyone's rate
-
-    # Σ_p w_p u_ps = Σ_{p voted s} w_p (agreed_ps - rate_g(p)s) + Σ_g rate_gs W_g, with W_g = Σ_{p in g} w_p:
-    # the first term is one sparse product with fixed cell values, so each round costs one pass over the votes
-    excess = sp.csr_matrix((agreed - rate.ravel()[cell], cols, csr.indptr), shape=(n_p, n_c))
-    del cell
+    csr, _, cols, agreed = _votes(values)
+    voters = np.bincount(cols, minlength=n_c)
+    candidates = np.asarray(candidates, dtype=bool) & (voters >= min_voters)
+    approve = sp.csr_matrix((agreed.astype(np.float64), cols, csr.indptr), shape=(n_p, n_c))
+    approve.eliminate_zeros()
+    approve_t = approve.T.tocsr()
     chosen: list[int] = []
-    covered = np.zeros(n_p)  # expected number of approved statements in the list so far
+    covered = np.zeros(n_p)  # approved statements in the list so far, per participant
     open_ = candidates.copy()
     for _ in range(min(size, int(candidates.sum()))):
-        w = 1.0 / (1.0 + covered)
-        gain = excess.T @ w + rate.T @ np.bincount(group_of, weights=w, minlength=n_groups + 1)
+        gain = approve_t @ (1.0 / (1.0 + covered))
         gain[~open_] = -np.inf
         s = int(np.argmax(gain))
+        if gain[s] <= 0:
+            break  # nobody agreed with any statement left
         chosen.append(s)
         open_[s] = False
-        u = rate[group_of, s]
-        seen = np.flatnonzero(cols == s)
-        u[rows[seen]] = agreed[seen]  # seen: 1 if agreed, else 0
-        covered += u
+        covered[approve_t.indices[approve_t.indptr[s] : approve_t.indptr[s + 1]]] += 1.0
 
     columns = np.asarray(chosen, dtype=np.int64)
     jr, left_out, n = justified_representation(csr, columns, candidates)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from . import bridging as bridging_math
-from . import clustering, projection, stats
+from . import clustering, evidence, projection, stats
 from . import groups as groups_math
 from . import headline as headline_math
 from .matrix import build_vote_matrix, column_counts
@@ -394,6 +394,7 @@ def run_analysis(
     previous: AnalysisResult | None = None,
     random_state: int | None = 0,
     clustering_mode: str = "robust",
+    min_voters: int = evidence.DEFAULT_VOTERS,
 ) -> AnalysisResult:
     """Run the whole analysis of polis-math.md on one consultation's votes.
 
@@ -416,6 +417,8 @@ def run_analysis(
     clustering_mode : {"robust", "polis"}
         Order-free groups with a noise-aware k (default), or Pol.is's own arrival-order clustering (see the module
         docstring, divergence 4).
+    min_voters : int
+        The evidence floor (:mod:`analysis.evidence`): statements with fewer voters are never headline candidates.
 
     Returns
     -------
@@ -519,7 +522,10 @@ def run_analysis(
         s: (float(lo), float(hi)) for s, lo, hi, ok in zip(br_ids, br.low, br.high, finite, strict=True) if ok
     }
     head = headline_math.select_headline(
-        vm.values, row_group, k, accepted, size=min(headline_math.DEFAULT_SIZE, max(int(accepted.sum()), 5))
+        vm.values,
+        accepted,
+        size=min(headline_math.DEFAULT_SIZE, max(int(accepted.sum()), 5)),
+        min_voters=min_voters,
     )
 
     return AnalysisResult(
@@ -551,6 +557,7 @@ def run_analysis(
             "random_state": random_state,
             "algorithm_version": ALGORITHM_VERSION,
             "z_90": stats.Z_90,
+            "min_voters": int(min_voters),
             "min_votes": clustering.MIN_VOTES,
             "min_in_conv": clustering.MIN_IN_CONV,
             "max_base_clusters": clustering.MAX_BASE_CLUSTERS,

@@ -8,6 +8,9 @@ whichever claims it presents:
 * **distinguishing** — "group g agrees (disagrees) more than the other groups": A_g/S_g > A_rest/S_rest, where
   *rest* pools the other groups (as repness does, polis-math.md §7).
 
+A resample in which a group has no vote on the statement is one in which the claim does not hold: the claim rests
+on votes that resample did not have (a group's one voter is missing from about a third of the resamples).
+
 A claim is **robust** when it holds across the bootstrap interval (the lower end of the 90% interval of each
 group's share is above ½; the lower end of the 90% interval of the difference is above 0) **and** at every k in
 2…5 when the base-cluster centres are re-clustered into k groups (the distinguishing claim is then checked on the
@@ -17,7 +20,6 @@ new group that shares the most members with g). The bootstrap resamples each gro
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,11 +137,19 @@ def _share(n, s):
         return np.where(s > 0, n / np.where(s > 0, s, 1), np.nan)
 
 
-def _quantiles(x: np.ndarray, q: tuple[float, float]) -> np.ndarray:
-    """Quantiles over axis 0 ignoring NaN; NaN where a column has no value at all. Shape (C, len(q))."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column (nobody in the group voted) → NaN
-        return np.nanquantile(x, q, axis=0).T
+def _unknown_widens(share: np.ndarray, q: tuple[float, float]) -> np.ndarray:
+    """The interval of a share over resamples, shape (C, 2), where a resample with no vote counts as unknown.
+
+    Unknown is anything from 0 to 1: it counts as 0 for the lower end and 1 for the upper, so a claim resting on
+    one or two votes (absent from many resamples) gets the wide interval it deserves, never "100 to 100%". NaN where
+    no resample has a vote.
+    """
+    missing = np.isnan(share)
+    low = np.quantile(np.where(missing, 0.0, share), q[0], axis=0)
+    high = np.quantile(np.where(missing, 1.0, share), q[1], axis=0)
+    out = np.column_stack([low, high])
+    out[missing.all(axis=0)] = np.nan
+    return out
 
 
 def _claims(A, D, S) -> dict[str, np.ndarray]:
@@ -214,7 +224,7 @@ def assess(
     distinct_d = np.zeros((n_g, n_c), dtype=bool)
     for g in range(n_g):
         pa, pd = _share(boot_a[g], boot_s[g]), _share(boot_d[g], boot_s[g])
-        agree_iv[g], disagree_iv[g] = _quantiles(pa, q), _quantiles(pd, q)
+        agree_iv[g], disagree_iv[g] = _unknown_widens(pa, q), _unknown_widens(pd, q)
         common_a &= np.nan_to_num(agree_iv[g, :, 0], nan=0.0) > 0.5
         common_d &= np.nan_to_num(disagree_iv[g, :, 0], nan=0.0) > 0.5
         if n_g >= 2:
@@ -223,8 +233,9 @@ def assess(
             with np.errstate(invalid="ignore"):
                 diff_a = pa - _share(boot_a[others].sum(0), rs)
                 diff_d = pd - _share(boot_d[others].sum(0), rs)
-            distinct_a[g] = np.nan_to_num(_quantiles(diff_a, (q[0],))[:, 0], nan=0.0) > 0
-            distinct_d[g] = np.nan_to_num(_quantiles(diff_d, (q[0],))[:, 0], nan=0.0) > 0
+            # a resample with no vote on either side is one in which the difference is not shown (-2: below any)
+            distinct_a[g] = np.quantile(np.nan_to_num(diff_a, nan=-2.0), q[0], axis=0) > 0
+            distinct_d[g] = np.quantile(np.nan_to_num(diff_d, nan=-2.0), q[0], axis=0) > 0
 
     by_k = _by_k(result, vm.participant_ids, values, ks, random_state) if n_g else {}
     return Robustness(

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import DateTime as SQLDateTime
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.sql.expression import false
+from sqlalchemy.sql.expression import false, true
 
 from .extensions import db
 
@@ -213,6 +213,12 @@ class Consultation(db.Model):
     # The language its statements, title and question are written in (a BCP 47 tag such as "en", "cy", "de"):
     # pages and the PDF mark the statements with it, while the interface language frames them.
     language: Mapped[str] = mapped_column(String(LANGUAGE_MAX_LENGTH), default="en", server_default="en")
+    # The report's evidence floors, raised by the facilitators (None keeps analysis.evidence's defaults; never lower).
+    floor_voters: Mapped[int | None] = mapped_column(Integer)
+    floor_group_voters: Mapped[int | None] = mapped_column(Integer)
+    # False for an import whose source recorded no vote times: its votes' stored times are the import's, and no
+    # timing check or date range reads them as when people voted.
+    vote_times: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     statements: Mapped[list["Statement"]] = relationship(back_populates="consultation")
     # The facilitator who created it (see ConsultationOwner); None for the samples and imports without an owner.
@@ -272,6 +278,11 @@ class Statement(db.Model):
         _enum(ModerationState, "moderation_state"), default=ModerationState.PENDING
     )
     is_meta: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A meta statement in which participants describe themselves ("I am over 65"): reported as how each opinion
+    # group answered it, never as a view. Found by ``services.about_participants``; a facilitator can undo it.
+    about_participants: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # False when an imported source did not say whether the organisers or a participant wrote the statement.
+    origin_stated: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     source: Mapped[str | None] = mapped_column(String(SOURCE_MAX_LENGTH))
     # For an import: the source's statement id (Pol.is's comment-id), shown beside ours in the report.
     source_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from flask_babel import format_decimal, gettext, ngettext
 
+from analysis import evidence
+
 from ..i18n import long_date
 from . import brief_answer
 
@@ -18,6 +20,7 @@ COMMON = 5  # statements listed as common ground, and as rejected by all
 DIVISIONS = 3  # statements listed where the groups divide
 SMALL_SAMPLE = 100  # fewer participants than this gets a plain warning
 ROBUST_IN = 95  # a robust claim holds in at least this many of every 100 resamples (the 90% interval's lower end)
+THIN = 5  # statements listed as "seen by too few to say"
 
 
 def _n(value: int) -> str:
@@ -46,29 +49,90 @@ def _group_name(group: dict) -> str:
     return gettext("Group %(label)s", label=group["label"])
 
 
-def _figures(row: dict, groups: list[dict]) -> dict:
-    """A statement's figures: everyone's tally and each group's, with the group's label and name."""
+def floors(report: dict) -> evidence.Floors:
+    """The report's evidence floors (the defaults for a report published before floors existed)."""
+    return evidence.Floors.from_dict(report.get("floor"))
+
+
+def _figures(row: dict, groups: list[dict], floor: evidence.Floors) -> dict:
+    """A statement's figures: everyone's tally and each group's, with the group's label and name.
+
+    ``robust`` is never true below a floor: a resample of one vote always agrees with itself.
+    """
+    tallies = [
+        {
+            "label": t["label"],
+            "name": g.get("name"),
+            "agree": t["agree"],
+            "disagree": t["disagree"],
+            "pass": t["votes"] - t["agree"] - t["disagree"],
+            "votes": t["votes"],
+            "at_floor": floor.group(t["votes"]),
+        }
+        for t, g in zip(row["groups"], groups, strict=True)
+    ]
+    at_floor = floor.everyone(row["overall"]["votes"]) and all(t["at_floor"] for t in tallies)
     return {
         "statement_id": row["id"],
         "text": row["text"],
         "everyone": dict(row["overall"]),
-        "groups": [
-            {
-                "label": t["label"],
-                "name": g.get("name"),
-                "agree": t["agree"],
-                "disagree": t["disagree"],
-                "votes": t["votes"],
-            }
-            for t, g in zip(row["groups"], groups, strict=True)
-        ],
-        "robust": row["robust"],
+        "groups": tallies,
+        "robust": row["robust"] and at_floor if row["robust"] is not None else None,
     }
 
 
-def _agree_range(item: dict, side: str = "agree") -> tuple[int, int]:
-    shares = [_pct(t[side], t["votes"]) for t in item["groups"] if t["votes"]]
-    return (min(shares), max(shares)) if shares else (0, 0)
+def _of(n: int, d: int) -> str:
+    """ "34 of 35": the people a share is of."""
+    return gettext("%(n)s of %(d)s", n=_n(n), d=_n(d))
+
+
+def _everyone(item: dict, participants: int, side: str = "agree") -> str:
+    """ "97% of everyone agreed: 34 of the 35 who voted (8% of participants)"."""
+    e = item["everyone"]
+    args = {
+        "all": _pct(e[side], e["votes"]),
+        "n": _n(e[side]),
+        "votes": _n(e["votes"]),
+        "seen": _pct(e["votes"], participants),
+    }
+    if side == "agree":
+        return gettext(
+            "%(all)d%% of everyone agreed: %(n)s of the %(votes)s who voted (%(seen)d%% of participants).", **args
+        )
+    return gettext(
+        "%(all)d%% of everyone disagreed: %(n)s of the %(votes)s who voted (%(seen)d%% of participants).", **args
+    )
+
+
+def _range(tallies: list[dict], side: str = "agree") -> str:
+    """Each group's share with its people: "in each group between 80% (12 of 15) and 95% (19 of 20)"."""
+    shares = sorted(tallies, key=lambda t: (t[side] / t["votes"], t["votes"]))
+    lo, hi = shares[0], shares[-1]
+    if _pct(lo[side], lo["votes"]) == _pct(hi[side], hi["votes"]):
+        return gettext(
+            "%(p)d%% in every group (%(each)s).",
+            p=_pct(lo[side], lo["votes"]),
+            each=", ".join(_group_share(t, side) for t in tallies),
+        )
+    return gettext(
+        "In each group between %(lo)d%% (%(lo_of)s) and %(hi)d%% (%(hi_of)s).",
+        lo=_pct(lo[side], lo["votes"]),
+        lo_of=_of(lo[side], lo["votes"]),
+        hi=_pct(hi[side], hi["votes"]),
+        hi_of=_of(hi[side], hi["votes"]),
+    )
+
+
+def _group_share(t: dict, side: str) -> str:
+    return gettext("%(group)s: %(of)s", group=_group_name(t), of=_of(t[side], t["votes"]))
+
+
+def _too_few(tallies: list[dict]) -> str:
+    """Which groups had too few voters to say anything about."""
+    return gettext(
+        "Too few voted in %(groups)s to say.",
+        groups=", ".join(gettext("%(group)s (%(n)s)", group=_group_name(t), n=_n(t["votes"])) for t in tallies),
+    )
 
 
 def _headline_ids(report: dict) -> list[int]:
@@ -93,8 +157,13 @@ def _common_ids(report: dict) -> list[int]:
     return ids[:COMMON]
 
 
-def _group_summary(group: dict, index: dict[int, dict]) -> str:
-    """One or two sentences from the group's representative statements (its repness, most representative first)."""
+def _group_summary(group: dict, index: dict[int, dict], floor: evidence.Floors | None = None) -> str:
+    """One or two sentences from the group's representative statements (its repness, most representative first).
+
+    Only statements at the floor inside the group and among the others: a contrast needs both sides' votes.
+    """
+    floor = floor or evidence.Floors()
+    one_other = group.get("groups") == 2  # "the other group", not "the other groups"
     name = _group_name(group)
     share = _pct(group["size"], group["grouped"])
     who = ngettext(
@@ -105,61 +174,102 @@ def _group_summary(group: dict, index: dict[int, dict]) -> str:
         share=share,
         count=_n(group["size"]),
     )
-    agreed = [
-        r for r in group.get("repness", []) if r["side"] == "agree" and 2 * r["inside"]["agree"] > r["inside"]["votes"]
+    reps = [
+        r for r in group.get("repness", []) if floor.group(r["inside"]["votes"]) and floor.group(r["outside"]["votes"])
     ]
-    rejected = [
-        r
-        for r in group.get("repness", [])
-        if r["side"] == "disagree" and 2 * r["inside"]["disagree"] > r["inside"]["votes"]
-    ]
+    agreed = [r for r in reps if r["side"] == "agree" and 2 * r["inside"]["agree"] > r["inside"]["votes"]]
+    rejected = [r for r in reps if r["side"] == "disagree" and 2 * r["inside"]["disagree"] > r["inside"]["votes"]]
     a = agreed[0] if agreed else None
     d = rejected[0] if rejected else None
 
     def figures(rep, side):
         return {
             "inside": _pct(rep["inside"][side], rep["inside"]["votes"]),
+            "inside_of": _of(rep["inside"][side], rep["inside"]["votes"]),
             "outside": _pct(rep["outside"][side], rep["outside"]["votes"]),
+            "outside_of": _of(rep["outside"][side], rep["outside"]["votes"]),
             "text": _quote(index[rep["statement_id"]]["text"]),
         }
 
     if a and d:
         fa, fd = figures(a, "agree"), figures(d, "disagree")
-        first = gettext(
-            "%(who)s mostly agreed that %(a)s (%(a_in)d%%, against %(a_out)d%% in the other groups) and, unlike "
-            "the others, disagreed that %(d)s (%(d_in)d%% disagreed, against %(d_out)d%%).",
-            who=who,
-            a=fa["text"],
-            a_in=fa["inside"],
-            a_out=fa["outside"],
-            d=fd["text"],
-            d_in=fd["inside"],
-            d_out=fd["outside"],
-        )
+        first = (
+            gettext(
+                "%(who)s mostly agreed that %(a)s (%(a_in)d%%, %(a_in_of)s, against %(a_out)d%%, %(a_out_of)s, in "
+                "the other group) and, unlike the other group, disagreed that %(d)s (%(d_in)d%% disagreed, "
+                "%(d_in_of)s, against %(d_out)d%%, %(d_out_of)s)."
+            )
+            if one_other
+            else gettext(
+                "%(who)s mostly agreed that %(a)s (%(a_in)d%%, %(a_in_of)s, against %(a_out)d%%, %(a_out_of)s, in "
+                "the other groups) and, unlike the others, disagreed that %(d)s (%(d_in)d%% disagreed, %(d_in_of)s, "
+                "against %(d_out)d%%, %(d_out_of)s)."
+            )
+        ) % {
+            "who": who,
+            "a": fa["text"],
+            "a_in": fa["inside"],
+            "a_in_of": fa["inside_of"],
+            "a_out": fa["outside"],
+            "a_out_of": fa["outside_of"],
+            "d": fd["text"],
+            "d_in": fd["inside"],
+            "d_in_of": fd["inside_of"],
+            "d_out": fd["outside"],
+            "d_out_of": fd["outside_of"],
+        }
     elif a:
         fa = figures(a, "agree")
-        first = gettext(
-            "%(who)s agreed, more than the others, that %(a)s (%(a_in)d%%, against %(a_out)d%% in the other groups).",
-            who=who,
-            a=fa["text"],
-            a_in=fa["inside"],
-            a_out=fa["outside"],
-        )
+        first = (
+            gettext(
+                "%(who)s agreed, more than the other group, that %(a)s (%(a_in)d%%, %(a_in_of)s, against "
+                "%(a_out)d%%, %(a_out_of)s, in the other group)."
+            )
+            if one_other
+            else gettext(
+                "%(who)s agreed, more than the others, that %(a)s (%(a_in)d%%, %(a_in_of)s, against %(a_out)d%%, "
+                "%(a_out_of)s, in the other groups)."
+            )
+        ) % {
+            "who": who,
+            "a": fa["text"],
+            "a_in": fa["inside"],
+            "a_in_of": fa["inside_of"],
+            "a_out": fa["outside"],
+            "a_out_of": fa["outside_of"],
+        }
     elif d:
         fd = figures(d, "disagree")
-        first = gettext(
-            "%(who)s, unlike the others, disagreed that %(d)s (%(d_in)d%% disagreed, against %(d_out)d%% in the "
-            "other groups).",
-            who=who,
-            d=fd["text"],
-            d_in=fd["inside"],
-            d_out=fd["outside"],
-        )
+        first = (
+            gettext(
+                "%(who)s, unlike the other group, disagreed that %(d)s (%(d_in)d%% disagreed, %(d_in_of)s, against "
+                "%(d_out)d%%, %(d_out_of)s, in the other group)."
+            )
+            if one_other
+            else gettext(
+                "%(who)s, unlike the others, disagreed that %(d)s (%(d_in)d%% disagreed, %(d_in_of)s, against "
+                "%(d_out)d%%, %(d_out_of)s, in the other groups)."
+            )
+        ) % {
+            "who": who,
+            "d": fd["text"],
+            "d_in": fd["inside"],
+            "d_in_of": fd["inside_of"],
+            "d_out": fd["outside"],
+            "d_out_of": fd["outside_of"],
+        }
+    elif one_other:
+        return gettext("%(who)s has no statement on which it clearly differs from the other group.", who=who)
     else:
         return gettext("%(who)s has no statement on which it clearly differs from the others.", who=who)
     if len(agreed) > 1:
         fm = figures(agreed[1], "agree")
-        first += " " + gettext("They also agreed that %(a)s (%(a_in)d%%).", a=fm["text"], a_in=fm["inside"])
+        first += " " + gettext(
+            "They also agreed that %(a)s (%(a_in)d%%, %(a_in_of)s).",
+            a=fm["text"],
+            a_in=fm["inside"],
+            a_in_of=fm["inside_of"],
+        )
     return first
 
 
@@ -174,7 +284,9 @@ def group_summaries(report: dict) -> list[dict]:
             "label": g["label"],
             "name": g.get("name"),
             "size": g["size"],
-            "summary": _group_summary({**g, "grouped": grouped}, index),
+            "summary": _group_summary(
+                {**g, "grouped": grouped, "groups": len(report["groups"])}, index, floors(report)
+            ),
         }
         for g in report["groups"]
     ]
@@ -326,19 +438,22 @@ def _certainty(report: dict, common: list[dict]) -> list[str]:
 def build(report: dict) -> dict:
     """The brief of a built report, in the interface language.
 
-    Returns ``{"lead", "context", "context_sentences", "method", "caution", "asked", "headline", "common_ground",
-    "rejected", "divisions", "groups", "certainty", "caveats"}``: ``lead`` the main division in a sentence (or
-    None), ``context`` the facts of :func:`.brief_answer.context` and ``context_sentences`` them in words,
-    ``method`` a paragraph, ``caution`` sentences; ``asked`` a sentence; ``headline``, ``common_ground``,
-    ``rejected`` and ``divisions`` lists of statements with their figures (everyone's and each group's tally) and
-    a ``sentence``; ``groups`` as :func:`group_summaries`
-    (with ``share``, and ``name``/``name_confirmed`` from :func:`.brief_answer.names`); ``certainty`` and
-    ``caveats`` lists of sentences.
+    Returns ``{"lead", "context", "context_sentences", "method", "caution", "asked", "floor", "headline",
+    "common_ground", "rejected", "divisions", "thin", "groups", "certainty", "caveats"}``: ``lead`` the main
+    division in a sentence (or None), ``context`` the facts of :func:`.brief_answer.context` and
+    ``context_sentences`` them in words, ``method`` a paragraph, ``caution`` sentences; ``asked`` a sentence;
+    ``floor`` the evidence floors ``{"voters", "group_voters"}``; ``headline``, ``common_ground``, ``rejected`` and
+    ``divisions`` lists of statements with their figures (everyone's and each group's tally) and a ``sentence``,
+    each at the floors its claim needs (:func:`claims`); ``thin`` the statements those lists would hold but for the
+    floors, with everyone's tally; ``groups`` as :func:`group_summaries` (with ``share``, and
+    ``name``/``name_confirmed`` from :func:`.brief_answer.names`); ``certainty`` and ``caveats`` lists of sentences.
     """
     index = {r["id"]: r for r in report["statements"]}
     named = brief_answer.names(report)
     groups = report["groups"]
     context = brief_answer.context(report)
+    floor = floors(report)
+    participants = report["counts"]["participants"]
     brief: dict = {
         "lead": brief_answer.lead(report, named),
         "context": context,
@@ -346,64 +461,96 @@ def build(report: dict) -> dict:
         "method": brief_answer.method(report),
         "caution": brief_answer.caution(report, context),
         "asked": _asked(report),
+        "floor": floor.to_dict(),
         "headline": [],
         "common_ground": [],
         "rejected": [],
         "divisions": [],
+        "thin": [],
         "groups": [],
         "certainty": [],
         "caveats": _caveats(report),
     }
     if not report.get("ready"):
         return brief
+    thin = list(report.get("thin") or [])
+
+    def keep(sid: int, ok) -> bool:
+        """The statement meets the floors its claim needs; else it goes to "seen by too few to say"."""
+        if ok(index[sid]):
+            return True
+        if sid not in thin:
+            thin.append(sid)
+        return False
+
+    def everyone_at_floor(row: dict) -> bool:
+        return floor.everyone(row["overall"]["votes"])
+
+    def every_group_at_floor(row: dict) -> bool:
+        return everyone_at_floor(row) and all(floor.group(t["votes"]) for t in row["groups"])
+
     for sid in _headline_ids(report):
-        if sid not in index:
+        if sid not in index or not keep(sid, everyone_at_floor):
             continue
-        item = _figures(index[sid], groups)
-        lo, hi = _agree_range(item)
-        everyone = item["everyone"]
-        everyone_pct = _pct(everyone["agree"], everyone["votes"])
-        if lo == hi:
-            item["sentence"] = gettext(
-                "%(all)d%% of everyone agreed; %(lo)d%% in every group.", all=everyone_pct, lo=lo
+        item = _figures(index[sid], groups, floor)
+        enough = [t for t in item["groups"] if t["at_floor"]]
+        few = [t for t in item["groups"] if not t["at_floor"]]
+        parts = [_everyone(item, participants)]
+        if enough and not few:
+            parts.append(_range(enough))
+        elif enough:  # not "in every group": name the groups that can be spoken for
+            parts.append(
+                "; ".join(
+                    gettext(
+                        "%(group)s: %(p)d%% (%(of)s)",
+                        group=_group_name(t),
+                        p=_pct(t["agree"], t["votes"]),
+                        of=_of(t["agree"], t["votes"]),
+                    )
+                    for t in enough
+                )
+                + "."
             )
-        else:
-            item["sentence"] = gettext(
-                "%(all)d%% of everyone agreed; in each group between %(lo)d%% and %(hi)d%%.",
-                all=everyone_pct,
-                lo=lo,
-                hi=hi,
-            )
+        if few:
+            parts.append(_too_few(few))
+        item["sentence"] = " ".join(parts)
         brief["headline"].append(item)
     for sid in _common_ids(report):
-        item = _figures(index[sid], groups)
-        lo, hi = _agree_range(item)
-        if lo == hi:
-            item["sentence"] = gettext("Every group agreed: %(lo)d%% in each.", lo=lo)
-        else:
-            item["sentence"] = gettext("Every group agreed: between %(lo)d%% and %(hi)d%%.", lo=lo, hi=hi)
+        if not keep(sid, every_group_at_floor):
+            continue
+        item = _figures(index[sid], groups, floor)
+        item["sentence"] = gettext("Every group agreed.") + " " + _range(item["groups"])
         brief["common_ground"].append(item)
-    for sid in report["common_rejection"][:COMMON]:
-        item = _figures(index[sid], groups)
-        lo, hi = _agree_range(item, "disagree")
-        if lo == hi:
-            item["sentence"] = gettext("Every group disagreed: %(lo)d%% in each.", lo=lo)
-        else:
-            item["sentence"] = gettext("Every group disagreed: between %(lo)d%% and %(hi)d%%.", lo=lo, hi=hi)
+    for sid in [sid for sid in report["common_rejection"] if keep(sid, every_group_at_floor)][:COMMON]:
+        item = _figures(index[sid], groups, floor)
+        item["sentence"] = gettext("Every group disagreed.") + " " + _range(item["groups"], "disagree")
         brief["rejected"].append(item)
-    for sid in report["divisive"][:DIVISIONS]:
-        item = _figures(index[sid], groups)
-        voted = [t for t in item["groups"] if t["votes"]]
+    for sid in report["divisive"]:
+        if len(brief["divisions"]) >= DIVISIONS:
+            break
+        if not keep(sid, lambda row: sum(floor.group(t["votes"]) for t in row["groups"]) >= 2):
+            continue
+        item = _figures(index[sid], groups, floor)
+        voted = [t for t in item["groups"] if t["at_floor"]]
         high = max(voted, key=lambda t: (t["agree"] / t["votes"], t["label"]))
         low = min(voted, key=lambda t: (t["agree"] / t["votes"], t["label"]))
+        if high["agree"] * low["votes"] == low["agree"] * high["votes"]:
+            continue
         item["sentence"] = gettext(
-            "%(high)s: %(hi)d%% agreed; %(low)s: %(lo)d%% agreed.",
+            "%(high)s: %(hi)d%% agreed (%(hi_of)s); %(low)s: %(lo)d%% agreed (%(lo_of)s).",
             high=_group_name(high),
             hi=_pct(high["agree"], high["votes"]),
+            hi_of=_of(high["agree"], high["votes"]),
             low=_group_name(low),
             lo=_pct(low["agree"], low["votes"]),
+            lo_of=_of(low["agree"], low["votes"]),
         )
         brief["divisions"].append(item)
+    brief["thin"] = [
+        {"statement_id": sid, "text": index[sid]["text"], "everyone": dict(index[sid]["overall"])}
+        for sid in thin[:THIN]
+        if sid in index
+    ]
     grouped = report["counts"]["grouped"]
     brief["groups"] = [
         {**summary, "share": _pct(summary["size"], grouped), **named[summary["label"]]}

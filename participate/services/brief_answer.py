@@ -12,9 +12,10 @@ import re
 
 from flask_babel import format_decimal, gettext, ngettext
 
+from analysis import evidence
+
 from ..i18n import long_date
 
-DEFAULT_FLOOR = {"voters": 20, "group_voters": 5}  # the report's ``floor`` when it has none (older reports)
 NAME_LENGTH = 40  # characters of a statement kept in a generated group name
 SMALL_GROUP = 0.1  # a group with less than this share of the people in groups is named under "treat with caution"
 
@@ -27,19 +28,17 @@ def _pct(n: int, d: int) -> int:
     return int(100 * n / d + 0.5) if d else 0
 
 
-def floor_of(report: dict) -> dict:
-    """The report's evidence floors: ``{"voters", "group_voters"}``."""
-    return {**DEFAULT_FLOOR, **(report.get("floor") or {})}
+def floor_of(report: dict) -> evidence.Floors:
+    """The report's evidence floors (the defaults for a report made before floors existed)."""
+    return evidence.Floors.from_dict(report.get("floor"))
 
 
-def at_floors(row: dict, floor: dict, groups: list[int] | None = None) -> bool:
+def at_floors(row: dict, floor: evidence.Floors, groups: list[int] | None = None) -> bool:
     """Whether a statement of the report may carry a claim: enough people voted on it overall and in each group
     (``groups``: the indexes of the groups the claim speaks of; all of them by default)."""
     tallies = row.get("groups") or []
     chosen = range(len(tallies)) if groups is None else groups
-    return row["overall"]["votes"] >= floor["voters"] and all(
-        tallies[i]["votes"] >= floor["group_voters"] for i in chosen
-    )
+    return floor.everyone(row["overall"]["votes"]) and all(floor.group(tallies[i]["votes"]) for i in chosen)
 
 
 def _claimable(report: dict) -> list[dict]:
@@ -61,7 +60,7 @@ def _short(text: str) -> str:
     return cut.rstrip(",;: ") + "…"
 
 
-def _generated_name(group: dict, index: dict[int, dict], floor: dict) -> str | None:
+def _generated_name(group: dict, index: dict[int, dict], floor: evidence.Floors) -> str | None:
     """A group's name from its most distinctive statement at the floors on which most of its voters took its side:
     the statement's first words, or "against: …"; None when it has none."""
     for rep in group.get("repness", []):
@@ -217,8 +216,8 @@ def method(report: dict) -> str:
         "at least %(voters)d people who voted on the statement, and a finding about a group on at least "
         "%(group_voters)d of its members; statements seen by fewer are listed apart. The annex, after the brief, "
         "gives the details and every figure.",
-        voters=floor["voters"],
-        group_voters=floor["group_voters"],
+        voters=floor.voters,
+        group_voters=floor.group_voters,
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from analysis import ALGORITHM_VERSION
 
 from ..models import Account, AnalysisRobustness, AnalysisSnapshot, Consultation, ReportSnapshot
-from . import N_, NotFound, audit, moderation, report
+from . import N_, Conflict, NotFound, audit, claims, moderation, report
 from .snapshots import integrity, store
 from .snapshots import votes as snapshot_votes
 
@@ -42,8 +42,18 @@ def code_version() -> str:
 
 
 def publish(session: Session, consultation: Consultation, *, account: Account | None = None) -> ReportSnapshot:
-    """Freeze the report as it stands now, with the analysis, the votes' SHA-256 and the code version."""
+    """Freeze the report as it stands now, with the analysis, the votes' SHA-256 and the code version.
+
+    Refused (:class:`Conflict`, saying why) when the claims check finds something in its brief that the votes do not
+    support: a brief is what gets quoted.
+    """
     built = report.build(session, consultation)
+    found = claims.problems(session, consultation, built)
+    if found:
+        raise Conflict(
+            N_("This report was not published: its brief says what the votes do not support (%(problems)s)."),
+            problems="; ".join(found),
+        )
     snapshot = session.get(AnalysisSnapshot, built["analysis"]["snapshot_id"]) if built["analysis"] else None
     if snapshot is not None:
         votes = snapshot_votes.votes_until(session, consultation.id, snapshot.last_vote_id)

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from analysis import ALGORITHM_VERSION
+from analysis import ALGORITHM_VERSION, evidence
 from analysis import robustness as robustness_math
 
 from ..models import (
@@ -30,6 +30,7 @@ from ..models import (
 from . import report_map
 from . import statements as statement_service
 from .snapshots import SnapshotView, store, view_of
+from .snapshots import votes as snapshot_votes
 
 REPORT_FORMAT = "participate-report/1"
 MIN_PEOPLE = 7  # opinion groups are shown once this many people…
@@ -111,6 +112,14 @@ def build(session: Session, consultation: Consultation) -> dict:
     return {**report, "analysis": {**report["analysis"], "newer_votes": newer_votes}}
 
 
+def floors_of(consultation: Consultation) -> evidence.Floors:
+    """The consultation's evidence floors: the defaults unless its facilitators raised them (never lower)."""
+    return evidence.Floors(
+        max(int(getattr(consultation, "floor_voters", None) or 0), evidence.DEFAULT_VOTERS),
+        max(int(getattr(consultation, "floor_group_voters", None) or 0), evidence.DEFAULT_GROUP_VOTERS),
+    )
+
+
 def _consultation_fields(consultation: Consultation) -> tuple:
     return (
         consultation.slug,
@@ -128,6 +137,7 @@ def _consultation_fields(consultation: Consultation) -> tuple:
         tuple(sorted((consultation.group_names or {}).items())),
         consultation.language,
         consultation.organiser,
+        floors_of(consultation),
     )
 
 
@@ -138,39 +148,48 @@ def _statement_fields(statements) -> tuple:
 
 
 def _build(session: Session, consultation: Consultation, statements, snapshot_id: int | None, imported: bool) -> dict:
-    """The report without ``newer_votes``: the votes' tallies read now, the figures of snapshot ``snapshot_id``."""
-    tallies: dict[int, list[int]] = {}
-    for sid, value, n in session.execute(
-        select(CurrentVote.statement_id, CurrentVote.value, func.count())
-        .where(CurrentVote.consultation_id == consultation.id)
-        .group_by(CurrentVote.statement_id, CurrentVote.value)
-    ):
-        t = tallies.setdefault(sid, [0, 0, 0])
-        t[0 if value > 0 else 1 if value < 0 else 2] += n
-    # Votes per participant, in one GROUP BY: the number of voters, of votes and of people past the threshold.
-    # Only votes on the statements the report counts: not on meta, pending (pre-moderation) or rejected ones.
-    per_person = np.array(
-        session.scalars(
-            select(func.count())
-            .select_from(CurrentVote)
-            .join(Statement, Statement.id == CurrentVote.statement_id)
-            .where(CurrentVote.consultation_id == consultation.id, statement_service.counted(consultation))
-            .group_by(CurrentVote.participant_id)
-        ).all(),
-        dtype=np.int64,
-    )
-    n_participants, n_votes = len(per_person), int(per_person.sum())
-    n_statements = sum(not st.is_meta for st in statements)
-    min_votes = min(MIN_VOTES, n_statements) if n_statements else MIN_VOTES
-    qualified = int((per_person >= min_votes).sum())
+    """The report without ``newer_votes``: every count from the votes snapshot ``snapshot_id`` was computed from.
+
+    Counts, tallies and the analysis's figures thus describe the same votes (those whose SHA-256 a published report
+    names); with no snapshot yet, the current votes. Banned participants' votes count nowhere, as in the analysis.
+    """
     snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
     robustness_row = session.get(AnalysisRobustness, snapshot_id) if snapshot_id is not None else None
+    view = view_of(snapshot) if snapshot is not None else None
+    if snapshot is not None:
+        votes = snapshot_votes.votes_until(session, consultation.id, snapshot.last_vote_id)
+        banned = np.fromiter(view.banned, dtype=np.int64)
+    else:
+        votes = snapshot_votes.current_votes(session, consultation.id)
+        banned = np.array(
+            session.scalars(
+                select(Participant.id).where(
+                    Participant.consultation_id == consultation.id, Participant.is_banned.is_(True)
+                )
+            ).all(),
+            dtype=np.int64,
+        )
+    keep = ~np.isin(votes.participant_ids, banned)
+    counted = [st.id for st in statements if not st.is_meta]
+    groups = [g.members for g in view.groups_by_label] if view is not None else []
+    tallies = evidence.tally(
+        votes.participant_ids[keep],
+        votes.statement_ids[keep],
+        votes.values[keep],
+        statements=[st.id for st in statements],
+        groups=groups,
+        counted=counted,
+    )
+    # Votes per participant on counted statements: who passed the threshold for opinion groups.
+    on_counted = keep & np.isin(votes.statement_ids, counted)
+    _, per_person = np.unique(votes.participant_ids[on_counted], return_counts=True)
+    n_statements = len(counted)
+    min_votes = min(MIN_VOTES, n_statements) if n_statements else MIN_VOTES
+    qualified = int((per_person >= min_votes).sum())
     report = assemble(
         consultation=consultation,
         statements=statements,
         tallies=tallies,
-        n_participants=n_participants,
-        n_votes=n_votes,
         qualified=qualified,
         min_votes=min_votes,
         snapshot=snapshot,
@@ -181,7 +200,8 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
     span = select(func.min(Vote.created_at), func.max(Vote.created_at)).where(Vote.consultation_id == consultation.id)
     if snapshot is not None:
         span = span.where(Vote.id <= snapshot.last_vote_id)
-    first_vote, last_vote = session.execute(span).one()
+    # An import whose source recorded no vote times has none to give (its votes carry the import's time).
+    first_vote, last_vote = session.execute(span).one() if consultation.vote_times else (None, None)
     report["consultation"].update(first_vote=_iso(first_vote), last_vote=_iso(last_vote))
     return report
 
@@ -190,9 +210,7 @@ def assemble(
     *,
     consultation,
     statements,
-    tallies,
-    n_participants,
-    n_votes,
+    tallies: evidence.Tallies,
     qualified,
     min_votes,
     snapshot,
@@ -221,13 +239,15 @@ def assemble(
         },
         "group_names": dict(getattr(consultation, "group_names", None) or {}),
         "counts": {
-            "participants": int(n_participants),
-            "votes": int(n_votes),
+            "participants": tallies.participants,
+            "votes": tallies.votes,
             "statements": sum(not st.is_meta for st in statements),  # meta statements stand apart
             "qualified": int(qualified),
             "grouped": len(view.in_conv) if ready else 0,
         },
         "thresholds": {"min_people": MIN_PEOPLE, "min_votes": int(min_votes)},
+        "floor": floors_of(consultation).to_dict(),
+        "thin": [],
         "ready": ready,
         "analysis": None,
         "groups": [],
@@ -245,9 +265,11 @@ def assemble(
         "grid": None,
         "attribution": POLIS_ATTRIBUTION if imported else None,
     }
+    floors = floors_of(consultation)
     rows = []
+    column = {int(sid): i for i, sid in enumerate(tallies.statement_ids.tolist())}
     for st in statements:
-        a, d, p = tallies.get(st.id, (0, 0, 0))
+        a, d, p, _ = tallies.everyone[column[st.id]].tolist()
         rows.append(
             {
                 "id": st.id,
@@ -257,6 +279,7 @@ def assemble(
                 "origin": st.origin.value,
                 "source_id": getattr(st, "source_id", None),
                 "overall": _tally(a, d, a + d + p),
+                "at_floor": floors.everyone(a + d + p),
                 "pass_rate": _share(p, a + d + p),
                 "groups": [],
                 "consensus": None,
@@ -292,7 +315,7 @@ def assemble(
     _uncertain(report)
     if not ready:
         return report
-    _analysed(report, view, robustness)
+    _analysed(report, view, robustness, tallies)
     return report
 
 
@@ -332,6 +355,18 @@ def _themes(report: dict) -> None:
     }
 
 
+def _common(row: dict) -> str | None:
+    """ "agree" or "disagree" when a majority of every group's voters took that side (every group voted)."""
+    groups = row["groups"]
+    if not groups or not all(t["votes"] for t in groups):
+        return None
+    if all(t["agree"] * 2 > t["votes"] for t in groups):
+        return "agree"
+    if all(t["disagree"] * 2 > t["votes"] for t in groups):
+        return "disagree"
+    return None
+
+
 def _uncertain(report: dict) -> None:
     """The statements people were least sure about: highest pass rate, among those with a few votes."""
     cand = [
@@ -341,7 +376,7 @@ def _uncertain(report: dict) -> None:
     report["uncertain"] = [r["id"] for r in cand[:TOP]]
 
 
-def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None:
+def _analysed(report: dict, view: SnapshotView, robustness: dict | None, tallies: evidence.Tallies) -> None:
     """Fill in everything that needs the analysis: groups, common ground, division, map, robustness."""
     groups = view.groups_by_label
     grouped = len(view.in_conv)
@@ -360,8 +395,11 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
         lo, hi = getattr(rb, f"{kind}_interval")[rb_group[gid], rb_col[sid]]
         return None if math.isnan(lo) else [round(float(lo), 4), round(float(hi), 4)]
 
+    column = {int(sid): i for i, sid in enumerate(tallies.statement_ids.tolist())}
+    group_row = {g.id: i for i, g in enumerate(groups)}
+
     def group_tally(gid: int, sid: int) -> dict:
-        a, d, s = view.tally(gid, sid)
+        a, d, _, s = tallies.groups[group_row[gid], column[sid]].tolist()
         return _tally(a, d, s)
 
     names = report.get("group_names") or {}
@@ -376,6 +414,8 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
         for g in groups
     ]
     by_id = {r["id"]: r for r in report["statements"]}
+    floors = evidence.Floors.from_dict(report["floor"])
+    thin: set[int] = set()  # statements a list would hold but for the floors
     # Out of every list: the analysis's mod-out and meta statements, and those marked meta since it ran.
     mod_out = view.mod_out | view.meta | {r["id"] for r in report["statements"] if r["is_meta"]}
     for row in report["statements"]:
@@ -384,6 +424,7 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
         for g in groups:
             t = group_tally(g.id, sid)
             t["label"] = g.label
+            t["at_floor"] = floors.group(t["votes"])
             t["agree_interval"] = interval("agree", g.id, sid)
             t["disagree_interval"] = interval("disagree", g.id, sid)
             row["groups"].append(t)
@@ -397,11 +438,11 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
         shares = [_share(t["agree"], t["votes"]) for t in row["groups"] if t["votes"]]
         if len(shares) >= 2 and len(shares) == len(row["groups"]):
             row["divisiveness"] = max(shares) - min(shares)
-        voted_everywhere = all(t["votes"] for t in row["groups"]) and row["groups"] and sid not in mod_out
-        if voted_everywhere and all(t["agree"] * 2 > t["votes"] for t in row["groups"]):
-            row["common"] = "agree"
-        elif voted_everywhere and all(t["disagree"] * 2 > t["votes"] for t in row["groups"]):
-            row["common"] = "disagree"
+        row["common"] = _common(row) if sid not in mod_out else None
+        # A claim about every group needs the floors: everyone's and every group's.
+        if row["common"] and not (row["at_floor"] and all(t["at_floor"] for t in row["groups"])):
+            thin.add(sid)
+            row["common"] = None
         if row["common"] and robust is not None and sid in rb_col:
             row["robust"] = bool(robust[f"common_{row['common']}"][rb_col[sid]])
 
@@ -417,16 +458,36 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
             for c in view.majority[side]
             if c.statement_id in by_id and c.statement_id not in mod_out
         ]
-    divisive = [r for r in report["statements"] if r["divisiveness"] is not None and r["id"] not in mod_out]
-    divisive.sort(key=lambda r: (-r["divisiveness"], r["id"]))
-    report["divisive"] = [r["id"] for r in divisive[:TOP] if r["divisiveness"] > 0]
+    # A division contrasts groups at the floor only, and needs two of them.
+    spread = {}
+    for r in report["statements"]:
+        if r["id"] in mod_out:
+            continue
+        at = [t["agree"] / t["votes"] for t in r["groups"] if t["at_floor"]]
+        if len(at) >= 2 and max(at) > min(at):
+            spread[r["id"]] = max(at) - min(at)
+    report["divisive"] = sorted(spread, key=lambda sid: (-spread[sid], sid))[:TOP]
+    unfloored = [r for r in report["statements"] if r["divisiveness"] and r["id"] not in mod_out]
+    unfloored.sort(key=lambda r: (-r["divisiveness"], r["id"]))
+    thin.update(r["id"] for r in unfloored[:TOP] if r["id"] not in spread)
     if view.bridging is not None:
-        bridging = [r for r in report["statements"] if r.get("bridging") is not None]
+        bridging = [r for r in report["statements"] if r.get("bridging") is not None and r["at_floor"]]
         bridging.sort(key=lambda r: (-r["bridging"], r["id"]))
         report["bridging"] = [r["id"] for r in bridging[:TOP]]
     if view.headline is not None:
-        report["headline"] = [sid for sid in view.headline if sid in by_id and sid not in mod_out]
+        headline = [sid for sid in view.headline if sid in by_id and sid not in mod_out]
+        report["headline"] = [sid for sid in headline if by_id[sid]["at_floor"]]
+        thin.update(sid for sid in headline if not by_id[sid]["at_floor"])
         report["headline_jr"] = view.headline_jr
+    # And whatever a majority of its few voters took one side on: "everyone agreed" is what would be quoted.
+    thin.update(
+        r["id"]
+        for r in report["statements"]
+        if r["id"] not in mod_out
+        and not r["at_floor"]
+        and max(r["overall"]["agree"], r["overall"]["disagree"]) * 2 > r["overall"]["votes"]
+    )
+    report["thin"] = sorted(thin, key=lambda sid: (-by_id[sid]["overall"]["votes"], sid))
 
     for entry, g in zip(report["groups"], groups, strict=True):
         reps = []
@@ -441,7 +502,10 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
             )
             flag = None
             if robust is not None and sid in rb_col and g.id in rb_group:
-                flag = bool(robust[f"distinct_{rep.side}"][rb_group[g.id], rb_col[sid]])
+                # nothing below a floor is robust
+                flag = floors.group(inside["votes"]) and bool(
+                    robust[f"distinct_{rep.side}"][rb_group[g.id], rb_col[sid]]
+                )
             reps.append(
                 {
                     "statement_id": sid,
@@ -450,6 +514,7 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None) -> None
                     "outside": outside,
                     "interval": interval(rep.side, g.id, sid),
                     "robust": flag,
+                    "at_floor": floors.group(inside["votes"]),
                     "repness": round(rep.repness, 4),
                     "repness_test": round(rep.repness_test, 4),
                 }

@@ -75,3 +75,17 @@ def test_bad_regularisation_is_refused():
     values = sp.csr_matrix(np.array([[1, -1]], dtype=np.int8))
     with pytest.raises(ValueError, match="lambda"):
         bridging_scores(values, np.array([True, True]), np.zeros(2), lambda_factor=0)
+
+
+def test_one_vote_is_never_certain_and_the_interval_stays_in_the_votes_range():
+    from analysis.bridging import bridging_scores
+    from analysis.matrix import build_vote_matrix
+
+    rng = np.random.default_rng(1)
+    rows = [(p, c, int(rng.choice([-1, 1]))) for p in range(60) for c in range(10)]
+    rows.append((0, 10, 1))  # statement 10: one agree vote
+    vm = build_vote_matrix(np.array(rows, dtype=np.int64))
+    br = bridging_scores(vm.values, np.ones(11, dtype=bool), rng.standard_normal(11))
+    assert (br.low >= -1).all() and (br.high <= 1).all()
+    width = br.high - br.low
+    assert width[10] > 2 * np.median(width[:10])  # one vote: far wider than a statement 60 people voted on

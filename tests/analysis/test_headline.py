@@ -26,20 +26,31 @@ def blocs(n_a=70, n_b=30, per_bloc=10, seed=0, seen=1.0):
 
 def test_the_list_is_proportional_not_the_majoritys_top_eight():
     vm = build_vote_matrix(blocs())
-    row_group = (vm.participant_ids >= 70).astype(np.int64)
-    head = select_headline(vm.values, row_group, 2, np.ones(20, dtype=bool), size=8)
+    head = select_headline(vm.values, np.ones(20, dtype=bool), size=8)
     from_b = int((head.columns >= 10).sum())
     assert 2 <= from_b <= 3  # 30% of 8 = 2.4; a popularity ranking would give bloc B nothing
     assert head.jr and head.left_out == {}
 
 
-def test_unseen_statements_are_estimated_from_the_group():
-    """With 40% of cells seen, the group's rate stands in for the rest: the list stays proportional."""
+def test_sparse_votes_keep_the_list_proportional():
+    """With 40% of cells seen, the agree votes cast alone still give bloc B its share of the list."""
     result = run_analysis(blocs(seen=0.4, seed=2))
     from_b = sum(1 for s in result.headline if s >= 10)
     assert len(result.headline) == 8
     assert 2 <= from_b <= 3
     assert result.headline_jr
+
+
+def test_a_late_statement_seen_by_a_few_who_all_agree_is_never_headlined():
+    """Nothing unseen is imputed: 3 people who all agreed are 3 approvals, and below the floor no candidate at all."""
+    votes = blocs()
+    late = np.array([(p, 20, 1) for p in (0, 1, 75)], dtype=np.int64)
+    result = run_analysis(np.vstack([votes, late]))
+    assert 20 not in result.headline
+    vm = build_vote_matrix(np.vstack([votes, late]))
+    head = select_headline(vm.values, np.ones(21, dtype=bool), size=12, min_voters=1)
+    assert 20 not in head.columns.tolist()[:8]  # even as a candidate, 3 approvals come after the blocs' statements
+    assert result.parameters["min_voters"] == 20
 
 
 def test_jr_failure_is_reported_with_who_is_left_out():
@@ -59,12 +70,20 @@ def test_jr_failure_is_reported_with_who_is_left_out():
 def test_list_length_is_checked():
     values = sp.csr_matrix(np.ones((3, 3), dtype=np.int8))
     with pytest.raises(ValueError, match="between 5 and 12"):
-        select_headline(values, np.zeros(3, dtype=np.int64), 1, np.ones(3, dtype=bool), size=13)
+        select_headline(values, np.ones(3, dtype=bool), size=13)
 
 
 def test_only_candidates_are_chosen():
     vm = build_vote_matrix(blocs())
     candidates = np.ones(20, dtype=bool)
     candidates[[0, 1, 10]] = False
-    head = select_headline(vm.values, np.zeros(100, dtype=np.int64), 1, candidates, size=6)
+    head = select_headline(vm.values, candidates, size=6)
     assert not set(head.columns.tolist()) & {0, 1, 10}
+
+
+def test_statements_below_the_floor_are_not_candidates():
+    vm = build_vote_matrix(blocs(n_a=14, n_b=6))
+    head = select_headline(vm.values, np.ones(20, dtype=bool), size=8, min_voters=20)
+    assert len(head.columns) == 8  # every statement has 20 voters
+    head = select_headline(vm.values, np.ones(20, dtype=bool), size=8, min_voters=21)
+    assert len(head.columns) == 0 and head.jr

@@ -91,3 +91,24 @@ def test_invalid_parameters(kwargs, message):
     votes = _camps()
     with pytest.raises(ValueError, match=message):
         assess(votes, run_analysis(votes), **kwargs)
+
+
+def test_a_claim_on_one_vote_is_never_robust():
+    """One member of each group voted on the statement: many resamples lack that vote, so the claim does not hold."""
+    from analysis import robustness, run_analysis
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for p in range(40):
+        bloc = p < 20
+        for c in range(8):
+            if rng.random() < 0.9:
+                rows.append((p, c, 1 if (c < 4) == bloc else -1))
+    rows += [(0, 8, 1), (25, 8, 1)]  # statement 8: one agree vote in each group
+    votes = np.array(rows, dtype=np.int64)
+    result = run_analysis(votes)
+    rb = robustness.assess(votes, result, n_resamples=200)
+    col = list(rb.statement_ids).index(8)
+    assert not rb.common_agree[col]
+    low, high = rb.agree_interval[:, col].T
+    assert (low == 0).all() and (high == 1).all()  # "100 to 100%" was the bug: unknown spans everything

@@ -14,15 +14,18 @@ from participate.services.snapshots import votes as snapshot_votes
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
 
-# A small hand-made consultation: camp X (7 people) and camp Y (5 people), ten statements.
+# A small hand-made consultation: camp X (14 people) and camp Y (10 people), ten statements: two copies of a dozen
+# people, so that common ground meets the evidence floors (20 voters, 5 per group) and the thin rest does not.
 # Statement 0 is common ground, 1-4 are agreed by X and rejected by Y, 5-8 the reverse, 9 is mostly passed.
 # Each person skips one statement (so counts differ) and a few vote against their camp.
-CAMP_X, CAMP_Y = range(7), range(7, 12)
+PEOPLE = 24
+CAMP_X = tuple(p for p in range(PEOPLE) if p % 12 < 7)
+CAMP_Y = tuple(p for p in range(PEOPLE) if p % 12 >= 7)
 
 
 def hand_votes() -> dict[tuple[int, int], VoteValue]:
     votes = {}
-    for person in range(12):
+    for person in range(PEOPLE):
         x = person in CAMP_X
         for s in range(10):
             if s == (person % 10) and s != 0:
@@ -46,7 +49,7 @@ def make_hand_consultation(make_consultation, votes=None):
     consultation = make_consultation("hand", statements=[f"Hand statement {i}" for i in range(10)])
     sids = sorted(s.id for s in consultation.statements)
     statements = {s.id: s for s in consultation.statements}
-    people = [participants.find_or_add(db.session, consultation, f"person-{i}") for i in range(12)]
+    people = [participants.find_or_add(db.session, consultation, f"person-{i}") for i in range(PEOPLE)]
     for (person, s), value in (votes or hand_votes()).items():
         voting.record(db.session, consultation, people[person], statements[sids[s]], value)
     db.session.commit()
@@ -82,7 +85,7 @@ def test_hand_made_figures(make_consultation):
     votes = hand_votes()
     data = report.build(db.session, consultation)
     assert data["ready"]
-    assert data["counts"]["participants"] == 12 and data["counts"]["votes"] == len(votes)
+    assert data["counts"]["participants"] == PEOPLE and data["counts"]["votes"] == len(votes)
     result = store.latest_snapshot(db.session, consultation).result
     assert result["k"] == 2
     groups = sorted(result["groups"], key=lambda g: g["id"])
@@ -123,7 +126,8 @@ def test_fragile_common_ground_loses_its_robust_mark(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
     assert report.statement_index(report.build(db.session, consultation))[sids[0]]["robust"] is True
     votes = hand_votes()
-    votes[(9, 0)] = votes[(10, 0)] = DISAGREE  # now 3 of 5 in camp Y agree: still a majority, but a fragile one
+    for person in (9, 10, 20, 21):
+        votes[(person, 0)] = DISAGREE  # now 6 of 10 in camp Y agree: still a majority, but a fragile one
     fragile, fsids, _ = make_hand_consultation(lambda *a, **k: _renamed(make_consultation, "fragile", **k), votes)
     row = report.statement_index(report.build(db.session, fragile))[fsids[0]]
     assert row["common"] == "agree" and row["robust"] is False

@@ -22,7 +22,7 @@ from participate.models import (
 )
 from participate.services import report, voting
 from participate.services.snapshots import runner, store
-from tests.services.test_report import CAMP_X, hand_votes, make_hand_consultation
+from tests.services.test_report import CAMP_X, CAMP_Y, PEOPLE, hand_votes, make_hand_consultation
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
 
@@ -61,12 +61,12 @@ def test_every_number_in_the_hand_made_report(client, make_consultation):
     votes = hand_votes()
     html = client.get("/c/hand/report").get_data(as_text=True)
     figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html))
-    assert figures["Participants"] == "12" and figures["Votes"] == str(len(votes))
-    assert figures["Statements"] == "10" and figures["People in opinion groups"] == "12"
+    assert figures["Participants"] == str(PEOPLE) and figures["Votes"] == str(len(votes))
+    assert figures["Statements"] == "10" and figures["People in opinion groups"] == str(PEOPLE)
     # Group letters follow group ids; find which camp each letter is from its size on the page.
     sizes = dict(re.findall(r'<tr><th scope="row">([A-E])</th><td>(\d+)</td>', html))
-    assert sorted(sizes.values()) == ["5", "7"]
-    camps = {label: set(CAMP_X) if size == "7" else set(range(7, 12)) for label, size in sizes.items()}
+    assert sorted(sizes.values(), key=int) == [str(len(CAMP_Y)), str(len(CAMP_X))]
+    camps = {label: set(CAMP_X) if size == str(len(CAMP_X)) else set(CAMP_Y) for label, size in sizes.items()}
     for s, sid in enumerate(sids):
         row = re.search(rf'<tr id="s{sid}">(.*?)</tr>', html, re.S).group(1)
         cast = [v for (p, t), v in votes.items() if t == s]
@@ -95,7 +95,7 @@ def test_every_number_in_the_hand_made_report(client, make_consultation):
         label = re.search(r'id="group-([A-E])"', section).group(1)
         for item in re.findall(r"<li>(.*?)</li>", section, re.S):
             s = int(re.search(r"Hand statement (\d)", item).group(1))
-            for who, people in ((f"Group {label}", camps[label]), ("Other groups", set(range(12)) - camps[label])):
+            for who, people in ((f"Group {label}", camps[label]), ("Other groups", set(range(PEOPLE)) - camps[label])):
                 cast = [v for (p, t), v in votes.items() if t == s and p in people]
                 a, d, n = cast.count(AGREE), cast.count(DISAGREE), len(cast)
                 shown = f"{who} {_pct(a, n)}% agree, {_pct(d, n)}% disagree, {_pct(n - a - d, n)}% pass ({n} votes)"

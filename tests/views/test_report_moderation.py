@@ -17,7 +17,7 @@ from participate.extensions import db
 from participate.models import ModerationMode, VoteValue
 from participate.services import moderation, monitoring, participants, polis_exchange, report, voting
 from participate.services.snapshots import runner
-from tests.services.test_report import hand_votes, make_hand_consultation
+from tests.services.test_report import PEOPLE, hand_votes, make_hand_consultation
 
 PENDING = "Pending statement nobody approved"
 REJECTED = "Rejected statement everyone agreed with"
@@ -31,7 +31,7 @@ def moderated(make_consultation, make_account):
     """The hand-made consultation (two camps, ten statements), pre-moderated, with the three extra statements."""
     consultation = make_consultation("pre", moderation=ModerationMode.PRE, statements=[*SEEDS, REJECTED, META])
     by_text = {s.text: s for s in consultation.statements}
-    people = [participants.find_or_add(db.session, consultation, f"person-{i}") for i in range(12)]
+    people = [participants.find_or_add(db.session, consultation, f"person-{i}") for i in range(PEOPLE)]
     for (person, s), value in hand_votes().items():
         voting.record(db.session, consultation, people[person], by_text[SEEDS[s]], value)
     for person in people:  # unanimous: each would top every "common ground" list

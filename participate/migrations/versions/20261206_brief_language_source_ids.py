@@ -1,7 +1,7 @@
 """A consultation's content language, and the source's ids of imported statements and participants.
 
 Revision ID: 5b1e9c3d7a21
-Revises: e1c4a7b9d2f0
+Revises: c9a2f4d7e1b3
 Create Date: 2026-12-06 03:00:00.000000
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5b1e9c3d7a21"
-down_revision = "e1c4a7b9d2f0"
+down_revision = "c9a2f4d7e1b3"  # chained after the claims branch's migration, merged into this one
 branch_labels = None
 depends_on = None
 

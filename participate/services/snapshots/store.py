@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from analysis import AnalysisResult, run_analysis
+from analysis import AnalysisResult, evidence, run_analysis
 
 from ...models import (
     AnalysisRobustness,
@@ -95,7 +95,8 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
     # mod-out, as Pol.is treats moderated-out statements: their columns are zeroed, so they never reach the
     # groups, consensus or priorities. Their votes stay in the input, and the statement joins the analysis when
     # a moderator accepts it.
-    shown = statements.reportable(session.get(Consultation, consultation_id))
+    consultation = session.get(Consultation, consultation_id)
+    shown = statements.reportable(consultation)
     excluded = session.execute(
         select(Statement.id, ~shown, Statement.is_meta).where(
             Statement.consultation_id == consultation_id, ~shown | Statement.is_meta.is_(True)
@@ -115,6 +116,7 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
         banned=banned,
         previous=result_of(previous) if previous else None,
         random_state=random_state,
+        min_voters=max(consultation.floor_voters or 0, evidence.DEFAULT_VOTERS),
     )
     seconds = time.perf_counter() - started
     stored = result.to_dict()
