@@ -456,6 +456,7 @@ def build(report: dict) -> dict:
     participants = report["counts"]["participants"]
     brief: dict = {
         "lead": brief_answer.lead(report, named),
+        "lead_statement": (brief_answer.division(report) or ({"id": None},))[0]["id"],
         "context": context,
         "context_sentences": brief_answer.context_sentences(report, context),
         "method": brief_answer.method(report),
