@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Consultation, ConsultationStatus, ReportVisibility, Role, Statement
-from ..services import ServiceError, brief, consultations, publishing, report_csv
+from ..services import ServiceError, brief, brief_answer, consultations, publishing, report_csv
 from ..services import report as reports
 from ..services import themes as theme_service
 from ..services.snapshots import group_label, integrity
@@ -298,5 +298,8 @@ def group_names(slug):
             flash(ngettext("%(num)d group name changed.", "%(num)d group names changed.", changed), "success")
             return redirect(url_for("report.group_names", slug=slug))
     groups = brief.group_summaries(report)
+    named = brief_answer.names(report)
     status = 400 if error else 200
-    return render_template("report/groups.html", consultation=consultation, groups=groups, error=error), status
+    return render_template(
+        "report/groups.html", consultation=consultation, groups=groups, named=named, error=error
+    ), status
