@@ -7,6 +7,7 @@ from datetime import UTC
 import markdown as markdown_lib
 import nh3
 from flask import Flask, g, request
+from flask_babel import refresh as babel_refresh
 from markupsafe import Markup, escape
 
 from ..extensions import db
@@ -54,12 +55,14 @@ def quoted_lang(sentence: str, lang: str) -> Markup:
 
 
 def forget_previous_request() -> None:
-    """Load the user and CSRF token from this request's session, never from ``g`` left by an earlier request.
+    """Load the user, CSRF token and language from this request, never from ``g`` left by an earlier request.
 
-    In production every request has its own ``g``; a test client running inside one app context shares it.
+    In production every request has its own ``g``; a test client running inside one app context shares it (a
+    benchmark fetching the English and then the Welsh PDF got the English one twice).
     """
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
+    babel_refresh()  # and the language: each request chooses its own (?lang=, cookie, Accept-Language)
 
 
 def remember_ip_hash() -> None:
