@@ -11,7 +11,7 @@ only: a person who never saw a statement counts nowhere (nothing is imputed).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,3 +152,37 @@ def tally(
         participants=len(np.unique(p[keep])),
         votes=int(keep.sum()),
     )
+
+
+def common_ground(
+    tallies: Tallies,
+    floors: Floors,
+    *,
+    side: str = "agree",
+    consensus: Mapping[int, float] | None = None,
+    consensus_jeffreys: Mapping[int, float] | None = None,
+    exclude: Iterable[int] = (),
+) -> list[int]:
+    """The report's common ground (``side="agree"``) or rejection by all (``"disagree"``): statement ids, best first.
+
+    A statement qualifies when everyone's floor and every group's floor are met and a majority of every group's
+    voters took ``side``. Common ground is ranked by Pol.is's group-aware consensus, then the Jeffreys score;
+    rejection by the smallest group share disagreeing, highest first. The report and the integrity annex both use
+    this one definition, so the annex compares the report's own list with and without flagged participants.
+    """
+    if side not in ("agree", "disagree"):
+        raise ValueError(f"side must be 'agree' or 'disagree', got {side!r}")
+    k = AGREE if side == "agree" else DISAGREE
+    g = tallies.groups
+    if g.shape[0] == 0:
+        return []
+    votes = g[:, :, VOTES]
+    ok = (tallies.everyone[:, VOTES] >= floors.voters) & (votes >= floors.group_voters).all(0)
+    ok &= (2 * g[:, :, k] > votes).all(0)
+    ok &= ~np.isin(tallies.statement_ids, np.fromiter(exclude, dtype=np.int64))
+    ids = tallies.statement_ids[ok].tolist()
+    if side == "agree":
+        c, j = consensus or {}, consensus_jeffreys or {}
+        return sorted(ids, key=lambda s: (-(c.get(s) or 0), -(j.get(s) or 0), s))
+    low = dict(zip(ids, (g[:, ok, k] / votes[:, ok]).min(0).tolist(), strict=True))
+    return sorted(ids, key=lambda s: (-low[s], s))

@@ -267,6 +267,8 @@ def arrival_bursts(networks, timestamps, *, size: int = ARRIVALS, window: float 
     g, t = g[order], arrived[order]
     # Arrival i and the one size - 1 later, on the same network, no more than ``window`` apart: a burst.
     lag = size - 1
+    if len(g) <= lag:  # fewer arrivals than a burst: none (and the shifted slices below would not line up)
+        return []
     ends = np.flatnonzero((g[lag:] == g[: len(g) - lag]) & (t[lag:] - t[: len(t) - lag] <= window))
     member = np.zeros(len(g) + 1, dtype=np.int64)
     np.add.at(member, ends, 1)

@@ -239,7 +239,7 @@ class Statement:
     author_id: int | None = None
     moderated: int = 0
     is_meta: bool = False
-    is_seed: bool = False
+    is_seed: bool | None = False  # None: the source does not say (no ``is-seed`` column)
     timestamp: float | None = None  # epoch seconds
 
     def __post_init__(self) -> None:
@@ -549,7 +549,7 @@ def _read_comments_csv(text: str, file: str = "comments.csv") -> tuple[Statement
             author_id=_parse_int(get("author-id"), file, row, "author-id", allow_blank=True),
             moderated=_parse_moderated(get("moderated"), file, row),
             is_meta=_parse_bool(get("is-meta"), file, row, "is-meta"),
-            is_seed=_parse_bool(get("is-seed"), file, row, "is-seed"),
+            is_seed=_parse_bool(get("is-seed"), file, row, "is-seed") if "is-seed" in cols else None,
             timestamp=None if math.isnan(stamp) else stamp,
         )
     return tuple(statements.values())

@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/load.py --backend postgresql --duration 30 --participants 200
     .venv/bin/python bench/load.py --backend sqlite --duration 30 --participants 200
+    .venv/bin/python bench/load.py --backend postgresql --rate 200 --duration 15     # open loop: 200 votes/s
+    .venv/bin/python bench/load.py --backend postgresql --find-max --duration 8      # the highest rate that holds
 
 ``postgresql`` starts a private PostgreSQL cluster (durable defaults: fsync and synchronous commit on) and Redis,
 ``participate serve --production`` (gunicorn) and ``participate worker`` processes; ``sqlite`` starts gunicorn on a
@@ -14,18 +16,25 @@ in Pol.is), sometimes change an earlier vote and sometimes submit a statement, u
 Afterwards every acknowledged vote is checked against the database: its history row exists once, the current vote
 holds the latest acknowledged value, and nothing else was stored. The analysis lag is the time from the last
 acknowledged vote until a snapshot includes it (``analysis_snapshot.last_vote_id >= max(vote.id)``).
-The last line is machine-readable: ``RESULT backend=... participants=... votes_per_s=... p99_ms=... lost=...
-duplicated=... phantom=... lag_s=...``.
+The last line is machine-readable: ``RESULT rate=<votes/s> p99_ms=<x> lost=<n> web_cpu_ms_per_vote=<x>``, where
+``web_cpu_ms_per_vote`` is the CPU time of the gunicorn processes during the load divided by the votes acknowledged
+(it does not depend on how busy the machine is, unlike the rate).
 
 By default each person votes as soon as the server answers (a closed loop), which measures capacity: the server
 is always saturated, so by Little's law the mean latency is the number of people divided by the throughput.
-``--think`` gives each person a reading pause before each vote, for latency under a given load instead.
+``--think`` gives each person a reading pause before each vote. ``--rate R`` is an open loop instead: votes arrive
+at R per second in a Poisson process, each from a participant who is not waiting for an answer (a pool of them,
+given their session and first statement before the clock starts), whatever the server's state; latency is counted
+from the moment a vote was due, so a server that falls behind shows it. ``--find-max`` runs the open loop at rising
+rates (doubling, then halving the interval) and reports the highest that held: p99 under 100 ms, no error, nothing
+lost.
 """
 
 import argparse
 import asyncio
 import hashlib
 import json
+import math
 import os
 import random
 import resource
@@ -35,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -392,6 +401,160 @@ async def drive(base: str, participants: int, duration: float, seed: int, behavi
     return tally
 
 
+@dataclass
+class Seated:
+    """A participant of the open loop: their session, and the statement they are shown."""
+
+    http: aiohttp.ClientSession
+    token: str
+    headers: dict
+    shown: dict
+
+
+async def _seat(base, connector, tally: Tally) -> Seated | None:
+    """A new participant with a session and their first statement (before the clock starts)."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    http = aiohttp.ClientSession(
+        base, connector=connector, connector_owner=False, cookie_jar=jar, timeout=aiohttp.ClientTimeout(total=30)
+    )
+    try:
+        async with http.get("/api/v1/session") as response:
+            csrf = (await response.json())["csrf_token"]
+        shown = await _next(http, tally)
+    except (TimeoutError, aiohttp.ClientError, KeyError) as error:
+        tally.errors[f"session {type(error).__name__}"] += 1
+        await http.close()
+        return None
+    if not shown or shown["statement"] is None:
+        await http.close()
+        return None
+    return Seated(http, _token(jar), {"X-CSRFToken": csrf}, shown["statement"])
+
+
+async def open_loop(base: str, rate: float, duration: float, statements: int, seed: int) -> tuple[Tally, float]:
+    """Votes at ``rate`` per second (Poisson arrivals) for ``duration`` seconds; (tally, seconds of the window)."""
+    tally = Tally()
+    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
+    # enough people for every vote of the window, and for a second of votes waiting on their answers at once
+    needed = math.ceil(rate * duration / max(statements - 1, 1) * 1.3) + math.ceil(rate) + 20
+    semaphore = asyncio.Semaphore(32)
+
+    async def seat() -> Seated | None:
+        async with semaphore:
+            return await _seat(base, connector, tally)
+
+    pool = [p for p in await asyncio.gather(*(seat() for _ in range(needed))) if p is not None]
+    tally.requests = 0
+    idle = deque(pool)
+    rng = random.Random(seed)
+    loop = asyncio.get_running_loop()
+    in_flight: set = set()
+
+    async def one_vote(person: Seated, due: float) -> None:
+        key = (person.token, person.shown["id"])
+        word = rng.choice(WORDS)
+        try:
+            async with person.http.post(
+                f"/api/v1/consultations/{SLUG}/votes",
+                json={"statement_id": person.shown["id"], "vote": word},
+                headers=person.headers,
+            ) as response:
+                body = await response.read()
+                status = response.status
+        except (TimeoutError, aiohttp.ClientError) as error:
+            tally.errors[f"vote {type(error).__name__}"] += 1
+            tally.unacked[key].append(VALUE[word])
+            return
+        finally:
+            tally.requests += 1
+        if status != 201:
+            tally.errors[f"vote {status}"] += 1
+            if status >= 500:
+                tally.unacked[key].append(VALUE[word])
+            return
+        tally.latencies.append(loop.time() - due)  # from when the vote was due: queueing included
+        tally.acked[key].append(VALUE[word])
+        tally.last_ack = time.monotonic()
+        nxt = json.loads(body)["next"]["statement"]
+        if nxt is not None:
+            person.shown = nxt
+            idle.append(person)
+
+    start = loop.time()
+    due = start
+    while True:
+        due += rng.expovariate(rate)
+        if due >= start + duration:
+            break
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        if not idle:
+            tally.errors["no participant free to vote"] += 1
+            continue
+        task = asyncio.create_task(one_vote(idle.popleft(), due))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+    await asyncio.gather(*in_flight)
+    window = loop.time() - start
+    for person in pool:
+        await person.http.close()
+    await connector.close()
+    return tally, window
+
+
+@dataclass
+class Step:
+    rate: float
+    votes: int
+    p50: float
+    p95: float
+    p99: float
+    errors: int
+    lost: int
+    web_cpu_ms_per_vote: float
+
+    @property
+    def held(self) -> bool:
+        return self.p99 < 100 and self.errors == 0 and self.lost == 0 and self.votes > 0
+
+
+def run_rate(servers: Servers, rate: float, args) -> Step:
+    """One open-loop run at ``rate`` votes/s, audited."""
+    web_cpu_before = _cpu_seconds(servers.processes[0].pid)
+    tally, window = asyncio.run(open_loop(servers.base, rate, args.duration, args.statements, args.seed))
+    web_cpu = _cpu_seconds(servers.processes[0].pid) - web_cpu_before
+    found = audit(servers.database_url, servers.consultation_id, tally)
+    votes = sum(len(v) for v in tally.acked.values())
+    p50, p95, p99 = (_percentile(tally.latencies, q) * 1000 for q in (50, 95, 99))
+    step = Step(rate, votes, p50, p95, p99, errors_of(tally), found["lost"], web_cpu / max(votes, 1) * 1000)
+    print(f"rate {rate:7.1f}/s  {votes} votes in {window:.1f} s  p50 {p50:.1f} ms  p95 {p95:.1f} ms  "
+          f"p99 {p99:.1f} ms  errors {step.errors}" + (f" {dict(tally.errors)}" if step.errors else "")
+          + f"  lost {step.lost}  web CPU {step.web_cpu_ms_per_vote:.2f} ms/vote  "
+          + ("held" if step.held else "did not hold"), flush=True)  # fmt: skip
+    return step
+
+
+def find_max(servers: Servers, args) -> Step | None:
+    """Double the rate until it does not hold, then bisect between the last that held and the first that did not."""
+    held, failed = None, None
+    rate = args.rate or 50.0
+    while failed is None and rate <= args.max_rate:
+        step = run_rate(servers, rate, args)
+        if step.held:
+            held, rate = step, rate * 2
+        else:
+            failed = rate
+    if held is None or failed is None:
+        return held
+    low, high = held.rate, failed
+    while high - low > max(10.0, low * 0.1):
+        step = run_rate(servers, (low + high) / 2, args)
+        if step.held:
+            held, low = step, step.rate
+        else:
+            high = step.rate
+    return held
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # The audit
 # ----------------------------------------------------------------------------------------------------------------
@@ -540,8 +703,13 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lag-timeout", type=float, default=120)
+    parser.add_argument("--rate", type=float, help="open loop: votes per second arriving in a Poisson process")
+    parser.add_argument("--find-max", action="store_true", help="open loop: the highest rate with p99 < 100 ms")
+    parser.add_argument("--max-rate", type=float, default=5000, help="--find-max stops doubling here")
     args = parser.parse_args(argv)
 
+    if args.rate is not None or args.find_max:
+        return open_loop_main(args)
     servers = start_servers(args)
     try:
         print(f"{args.backend}: gunicorn {args.web_workers} processes x {args.threads} threads on {servers.base}; "
@@ -591,12 +759,35 @@ def main(argv=None) -> int:
           f"Redis {redis_cpu / wall:.2f}, whole machine {machine:.2f} of {os.cpu_count()}")  # fmt: skip
     lag_text = f"{lag:.2f}" if lag is not None else "inf"
     print(
-        f"RESULT backend={args.backend} participants={args.participants} votes_per_s={votes / wall:.0f} "
-        f"p99_ms={p99:.1f} lost={found['lost']} duplicated={found['duplicated']} phantom={found['phantom']} "
-        f"lag_s={lag_text}"
+        f"summary              backend={args.backend} participants={args.participants} votes_per_s={votes / wall:.0f} "
+        f"duplicated={found['duplicated']} phantom={found['phantom']} lag_s={lag_text}"
+    )
+    print(
+        f"RESULT rate={votes / wall:.0f} p99_ms={p99:.1f} lost={found['lost']} "
+        f"web_cpu_ms_per_vote={web_cpu / max(votes, 1) * 1000:.2f}"
     )
     ok = found["lost"] == 0 and found["duplicated"] == 0 and found["phantom"] == 0 and lag is not None
     return 0 if ok else 1
+
+
+def open_loop_main(args) -> int:
+    """``--rate`` and ``--find-max``: the open loop on one set of servers."""
+    servers = start_servers(args)
+    try:
+        print(f"{args.backend}: gunicorn {args.web_workers} processes x {args.threads} threads on {servers.base}; "
+              f"open loop, {args.duration:.0f} s per rate…", flush=True)  # fmt: skip
+        step = find_max(servers, args) if args.find_max else run_rate(servers, args.rate, args)
+    finally:
+        servers.stop()
+    if step is None:
+        print(f"no rate from {args.rate or 50:g} votes/s held")
+        print("RESULT rate=0 p99_ms=nan lost=0 web_cpu_ms_per_vote=nan")
+        return 1
+    print(
+        f"RESULT rate={step.rate:.0f} p99_ms={step.p99:.1f} lost={step.lost} "
+        f"web_cpu_ms_per_vote={step.web_cpu_ms_per_vote:.2f}"
+    )
+    return 0 if step.lost == 0 else 1
 
 
 if __name__ == "__main__":

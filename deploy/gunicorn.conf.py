@@ -24,7 +24,9 @@ max_requests = int(os.environ.get("PARTICIPATE_MAX_REQUESTS", 0))  # recycle wor
 max_requests_jitter = max_requests // 10
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")  # the load balancer's address(es)
 accesslog = "-" if os.environ.get("PARTICIPATE_ACCESS_LOG", "true").lower() in {"1", "true", "yes", "on"} else None
-# No client address in the access log: Participate keeps addresses only hashed (privacy), so the log does too.
+# No client address, query string or path token in the access log (participate/access_log.py): addresses are kept
+# only hashed (privacy), and query strings carry XIDs, signatures, invite codes and report keys.
+logger_class = "participate.access_log.AccessLogger"
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
 logconfig_dict = config_dict(
     json_lines=os.environ.get("PARTICIPATE_LOG_JSON", "true").lower() in {"1", "true", "yes", "on"},

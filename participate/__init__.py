@@ -34,10 +34,13 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     # Counters are shared through Redis when there is one (every process and machine counts together), else kept in
     # each process's memory; PARTICIPATE_RATELIMIT_STORAGE_URI chooses explicitly.
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "swept-memory://")
     # The limiter object is shared by every app in the process and would keep the last app's on/off switch.
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
+    from .services import accounts
+
+    accounts.password_checks.configure(app.config["ARGON2_CONCURRENCY"], app.config["ARGON2_WAIT_SECONDS"])
     app.jinja_env.globals.update(
         statement_max_length=STATEMENT_MAX_LENGTH, description_max_length=DESCRIPTION_MAX_LENGTH
     )
@@ -59,7 +62,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(report.bp)
 
-    from . import cli
+    from . import cli, jobs
+    from .services.signals import votes_changed
 
+    votes_changed.connect(jobs.on_votes_changed)  # one module-level receiver: connecting it again changes nothing
     cli.register(app)
     return app

@@ -13,7 +13,8 @@ from werkzeug.serving import run_simple
 from . import jobs, logs
 from .extensions import db
 from .models import Role
-from .services import ServiceError, accounts, consultations, publishing, simulate, voting
+from .services import ServiceError, accounts, consultations, publishing, simulate
+from .services.participation.votes import counts
 from .services.snapshots import runner, store, view_of
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
@@ -50,7 +51,7 @@ def serve_command(host, port, production):
         return  # only reached when exec is stubbed out (tests)
     # Flask's app.run() refuses to start inside its own CLI, so serve through Werkzeug directly.
     click.echo(f"Serving Participate on http://{host}:{port}/ (press Ctrl+C to stop)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    run_simple(host, port, current_app._get_current_object(), threaded=True, request_handler=logs.DevRequestHandler)
 
 
 @click.command("create-facilitator")
@@ -137,7 +138,7 @@ def import_polis_command(path, slug, owner, language):
         )
     except ServiceError as error:
         raise click.ClickException(error.message) from None
-    participants, votes = voting.counts(db.session, consultation)
+    participants, votes = counts(db.session, consultation)
     click.echo(f"Imported /c/{consultation.slug}: {votes} current votes from {participants} participants (closed)")
     click.echo(f"Run 'participate analyse {consultation.slug}' to compute its opinion groups now.")
 
@@ -170,6 +171,26 @@ def publish_report_command(slug):
         raise click.ClickException(error.message) from None
     published = publishing.publish(db.session, consultation)
     click.echo(f"Published /r/{published.token} ({published.vote_count} votes, SHA-256 {published.votes_sha256})")
+
+
+@click.command("verify")
+@click.argument("token")
+@with_appcontext
+def verify_command(token):
+    """Recompute a published report's hashes (moderation log, votes); exit 1 if one does not match.
+
+    TOKEN is the published report's address (``https://…/r/<token>``) or its token; a token starting with "-"
+    follows ``--``.
+    """
+    token = token.rsplit("/r/", 1)[-1].split("?")[0].split("#")[0].removesuffix(".json")
+    try:
+        checks = publishing.verify(db.session, token)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    for check in checks:
+        click.echo(f"{check.name}: {check.state} ({check.detail})")
+    if any(check.state == "mismatch" for check in checks):
+        sys.exit(1)
 
 
 def _exec_gunicorn(host, port) -> None:
@@ -213,6 +234,7 @@ def register(app) -> None:
         demo_votes_command,
         publish_report_command,
         purge_command,
+        verify_command,
     ):
         app.cli.add_command(command)
     app.cli.add_command(worker_command)

@@ -1,5 +1,6 @@
 """Configuration: defaults, then the environment, then the mapping a caller (a test) passes in."""
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -33,12 +34,21 @@ class Defaults:
     # that meets a dropped connection fails, and SQLAlchemy then replaces every pooled connection of the process.
     DB_POOL_PRE_PING = False
     # Rate limits (Flask-Limiter syntax, ";" between limits); PARTICIPATE_VOTE_RATE_LIMIT etc. override them.
-    # Votes and statements count per participant; new participants per hashed IP address (one school or office
-    # behind one address may bring many people: raise NEW_PARTICIPANT_RATE_LIMIT for such events).
+    # Votes and statements count per participant. New participants count per device first (its cookie, else its
+    # address and browser), then per network (hashed IP address): one school, council or hall behind one address
+    # brings many people. The network allowance fits a hall of 500 arriving in five minutes, half of them in the
+    # first minute; a consultation in event mode (a setting) gets EVENT_NEW_PARTICIPANT_RATE_LIMIT instead.
     VOTE_RATE_LIMIT = "120 per minute;3000 per hour"
     STATEMENT_RATE_LIMIT = "10 per minute;60 per hour"
-    NEW_PARTICIPANT_RATE_LIMIT = "60 per minute;600 per hour"
-    LOGIN_RATE_LIMIT = "5 per minute;20 per hour"
+    NEW_PARTICIPANT_DEVICE_RATE_LIMIT = "10 per minute;30 per hour"
+    NEW_PARTICIPANT_RATE_LIMIT = "300 per minute;600 per 5 minutes;1500 per hour"
+    EVENT_NEW_PARTICIPANT_RATE_LIMIT = "3000 per minute;6000 per 5 minutes;15000 per hour"
+    # Sign-in attempts per hashed address, counted before any password is checked; above 5 failures for one account
+    # from one address, an exponential back-off for that account there (so one person's typos lock out nobody else).
+    LOGIN_RATE_LIMIT = "20 per minute;100 per hour"
+    # Argon2 checks at once per process (64 MiB each); a sign-in waits this long for a slot, then gets a 503.
+    ARGON2_CONCURRENCY = 2
+    ARGON2_WAIT_SECONDS = 5.0
     # PDF downloads per hashed address (a report's PDF costs seconds of CPU to make).
     PDF_RATE_LIMIT = "10 per minute;60 per hour"
     # Privacy: hashed IP addresses (kept on participants for rate limiting and the integrity annex only) are
@@ -58,11 +68,36 @@ def _secret_key(instance_path: Path) -> str:
     """Read the instance's secret key, creating it once; there is deliberately no hard-coded fallback."""
     path = instance_path / "secret_key"
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        _owner_only_folder(instance_path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _owner_only_folder(folder: Path) -> None:
+    """Create ``folder`` readable by its owner only (0700): it holds the secret key and the SQLite database."""
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode is filtered by the umask
+
+
+def _owner_only_sqlite(url: str, instance: Path) -> None:
+    """Create a new SQLite database file readable by its owner only (0600) before SQLite creates it with the
+    umask's (often world-readable) mode: it holds XID secrets, report keys and invite codes. SQLite gives its
+    -wal and -shm files the database file's mode."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path = path if path.is_absolute() else instance / path
+    if path.exists():
+        return
+    _owner_only_folder(path.parent)
+    with contextlib.suppress(FileExistsError):  # another process made it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _coerce(value: str):
@@ -119,4 +154,5 @@ def load(app, config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        instance.mkdir(parents=True, exist_ok=True)
+        _owner_only_folder(instance)
+        _owner_only_sqlite(app.config["SQLALCHEMY_DATABASE_URI"], instance)

@@ -1,11 +1,15 @@
 """Flask extensions, created unbound so that any module can import them without import cycles."""
 
+import time
+from typing import ClassVar
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -30,5 +34,48 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
-# Counters live where RATELIMIT_STORAGE_URI says: memory (per process) unless e.g. a redis:// URI shares them.
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """limits' per-process memory storage, without its timer thread.
+
+    ``MemoryStorage`` starts a new thread 10 ms after any counter changes, to drop expired counters: under steady
+    voting that is a thread start for almost every vote, about a fifth of a vote's CPU. A counter that has expired
+    already reads as zero (``get`` drops it), so here the sweep that frees their memory runs in the request that
+    finds a second has passed since the last one. Same counts, same limits.
+    """
+
+    STORAGE_SCHEME: ClassVar[list[str]] = ["swept-memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()
+        self._next_sweep = time.monotonic() + self.SWEEP_SECONDS
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        self.timer.cancel()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # what MemoryStorage calls after every change
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()
+
+
+# Counters live where RATELIMIT_STORAGE_URI says: memory (per process, "swept-memory://") unless e.g. a redis:// URI
+# shares them.
 limiter = Limiter(key_func=ip_key)  # keyed by a hash of the address, never the address
+
+
+def redis_client(app):
+    """The app's Redis client (thread-safe, pooled), created on first use."""
+    client = app.extensions.get("participate.redis")
+    if client is None:
+        import redis
+
+        client = app.extensions["participate.redis"] = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
+    return client

@@ -47,6 +47,7 @@ LABELS = {
     (models.ModerationAction, models.ModerationAction.BAN): _l("ban"),
     (models.ModerationAction, models.ModerationAction.UNBAN): _l("lift ban"),
     (models.ModerationAction, models.ModerationAction.EDIT): _l("edit"),
+    (models.ModerationAction, models.ModerationAction.REDACT): _l("participant deleted their data"),
     (models.DeletedStatements, models.DeletedStatements.ANONYMISE): _l("Stay, without their author"),
     (models.DeletedStatements, models.DeletedStatements.REMOVE): _l("Are removed, with everyone's votes on them"),
 }
@@ -68,6 +69,10 @@ AUDIT_ACTIONS = {
     "xid_list_uploaded": _l("XID allow-list replaced"),
     "moderator_added": _l("Moderator added"),
     "moderator_removed": _l("Moderator removed"),
+    "group_names_changed": _l("Opinion group names changed"),
+    "xid_secret_rotated": _l("XID signing key replaced"),
+    "xid_signing_changed": _l("XID signing changed"),
+    "deleted": _l("Deleted"),
 }
 AUDIT_DETAILS = {
     "slug": _l("web address"),
@@ -82,6 +87,8 @@ AUDIT_DETAILS = {
     "participants": _l("participants"),
     "shortened_statements": _l("statements shortened"),
     "email": _l("email address"),
+    "groups": _l("opinion groups"),
+    "unsigned": _l("unsigned XIDs accepted"),
     "source": _l("source"),
     "previous_owner": _l("previous owner"),
     "new_owner": _l("new owner"),
@@ -96,6 +103,8 @@ SETTINGS = {
     "contact": _l("Contact"),
     "moderation": _l("Moderation"),
     "allow_statements": _l("Participants may add statements"),
+    "event_mode": _l("Event mode"),
+    "unlisted": _l("Unlisted"),
     "deleted_statements": _l("When participants delete their data, their statements"),
     "eligibility": _l("Who can take part"),
     "report_visibility": _l("Report"),

@@ -11,10 +11,10 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, has_request_context
 from sqlalchemy import select
 
-from .extensions import db
+from .extensions import db, redis_client
 from .models import AnalysisSnapshot, aware, utcnow
 from .services.snapshots import runner as analysis_runner
 from .services.snapshots import store
@@ -31,9 +31,11 @@ class ThreadRunner:
     waits for the next, so a busy consultation is analysed about once per debounce interval, not once per process.
     """
 
-    def __init__(self, app: Flask, debounce: float):
+    def __init__(self, app: Flask, debounce: float, *, clock=utcnow, sleep=time.sleep):
+        """``clock`` and ``sleep``: the runner's time (tests give it one that moves when they say)."""
         self._app = app
         self._debounce = debounce
+        self._clock, self._sleep = clock, sleep
         self._dirty: dict[int, datetime] = {}  # consultation → when it was last asked for
         self._busy = False
         self._cond = threading.Condition()
@@ -41,7 +43,7 @@ class ThreadRunner:
 
     def request(self, consultation_id: int) -> None:
         with self._cond:
-            self._dirty[consultation_id] = utcnow()
+            self._dirty[consultation_id] = self._clock()
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="participate-analysis", daemon=True)
                 self._thread.start()
@@ -68,13 +70,13 @@ class ThreadRunner:
             with self._cond:
                 while not self._dirty:
                     self._cond.wait()
-            time.sleep(self._debounce)  # let a burst of votes land, then analyse them together
+            self._sleep(self._debounce)  # let a burst of votes land, then analyse them together
             with self._cond:
                 todo, self._dirty = self._dirty, {}
                 self._busy = True
             try:
                 for consultation_id, asked_at in sorted(todo.items()):
-                    due = _due(self._app, consultation_id, asked_at, self._debounce)
+                    due = _due(self._app, consultation_id, asked_at, self._debounce, now=self._clock())
                     if due is None:  # another process has just analysed it: ask again after the debounce
                         with self._cond:
                             self._dirty[consultation_id] = max(self._dirty.get(consultation_id, asked_at), asked_at)
@@ -87,7 +89,9 @@ class ThreadRunner:
                     self._cond.notify_all()
 
 
-def _due(app: Flask, consultation_id: int, asked_at: datetime, debounce: float) -> bool | None:
+def _due(
+    app: Flask, consultation_id: int, asked_at: datetime, debounce: float, *, now: datetime | None = None
+) -> bool | None:
     """Whether a new snapshot is wanted: None when one was stored within the debounce interval (by another process:
     ask again after it), False when the latest one began after the request and so answers it, True otherwise."""
     with app.app_context():
@@ -99,7 +103,7 @@ def _due(app: Flask, consultation_id: int, asked_at: datetime, debounce: float) 
     if latest is None:
         return True
     started_at, computed_at = aware(latest.started_at), aware(latest.computed_at)
-    if computed_at > utcnow() - timedelta(seconds=debounce):
+    if computed_at > (now or utcnow()) - timedelta(seconds=debounce):
         return None
     return started_at is None or started_at <= asked_at
 
@@ -133,6 +137,15 @@ def runner(app: Flask):
     if existing is None:
         existing = app.extensions["participate.runner"] = ThreadRunner(app, app.config["ANALYSIS_DEBOUNCE_SECONDS"])
     return existing
+
+
+def on_votes_changed(consultation_id: int, **_) -> None:
+    """Receiver of ``signals.votes_changed`` (``create_app`` connects it): a web request's change asks for an analysis.
+
+    Outside a request (the command line, a script, a test calling a service) whoever changed the votes analyses.
+    """
+    if has_request_context():
+        analysis_wanted(consultation_id)
 
 
 def analysis_wanted(consultation_id: int) -> None:
@@ -185,18 +198,6 @@ _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
-
-
-def redis_client(app: Flask):
-    """The app's Redis client (thread-safe, pooled), created on first use."""
-    client = app.extensions.get("participate.redis")
-    if client is None:
-        import redis
-
-        client = app.extensions["participate.redis"] = redis.Redis.from_url(
-            app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
-        )
-    return client
 
 
 def queue(app: Flask):

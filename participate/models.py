@@ -148,6 +148,7 @@ class ModerationAction(enum.StrEnum):
     BAN = "ban"
     UNBAN = "unban"
     EDIT = "edit"
+    REDACT = "redact"  # the participant deleted their data: added, never rewriting the rows before it
 
 
 class VoteValue(enum.IntEnum):
@@ -219,6 +220,10 @@ class Consultation(db.Model):
     # False for an import whose source recorded no vote times: its votes' stored times are the import's, and no
     # timing check or date range reads them as when people voted.
     vote_times: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # An in-room event: many people join from one network within minutes (EVENT_NEW_PARTICIPANT_RATE_LIMIT).
+    event_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Off the public lists of consultations and reports (a test, or one shared only by its link).
+    unlisted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     statements: Mapped[list["Statement"]] = relationship(back_populates="consultation")
     # The facilitator who created it (see ConsultationOwner); None for the samples and imports without an owner.
@@ -448,14 +453,18 @@ class ModerationLogEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
-    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statement.id", ondelete="SET NULL"))
-    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    # Plain numbers, not foreign keys: the log is append-only, and a published report's SHA-256 covers these ids, so
+    # deleting a participant or a statement must not rewrite them (a "redact" row records the deletion instead).
+    statement_id: Mapped[int | None] = mapped_column(Integer)
+    participant_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[ModerationAction] = mapped_column(_enum(ModerationAction, "moderation_action"))
     reason: Mapped[str | None] = mapped_column(String(REASON_MAX_LENGTH))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     account: Mapped[Account | None] = relationship()
-    statement: Mapped[Statement | None] = relationship()
+    statement: Mapped[Statement | None] = relationship(
+        primaryjoin="foreign(ModerationLogEntry.statement_id) == Statement.id", viewonly=True
+    )
 
 
 class AuditLogEntry(db.Model):

@@ -6,7 +6,7 @@ import hmac
 from datetime import UTC, datetime
 from functools import wraps
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, request, session
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -52,7 +52,25 @@ def _headers(response):
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if _private():
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
     return response
+
+
+#: Pages about one person: their own votes, statements and data; and staff sign-in and account pages.
+PRIVATE_ENDPOINTS = {"vote.mine", "vote.my_data", "vote.delete_mine"}
+PRIVATE_BLUEPRINTS = {"facilitate", "auth"}
+
+
+def _private() -> bool:
+    """Whether this response must never be kept by a browser or a shared cache (``Cache-Control: no-store``):
+    a personal page, a staff page, or anything shown to a signed-in staff member (static files apart)."""
+    if request.endpoint == "static":
+        return False
+    if request.endpoint in PRIVATE_ENDPOINTS or request.blueprint in PRIVATE_BLUEPRINTS:
+        return True
+    return "_user_id" in session  # Flask-Login's mark of a signed-in session (read without a database query)
 
 
 def embed_cookies(app: Flask) -> bool:

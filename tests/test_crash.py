@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import AnalysisSnapshot, CurrentVote, Participant, Vote
-from participate.services.participants import token_hash
+from participate.services.participation.identity import token_hash
 
 from .servers import free_port
 

@@ -16,7 +16,8 @@ from analysis import csv_safe
 from analysis.polis_io import read_polis_export
 from participate.extensions import db
 from participate.models import Participant, Statement
-from participate.services import moderation, voting
+from participate.services import moderation
+from tests import factories
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = (
@@ -82,7 +83,7 @@ def hostile(client, login, make_consultation, make_account):
     consultation = make_consultation(statements=HOSTILE)
     for text in HOSTILE:
         client.post_form("/c/test/vote", {"statement_id": _sid(text), "vote": "agree"})
-    voting.submit_statement(db.session, consultation, "author", "=cmd|' /C calc'!A0")
+    factories.submit_statement(db.session, consultation, "author", "=cmd|' /C calc'!A0")
     staff = make_account("admin")
     moderation.act(db.session, staff, consultation, [_sid("=cmd|' /C calc'!A0")], "reject", "=2+3 spam")
     login(client, account=staff)

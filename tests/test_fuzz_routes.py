@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from participate import create_app
@@ -157,3 +158,74 @@ def test_no_route_answers_malformed_input_with_a_server_error(fuzz_app, browsers
     rules = {r.rule: r for r in fuzz_app.url_map.iter_rules()}
     for rule_text, method in _routes(fuzz_app):
         _request(fuzz_app, browsers, data, rules[rule_text], method)
+
+
+@pytest.fixture
+def large_browsers(fuzz_app, make_account, monkeypatch):
+    """A consultation of 1,200 statements with simulated voters, analysed and published, whose votes and people
+    carry odd dates (the year 1, the epoch, 9999-12-31): what broke the monitor in the outside probe (issue 23)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from participate.models import Participant, ReportVisibility, Statement, Vote
+    from participate.services import publishing, simulate
+    from participate.services.snapshots import runner
+    from participate.views import report as report_views
+
+    # The PDF of 1,200 statements takes minutes to lay out; its content is fuzzed on the small consultation above.
+    monkeypatch.setattr(report_views, "_pdf", lambda context, **kwargs: b"%PDF-1.7 stand-in")
+    account = make_account("admin")
+    consultation = Consultation(
+        slug="test", title="T", question="Q?", status=ConsultationStatus.OPEN, report_visibility=ReportVisibility.LINK
+    )
+    db.session.add(consultation)
+    db.session.flush()
+    db.session.add_all(statement_service.seed(consultation.id, f"Statement {i}") for i in range(1200))
+    db.session.commit()
+    simulate.simulate_votes(db.session, consultation, 12, groups=2, seed=1)
+    votes = db.session.scalars(select(Vote.id).order_by(Vote.id)).all()
+    for vote_id, moment in zip(
+        votes[:3],
+        (datetime(1, 1, 1, 12, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, tzinfo=UTC)),
+        strict=True,
+    ):
+        db.session.execute(update(Vote).where(Vote.id == vote_id).values(created_at=moment))
+    db.session.execute(
+        update(Participant).where(Participant.id == votes[0]).values(created_at=datetime(9999, 12, 31, tzinfo=UTC))
+    )
+    db.session.execute(update(Statement).values(created_at=datetime(9999, 12, 30, tzinfo=UTC)))
+    db.session.commit()
+    runner.analyse(db.session, consultation.id)
+    publishing.publish(db.session, consultation, account=account)
+    staff = Client(fuzz_app)
+    staff.post_form("/login", {"email": account.email, "password": STAFF_PASSWORD})
+    return {"anonymous": Client(fuzz_app), "staff": staff, "account": account}
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_no_route_answers_with_a_server_error_on_a_large_oddly_dated_consultation(fuzz_app, large_browsers, data):
+    rules = {r.rule: r for r in fuzz_app.url_map.iter_rules()}
+    for rule_text, method in _routes(fuzz_app):
+        _request(fuzz_app, large_browsers, data, rules[rule_text], method)
+
+
+def test_every_page_of_a_large_oddly_dated_consultation_answers(fuzz_app, large_browsers):
+    """The sweep before the fuzzing: every GET route, its arguments pointing at the large consultation, both ways."""
+    for rule in fuzz_app.url_map.iter_rules():
+        if rule.endpoint == "static" or "GET" not in rule.methods:
+            continue
+        path = rule.rule
+        for name, converter in rule._converters.items():
+            if isinstance(converter, IntegerConverter):
+                value = "1"
+            elif isinstance(converter, AnyConverter):
+                value = sorted(converter.items)[0]
+            else:
+                value = "test"
+            path = re.sub(rf"<[^>]*\b{name}>", value, path, count=1)
+        for who in ("anonymous", "staff"):
+            response = large_browsers[who].get(path)
+            response.close()
+            assert response.status_code < 500, (path, who, response.text[:300])

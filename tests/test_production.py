@@ -38,7 +38,7 @@ def test_sqlite_gets_no_pool_options_and_redis_url_selects_the_queue(tmp_path, m
 
 def test_without_redis_rate_limits_are_counted_per_process(tmp_path, monkeypatch):
     app = _app(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'x.sqlite'}")
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "swept-memory://"
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from participate import create_app
+from participate import create_app, jobs
 from participate.extensions import db
 from participate.models import CurrentVote, Participant, Statement
 from tests.conftest import Client, app_config
@@ -78,3 +78,75 @@ def test_limits_come_from_the_environment(monkeypatch, database_url):
     assert app.config["VOTE_RATE_LIMIT"] == "7 per second"
     assert app.config["NEW_PARTICIPANT_RATE_LIMIT"] == "1000 per minute"
     assert app.config["STATEMENT_RATE_LIMIT"] == "10 per minute;60 per hour"
+
+
+class Clock:
+    """The rate limiter's clock (limits' in-memory storage reads ``time.time()``), moved by the test."""
+
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    import limits.storage.memory
+
+    clock = Clock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    return clock
+
+
+def test_a_hall_of_500_behind_one_address_all_vote_within_five_minutes(app, consultation, clock, monkeypatch):
+    """Half the hall joins in the first minute after the link goes up, the rest over the next four: with the
+    default allowance every one of the 500 is recorded."""
+    monkeypatch.setattr(jobs, "analysis_wanted", lambda consultation_id: None)  # the votes are what is tested
+    sid = _sids(consultation.id)[0]
+    refused = []
+    for i in range(500):
+        clock.now += 60 / 250 if i < 250 else 240 / 250
+        browser = Client(app)
+        browser.get("/c/test")
+        answer = browser.post_form("/c/test/vote", {"statement_id": sid, "vote": "agree"})
+        if answer.status_code != 302:
+            refused.append((i, answer.status_code))
+    assert refused == []
+    assert db.session.scalar(select(func.count()).select_from(Participant)) == 500
+    assert db.session.scalar(select(func.count()).select_from(CurrentVote)) == 500
+
+
+def test_one_device_cannot_use_up_its_networks_allowance(app, consultation, clock):
+    """A script that forgets its cookie after every vote is one device: it is stopped long before the network is,
+    and the next person on the same network still joins."""
+    sid = _sids(consultation.id)[0]
+    script, answers = Client(app), []
+    for _ in range(15):
+        token = script.csrf_token()
+        script.http.delete_cookie(app.config["PARTICIPANT_COOKIE"])
+        form = {"csrf_token": token, "statement_id": sid, "vote": "agree"}
+        answers.append(script.post("/c/test/vote", data=form, headers={"User-Agent": "a script"}).status_code)
+    assert answers[:10] == [302] * 10 and set(answers[10:]) == {429}
+    person = Client(app)
+    person.get("/c/test")
+    assert person.post_form("/c/test/vote", {"statement_id": sid, "vote": "agree"}).status_code == 302
+
+
+def test_event_mode_raises_the_network_allowance_of_one_consultation(app, client, consultation, clock):
+    app.config.update(NEW_PARTICIPANT_RATE_LIMIT="2 per minute", EVENT_NEW_PARTICIPANT_RATE_LIMIT="5 per minute")
+    sid = _sids(consultation.id)[0]
+    consultation.event_mode = True
+    db.session.commit()
+
+    def join():
+        browser = Client(app)
+        browser.get("/c/test")
+        return browser.post_form("/c/test/vote", {"statement_id": sid, "vote": "agree"})
+
+    assert [join().status_code for _ in range(6)] == [302] * 5 + [429]
+    refused = join()
+    assert "very many people have just joined from your network" in refused.text
+    assert "Back to the statement" in refused.text  # and what to do: the way back, to vote again
+    clock.now += 61  # a minute later the same people get in
+    assert join().status_code == 302

@@ -3,6 +3,7 @@
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Account, Invitation, Role, utcnow
-from . import N_, Conflict, Forbidden, InvalidInput, NotFound, is_id
+from . import N_, Conflict, Forbidden, InvalidInput, NotFound, ServiceError, is_id
 
 MIN_PASSWORD_LENGTH = 12
 INVITATION_DAYS = 7
@@ -49,7 +50,7 @@ def _new_account(session: Session, email: str, password: str, role: Role) -> Acc
     check_password_strength(password)
     if session.scalar(select(Account).where(Account.email == email)):
         raise Conflict(N_("An account for %(email)s already exists."), email=email)
-    account = Account(email=email, password_hash=_hasher.hash(password), role=role)
+    account = Account(email=email, password_hash=_hash(password), role=role)
     session.add(account)
     return account
 
@@ -61,10 +62,47 @@ def create(session: Session, email: str, password: str, role: Role = Role.FACILI
     return account
 
 
+class Busy(ServiceError):
+    """Every password-check slot is taken: 503, try again shortly (nothing was checked)."""
+
+    status = 503
+    code = "busy"
+
+
+class _PasswordChecks:
+    """A bound on simultaneous Argon2 computations in this process: each takes 64 MiB and a core for ~0.1 s, so an
+    unbounded burst of sign-ins (anonymous, or with any email) could exhaust memory before any limit counted it."""
+
+    def __init__(self, slots: int = 2, wait_seconds: float = 5.0):
+        self.configure(slots, wait_seconds)
+
+    def configure(self, slots: int, wait_seconds: float) -> None:
+        self.slots = max(1, int(slots))
+        self.wait_seconds = max(0.0, float(wait_seconds))
+        self._semaphore = threading.BoundedSemaphore(self.slots)
+
+    def run(self, work, *args):
+        semaphore = self._semaphore  # the one acquired is the one released, even if reconfigured meanwhile
+        if not semaphore.acquire(timeout=self.wait_seconds):
+            raise Busy(N_("The server is busy checking other sign-ins. Please try again in a moment."))
+        try:
+            return work(*args)
+        finally:
+            semaphore.release()
+
+
+#: PARTICIPATE_ARGON2_CONCURRENCY and PARTICIPATE_ARGON2_WAIT_SECONDS set it (``create_app``).
+password_checks = _PasswordChecks()
+
+
+def _hash(password: str) -> str:
+    return password_checks.run(_hasher.hash, password)
+
+
 def verify_password(account: Account, password: str) -> bool:
-    """True if ``password`` matches the account's Argon2 hash."""
+    """True if ``password`` matches the account's Argon2 hash; :class:`Busy` if too many checks run already."""
     try:
-        return _hasher.verify(account.password_hash, password)
+        return password_checks.run(_hasher.verify, account.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -83,7 +121,7 @@ def authenticate(session: Session, email: str, password: str) -> Account:
     if not verify_password(account, password or "") or not account.is_active:
         raise failure
     if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
+        account.password_hash = _hash(password)
         session.commit()
     return account
 
@@ -112,7 +150,7 @@ def change_password(session: Session, account: Account, current: str, new: str, 
     check_password_strength(new)
     if new != confirm:
         raise InvalidInput(N_("The two new passwords are not the same."))
-    account.password_hash = _hasher.hash(new)
+    account.password_hash = _hash(new)
     account.session_version += 1
     session.commit()
     return account

@@ -547,10 +547,13 @@ def build(report: dict) -> dict:
             lo_of=_of(low["agree"], low["votes"]),
         )
         brief["divisions"].append(item)
+    # What a list holds is not "seen by too few" (a headline at everyone's floor with one thin group, say).
+    listed = {
+        item["statement_id"] for name in ("headline", "common_ground", "rejected", "divisions") for item in brief[name]
+    }
     brief["thin"] = [
         {"statement_id": sid, "text": index[sid]["text"], "everyone": dict(index[sid]["overall"])}
-        for sid in thin[:THIN]
-        if sid in index
+        for sid in [sid for sid in thin if sid in index and sid not in listed][:THIN]
     ]
     grouped = report["counts"]["grouped"]
     brief["groups"] = [

@@ -9,11 +9,20 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from analysis import claims as claims_math
+from analysis import evidence
 
 from ..models import AnalysisSnapshot, Consultation
-from . import brief, report
+from . import brief
 from .snapshots import view_of
 from .snapshots import votes as snapshot_votes
+
+
+def required(consultation: Consultation) -> evidence.Floors:
+    """The floors the consultation requires, read here and not from the report: the check trusts nothing it checks."""
+    return evidence.Floors(
+        max(consultation.floor_voters or 0, evidence.DEFAULT_VOTERS),
+        max(consultation.floor_group_voters or 0, evidence.DEFAULT_GROUP_VOTERS),
+    )
 
 
 def problems(session: Session, consultation: Consultation, built: dict) -> list[str]:
@@ -28,7 +37,7 @@ def problems(session: Session, consultation: Consultation, built: dict) -> list[
         brief.build(built),
         (votes.participant_ids[keep], votes.statement_ids[keep], votes.values[keep]),
         {g.label: g.members for g in view.groups},
-        report.floors_of(consultation),
+        required(consultation),
         texts={r["id"]: r["text"] for r in built["statements"]},
         participants=built["counts"]["participants"],
     )

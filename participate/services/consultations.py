@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
+
+from analysis import evidence
 
 from ..models import (
     CONTACT_MAX_LENGTH,
@@ -82,7 +85,11 @@ def get_public(session: Session, slug: str) -> Consultation:
 
 
 def public_listing(session: Session, *, statuses=(ConsultationStatus.OPEN,)) -> list[Listing]:
-    """Consultations with how many people have taken part and how many statements they count (meta ones apart)."""
+    """Consultations with how many people have taken part and how many statements they count (meta ones apart).
+
+    Schedules that have come due are applied first, so the list is true now.
+    """
+    apply_due_schedules(session)
     voters = (
         select(CurrentVote.consultation_id, func.count(func.distinct(CurrentVote.participant_id)).label("n"))
         .group_by(CurrentVote.consultation_id)
@@ -91,7 +98,7 @@ def public_listing(session: Session, *, statuses=(ConsultationStatus.OPEN,)) -> 
     rows = session.execute(
         select(Consultation, func.coalesce(voters.c.n, 0))
         .outerjoin(voters, voters.c.consultation_id == Consultation.id)
-        .where(Consultation.status.in_(statuses))
+        .where(Consultation.status.in_(statuses), Consultation.unlisted.is_(False))
         .order_by(Consultation.opened_at.desc(), Consultation.id)
     ).all()
     listings = []
@@ -149,8 +156,8 @@ def load_samples(session: Session, folder: Path = SAMPLES) -> list[Consultation]
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Scheduled opening and closing, without a background process: every web request applies what has come due
-# (views/templating.py), and a vote or a statement applies its consultation's schedule before it is checked.
+# Scheduled opening and closing, without a background process: the participation gate applies a consultation's
+# schedule when it has come due, before it is asked; the public listing and the staff's look-up apply theirs.
 # ----------------------------------------------------------------------------------------------------------------
 
 
@@ -224,6 +231,7 @@ def for_staff(session: Session, account: Account, slug: str, *, manage: bool = T
 
     Someone with no business there gets 404, as if it did not exist; an assigned moderator asking to manage gets 403.
     """
+    apply_due_schedules(session, slug=slug)  # staff see the status it has now
     consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
     if consultation is None:
         raise NotFound(N_("There is no consultation at this address."))
@@ -300,9 +308,13 @@ SETTINGS = (
     "slug",
     "moderation",
     "allow_statements",
+    "event_mode",
+    "unlisted",
     "report_visibility",
     "recruitment",
     "language",
+    "floor_voters",
+    "floor_group_voters",
     "moderation_policy",
     "eligibility",
     "scheduled_open_at",
@@ -324,6 +336,24 @@ def unique_slug(session: Session, base: str) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
+
+
+MAX_FLOOR = 100_000
+
+
+def _floor(data: dict, name: str, least: int, label: str) -> int | None:
+    """An evidence floor from a form: empty keeps the default; otherwise a whole number from the default up."""
+    raw = str(data.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not least <= int(raw) <= MAX_FLOOR:
+        raise InvalidInput(
+            N_("The %(label)s must be a whole number from %(least)d to %(most)d."),
+            label=Term(label),
+            least=least,
+            most=MAX_FLOOR,
+        )
+    return None if int(raw) == least else int(raw)
 
 
 def _text(data: dict, name: str, label: str, max_length: int, *, required: bool = True) -> str:
@@ -395,6 +425,9 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
         values["moderation"] = _choice(ModerationMode, data.get("moderation") or "post", N_("moderation mode"))
     if given("allow_statements"):  # on creation, absent means allowed; forms send "" for an unticked box
         values["allow_statements"] = data.get("allow_statements", True) in (True, "1", "on", "true", "yes")
+    for flag in ("event_mode", "unlisted"):  # absent means off, on creation as on edit (an unticked box)
+        if given(flag):
+            values[flag] = data.get(flag, False) in (True, "1", "on", "true", "yes")
     if given("report_visibility"):
         values["report_visibility"] = _choice(
             ReportVisibility, data.get("report_visibility") or "public", N_("report visibility")
@@ -409,6 +442,12 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
         )
     if given("language"):  # empty: the interface's default
         values["language"] = check_language(data.get("language") or DEFAULT_LANGUAGE)
+    for name, least, label in (
+        ("floor_voters", evidence.DEFAULT_VOTERS, N_("least number of voters for a claim about everyone")),
+        ("floor_group_voters", evidence.DEFAULT_GROUP_VOTERS, N_("least number of voters for a claim about a group")),
+    ):
+        if given(name):  # empty: the default; a facilitator may raise a floor, never lower it
+            values[name] = _floor(data, name, least, label)
     if given("moderation_policy"):  # empty: the default policy, in the reader's language
         values["moderation_policy"] = _text(
             data, "moderation_policy", N_("moderation policy"), MODERATION_POLICY_MAX_LENGTH, required=False
@@ -486,6 +525,29 @@ def update(
         audit.record(session, account, consultation, "settings_changed", changes=changes)
     session.commit()
     return changes
+
+
+def has_votes(session: Session, consultation: Consultation) -> bool:
+    return bool(session.scalar(select(exists().where(CurrentVote.consultation_id == consultation.id))))
+
+
+def delete(session: Session, account: Account, consultation: Consultation) -> None:
+    """Delete a consultation nobody has voted in (a test, a mistake), with its statements; once anyone has voted,
+    the votes are people's contributions: close it or unlist it instead. The audit log keeps that it was deleted."""
+    if not can_manage(session, account, consultation):
+        raise Forbidden(N_("Only the consultation's owner or an admin can delete it."))
+    if has_votes(session, consultation):
+        raise Conflict(
+            N_(
+                "People have voted in this consultation, so it cannot be deleted. "
+                "Close it, or unlist it to take it off the public lists."
+            )
+        )
+    audit.record(session, account, consultation, "deleted", slug=consultation.slug)
+    session.flush()
+    # The database cascades to statements, participants and the rest; the audit entry keeps its words.
+    session.execute(sql_delete(Consultation).where(Consultation.id == consultation.id))
+    session.commit()
 
 
 def open_now(session: Session, account: Account, consultation: Consultation) -> Consultation:

@@ -1,5 +1,6 @@
 """Moderation: seed statements, the queue with near-duplicate hints, accept / reject / meta, bans, and the log."""
 
+import hashlib
 import io
 import statistics
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from ..models import (
     aware,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, eligibility, is_id, statements
+from . import N_, Conflict, InvalidInput, NotFound, ServiceError, audit, is_id, statements
+from .participation import identity
+from .signals import votes_changed
 
 PAGE_SIZE = 25
 MAX_SEED_LINES = 1000
@@ -103,6 +106,18 @@ def add_seed(session: Session, account: Account, consultation: Consultation, tex
         raise lines[0].error
     add_seeds(session, account, consultation, lines[0].text)
     return statements.find_duplicate(session, consultation.id, lines[0].text)
+
+
+def current_statements(session: Session, consultation: Consultation) -> list[Statement]:
+    """The statements already in a consultation (accepted or waiting, not rejected), oldest first: what a facilitator
+    adding seeds needs to see to avoid repeats."""
+    return list(
+        session.scalars(
+            select(Statement)
+            .where(Statement.consultation_id == consultation.id, Statement.moderation != ModerationState.REJECTED)
+            .order_by(Statement.id)
+        )
+    )
 
 
 def has_votes(session: Session, statement: Statement) -> bool:
@@ -307,6 +322,8 @@ def act(
             statement.moderation = _STATE_OF[action]
         else:
             statement.is_meta = action == ModerationAction.META
+            if action == ModerationAction.UNMETA:  # the facilitator undoes "about participants" too
+                statement.about_participants = False
         session.add(
             ModerationLogEntry(
                 consultation_id=consultation.id,
@@ -318,6 +335,7 @@ def act(
             )
         )
     session.commit()
+    votes_changed.send(consultation.id)
     return len(chosen)
 
 
@@ -338,7 +356,7 @@ def ban(session: Session, account: Account, consultation: Consultation, particip
         raise InvalidInput(N_("Choose or write a reason for the ban."))
     now = utcnow()
     participant.is_banned = True
-    eligibility.record_ban(session, participant)  # survives the participant deleting their data
+    identity.record_ban(session, participant)  # survives the participant deleting their data
     session.add(
         ModerationLogEntry(
             consultation_id=consultation.id,
@@ -366,6 +384,7 @@ def ban(session: Session, account: Account, consultation: Consultation, particip
             )
         )
     session.commit()
+    votes_changed.send(consultation.id)
     return len(theirs)
 
 
@@ -381,7 +400,7 @@ def unban(
     if not participant.is_banned:
         raise Conflict(N_("This participant is not banned."))
     participant.is_banned = False
-    eligibility.lift_ban(session, participant)
+    identity.lift_ban(session, participant)
     session.add(
         ModerationLogEntry(
             consultation_id=consultation.id,
@@ -393,6 +412,7 @@ def unban(
         )
     )
     session.commit()
+    votes_changed.send(consultation.id)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -472,6 +492,30 @@ def canonical_log_csv(session: Session, consultation_id: int) -> bytes:
         (e.id, _time(e), e.action.value, e.statement_id or "", e.participant_id or "", e.reason or "") for e in entries
     )
     return _csv(CANONICAL_LOG_HEADER, rows).encode()
+
+
+def canonical_log_prefix_sha256(session: Session, consultation_id: int):
+    """``(entries, SHA-256)`` of the canonical log's every prefix, oldest first, starting with the header alone.
+
+    A published report hashes the log as it stood; rows appended since (later moderation, a participant's deletion
+    recorded by a "redact" row) leave that prefix unchanged, so ``participate verify`` finds it among these.
+    """
+    out = io.StringIO()
+    writer = csv_safe.writer(out)
+    writer.writerow(CANONICAL_LOG_HEADER)
+    digest = hashlib.sha256(out.getvalue().encode())
+    yield 0, digest.hexdigest()
+    entries = session.scalars(
+        select(ModerationLogEntry)
+        .where(ModerationLogEntry.consultation_id == consultation_id)
+        .order_by(ModerationLogEntry.id)
+    )
+    for count, e in enumerate(entries, start=1):
+        out.seek(0)
+        out.truncate()
+        writer.writerow((e.id, _time(e), e.action.value, e.statement_id or "", e.participant_id or "", e.reason or ""))
+        digest.update(out.getvalue().encode())
+        yield count, digest.hexdigest()
 
 
 def decision_times(session: Session, consultation_id: int) -> dict:

@@ -14,12 +14,12 @@ import secrets
 import tempfile
 import unicodedata
 import zipfile
-from datetime import UTC, datetime
+import zlib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, insert, select
-from sqlalchemy import text as sql_text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from analysis import polis_io
@@ -34,7 +34,8 @@ from ..models import (
     Consultation,
     ConsultationOwner,
     ConsultationStatus,
-    CurrentVote,
+    ModerationAction,
+    ModerationLogEntry,
     ModerationMode,
     ModerationState,
     Participant,
@@ -45,8 +46,11 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, Term, audit, consultations, statements
+from . import N_, Conflict, InvalidInput, Term, about_participants, audit, consultations, statements
+from .participation.votes import record_many
+from .signals import votes_changed
 from .snapshots import store, view_of
+from .themes import THEME_MAX_LENGTH
 
 SETTINGS_FILE = "consultation.json"
 #: The files of an export folder that an import reads (or may meet); a web upload keeps only these.
@@ -63,9 +67,14 @@ FOLDER_FILES = frozenset(
 )
 SETTINGS_FORMAT = "participate-consultation/1"
 # The vote table for the big insert: plain executemany, without the ORM's per-row bookkeeping (several times faster).
-_VOTE = Vote.__table__
 _MODERATED = {ModerationState.ACCEPTED: 1, ModerationState.PENDING: 0, ModerationState.REJECTED: -1}
 _STATE = {value: state for state, value in _MODERATED.items()}
+
+
+#: The moderation log's reason for a statement the source's moderators removed (kept in English, as data).
+REMOVED_IN_SOURCE = "removed in Pol.is before import"
+#: summary.csv's counts the report compares with what was imported.
+SOURCE_COUNTS = ("voters", "voters-in-conv", "commenters", "comments")
 
 
 def _seconds(moment: datetime | None) -> float | None:
@@ -333,6 +342,13 @@ def _unpack(path: Path, folder: Path, limit: int | None) -> Path:
                 }
                 if chosen:
                     break
+            encrypted = sorted(name for name, info in chosen.items() if info.flag_bits & 0x1)
+            if encrypted:
+                raise InvalidInput(
+                    N_("Import refused: %(member)s in %(file)s is encrypted; export it again without a password."),
+                    member=encrypted[0],
+                    file=path.name,
+                )
             declared = sum(info.file_size for info in chosen.values())
             if limit is not None and declared > limit:
                 raise _too_big(path, declared, limit)
@@ -344,7 +360,7 @@ def _unpack(path: Path, folder: Path, limit: int | None) -> Path:
                         if limit is not None and written > limit:
                             raise _too_big(path, written, limit)
                         out.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, RuntimeError, zlib.error) as exc:
         raise InvalidInput(
             N_("Import refused: %(file)s is not a readable zip (%(error)s)"), file=path.name, error=str(exc)
         ) from None
@@ -355,6 +371,35 @@ def _moment(seconds: float | None, fallback: datetime) -> datetime:
     if seconds is None or math.isnan(seconds):
         return fallback
     return datetime.fromtimestamp(seconds, UTC)
+
+
+#: Times an import may carry: none before the Unix epoch (Pol.is times count from it), none after the import's day.
+EARLIEST_PLAUSIBLE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _check_plausible_times(export, now: datetime) -> None:
+    """Refuse an export whose votes or statements are dated before 1970 or after today: such a date is a broken
+    export, and would be shown, binned and compared as if it were real."""
+    latest = now + timedelta(days=1)
+    stamps = [s.timestamp for s in export.statements if s.timestamp is not None and not math.isnan(s.timestamp)]
+    known = export.votes.timestamps[~np.isnan(export.votes.timestamps)]
+    if len(known):
+        stamps += [float(known.min()), float(known.max())]
+    for stamp in stamps:
+        if not EARLIEST_PLAUSIBLE.timestamp() <= stamp <= latest.timestamp():
+            try:
+                when = datetime.fromtimestamp(stamp, UTC).date().isoformat()
+            except (ValueError, OverflowError, OSError):
+                when = f"{stamp:.0f} s after 1970"
+            raise InvalidInput(
+                N_(
+                    "Import refused: a vote or statement is dated %(when)s, outside the plausible range "
+                    "(%(earliest)s to %(latest)s). Check the timestamp column of votes.csv and comments.csv."
+                ),
+                when=when,
+                earliest=EARLIEST_PLAUSIBLE.date().isoformat(),
+                latest=latest.date().isoformat(),
+            )
 
 
 def _random_token_hash() -> str:
@@ -402,6 +447,7 @@ def import_export(
         raise InvalidInput(
             N_("Import refused: votes refer to comment-id %(id)d, which is not in comments.csv"), id=unknown[0]
         )
+    _check_plausible_times(export, now)
     if owner is not None:
         consultations.require_facilitator(owner)
     try:
@@ -411,6 +457,7 @@ def import_export(
     except Exception:
         session.rollback()
         raise
+    votes_changed.send(consultation.id)  # so its report is ready to read
     return consultation
 
 
@@ -449,6 +496,9 @@ def _import(session, export, settings, *, slug, owner, name, now, language) -> C
         closed_at=fallback if times else now,
         imported_from_polis=True,
         language=language or settings.get("language") or consultations.DEFAULT_LANGUAGE,
+        # Without vote times (no votes.csv) the votes are stored with one time, the import's latest known moment:
+        # nothing may read it as when anyone voted (timing checks, daily charts).
+        vote_times=len(known) == len(votes),
     )
     consultations.make_secrets(consultation)
     session.add(consultation)
@@ -498,13 +548,20 @@ def _import(session, export, settings, *, slug, owner, name, now, language) -> C
     for s in export.statements:
         text, cut = _import_text(s.text)
         shortened += cut
-        key = statements.text_key(text)
-        if key in used_keys:  # Pol.is allows repeated texts; keep both, as the votes on each differ
-            suffix = f" #{s.id}"
-            key = key[: STATEMENT_MAX_LENGTH - len(suffix)] + suffix
+        key = base = statements.text_key(text)
+        repeat = 1
+        while key in used_keys:  # Pol.is allows repeated texts; keep both, as the votes on each differ
+            # " #<id>", then " #<id>-2"…: another statement may itself read "… #<id>" or share the cut key.
+            suffix = f" #{s.id}" + (f"-{repeat}" if repeat > 1 else "")
+            key = base[: STATEMENT_MAX_LENGTH - len(suffix)] + suffix
+            repeat += 1
         used_keys.add(key)
         detail = details.get(s.id, {})
         is_seed = detail.get("origin") == "seed" if "origin" in detail else (s.is_seed or s.author_id is None)
+        # Whether the organisers or a participant wrote it, when the source says (its is-seed column or our own
+        # export's details); an author id alone does not say whether that author ran the conversation.
+        origin_stated = "origin" in detail or s.is_seed is not None or s.author_id is None
+        about = about_participants.is_about_participants(text)
         statement_rows.append(
             {
                 "consultation_id": consultation.id,
@@ -513,7 +570,9 @@ def _import(session, export, settings, *, slug, owner, name, now, language) -> C
                 "origin": StatementOrigin.SEED if is_seed else StatementOrigin.PARTICIPANT,
                 "author_id": None if is_seed else participant_of.get(s.author_id),
                 "moderation": _STATE[s.moderated],
-                "is_meta": bool(detail.get("is_meta", s.is_meta)),
+                "is_meta": bool(detail.get("is_meta", s.is_meta)) or about,
+                "about_participants": about,
+                "origin_stated": origin_stated,
                 "source": (detail.get("source") or "")[:SOURCE_MAX_LENGTH] or None,
                 "source_id": s.id,
                 "created_at": _moment(s.timestamp, fallback),
@@ -525,14 +584,31 @@ def _import(session, export, settings, *, slug, owner, name, now, language) -> C
         else []
     )
     statement_of = {s.id: new_id for s, new_id in zip(export.statements, new_ids, strict=True)}
+    # Names cleaned and cut as the themes page does, then deduplicated: two names that become one are one theme.
     themes = [
-        {"statement_id": statement_of[sid], "name": str(theme)[:60]}
+        {"statement_id": statement_of[sid], "name": name}
         for sid, detail in details.items()
-        if sid in statement_of
-        for theme in dict.fromkeys(detail.get("themes") or [])
+        if sid in statement_of and isinstance(detail.get("themes"), list)
+        for name in dict.fromkeys(" ".join(str(theme).split())[:THEME_MAX_LENGTH].strip() for theme in detail["themes"])
+        if name
     ]
     if themes:
         session.execute(insert(StatementTheme), themes)
+    # The source's moderation, as it happened: each statement its moderators removed, in the moderation log.
+    removed = [
+        {
+            "consultation_id": consultation.id,
+            "account_id": None,
+            "statement_id": statement_of[s.id],
+            "action": ModerationAction.REJECT,
+            "reason": REMOVED_IN_SOURCE,
+            "created_at": _moment(s.timestamp, fallback),
+        }
+        for s in export.statements
+        if s.moderated == -1
+    ]
+    if removed:
+        session.execute(insert(ModerationLogEntry), removed)
 
     # Votes: the full history in time order, then the latest per (participant, statement) as the current vote.
     n = len(votes)
@@ -541,37 +617,13 @@ def _import(session, export, settings, *, slug, owner, name, now, language) -> C
         sids = votes.statement_ids.tolist()
         values = votes.values.tolist()
         created = [_moment(t, fallback) for t in votes.timestamps.tolist()]
-        session.execute(
-            _VOTE.insert(),
+        record_many(
+            session,
+            consultation.id,
             [
-                {
-                    "consultation_id": consultation.id,
-                    "participant_id": participant_of[p],
-                    "statement_id": statement_of[s],
-                    "value": v,
-                    "created_at": c,
-                }
+                {"participant_id": participant_of[p], "statement_id": statement_of[s], "value": v, "created_at": c}
                 for p, s, v, c in zip(pids, sids, values, created, strict=True)
             ],
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            # Fresh statistics first: without them the planner expects one vote and runs the IN below as a nested
-            # loop, quadratic in the votes (a 50,000-vote export took hours). ANALYZE sees this transaction's rows.
-            session.execute(sql_text("ANALYZE vote"))
-        # Rows went in in time order (ties in their given order) within this one transaction, so in the new
-        # consultation the highest id of each (participant, statement) is its latest vote.
-        latest = (
-            select(func.max(Vote.id))
-            .where(Vote.consultation_id == consultation.id)
-            .group_by(Vote.participant_id, Vote.statement_id)
-        )
-        session.execute(
-            insert(CurrentVote).from_select(
-                ["participant_id", "statement_id", "consultation_id", "value", "vote_id", "updated_at"],
-                select(
-                    Vote.participant_id, Vote.statement_id, Vote.consultation_id, Vote.value, Vote.id, Vote.created_at
-                ).where(Vote.consultation_id == consultation.id, Vote.id.in_(latest)),
-            )
         )
     audit.record(
         session,
@@ -583,6 +635,10 @@ def _import(session, export, settings, *, slug, owner, name, now, language) -> C
         statements=len(statement_rows),
         participants=len(polis_pids),
         shortened_statements=shortened,
+        removed_in_source=len(removed),
+        vote_times=consultation.vote_times,
+        # The source's own counts (summary.csv), which the report reconciles with what was imported.
+        source_summary={k: export.summary[k] for k in SOURCE_COUNTS if export.summary.get(k, "").strip().isdigit()},
     )
     session.commit()
     return consultation

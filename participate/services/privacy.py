@@ -8,14 +8,18 @@ from sqlalchemy.orm import Session
 from ..models import (
     Consultation,
     ConsultationStatus,
-    CurrentVote,
     DeletedStatements,
+    InviteCode,
+    ModerationAction,
+    ModerationLogEntry,
     Participant,
     Statement,
     Vote,
     utcnow,
 )
-from . import N_, InvalidInput, voting
+from . import N_, InvalidInput
+from .participation import votes
+from .signals import votes_changed
 from .snapshots import store
 
 DELETED_STATEMENTS = tuple(choice.value for choice in DeletedStatements)
@@ -24,17 +28,18 @@ DELETED_STATEMENTS = tuple(choice.value for choice in DeletedStatements)
 def my_data(session: Session, consultation: Consultation, participant: Participant | None) -> dict:
     """Everything stored about this participant in this consultation, as JSON: votes (all of them) and statements.
 
-    The hashed address and the token hash are deliberately left out: they identify nothing to the participant.
+    The participant row in full (external id, invite code, ban), except two hashes that identify nothing to the
+    participant: of the browser token, and of the address (said to be kept, never given out: see SECURITY.md).
     """
     votes, current, statements = [], [], []
     if participant is not None:
         votes = [
-            {"statement_id": v.statement_id, "vote": voting.WORD_OF_VOTE[v.value], "at": v.created_at.isoformat()}
+            {"statement_id": v.statement_id, "vote": votes.WORD_OF_VOTE[v.value], "at": v.created_at.isoformat()}
             for v in session.scalars(select(Vote).where(Vote.participant_id == participant.id).order_by(Vote.id))
         ]
         current = [
-            {"statement_id": s.id, "statement": s.text, "vote": voting.WORD_OF_VOTE[value]}
-            for s, value in voting.my_votes(session, participant)
+            {"statement_id": s.id, "statement": s.text, "vote": votes.WORD_OF_VOTE[value]}
+            for s, value in votes.my_votes(session, participant)
         ]
         statements = [
             {"id": s.id, "text": s.text, "moderation": s.moderation.value, "at": s.created_at.isoformat()}
@@ -44,10 +49,23 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
         ]
     return {
         "consultation": {"slug": consultation.slug, "title": consultation.title},
-        "participant": None if participant is None else {"joined_at": participant.created_at.isoformat()},
+        "participant": None if participant is None else _about(session, participant),
         "current_votes": current,
         "vote_history": votes,
         "statements": statements,
+    }
+
+
+def _about(session: Session, participant: Participant) -> dict:
+    """What the participant row and the invite-code table hold about this person."""
+    code = session.scalar(select(InviteCode).where(InviteCode.participant_id == participant.id))
+    return {
+        "joined_at": participant.created_at.isoformat(),
+        "xid": participant.xid,
+        "invite_code": code.code if code else None,
+        "invite_code_used_at": code.used_at.isoformat() if code and code.used_at else None,
+        "banned": participant.is_banned,
+        "hashed_address_kept": participant.ip_hash is not None,
     }
 
 
@@ -66,7 +84,7 @@ def delete_mine(session: Session, participant: Participant, site_default: str = 
 
     As the consultation chose (``Consultation.deleted_statements``), or else as ``site_default`` (the site's
     DELETED_STATEMENTS): "anonymise" keeps the text without an author; "remove" deletes the statements (and every
-    vote on them). The caller asks for a new analysis, so the votes leave the results. One commit.
+    vote on them). One commit; ``votes_changed`` asks for a new analysis, so the votes leave the results.
     """
     consultation = session.get(Consultation, participant.consultation_id)
     statements = consultation.statements_on_delete(site_default)
@@ -80,16 +98,18 @@ def delete_mine(session: Session, participant: Participant, site_default: str = 
     first = session.scalar(select(func.min(Vote.id)).where(Vote.consultation_id == consultation.id, deleted))
     if first is not None:  # the analyses that counted these votes go with them
         store.forget_votes(session, consultation.id, first)
-    removed_votes = session.execute(delete(CurrentVote).where(CurrentVote.participant_id == pid)).rowcount
-    session.execute(delete(Vote).where(Vote.participant_id == pid))
+    removed_votes = votes.forget(session, participant_id=pid)
     if statements == "remove":
-        session.execute(delete(CurrentVote).where(CurrentVote.statement_id.in_(own)))
-        session.execute(delete(Vote).where(Vote.statement_id.in_(own)))
+        votes.forget(session, statement_ids=own)
         touched = session.execute(delete(Statement).where(Statement.author_id == pid)).rowcount
     else:
         touched = session.execute(update(Statement).where(Statement.author_id == pid).values(author_id=None)).rowcount
+    # Redaction by adding: the moderation log's rows keep their ids (a published report's SHA-256 covers them); a row
+    # of its own records that this participant's data is gone.
+    session.add(ModerationLogEntry(consultation_id=consultation.id, participant_id=pid, action=ModerationAction.REDACT))
     session.execute(delete(Participant).where(Participant.id == pid))
     session.commit()
+    votes_changed.send(consultation.id)
     return {"votes": removed_votes, "statements": touched, "statements_were": statements}
 
 

@@ -3,16 +3,26 @@
 import hashlib
 import secrets
 import subprocess
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis import ALGORITHM_VERSION
 
-from ..models import Account, AnalysisRobustness, AnalysisSnapshot, Consultation, ReportSnapshot
+from ..models import (
+    Account,
+    AnalysisRobustness,
+    AnalysisSnapshot,
+    Consultation,
+    ModerationAction,
+    ModerationLogEntry,
+    ReportSnapshot,
+    aware,
+)
 from . import N_, Conflict, NotFound, audit, claims, moderation, report
 from .snapshots import integrity, store
 from .snapshots import votes as snapshot_votes
@@ -102,3 +112,64 @@ def published_list(session: Session, consultation: Consultation) -> list[ReportS
             .order_by(ReportSnapshot.id.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class Check:
+    """One hash of a published report, recomputed: ``state`` is "verified", "explained" or "mismatch"."""
+
+    name: str
+    state: str
+    detail: str
+
+
+def verify(session: Session, token: str) -> list[Check]:
+    """Recompute a published report's hashes from the database: the moderation log as it stood, and the votes.
+
+    The moderation log verifies if its rows up to some point hash to the published SHA-256 (rows are only ever
+    appended). The votes verify if the votes the analysis counted still hash the same; when participants have
+    deleted their data since (each deletion is a "redact" row in the log), a difference is explained, not tampering.
+    """
+    published = get_published(session, token)
+    checks = []
+    if published.moderation_sha256:
+        prefix = next(
+            (
+                n
+                for n, digest in moderation.canonical_log_prefix_sha256(session, published.consultation_id)
+                if digest == published.moderation_sha256
+            ),
+            None,
+        )
+        if prefix is None:
+            checks.append(
+                Check("moderation log", "mismatch", f"no prefix of the log hashes to {published.moderation_sha256}")
+            )
+        else:
+            checks.append(
+                Check("moderation log", "verified", f"the first {prefix} entries hash to {published.moderation_sha256}")
+            )
+    analysis = (published.report or {}).get("analysis") or {}
+    if analysis.get("last_vote_id") is None:
+        checks.append(Check("votes", "explained", "the report had no analysis: the votes then are not recoverable"))
+        return checks
+    votes = snapshot_votes.votes_until(session, published.consultation_id, analysis["last_vote_id"])
+    digest = snapshot_votes.canonical_sha256(votes)
+    if digest == published.votes_sha256:
+        checks.append(Check("votes", "verified", f"{len(votes)} votes hash to {digest}"))
+        return checks
+    deletions = session.scalar(
+        select(func.count()).where(
+            ModerationLogEntry.consultation_id == published.consultation_id,
+            ModerationLogEntry.action == ModerationAction.REDACT,
+            ModerationLogEntry.created_at >= aware(published.published_at),
+        )
+    )
+    if deletions:
+        detail = (
+            f"{published.vote_count} votes then, {len(votes)} now: {deletions} participants deleted their data since"
+        )
+        checks.append(Check("votes", "explained", detail))
+    else:
+        checks.append(Check("votes", "mismatch", f"the votes hash to {digest}, not {published.votes_sha256}"))
+    return checks

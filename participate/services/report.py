@@ -21,15 +21,18 @@ from analysis import robustness as robustness_math
 from ..models import (
     AnalysisRobustness,
     AnalysisSnapshot,
+    AuditLogEntry,
     Consultation,
     CurrentVote,
+    ModerationLogEntry,
+    ModerationState,
     Participant,
     Statement,
     Vote,
 )
-from . import report_map
+from . import polis_exchange, report_map
 from . import statements as statement_service
-from .snapshots import SnapshotView, store, view_of
+from .snapshots import SnapshotView, integrity, store, view_of
 from .snapshots import votes as snapshot_votes
 
 REPORT_FORMAT = "participate-report/1"
@@ -134,6 +137,7 @@ def _consultation_fields(consultation: Consultation) -> tuple:
         consultation.recruitment,
         consultation.moderation,  # which statements are reportable
         consultation.data_version,  # deleted votes leave the counts at once
+        consultation.vote_times,
         tuple(sorted((consultation.group_names or {}).items())),
         consultation.language,
         consultation.organiser,
@@ -143,7 +147,8 @@ def _consultation_fields(consultation: Consultation) -> tuple:
 
 def _statement_fields(statements) -> tuple:
     return tuple(
-        (s.id, s.text, s.moderation, s.is_meta, s.origin, tuple(s.theme_names), s.source_id) for s in statements
+        (s.id, s.text, s.moderation, s.is_meta, s.about_participants, s.origin, tuple(s.theme_names), s.source_id)
+        for s in statements
     )
 
 
@@ -203,7 +208,70 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
     # An import whose source recorded no vote times has none to give (its votes carry the import's time).
     first_vote, last_vote = session.execute(span).one() if consultation.vote_times else (None, None)
     report["consultation"].update(first_vote=_iso(first_vote), last_vote=_iso(last_vote))
+    report["moderation"] = _moderation(session, consultation, imported)
+    report["integrity"] = _integrity(session, consultation, snapshot)
+    if imported:
+        report["source_counts"] = _source_counts(session, consultation, len(np.unique(votes.participant_ids[keep])))
     return report
+
+
+def _moderation(session: Session, consultation: Consultation, imported: bool) -> dict:
+    """How many statements were submitted and how many moderators removed; for imports, how many the source did."""
+    states = dict(
+        session.execute(
+            select(Statement.moderation, func.count())
+            .where(Statement.consultation_id == consultation.id)
+            .group_by(Statement.moderation)
+        ).all()
+    )
+    in_source = 0
+    if imported:
+        in_source = session.scalar(
+            select(func.count())
+            .select_from(ModerationLogEntry)
+            .where(
+                ModerationLogEntry.consultation_id == consultation.id,
+                ModerationLogEntry.reason == polis_exchange.REMOVED_IN_SOURCE,
+            )
+        )
+    return {
+        "submitted": int(sum(states.values())),
+        "removed": int(states.get(ModerationState.REJECTED, 0)),
+        "source": "import" if imported else "here",
+        "removed_in_source": int(in_source),
+    }
+
+
+def _integrity(session: Session, consultation: Consultation, snapshot) -> dict:
+    """The integrity annex as the report shows it, without anyone's id: counts, whether vote times exist, the lists."""
+    annex = integrity.for_snapshot(session, snapshot.id) if snapshot is not None else None
+    vote_times = bool(consultation.vote_times)
+    if not annex:
+        return {"computed": False, "flagged": None, "vote_times": vote_times}
+    return {
+        "computed": True,
+        "flagged": len(annex.get("flagged", [])),
+        "vote_times": bool(annex.get("vote_times", vote_times)),
+        "flagged_by": annex.get("flagged_by"),
+        "with_flagged": annex.get("with_flagged"),
+        "without_flagged": annex.get("without_flagged"),
+    }
+
+
+def _source_counts(session: Session, consultation: Consultation, voters: int) -> dict | None:
+    """An import's counts against its source's summary: who voted here, and on what the source counted them."""
+    details = session.scalar(
+        select(AuditLogEntry.details)
+        .where(AuditLogEntry.consultation_id == consultation.id, AuditLogEntry.action == "imported")
+        .order_by(AuditLogEntry.id)
+        .limit(1)
+    )
+    summary = (details or {}).get("source_summary") or {}
+    return {
+        "voters": int(summary["voters"]) if "voters" in summary else None,
+        "statements": int(summary["comments"]) if "comments" in summary else None,
+        "imported_voters": voters,
+    }
 
 
 def assemble(
@@ -259,6 +327,7 @@ def assemble(
         "bridging": None,
         "headline": None,
         "headline_jr": None,
+        "headline_jr_line": None,
         "uncertain": [],
         "map": None,
         "themes": [],
@@ -278,6 +347,8 @@ def assemble(
                 "is_meta": bool(st.is_meta),
                 "origin": st.origin.value,
                 "source_id": getattr(st, "source_id", None),
+                "origin_stated": bool(getattr(st, "origin_stated", True)),
+                "about_participants": bool(getattr(st, "about_participants", False)),
                 "overall": _tally(a, d, a + d + p),
                 "at_floor": floors.everyone(a + d + p),
                 "pass_rate": _share(p, a + d + p),
@@ -292,6 +363,7 @@ def assemble(
             }
         )
     report["statements"] = rows
+    report["about_participants"] = [r["id"] for r in rows if r["about_participants"]]
     _themes(report)
     if snapshot is not None:
         params = dict(view.parameters)
@@ -438,20 +510,20 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None, tallies
         shares = [_share(t["agree"], t["votes"]) for t in row["groups"] if t["votes"]]
         if len(shares) >= 2 and len(shares) == len(row["groups"]):
             row["divisiveness"] = max(shares) - min(shares)
-        row["common"] = _common(row) if sid not in mod_out else None
-        # A claim about every group needs the floors: everyone's and every group's.
-        if row["common"] and not (row["at_floor"] and all(t["at_floor"] for t in row["groups"])):
-            thin.add(sid)
-            row["common"] = None
+
+    # Common ground and rejection by all: one definition (analysis.evidence), floors included, shared with the annex.
+    report["common_ground"] = evidence.common_ground(
+        tallies, floors, consensus=view.consensus, consensus_jeffreys=view.consensus_jeffreys, exclude=mod_out
+    )
+    report["common_rejection"] = evidence.common_ground(tallies, floors, side="disagree", exclude=mod_out)
+    common = dict.fromkeys(report["common_ground"], "agree") | dict.fromkeys(report["common_rejection"], "disagree")
+    for row in report["statements"]:
+        sid = row["id"]
+        row["common"] = common.get(sid)
+        if row["common"] is None and sid not in mod_out and _common(row):
+            thin.add(sid)  # a majority in every group, but below a floor: no claim about every group
         if row["common"] and robust is not None and sid in rb_col:
             row["robust"] = bool(robust[f"common_{row['common']}"][rb_col[sid]])
-
-    common = [r for r in report["statements"] if r["common"] == "agree"]
-    common.sort(key=lambda r: (-(r["consensus"] or 0), -(r["consensus_jeffreys"] or 0), r["id"]))
-    report["common_ground"] = [r["id"] for r in common]
-    rejected = [r for r in report["statements"] if r["common"] == "disagree"]
-    rejected.sort(key=lambda r: (-min(t["disagree"] / t["votes"] for t in r["groups"]), r["id"]))
-    report["common_rejection"] = [r["id"] for r in rejected]
     for side in ("agree", "disagree"):
         report["majority"][side] = [
             {"statement_id": c.statement_id, "n_success": c.n_success, "n_trials": c.n_trials}
@@ -479,6 +551,17 @@ def _analysed(report: dict, view: SnapshotView, robustness: dict | None, tallies
         report["headline"] = [sid for sid in headline if by_id[sid]["at_floor"]]
         thin.update(sid for sid in headline if not by_id[sid]["at_floor"])
         report["headline_jr"] = view.headline_jr
+        # JR's n: everyone with a vote (banned left out); a block of n / k people is owed a statement
+        report["headline_jr_line"] = {
+            "holds": view.headline_jr,
+            "people": view.participants,
+            "size": len(view.headline),
+            "left_out": [
+                {"statement_id": sid, "people": n}
+                for sid, n in sorted((view.headline_left_out or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+                if sid in by_id
+            ],
+        }
     # And whatever a majority of its few voters took one side on: "everyone agreed" is what would be quoted.
     thin.update(
         r["id"]

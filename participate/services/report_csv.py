@@ -39,6 +39,14 @@ def to_csv(report: dict) -> str:
         "divisiveness",
         "common_ground",
         "robust",
+        "at_floor",
+        "about_participants",
+        "origin_stated",
+        "bridging",
+        "bridging_low90",
+        "bridging_high90",
+        "headline_rank",
+        "headline_jr",
         "source_statement_id",
     ]
     for label in labels:
@@ -56,6 +64,7 @@ def to_csv(report: dict) -> str:
     def num(x):
         return "" if x is None else f"{x:.4f}"
 
+    rank = {sid: i + 1 for i, sid in enumerate(report.get("headline") or [])}
     for r in report["statements"]:
         o = r["overall"]
         row = [
@@ -75,6 +84,14 @@ def to_csv(report: dict) -> str:
             num(r["divisiveness"]),
             r["common"] or "",
             "" if r["robust"] is None else int(r["robust"]),
+            int(r.get("at_floor", True)),
+            int(r.get("about_participants", False)),
+            int(r.get("origin_stated", True)),
+            num(r.get("bridging")),
+            num((r.get("bridging_interval") or [None, None])[0]),
+            num((r.get("bridging_interval") or [None, None])[1]),
+            rank.get(r["id"], ""),
+            "" if r["id"] not in rank or report.get("headline_jr") is None else int(report["headline_jr"]),
             "" if r.get("source_id") is None else r["source_id"],
         ]
         for t in r["groups"]:

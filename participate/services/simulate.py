@@ -21,10 +21,11 @@ from ..models import (
     CurrentVote,
     Participant,
     Statement,
-    Vote,
     utcnow,
 )
-from . import N_, InvalidInput, consultations, voting
+from . import N_, InvalidInput, consultations
+from .participation import votes
+from .signals import votes_changed
 
 DEMO_SLUG = "demo-unacceptable-ai-uses"
 DEMO_SOURCE = consultations.SAMPLES / "unacceptable-ai-uses.yaml"
@@ -52,7 +53,7 @@ def simulate_votes(
     statement_ids = np.array(
         session.scalars(
             select(Statement.id)
-            .where(Statement.consultation_id == consultation.id, voting.votable(consultation))
+            .where(Statement.consultation_id == consultation.id, votes.votable(consultation))
             .order_by(Statement.id)
         ).all(),
         dtype=np.int64,
@@ -114,27 +115,16 @@ def simulate_votes(
         for k, j in enumerate(seen[i, : n_voted[i]]):
             rows.append(
                 {
-                    "consultation_id": consultation.id,
                     "participant_id": pid,
                     "statement_id": int(statement_ids[j]),
                     "value": int(value[i, j]),
                     "created_at": when - timedelta(seconds=float(pace[i] * (n_voted[i] - 1 - k))),  # the last at when
                 }
             )
-    session.execute(insert(Vote), rows)
-    new_pids = select(Participant.id).where(
-        Participant.consultation_id == consultation.id, Participant.xid.like(f"{batch}%")
-    )
-    session.execute(
-        insert(CurrentVote).from_select(
-            ["participant_id", "statement_id", "consultation_id", "value", "vote_id", "updated_at"],
-            select(
-                Vote.participant_id, Vote.statement_id, Vote.consultation_id, Vote.value, Vote.id, Vote.created_at
-            ).where(Vote.consultation_id == consultation.id, Vote.participant_id.in_(new_pids)),
-        )
-    )
+    votes.record_many(session, consultation.id, rows)
     consultation.is_simulated = True
     session.commit()
+    votes_changed.send(consultation.id)
     return len(rows)
 
 

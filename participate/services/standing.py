@@ -20,7 +20,9 @@ from ..models import (
     Statement,
     aware,
 )
-from . import brief, moderation, report, voting
+from . import brief, moderation, report
+from .participation.votes import WORD_OF_VOTE
+from .participation.votes import my_votes as votes_of
 from .snapshots import store
 
 TOP = 3  # statements listed under "where you differ from your group" and "where you agree with another group"
@@ -71,7 +73,7 @@ def _missing(built: dict, my_votes: int, is_open: bool) -> str:
 def where_i_stand(session: Session, consultation: Consultation, participant: Participant | None) -> dict:
     """The participant's group as the report shows it, or what is missing before they have one (the JSON contract)."""
     built = report.build(session, consultation)
-    mine = {statement.id: value for statement, value in voting.my_votes(session, participant)}
+    mine = {statement.id: value for statement, value in votes_of(session, participant)}
     stand = {
         "group": None,
         "name": None,
@@ -150,7 +152,7 @@ def my_statements(session: Session, consultation: Consultation, participant: Par
         .where(CurrentVote.statement_id.in_(ids))
         .group_by(CurrentVote.statement_id, CurrentVote.value)
     ):
-        tallies.setdefault(sid, {"agree": 0, "disagree": 0, "pass": 0})[voting.WORD_OF_VOTE[value]] = n
+        tallies.setdefault(sid, {"agree": 0, "disagree": 0, "pass": 0})[WORD_OF_VOTE[value]] = n
     # Others see (and vote on) accepted statements, and under post-moderation those not yet reviewed.
     shown = {ModerationState.ACCEPTED}
     if consultation.moderation == ModerationMode.POST:

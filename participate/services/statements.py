@@ -1,5 +1,6 @@
 """Statements: cleaning, validation, duplicate detection and submission by participants."""
 
+import hashlib
 import re
 import unicodedata
 
@@ -14,7 +15,7 @@ from ..models import (
     Statement,
     StatementOrigin,
 )
-from . import N_, InvalidInput
+from . import N_, InvalidInput, about_participants
 
 # Invisible characters that change how text reads (bidi overrides) or hide duplicates (zero-width).
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -62,13 +63,21 @@ def counted(consultation: Consultation) -> ColumnElement[bool]:
 
 
 def text_key(text: str) -> str:
-    """The form used to detect duplicates: case-folded with whitespace collapsed."""
-    return _WHITESPACE.sub(" ", text.casefold()).strip()
+    """The form used to detect duplicates: case-folded with whitespace collapsed, bounded by its column.
+
+    Case folding can lengthen text ("ß" becomes "ss", "ﬃ" becomes "ffi": up to three characters for one), so a
+    folded key longer than the column (``STATEMENT_MAX_LENGTH``) is stored as ``sha256:`` and the SHA-256 of the
+    folded text: still equal exactly for duplicates, and never longer than the column on any database.
+    """
+    folded = _WHITESPACE.sub(" ", text.casefold()).strip()
+    if len(folded) <= STATEMENT_MAX_LENGTH:
+        return folded
+    return "sha256:" + hashlib.sha256(folded.encode()).hexdigest()
 
 
 def seed(consultation_id: int, text: str, **columns) -> Statement:
     """A new accepted seed statement (not yet added to a session), its duplicate key derived from the text."""
-    return Statement(
+    statement = Statement(
         consultation_id=consultation_id,
         text=text,
         text_key=text_key(text),
@@ -76,6 +85,8 @@ def seed(consultation_id: int, text: str, **columns) -> Statement:
         moderation=ModerationState.ACCEPTED,
         **columns,
     )
+    about_participants.mark(statement)
+    return statement
 
 
 def find_duplicate(session: Session, consultation_id: int, text: str) -> Statement | None:

@@ -1,12 +1,15 @@
 """Blueprints, one per audience, plus the helpers they share."""
 
+import hashlib
+
 from flask import current_app, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 
 from .. import security
 from ..extensions import limiter
-from ..services import participants
+from ..services.participation import gate, identity
 
 # Kept on the request itself (not on ``g``, which lives as long as the app context) so it can never leak.
 _TOKEN = "participate.participant_token"
@@ -29,7 +32,7 @@ def participant_token() -> str:
         except BadSignature:
             token = None
     if not isinstance(token, str) or not token:
-        token = participants.new_token()
+        token = identity.new_token()
         request.environ[_NEW_TOKEN] = token
     request.environ[_TOKEN] = token
     return token
@@ -83,13 +86,13 @@ def participant_key() -> str:
     slug = (request.view_args or {}).get("slug", "")
     if not token:
         return "new:" + security.ip_key()
-    return "participant:" + participants.token_hash(token, slug)
+    return "participant:" + identity.token_hash(token, slug)
 
 
 def is_known_participant() -> bool:
     """Exempts requests from browsers that already take part in this consultation from the new-participant limit.
 
-    The look-up is the vote's own (``participants.participation`` remembers it for the request): no extra query.
+    The look-up is the gate's own (``gate.read`` remembers it for the request): no extra query.
     """
     from ..extensions import db
 
@@ -97,7 +100,7 @@ def is_known_participant() -> bool:
     slug = (request.view_args or {}).get("slug")
     if not token or not slug:
         return False
-    seen = participants.participation(db.session, slug, token)
+    seen = gate.read(db.session, slug, token)
     return seen is not None and seen.participant_id is not None
 
 
@@ -110,11 +113,52 @@ def statement_limit() -> str:
 
 
 def new_participant_limit() -> str:
+    """New participants per network: the site's allowance, or the larger one of a consultation in event mode."""
+    if _event_mode():
+        return current_app.config["EVENT_NEW_PARTICIPANT_RATE_LIMIT"]
     return current_app.config["NEW_PARTICIPANT_RATE_LIMIT"]
 
 
+def new_participant_device_limit() -> str:
+    return current_app.config["NEW_PARTICIPANT_DEVICE_RATE_LIMIT"]
+
+
+_EVENT_MODE = "participate.event_mode"
+
+
+def _event_mode() -> bool:
+    """Whether the consultation of this request is in event mode (looked up once per request)."""
+    if _EVENT_MODE not in request.environ:
+        from ..extensions import db
+        from ..models import Consultation
+
+        slug = (request.view_args or {}).get("slug")
+        on = slug and db.session.scalar(select(Consultation.event_mode).where(Consultation.slug == slug))
+        request.environ[_EVENT_MODE] = bool(on)
+    return request.environ[_EVENT_MODE]
+
+
+def network_key() -> str:
+    """Rate-limit key of new participants from one network in one consultation: a crowd in one consultation leaves
+    the network's allowance in every other consultation alone."""
+    return security.ip_key() + ":" + str((request.view_args or {}).get("slug", ""))
+
+
+def device_key() -> str:
+    """Rate-limit key of one device: its participant cookie (the same in every consultation), else its address and
+    browser. One device then runs out of new participants long before it can use up its network's allowance."""
+    token = existing_participant_token()
+    if token:
+        return "device:" + identity.token_hash(token, "device")
+    agent = hashlib.sha256(request.headers.get("User-Agent", "").encode()).hexdigest()[:16]
+    return "device:" + security.ip_key() + ":" + agent
+
+
 def too_many_votes() -> str:
-    return _("You are voting faster than anyone can read. Please wait a minute; your earlier votes are kept.")
+    return _(
+        "Your vote was not recorded: you are voting faster than anyone can read. "
+        "Please wait a minute, then vote again; your earlier votes are kept."
+    )
 
 
 def too_many_statements() -> str:
@@ -122,7 +166,17 @@ def too_many_statements() -> str:
 
 
 def too_many_new_participants() -> str:
-    return _("Too many people have joined from your network in a short time. Please try again in a few minutes.")
+    return _(
+        "Your vote was not recorded: very many people have just joined from your network. "
+        "Please wait a minute and vote again; if you are at an event, tell the organisers."
+    )
+
+
+def too_many_new_from_device() -> str:
+    return _(
+        "Your vote was not recorded: this device has joined many consultations in a short time. "
+        "Please wait a few minutes, then vote again."
+    )
 
 
 def too_many_pdfs() -> str:
@@ -150,12 +204,20 @@ def limit_participation(kind: str):
     # Shared limits: the page and the JSON API draw on one budget.
     def decorate(view):
         view = limiter.shared_limit(limit, scope=kind, key_func=participant_key, error_message=message)(view)
-        return limiter.shared_limit(
+        # New participants: per network (the wide allowance, checked last), then per device (checked first).
+        view = limiter.shared_limit(
             new_participant_limit,
             scope="new-participant",
-            key_func=security.ip_key,
+            key_func=network_key,
             exempt_when=is_known_participant,
             error_message=too_many_new_participants,
+        )(view)
+        return limiter.shared_limit(
+            new_participant_device_limit,
+            scope="new-participant-device",
+            key_func=device_key,
+            exempt_when=is_known_participant,
+            error_message=too_many_new_from_device,
         )(view)
 
     return decorate

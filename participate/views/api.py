@@ -4,16 +4,9 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
-from .. import jobs
-from ..extensions import db
-from ..services import (
-    InvalidInput,
-    consultations,
-    eligibility,
-    health,
-    participants,
-    voting,
-)
+from ..extensions import db, redis_client
+from ..services import InvalidInput, consultations, health
+from ..services.participation import acts, draw, identity, votes
 from ..services.snapshots import store
 from . import existing_participant_token, limit_participation, participant_token
 
@@ -33,7 +26,7 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready for traffic: the database answers and is at this code's migration head; Redis answers if configured."""
-    redis = jobs.redis_client(current_app) if current_app.config.get("REDIS_URL") else None
+    redis = redis_client(current_app) if current_app.config.get("REDIS_URL") else None
     checks = health.readiness(db.session, redis)
     ready = all(value == "ok" for value in checks.values())
     return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
@@ -65,19 +58,16 @@ def list_consultations():
 
 @bp.get("/api/v1/consultations/<slug>/next")
 def next_statement(slug):
-    consultation = consultations.get_public(db.session, slug)
-    _check_eligible(consultation)
-    participant = participants.find(db.session, consultation, existing_participant_token())
+    token = existing_participant_token()
+    consultation = acts.visit(db.session, slug, token)
     if not consultation.is_open:
         return _next_json(None)
-    return _next_json(
-        voting.next_statement(
-            db.session, consultation, participant, priorities=store.priorities(db.session, consultation)
-        )
-    )
+    participant = identity.find(db.session, consultation, token)
+    priorities = store.priorities(db.session, consultation)
+    return _next_json(draw.next_statement(db.session, consultation, participant, priorities=priorities))
 
 
-def _next_json(nxt: voting.Next | None) -> dict:
+def _next_json(nxt: draw.Next | None) -> dict:
     if nxt is None or nxt.statement is None:
         return {"statement": None, "remaining": 0}
     statement = {"id": nxt.statement.id, "text": nxt.statement.text, "origin": nxt.statement.origin}
@@ -96,12 +86,11 @@ def _json_body() -> dict:
 def cast_vote(slug):
     """Record a vote; the answer carries the participant's next statement, saving a request per vote."""
     body = _json_body()
-    value = voting.parse_vote(body.get("vote"))
-    voted = voting.vote_and_next(db.session, slug, participant_token(), body.get("statement_id"), value)
-    jobs.analysis_wanted(voted.consultation_id)
+    value = votes.parse_vote(body.get("vote"))
+    voted = acts.vote(db.session, slug, participant_token(), body.get("statement_id"), value)
     return {
         "statement_id": voted.statement_id,
-        "vote": voting.WORD_OF_VOTE[value],
+        "vote": votes.WORD_OF_VOTE[value],
         "value": int(value),
         "created_at": voted.created_at.isoformat(),
         "next": _next_json(voted.next),
@@ -111,14 +100,6 @@ def cast_vote(slug):
 @bp.post("/api/v1/consultations/<slug>/statements")
 @limit_participation("statement")
 def add_statement(slug):
-    consultation = consultations.get_public(db.session, slug)
-    _check_eligible(consultation)
     body = _json_body()
-    statement = voting.submit_statement(db.session, consultation, participant_token(), body.get("text"))
-    jobs.analysis_wanted(consultation.id)
+    statement = acts.add_statement(db.session, slug, participant_token(), body.get("text"))
     return {"id": statement.id, "text": statement.text, "moderation": statement.moderation.value}, 201
-
-
-def _check_eligible(consultation) -> None:
-    """Eligibility (XID allow-list, invite codes, bans): 403 with a message unless this browser may take part."""
-    eligibility.check_eligible(db.session, consultation, existing_participant_token())

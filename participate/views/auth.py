@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse_many
 
 from .. import security
 from ..extensions import db, limiter, login_manager
@@ -45,23 +46,25 @@ def _sign_in(account) -> None:
     login_user(account)
 
 
-def _login_failed(response) -> bool:
-    return response.status_code == 401
-
-
 def _login_limit() -> str:
-    return current_app.config.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
+    return current_app.config.get("LOGIN_RATE_LIMIT") or "20 per minute;100 per hour"
 
 
 def _too_many() -> str:
     return _("Too many failed sign-in attempts. Please wait a few minutes and try again.")
 
 
-# Failed sign-ins back off per (address, account): after FREE_FAILURES, each further failure doubles the wait, up to
-# MAX_WAIT_SECONDS. Keyed by both, so an attacker elsewhere cannot lock the right person out of their account (a
-# lockout per account alone can be held forever by anyone who knows the email); the counter is kept for a day.
+# Every attempt is counted before its password is checked, by atomic increments in the limiter's storage (Redis when
+# configured, so every process counts together and the counts survive a restart; else this process's memory):
+# - per hashed address, each window of PARTICIPATE_LOGIN_RATE_LIMIT; a successful sign-in gives its count back, so
+#   the limit counts failures;
+# - per (address, account): FREE_FAILURES attempts, then one attempt per back-off window, each twice the last, up to
+#   MAX_WAIT_SECONDS. Keyed by both, so nobody elsewhere can lock the right person out, and one person's typos at an
+#   address lock out no other account there; the counter is kept for a day and cleared by a successful sign-in.
+# A refused attempt checks no password and counts nothing.
 FREE_FAILURES = 5
 MAX_WAIT_SECONDS = 15 * 60
+BACKOFF_DAY = 24 * 3600
 
 
 def _backoff_key() -> str:
@@ -73,44 +76,79 @@ def _seconds_to_wait(failures: int) -> int:
     return 0 if failures < FREE_FAILURES else min(2 ** (failures - FREE_FAILURES), MAX_WAIT_SECONDS)
 
 
-def _waiting() -> bool:
-    return limiter.storage.get(_backoff_key() + ":wait") > 0
+def _address_windows() -> list[tuple[str, int, int]]:
+    """``(key, expiry)`` of each window of the per-address limit, and how many attempts each allows."""
+    address = security.ip_key()
+    return [
+        (f"login-address:{address}:{item.amount}/{item.get_expiry()}", item.get_expiry(), item.amount)
+        for item in parse_many(_login_limit())
+    ]
 
 
-def _failed() -> None:
+def _claim_attempt() -> tuple[str | None, list]:
+    """Count this attempt before any password is checked: ``(refusal message or None, counters to give back)``."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return None, []
+    storage = limiter.storage
+    taken = []
+
+    def give_back():
+        for key, expiry in taken:
+            storage.incr(key, expiry, amount=-1)
+
+    for key, expiry, amount in _address_windows():
+        taken.append((key, expiry))
+        if storage.incr(key, expiry) > amount:
+            give_back()
+            return _too_many(), []
     key = _backoff_key()
-    failures = limiter.storage.incr(key + ":failures", expiry=24 * 3600)
-    if wait := _seconds_to_wait(failures):
-        limiter.storage.incr(key + ":wait", expiry=wait)
+    attempt = storage.incr(key + ":attempts", BACKOFF_DAY)
+    taken.append((key + ":attempts", BACKOFF_DAY))
+    # From the FREE_FAILURES-th attempt on, one attempt per window: the first to open the window takes it.
+    if attempt >= FREE_FAILURES and storage.incr(key + ":window", _seconds_to_wait(attempt)) != 1:
+        give_back()
+        return _("Too many failed sign-in attempts for this account from your network. Please wait a moment."), []
+    return None, taken
 
 
-def _succeeded() -> None:
-    limiter.storage.clear(_backoff_key() + ":failures")
+def _succeeded(taken: list) -> None:
+    """A successful sign-in counts against no limit, and clears this account's back-off at this address."""
+    storage = limiter.storage
+    for key, expiry in taken:
+        if key.startswith("login-address:"):
+            storage.incr(key, expiry, amount=-1)
+    storage.clear(_backoff_key() + ":attempts")
+    storage.clear(_backoff_key() + ":window")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_login_failed, error_message=_too_many)
 def login():
     target = local_target(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(target or url_for("facilitate.dashboard"))
     if request.method == "POST":
-        if _waiting():
-            message = _("Too many failed sign-in attempts for this account from your network. Please wait a moment.")
+        refused, taken = _claim_attempt()
+        if refused:
             return render_template(
-                "auth/login.html", error=message, email=request.form.get("email", ""), next=target
+                "auth/login.html", error=refused, email=request.form.get("email", ""), next=target
             ), 429
         try:
             account = accounts.authenticate(db.session, request.form.get("email", ""), request.form.get("password", ""))
+        except accounts.Busy as busy:
+            for key, expiry in taken:  # nothing was checked: the attempt does not count
+                limiter.storage.incr(key, expiry, amount=-1)
+            page = render_template(
+                "auth/login.html", error=busy.translated(), email=request.form.get("email", ""), next=target
+            )
+            return page, 503, {"Retry-After": "5"}
         except ServiceError:
-            _failed()
             return render_template(
                 "auth/login.html",
                 error=_("The email address or password is not right."),
                 email=request.form.get("email", ""),
                 next=target,
             ), 401
-        _succeeded()
+        _succeeded(taken)
         _sign_in(account)
         return redirect(target or url_for("facilitate.dashboard"))
     return render_template("auth/login.html", error=None, email="", next=target)

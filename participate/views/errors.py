@@ -5,7 +5,7 @@ is raised: views let it through unless they have something better to show (their
 beside it and what the person typed).
 """
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -34,7 +34,12 @@ def _wants_json() -> bool:
 def _respond(status: int, message: str, code: str | None = None):
     if _wants_json():
         return {"error": {"code": code or _CODES.get(status, "error"), "message": message}}, status
-    return render_template("errors/error.html", status=status, message=message), status
+    slug = (request.view_args or {}).get("slug")
+    back = None
+    if status == 429 and slug and (request.endpoint or "").startswith("vote."):
+        # A refused vote or statement: the way back to the statement, to vote again when the wait is over.
+        back = url_for("vote.consultation", slug=slug, _anchor="statement-text")
+    return render_template("errors/error.html", status=status, message=message, back=back), status
 
 
 @bp.app_errorhandler(ServiceError)

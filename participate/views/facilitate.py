@@ -9,6 +9,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,9 +21,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from .. import jobs, security
+from .. import security
 from ..extensions import db, login_manager
-from ..models import Eligibility, ModerationMode, ReportVisibility
+from ..models import Eligibility, ModerationMode, ReportVisibility, utcnow
 from ..services import (
     ServiceError,
     audit,
@@ -30,6 +31,7 @@ from ..services import (
     moderation,
     monitoring,
     polis_exchange,
+    short_links,
 )
 from ..services import eligibility as eligibility_service  # the view below is called eligibility
 from ..services.snapshots import integrity, store, view_of
@@ -106,6 +108,8 @@ def _overview(consultation, status: int = 200, transfer_error: str | None = None
         consultation,
         status,
         participate_url=url_for("vote.consultation", slug=consultation.slug, _external=True),
+        short_url=_short_url(consultation),
+        voted=consultations.has_votes(db.session, consultation),
         moderators=consultations.moderators(db.session, consultation),
         owner=consultation.owner,
         counts=moderation.state_counts(db.session, consultation),
@@ -117,6 +121,35 @@ def _overview(consultation, status: int = 200, transfer_error: str | None = None
 @bp.get("/<slug>")
 def overview(slug):
     return _overview(_get(slug))
+
+
+@bp.get("/<slug>/qr.svg")
+def qr_code(slug):
+    """The QR code of the consultation's short link, as an SVG to show on the overview or put on a slide."""
+    consultation = _get(slug)
+    svg = short_links.qr_svg(_short_url(consultation), _("QR code: %(title)s", title=consultation.title))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _short_url(consultation) -> str:
+    return url_for("vote.short_link", code=short_links.code_of(current_app.secret_key, consultation.id), _external=True)
+
+
+@bp.route("/<slug>/delete", methods=["GET", "POST"])
+def delete(slug):
+    """Delete a consultation nobody has voted in: a page that asks first, then the deletion."""
+    consultation = _get(slug)
+    if request.method == "POST":
+        title = consultation.title
+        try:
+            consultations.delete(db.session, _me(), consultation)
+        except ServiceError as error:
+            db.session.rollback()
+            return _render("facilitate/delete.html", consultation, error.status, error=error.translated(), voted=True)
+        flash(_("“%(title)s” was deleted.", title=title), "success")
+        return redirect(url_for("facilitate.dashboard"))
+    voted = consultations.has_votes(db.session, consultation)
+    return _render("facilitate/delete.html", consultation, error=None, voted=voted)
 
 
 @bp.post("/<slug>/transfer")
@@ -138,7 +171,8 @@ def settings(slug):
     consultation = _get(slug)
     if request.method == "POST":
         form = request.form.to_dict()
-        form.setdefault("allow_statements", "")  # an unticked checkbox sends nothing
+        for box in ("allow_statements", "event_mode", "unlisted"):
+            form.setdefault(box, "")  # an unticked checkbox sends nothing
         try:
             changes = consultations.update(db.session, _me(), consultation, form)
         except ServiceError as error:
@@ -214,7 +248,8 @@ def seeds(slug):
             db.session.rollback()
             context["one_error" if action == "one" else "paste_error"] = error.translated()
             status = error.status
-    return _render("facilitate/statements.html", consultation, status, **context)
+    current = moderation.current_statements(db.session, consultation)
+    return _render("facilitate/statements.html", consultation, status, current=current, **context)
 
 
 @bp.route("/<slug>/statements/<int:statement_id>/edit", methods=["GET", "POST"])
@@ -378,6 +413,39 @@ def _moderation_page(consultation, state, page_number, *, error: ServiceError | 
     )
 
 
+def _moderation_summary(action: str, n: int, changed, reason: str | None) -> str:
+    """What a moderation decision did, in words, with the statements it touched: the moderator sees what they did
+    (a wrong button shows at once, and the statements can be found under their new tab)."""
+    shown = "; ".join("“" + (s.text if len(s.text) <= 80 else s.text[:79] + "…") + "”" for s in changed[:3])
+    if len(changed) > 3:
+        shown += " " + _("and %(num)d more", num=len(changed) - 3)
+    if action == "accept":
+        return ngettext(
+            "%(num)d statement accepted; participants can now vote on it: %(list)s",
+            "%(num)d statements accepted; participants can now vote on them: %(list)s",
+            n,
+            list=shown,
+        )
+    if action == "reject":
+        return ngettext(
+            "%(num)d statement rejected (reason: %(reason)s): %(list)s",
+            "%(num)d statements rejected (reason: %(reason)s): %(list)s",
+            n,
+            reason=_(reason or ""),
+            list=shown,
+        )
+    if action == "meta":
+        return ngettext(
+            "%(num)d statement marked as meta: %(list)s", "%(num)d statements marked as meta: %(list)s", n, list=shown
+        )
+    return ngettext(
+        "%(num)d statement no longer marked as meta: %(list)s",
+        "%(num)d statements no longer marked as meta: %(list)s",
+        n,
+        list=shown,
+    )
+
+
 @bp.route("/<slug>/moderate", methods=["GET", "POST"])
 def moderate(slug):
     consultation = _get(slug, manage=False)
@@ -393,8 +461,8 @@ def moderate(slug):
             n = moderation.act(db.session, _me(), consultation, ids, action, reason)
         except ServiceError as error:
             return _moderation_page(consultation, state, page_number, error=error, selected=ids)
-        jobs.analysis_wanted(consultation.id)
-        flash(ngettext("%(num)d statement updated.", "%(num)d statements updated.", n), "success")
+        changed = [moderation.get_statement(db.session, consultation, int(sid)) for sid in sorted(set(ids), key=int)]
+        flash(_moderation_summary(action, n, changed, reason), "success")
         return redirect(url_for("facilitate.moderate", slug=slug, state=state, page=page_number))
     return _moderation_page(consultation, request.args.get("state"), request.args.get("page", 1))
 
@@ -409,7 +477,6 @@ def ban(slug, participant_id):
         selected = request.form.getlist("statement_id")
         state, page_number = request.form.get("state", "pending"), request.form.get("page", 1)
         return _moderation_page(consultation, state, page_number, error=error, selected=selected)
-    jobs.analysis_wanted(consultation.id)
     flash(
         ngettext(
             "The participant was banned; %(num)d of their statements was rejected.",
@@ -426,7 +493,6 @@ def unban(slug, participant_id):
     consultation = _get(slug, manage=False)
     reason = moderation.reason_text(None, request.form.get("reason_text"))  # free text only: the reasons are for bans
     moderation.unban(db.session, _me(), consultation, participant_id, reason)
-    jobs.analysis_wanted(consultation.id)
     flash(
         _("The ban was lifted; their votes count again. Their statements stay rejected until you accept them."),
         "success",
@@ -461,23 +527,41 @@ def monitor(slug):
         analysis = {
             "k": view.k,
             "groups": len(view.groups),
+            "sizes": [(g.label, g.size) for g in view.groups_by_label],
             "computed_at": consultations.aware(snapshot.computed_at),
             "vote_count": snapshot.vote_count,
         }
     stats = monitoring.monitor(db.session, consultation)
+    refresh = request.args.get("refresh") != "off"
+    many_days = bool(stats.timeline) and stats.timeline[0].start.date() != stats.timeline[-1].start.date()
 
-    def label(b):
-        return b.start.isoformat() if b.start == b.end else f"{b.start.isoformat()}/{b.end.isoformat()}"
+    def label(b):  # in UTC, as precise as the bucket: a time of day for minutes and hours, a date for days
+        if b.seconds >= 86400:
+            return b.start.strftime("%Y-%m-%d")
+        return b.start.strftime("%m-%d %H:%M" if many_days else "%H:%M")
 
-    return _render(
-        "facilitate/monitor.html",
-        consultation,
-        stats=stats,
-        analysis=analysis,
-        votes_rows=[(label(b), b.votes) for b in stats.timeline],
-        people_rows=[(label(b), b.participants) for b in stats.timeline],
-        integrity=integrity.latest(db.session, consultation),
+    response = make_response(
+        _render(
+            "facilitate/monitor.html",
+            consultation,
+            stats=stats,
+            analysis=analysis,
+            refresh=refresh,
+            now=utcnow(),
+            refresh_seconds=MONITOR_REFRESH_SECONDS,
+            bucket_minutes=stats.timeline[0].seconds // 60 if stats.timeline else None,
+            votes_rows=[(label(b), b.votes) for b in stats.timeline],
+            people_rows=[(label(b), b.participants) for b in stats.timeline],
+            integrity=integrity.latest(db.session, consultation),
+        )
     )
+    if refresh:
+        # The Refresh header reloads the page without JavaScript too; the page links to a copy that does not.
+        response.headers["Refresh"] = str(MONITOR_REFRESH_SECONDS)
+    return response
+
+
+MONITOR_REFRESH_SECONDS = 30
 
 
 @bp.get("/<slug>/export.zip")
@@ -528,7 +612,6 @@ def import_polis():
                 except ServiceError as error_:
                     error, status = error_.translated(), error_.status
                 else:
-                    jobs.analysis_wanted(consultation.id)  # so its report is ready to read
                     flash(
                         _("The conversation was imported as a closed consultation with a private report.")
                         if consultation.report_visibility == ReportVisibility.PRIVATE

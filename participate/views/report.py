@@ -1,19 +1,29 @@
 """The consensus report for policymakers: live at /c/<slug>/report, frozen at /r/<token>; HTML, PDF, CSV, JSON."""
 
 import hashlib
-import hmac
 import json
 import threading
 from collections import OrderedDict
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Consultation, ConsultationStatus, ReportVisibility, Role, Statement
-from ..services import ServiceError, brief, brief_answer, consultations, publishing, report_csv
+from ..models import Consultation, ConsultationStatus, Statement
+from ..services import ServiceError, brief, brief_answer, consultations, publishing, report_csv, visibility
 from ..services import report as reports
 from ..services import themes as theme_service
 from ..services.snapshots import group_label, integrity
@@ -27,40 +37,27 @@ FORMATS = ("pdf", "csv", "json")
 
 def current_account():
     """The logged-in account, or None (also when Flask-Login is not set up in this app)."""
-    if not hasattr(current_app, "login_manager"):
-        return None
+    if not hasattr(current_app, "login_manager") or "_user_id" not in session:
+        return None  # nobody signed in: Flask-Login is not asked (it would rewrite an anonymous session)
     from flask_login import current_user
 
     return current_user if getattr(current_user, "is_authenticated", False) else None
 
 
 def is_staff(consultation) -> bool:
-    """Admins, and the facilitators who manage this consultation."""
+    """Admins, and the facilitators who manage this consultation (the one staff-access rule)."""
     account = current_account()
-    if account is None:
-        return False
-    if getattr(account, "role", None) == Role.ADMIN:
-        return True
-    can_manage = getattr(consultations, "can_manage", None)
-    if can_manage is not None:
-        return bool(can_manage(db.session, account, consultation))
-    return getattr(account, "role", None) == Role.FACILITATOR and consultation.owner_id == account.id
+    return account is not None and consultations.can_manage(db.session, account, consultation)
+
+
+def viewer(consultation, *, published: bool = False) -> visibility.Viewer:
+    """This request as the visibility rule sees it: staff, the link's ``?key=``, or a published report's token."""
+    return visibility.Viewer(staff=is_staff(consultation), key=request.args.get("key"), published_token=published)
 
 
 def _refuse_unless_readable(consultation, *, published: bool = False) -> None:
     """Apply the consultation's report visibility (a published report's secret token counts as the link)."""
-    if is_staff(consultation):
-        return
-    if consultation.status == ConsultationStatus.DRAFT and not published:
-        abort(404, description=_("There is no consultation at this address."))
-    visibility = consultation.report_visibility
-    if visibility == ReportVisibility.PRIVATE:
-        abort(403, description=_("This report is private: only the consultation's facilitators can read it."))
-    if visibility == ReportVisibility.LINK and not published:
-        key = request.args.get("key", "")
-        # Compared as bytes: compare_digest refuses non-ASCII str (a TypeError, a 500, for ?key=é).
-        if consultation.report_key and not hmac.compare_digest(key.encode(), consultation.report_key.encode()):
-            abort(404, description=_("There is no report at this address."))
+    visibility.check(consultation, viewer(consultation, published=published))
 
 
 def _consultation(slug):
@@ -98,17 +95,17 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
         "sort": sort,
         "theme": theme,
         "key": request.args.get("key") if not published else None,
-        "staff": (staff := is_staff(consultation)),
+        "staff": (seen_by := viewer(consultation, published=bool(published))).staff,
         # Published snapshots are listed to staff, and to everyone when the report itself is public.
         "snapshots": publishing.published_list(db.session, consultation)
-        if not published and (staff or consultation.report_visibility == ReportVisibility.PUBLIC)
+        if not published and visibility.lists_everything(consultation, seen_by)
         else [],
         "pdf": fmt == "pdf",
         # The integrity annex: frozen with a published report; of the analysis shown, for staff and public reports.
         "integrity": (published.analysis or {}).get("integrity")
         if published
         else integrity.for_snapshot(db.session, report["analysis"]["snapshot_id"])
-        if report["analysis"] and (staff or consultation.report_visibility == ReportVisibility.PUBLIC)
+        if report["analysis"] and visibility.lists_everything(consultation, seen_by)
         else None,
     }
     if fmt == "pdf":
@@ -195,7 +192,7 @@ def index():
         for item in consultations.public_listing(
             db.session, statuses=(ConsultationStatus.OPEN, ConsultationStatus.CLOSED)
         )
-        if item.consultation.report_visibility == ReportVisibility.PUBLIC
+        if visibility.lists_everything(item.consultation, visibility.Viewer())
     ]
     return render_template("report/index.html", listings=listings)
 

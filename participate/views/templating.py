@@ -12,8 +12,9 @@ from markupsafe import Markup, escape
 
 from ..extensions import db
 from ..security import ip_hash
-from ..services import consultations, participants
+from ..services import consultations
 from ..services import report as reports
+from ..services.participation import identity
 
 _ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4", "blockquote", "code", "pre", "hr"}
 
@@ -69,18 +70,7 @@ def remember_ip_hash() -> None:
     """Participation requests leave their hashed address for a participant they create (never the address)."""
     creates = request.method == "POST" or request.args.get("xid") or request.args.get("code")
     if request.blueprint in ("vote", "api") and creates:
-        db.session.info[participants.IP_HASH] = ip_hash()
-
-
-#: The pages that list consultations: due schedules are applied to all of them first.
-LISTINGS = frozenset({"vote.home", "api.list_consultations", "report.index", "facilitate.dashboard"})
-
-
-def apply_schedules() -> None:
-    """Scheduled openings and closings take effect before a view reads the consultation (or lists them all)."""
-    slug = (request.view_args or {}).get("slug")
-    if slug is not None or request.endpoint in LISTINGS:
-        consultations.apply_due_schedules(db.session, slug=slug)
+        db.session.info[identity.IP_HASH] = ip_hash()
 
 
 def init_app(app: Flask) -> None:
@@ -91,4 +81,3 @@ def init_app(app: Flask) -> None:
     app.add_template_global(pct)
     app.before_request(forget_previous_request)
     app.before_request(remember_ip_hash)
-    app.before_request(apply_schedules)

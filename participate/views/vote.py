@@ -15,18 +15,21 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import jobs
 from ..extensions import db
 from ..forms import StatementForm, VoteForm
-from ..models import ModerationMode
+from ..models import ModerationMode, ModerationState, Statement
 from ..security import embed_cookies, embeddable
-from ..services import ServiceError, consultations, eligibility, participants, privacy, voting
+from ..services import Forbidden, NotFound, ServiceError, consultations, privacy, short_links, visibility
 from ..services.moderation import REJECT_REASONS
+from ..services.participation import acts, draw, gate, identity, votes
 from ..services.snapshots import store
 from ..services.standing import my_statements, where_i_stand
 from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("vote", __name__)
+
+#: The query parameters of a participation link: a signed XID, an invite code, the language.
+EMBED_PARAMETERS = ("xid", "sig", "code", "lang")
 
 
 @bp.get("/")
@@ -34,20 +37,26 @@ def home():
     return render_template("vote/home.html", listings=consultations.public_listing(db.session))
 
 
-def _render_consultation(consultation, *, statement_form=None, status=200):
-    participant = participants.find(db.session, consultation, existing_participant_token())
+def _render_consultation(consultation, *, statement_form=None, status=200, keep=None):
+    """The voting page; ``keep``: the id of the statement the person was shown, kept on the page after an error in
+    the statement form (a statement that changed underneath would look as if something had been accepted)."""
+    participant = identity.find(db.session, consultation, existing_participant_token())
     latest = store.latest(db.session, consultation)
-    group = _group_label(latest, participant)
+    group = _group_label(latest, participant) if _results_visible(consultation) else None
     if not consultation.is_open:
         return render_template("vote/closed.html", consultation=consultation, group=group), status
-    nxt = voting.next_statement(db.session, consultation, participant, priorities=latest.priorities if latest else None)
+    nxt = draw.next_statement(db.session, consultation, participant, priorities=latest.priorities if latest else None)
     if nxt.statement is None and statement_form is None:
         return render_template("vote/done.html", consultation=consultation, group=group), status
+    shown = nxt.statement
+    kept = db.session.get(Statement, keep) if keep and nxt.statement is not None else None
+    if kept is not None and kept.consultation_id == consultation.id and kept.moderation != ModerationState.REJECTED:
+        shown = draw.Shown(kept.id, kept.text, kept.origin.value)
     return (
         render_template(
             "vote/consultation.html",
             consultation=consultation,
-            statement=nxt.statement,
+            statement=shown,
             remaining=nxt.remaining,
             group=group,
             statement_form=statement_form or StatementForm(formdata=None),
@@ -59,14 +68,20 @@ def _render_consultation(consultation, *, statement_form=None, status=200):
 @bp.get("/c/<slug>")
 @embeddable
 def consultation(slug):
-    consultation = _get(slug)
-    participant_token()  # give the browser its identity now, so its first POST already carries it
+    token = participant_token()  # give the browser its identity now, so its first POST already carries it
     if _framed_without_cookies():
         # The same address, personal ?xid= or ?code= included, to open in a tab of its own.
-        own_tab = url_for("vote.consultation", slug=slug, **request.args.to_dict())
-        return render_template("vote/embedded.html", consultation=consultation, own_tab=own_tab)
-    if ineligible := _ineligible(consultation, admit=True):
-        return ineligible
+        # Only the parameters this page knows: others (``_method``, ``_scheme``, ``_external``…) would be url_for's own.
+        known = {name: request.args[name] for name in EMBED_PARAMETERS if name in request.args}
+        own_tab = url_for("vote.consultation", slug=slug, **known)
+        return render_template("vote/embedded.html", consultation=_get(slug), own_tab=own_tab)
+    args = request.args
+    try:
+        consultation = acts.visit(
+            db.session, slug, token, xid=args.get("xid"), code=args.get("code"), sig=args.get("sig")
+        )
+    except ServiceError as error:
+        return _refused(slug, error)
     return _render_consultation(consultation)
 
 
@@ -87,45 +102,40 @@ def _framed_without_cookies() -> bool:
 @embeddable
 @limit_participation("vote")
 def vote(slug):
-    consultation = _get(slug)
-    if ineligible := _ineligible(consultation):
-        return ineligible
     form = VoteForm()
     if not form.validate():
         abort(400, description=_("Please choose agree, disagree or pass."))
     try:
-        # the same service call as the JSON API's vote (the same checks, and SQLite's one writer at a time)
-        voting.vote_and_next(
-            db.session, slug, participant_token(), form.statement_id.data, voting.parse_vote(form.vote.data)
-        )
+        # The JSON API's act. The next statement is drawn once, by the page the redirect leads to.
+        value = votes.parse_vote(form.vote.data)
+        acts.vote(db.session, slug, participant_token(), form.statement_id.data, value, draw_next=False)
     except ServiceError as error:
-        return _error_page(consultation, error)
-    jobs.analysis_wanted(consultation.id)
+        return _refused(slug, error)
     flash(_("Your vote was recorded."), "success")
     if request.form.get("return_to") == "mine":
         return redirect(url_for("vote.mine", slug=slug, _anchor=f"statement-{form.statement_id.data}"))
-    return redirect(url_for("vote.consultation", slug=slug))
+    # The fragment puts focus on the next statement (it is focusable), one Tab from the vote buttons.
+    return redirect(url_for("vote.consultation", slug=slug, _anchor="statement-text"))
 
 
 @bp.post("/c/<slug>/statements")
 @embeddable
 @limit_participation("statement")
 def add_statement(slug):
-    consultation = _get(slug)
-    if ineligible := _ineligible(consultation):
-        return ineligible
     form = StatementForm()
-    if not form.validate():
-        return _render_consultation(consultation, statement_form=form, status=400)
+    keep = request.form.get("showing", type=int)
     try:
-        voting.submit_statement(db.session, consultation, participant_token(), form.text.data)
+        if not form.validate():
+            return _render_consultation(
+                acts.visit(db.session, slug, participant_token()), statement_form=form, status=400, keep=keep
+            )
+        statement = acts.add_statement(db.session, slug, participant_token(), form.text.data)
     except ServiceError as error:
-        if not consultation.is_open:
-            return _error_page(consultation, error)
+        if isinstance(error, NotFound | Forbidden) or error.template in _NOT_ON_THE_FORM:
+            return _refused(slug, error)
         form.text.errors = [error.translated()]
-        return _render_consultation(consultation, statement_form=form, status=error.status)
-    jobs.analysis_wanted(consultation.id)
-    if consultation.moderation == ModerationMode.PRE:
+        return _render_consultation(_get(slug), statement_form=form, status=error.status, keep=keep)
+    if statement.consultation.moderation == ModerationMode.PRE:
         flash(_("Thank you. Your statement will appear once a moderator has approved it."), "success")
     else:
         flash(_("Thank you. Your statement was added and others can now vote on it."), "success")
@@ -134,17 +144,25 @@ def add_statement(slug):
 
 @bp.get("/c/<slug>/mine")
 def mine(slug):  # not embeddable: a page of one's own votes must not be framed (and read or clicked) by any site
-    consultation = _get(slug)
-    if ineligible := _ineligible(consultation):
-        return ineligible
-    participant = participants.find(db.session, consultation, existing_participant_token())
+    token = existing_participant_token()
+    try:
+        consultation = acts.visit(db.session, slug, token)
+    except Forbidden as error:
+        # Someone who took part keeps their own data, banned or not: to see it, download it and delete it.
+        db.session.rollback()
+        consultation = _get(slug)
+        if identity.find(db.session, consultation, token) is None:
+            return _refused(slug, error)
+    except ServiceError as error:
+        return _refused(slug, error)
+    participant = identity.find(db.session, consultation, token)
     return render_template(
         "vote/mine.html",
         consultation=consultation,
-        votes=voting.my_votes(db.session, participant),
-        stand=where_i_stand(db.session, consultation, participant),
-        written=my_statements(db.session, consultation, participant),
-        words=voting.WORD_OF_VOTE,
+        votes=votes.my_votes(db.session, participant),
+        words=votes.WORD_OF_VOTE,
+        banned=participant is not None and participant.is_banned,
+        **_derived(consultation, participant),
     )
 
 
@@ -152,10 +170,10 @@ def mine(slug):  # not embeddable: a page of one's own votes must not be framed 
 def my_data(slug):
     """Download everything stored about this browser's participation, as JSON, with where it stands."""
     consultation = _get(slug)
-    participant = participants.find(db.session, consultation, existing_participant_token())
+    participant = identity.find(db.session, consultation, existing_participant_token())
     data = privacy.my_data(db.session, consultation, participant)
-    data["where_i_stand"] = where_i_stand(db.session, consultation, participant)
-    data["my_statements"] = my_statements(db.session, consultation, participant)
+    derived = _derived(consultation, participant)
+    data["where_i_stand"], data["my_statements"] = derived["stand"], derived["written"]
     response = jsonify(data)
     response.headers["Content-Disposition"] = f'attachment; filename="{consultation.slug}-my-data.json"'
     return response
@@ -165,17 +183,24 @@ def my_data(slug):
 def delete_mine(slug):
     """Delete this browser's votes (they leave the analysis) and its participation; statements as configured."""
     consultation = _get(slug)
-    consultation_id = consultation.id
-    participant = participants.find(db.session, consultation, existing_participant_token())
+    participant = identity.find(db.session, consultation, existing_participant_token())
     if participant is None:
         flash(_("There was nothing to delete: you have not taken part in this consultation."), "info")
         return redirect(url_for("vote.mine", slug=slug))
     if request.form.get("confirmed") != "1":  # one click only asks: the page says what goes, and deletes on a second
         return render_template("vote/delete_mine.html", consultation=consultation)
     privacy.delete_mine(db.session, participant, current_app.config["DELETED_STATEMENTS"])
-    jobs.analysis_wanted(consultation_id)
     flash(_("Your votes were deleted and will leave the results with the next analysis."), "success")
     return redirect(url_for("vote.mine", slug=slug))
+
+
+@bp.get("/j/<code>")
+def short_link(code):
+    """A consultation's short link (for a slide or a QR code at an event): to the consultation while it is open."""
+    consultation = short_links.find_open(db.session, current_app.secret_key, code)
+    if consultation is None:
+        abort(404, description=_("No open consultation has this short link. Check the letters, or ask the organisers."))
+    return redirect(url_for("vote.consultation", slug=consultation.slug))
 
 
 @bp.get("/c/<slug>/moderation")
@@ -212,6 +237,21 @@ def privacy_page():
     )
 
 
+def _results_visible(consultation) -> bool:
+    """The one visibility rule (``services.visibility``), for this request's viewer."""
+    from .report import viewer
+
+    return visibility.may_see_results(consultation, viewer(consultation))
+
+
+def _derived(consultation, participant) -> dict:
+    """ "Where I stand" and one's statements with their tallies; without what others' votes say unless visible."""
+    written = my_statements(db.session, consultation, participant)
+    if not _results_visible(consultation):
+        return {"stand": visibility.hidden_stand(), "written": visibility.own_statements_only(written)}
+    return {"stand": where_i_stand(db.session, consultation, participant), "written": written}
+
+
 def _group_label(latest, participant) -> str | None:
     """The participant's opinion group letter, once the analysis has placed them in one."""
     if latest is None or participant is None or participant.id not in latest.group_of:
@@ -220,38 +260,26 @@ def _group_label(latest, participant) -> str | None:
 
 
 def _get(slug):
+    """The consultation behind a public page that anyone with the link may read (the gate's "public?" alone)."""
     try:
-        return consultations.get_public(db.session, slug)
+        return acts.visit(db.session, slug, None, eligible=False)
     except consultations.NotOpenYet as error:
         page = render_template("vote/not_open.html", consultation=error.consultation, opens_at=error.opens_at)
         abort(make_response(page, error.status))
 
 
-def _error_page(consultation, error):
-    return (
-        render_template("vote/problem.html", consultation=consultation, message=error.translated()),
-        error.status,
-    )
+#: Refusals of a statement that are about the consultation, not the text: shown as a page, not beside the form.
+_NOT_ON_THE_FORM = frozenset({gate.CLOSED["statement"]})
 
 
-def _ineligible(consultation, *, admit=False):
-    """Eligibility (XID allow-list, invite codes, bans): None if this browser may take part, else a page saying why.
-
-    With ``admit``, a visitor arriving with ``?xid=`` or ``?code=`` is admitted first.
-    """
-    try:
-        if admit and (request.args.get("xid") or request.args.get("code")):
-            eligibility.admit(
-                db.session,
-                consultation,
-                participant_token(),
-                xid=request.args.get("xid"),
-                code=request.args.get("code"),
-                sig=request.args.get("sig"),
-            )
-        eligibility.check_eligible(db.session, consultation, existing_participant_token())
-    except ServiceError as error:
-        db.session.rollback()
-        page = render_template("vote/ineligible.html", consultation=consultation, message=error.translated())
+def _refused(slug, error: ServiceError):
+    """The page for an act's refusal: not open yet, no such consultation, not eligible (or banned), or the problem."""
+    db.session.rollback()
+    consultation = _get(slug)  # a consultation that is not public answers 404 here
+    if isinstance(error, Forbidden):
+        took_part = identity.find(db.session, consultation, existing_participant_token()) is not None
+        page = render_template(
+            "vote/ineligible.html", consultation=consultation, message=error.translated(), took_part=took_part
+        )
         return page, error.status
-    return None
+    return render_template("vote/problem.html", consultation=consultation, message=error.translated()), error.status

@@ -48,15 +48,20 @@
   function save() {
     try { window.sessionStorage.setItem(storageKey, JSON.stringify(queue)); } catch (e) { /* private mode */ }
   }
+  var announcing = null;
   function announce(message, kind, link) {
+    // One status message at a time: each replaces the last (and any message the page arrived with).
     if (!region) { return; }
+    if (announcing) { window.clearTimeout(announcing); }
     region.textContent = "";
     // A fresh node a moment later, so that screen readers announce the same words twice in a row.
-    window.setTimeout(function () {
+    announcing = window.setTimeout(function () {
+      announcing = null;
       var p = document.createElement("p");
       p.className = "flash flash-" + (kind || "success");
       p.textContent = message;
       if (link) { p.appendChild(document.createTextNode(" ")); p.appendChild(link); }
+      region.textContent = "";
       region.appendChild(p);
     }, 50);
   }
@@ -129,8 +134,8 @@
     announce(data.failed + (reason ? " " + reason : "") + " " + data.tryAgain, "error", link);
     statementText.focus();
   }
-  function retryLater(message) {
-    var delay = Math.min(MAX_DELAY, 1000 * Math.pow(2, attempt));
+  function retryLater(message, least) {
+    var delay = Math.max(least || 0, Math.min(MAX_DELAY, 1000 * Math.pow(2, attempt)));
     attempt += 1;
     announce(message || data.retrying, "warning");
     timer = window.setTimeout(flush, delay);
@@ -155,7 +160,13 @@
         vote.tokenRefreshed = true;
         return refreshToken().then(flush);
       }
-      if (r.status >= 500 || r.status === 429) { retryLater(); return; }
+      if (r.status === 429) {
+        // At a limit (many people joining at once, or votes too fast): not recorded yet, and the person is told
+        // why in the server's words; the vote stays queued and is sent again once the limit allows.
+        retryLater((r.body.error && r.body.error.message ? r.body.error.message + " " : "") + data.limited, 15000);
+        return;
+      }
+      if (r.status >= 500) { retryLater(); return; }
       queue.shift();
       save();
       attempt = 0;

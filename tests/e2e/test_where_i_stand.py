@@ -10,7 +10,7 @@ from participate.models import AnalysisSnapshot, Consultation, ModerationMode, P
 from participate.services import report, simulate
 from participate.services import statements as statement_service
 
-from .test_welsh import check_welsh
+from .welsh import check_welsh
 
 SLUG = "where-i-stand"
 TEXTS = [f"Our town should try idea number {i}" for i in range(10)]

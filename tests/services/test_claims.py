@@ -10,8 +10,10 @@ from analysis import claims as claims_math
 from analysis import evidence
 from participate.extensions import db
 from participate.models import VoteValue
-from participate.services import Conflict, brief, claims, participants, publishing, report, voting
+from participate.services import Conflict, brief, claims, publishing, report
+from participate.services.participation import identity
 from participate.services.snapshots import runner
+from tests import factories
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
 X, Y = 20, 15  # two camps
@@ -40,9 +42,9 @@ def traps(make_consultation):
     consultation = make_consultation("traps", statements=[f"Trap statement {i}" for i in range(11)])
     sids = sorted(s.id for s in consultation.statements)
     by_id = {s.id: s for s in consultation.statements}
-    people = [participants.find_or_add(db.session, consultation, f"person-{i}") for i in range(X + Y)]
+    people = [identity.find_or_add(db.session, consultation, f"person-{i}") for i in range(X + Y)]
     for (person, s), value in camp_votes().items():
-        voting.record(db.session, consultation, people[person], by_id[sids[s]], value)
+        factories.record(db.session, consultation, people[person], by_id[sids[s]], value)
     db.session.commit()
     runner.analyse(db.session, consultation.id)
     return consultation, sids
@@ -110,11 +112,9 @@ def test_every_percentage_in_the_brief_comes_with_its_people(app, traps):
 def test_the_claims_check_refuses_a_brief_built_without_the_floors(app, traps, monkeypatch):
     consultation, sids = traps
 
-    class NoFloors(evidence.Floors):
-        def __post_init__(self):
-            pass
-
-    monkeypatch.setattr(brief, "floors", lambda report: NoFloors(1, 1))
+    # A report and brief built as before the floors: floors of one voter, which Floors itself refuses.
+    monkeypatch.setattr(evidence.Floors, "__post_init__", lambda self: None)
+    monkeypatch.setattr(report, "floors_of", lambda consultation: evidence.Floors(1, 1))
     built = report.build(db.session, consultation)
     with app.test_request_context():
         summary = brief.build(built)
@@ -137,7 +137,7 @@ def test_the_claims_check_catches_a_figure_that_is_not_the_votes(app, traps):
     item["everyone"] = {**item["everyone"], "agree": item["everyone"]["agree"] - 1}
     item["sentence"] = item["sentence"].replace("100%", "99%")
     votes = [(p, s, v) for (p, s), v in camp_votes().items()]
-    people = {i: participants.find_or_add(db.session, consultation, f"person-{i}").id for i in range(X + Y)}
+    people = {i: identity.find_or_add(db.session, consultation, f"person-{i}").id for i in range(X + Y)}
     snapshot_groups = report.view_of(db.session.get(report.AnalysisSnapshot, built["analysis"]["snapshot_id"]))
     members = {g.label: g.members for g in snapshot_groups.groups}
     found = claims_math.check(
@@ -149,3 +149,27 @@ def test_the_claims_check_catches_a_figure_that_is_not_the_votes(app, traps):
         participants=built["counts"]["participants"],
     )
     assert any("everyone's figures" in p for p in found) and any("99%" in p for p in found)
+
+
+@pytest.mark.slow
+def test_every_shared_conversation_publishes_a_brief_that_holds_up(app, shared_conversations):
+    """On real conversations: no brief item below a floor, every "every group" claim at the floor in every group,
+    and the claims check (which recounts from the votes) passes on what is published."""
+    for folder, consultation in shared_conversations:
+        built = report.build(db.session, consultation)
+        with app.test_request_context():
+            summary = brief.build(built)
+            assert claims.problems(db.session, consultation, built) == [], folder.name
+            assert publishing.publish(db.session, consultation).token
+        for name in ("headline", "common_ground", "rejected"):
+            for item in summary[name]:
+                assert item["everyone"]["votes"] >= 20, (folder.name, name, item["statement_id"])
+        for name in ("common_ground", "rejected"):
+            for item in summary[name]:
+                assert all(t["votes"] >= 5 for t in item["groups"]), (folder.name, name)
+        for item in summary["divisions"]:
+            assert sum(t["votes"] >= 5 for t in item["groups"]) >= 2, folder.name
+        for item in summary["thin"]:
+            assert item["statement_id"] not in _listed(summary), folder.name
+        about = set(built["about_participants"])
+        assert not about & _listed(summary), folder.name  # descriptions of oneself are never reported as views

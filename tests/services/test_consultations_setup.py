@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from participate.extensions import db
-from participate.models import AuditLogEntry, ConsultationStatus, Participant, utcnow
+from participate.models import AuditLogEntry, ConsultationStatus, Participant, VoteValue, utcnow
 from participate.services import (
     Conflict,
     Forbidden,
@@ -17,9 +17,10 @@ from participate.services import (
     eligibility,
     moderation,
     monitoring,
-    participants,
-    voting,
 )
+from participate.services.participation import admission, identity
+from participate.services.participation import votes as vote_writer
+from tests import factories
 
 
 @pytest.fixture
@@ -148,20 +149,20 @@ def test_xid_allow_list_admits_listed_ids_and_follows_them_across_devices(owner)
     eligibility.set_xid_unsigned(db.session, owner, consultation, True)  # an allow-list of unsigned XIDs, chosen
     assert eligibility.set_allowed_xids(db.session, owner, consultation, "xid\nalice\n\nbob,extra\nalice\n") == 2
     with pytest.raises(Forbidden, match="personal link"):
-        eligibility.check_eligible(db.session, consultation, "laptop")
+        factories.check_eligible(db.session, consultation, "laptop")
     with pytest.raises(Forbidden, match="not on the list"):
-        eligibility.admit(db.session, consultation, "laptop", xid="mallory")
-    eligibility.admit(db.session, consultation, "laptop", xid="alice")
-    eligibility.check_eligible(db.session, consultation, "laptop")
+        admission.admit(db.session, consultation, "laptop", xid="mallory")
+    admission.admit(db.session, consultation, "laptop", xid="alice")
+    factories.check_eligible(db.session, consultation, "laptop")
     alice = db.session.scalar(select(Participant).where(Participant.xid == "alice"))
     seed = moderation.add_seed(db.session, owner, consultation, "Buses should be free")
-    voting.cast(db.session, consultation, "laptop", seed.id, voting.VoteValue.AGREE)
-    eligibility.admit(db.session, consultation, "phone", xid="alice")  # the same person on another device
-    eligibility.check_eligible(db.session, consultation, "phone")
+    factories.cast(db.session, consultation, "laptop", seed.id, VoteValue.AGREE)
+    admission.admit(db.session, consultation, "phone", xid="alice")  # the same person on another device
+    factories.check_eligible(db.session, consultation, "phone")
     assert db.session.scalar(select(Participant).where(Participant.xid == "alice")).id == alice.id
-    assert [v for _, v in voting.my_votes(db.session, participants.find(db.session, consultation, "phone"))] == [1]
+    assert [v for _, v in vote_writer.my_votes(db.session, identity.find(db.session, consultation, "phone"))] == [1]
     with pytest.raises(Forbidden):
-        eligibility.admit(db.session, consultation, "phone", xid="bob")  # one browser, one person
+        admission.admit(db.session, consultation, "phone", xid="bob")  # one browser, one person
 
 
 def test_invite_codes_admit_one_browser_each(owner):
@@ -175,16 +176,16 @@ def test_invite_codes_admit_one_browser_each(owner):
     code = rows[1].split(",")[0]
     assert rows[1].split(",")[1] == f"http://x/c/buses?code={code}"
     with pytest.raises(Forbidden, match="invite code"):
-        eligibility.check_eligible(db.session, consultation, "first")
+        factories.check_eligible(db.session, consultation, "first")
     with pytest.raises(Forbidden, match="not valid"):
-        eligibility.admit(db.session, consultation, "first", code="WRONGCODE0")
-    eligibility.admit(db.session, consultation, "first", code=code.lower())  # codes are not case-sensitive
-    eligibility.check_eligible(db.session, consultation, "first")
-    eligibility.admit(db.session, consultation, "first", code=code)  # the same browser again is fine
+        admission.admit(db.session, consultation, "first", code="WRONGCODE0")
+    admission.admit(db.session, consultation, "first", code=code.lower())  # codes are not case-sensitive
+    factories.check_eligible(db.session, consultation, "first")
+    admission.admit(db.session, consultation, "first", code=code)  # the same browser again is fine
     seed = moderation.add_seed(db.session, owner, consultation, "Buses should be free")
-    voting.cast(db.session, consultation, "first", seed.id, voting.VoteValue.AGREE)  # the first vote uses it up
+    factories.cast(db.session, consultation, "first", seed.id, VoteValue.AGREE)  # the first vote uses it up
     with pytest.raises(Forbidden, match="already been used"):
-        eligibility.admit(db.session, consultation, "second", code=code)
+        admission.admit(db.session, consultation, "second", code=code)
     assert eligibility.invite_code_counts(db.session, consultation) == (3, 1)
 
 
@@ -192,8 +193,8 @@ def test_monitor_counts_participation(owner, make_consultation):
     consultation = make_consultation("watched")
     for token, n in (("a", 1), ("b", 3)):
         for statement in consultation.statements[:n]:
-            voting.cast(db.session, consultation, token, statement.id, voting.VoteValue.AGREE)
-    voting.cast(db.session, consultation, "a", consultation.statements[0].id, voting.VoteValue.DISAGREE)
+            factories.cast(db.session, consultation, token, statement.id, VoteValue.AGREE)
+    factories.cast(db.session, consultation, "a", consultation.statements[0].id, VoteValue.DISAGREE)
     stats = monitoring.monitor(db.session, consultation)
     assert (stats.participants, stats.voters, stats.votes, stats.vote_events) == (2, 2, 4, 5)
     assert stats.statements == {"pending": 0, "accepted": 3, "rejected": 0}

@@ -4,11 +4,12 @@ import pytest
 from sqlalchemy import func, select
 
 from participate.extensions import db
-from participate.models import AnalysisSnapshot, ConsultationStatus, Participant
-from participate.services import privacy, report, voting
+from participate.models import AnalysisSnapshot, ConsultationStatus, Participant, VoteValue
+from participate.services import privacy, report
 from participate.services.snapshots import runner, store
 from participate.services.snapshots import votes as snapshot_votes
-from tests.services.test_report import PEOPLE, hand_votes, make_hand_consultation
+from tests import factories
+from tests.factories import PEOPLE, hand_votes, make_hand_consultation
 
 HAND_VOTES = len(hand_votes())
 
@@ -96,7 +97,7 @@ def test_older_snapshots_without_the_votes_stay(make_consultation, mode):
     """Only the snapshots that counted a deleted vote go: older ones never saw it (and warm-start the next)."""
     consultation, _, _ = make_hand_consultation(make_consultation)
     kept = store.latest_snapshot(db.session, consultation).id
-    voting.submit_statement(db.session, consultation, "latecomer", "A late idea")
+    factories.submit_statement(db.session, consultation, "latecomer", "A late idea")
     runner.analyse(db.session, consultation.id)
     privacy.delete_mine(db.session, _newest_participant(), mode)
     assert db.session.get(AnalysisSnapshot, kept) is not None
@@ -108,11 +109,11 @@ def test_vote_ids_reused_after_a_deletion_never_enter_an_older_snapshot(make_con
     votes up to its last vote id are still exactly the votes it was computed from."""
     consultation, sids, _ = make_hand_consultation(make_consultation)
     kept = store.latest_snapshot(db.session, consultation)
-    voting.submit_statement(db.session, consultation, "latecomer", "A late idea")
+    factories.submit_statement(db.session, consultation, "latecomer", "A late idea")
     runner.analyse(db.session, consultation.id)
     privacy.delete_mine(db.session, _newest_participant())
     for sid in sids[:3]:
-        voting.cast(db.session, consultation, "newcomer", sid, voting.VoteValue.PASS)
+        factories.cast(db.session, consultation, "newcomer", sid, VoteValue.PASS)
     assert len(snapshot_votes.votes_until(db.session, consultation.id, kept.last_vote_id)) == kept.vote_count
     data = report.build(db.session, consultation)
     assert data["analysis"]["snapshot_id"] == kept.id and data["analysis"]["newer_votes"] == 3

@@ -85,6 +85,6 @@ def test_the_import_reader_sees_relative_absolute_and_late_imports(tmp_path):
 def test_no_import_cycle_among_the_services():
     names = module_names(SERVICES)
     graph = {name: imports(name, path, set(names)) for name, path in names.items()}
-    assert graph["voting"], "the reader found no imports at all: it is broken, not the code clean"
+    assert graph["participation.acts"], "the reader found no imports at all: it is broken, not the code clean"
     cycle = find_cycle(graph)
     assert cycle is None, "services import each other in a cycle: " + " -> ".join(cycle)

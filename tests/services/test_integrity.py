@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from participate.extensions import db
 from participate.models import AnalysisIntegrity, Participant, Statement
-from participate.services import participants, report, simulate, voting
-from participate.services.participants import IP_HASH
+from participate.services import report, simulate
+from participate.services.participation import identity
+from participate.services.participation.identity import IP_HASH
 from participate.services.snapshots import integrity, runner
+from tests import factories
 
 START = datetime(2026, 11, 23, 18, tzinfo=UTC)
 
@@ -25,15 +27,13 @@ def _statements(make_consultation, n=12):
 def _votes(consultation, token, ballot, *, network, start, seconds):
     """``token`` votes ``ballot`` ({statement id: value}) from ``network``, ``seconds`` apart from ``start``.
 
-    Through ``voting.record`` (the vote path's own writes) in one transaction: ``voting.cast`` commits every vote.
+    Through the one writer of votes in one transaction (the act commits every vote), at the moments given.
     """
     db.session.info[IP_HASH] = network
-    participant = participants.find_or_add(db.session, consultation, token)
+    participant = identity.find_or_add(db.session, consultation, token)
     for i, (sid, value) in enumerate(ballot.items()):
-        vote = voting.record(
-            db.session, consultation, participant, db.session.get(Statement, sid), voting.VoteValue(int(value))
-        )
-        vote.created_at = start + timedelta(seconds=seconds * i)
+        at = start + timedelta(seconds=seconds * i)
+        factories.record(db.session, consultation, participant, db.session.get(Statement, sid), int(value), at=at)
     db.session.commit()
     db.session.info.pop(IP_HASH)
 

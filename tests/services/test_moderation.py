@@ -14,17 +14,17 @@ from participate.models import (
     Participant,
     Statement,
     StatementOrigin,
+    VoteValue,
 )
 from participate.services import (
     Conflict,
     InvalidInput,
     NotFound,
     consultations,
-    eligibility,
     moderation,
-    participants,
-    voting,
 )
+from participate.services.participation import identity
+from tests import factories
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_single_seed_refusals(owner, consultation):
 
 
 def _participant_statement(consultation, text, token="tok"):
-    return voting.submit_statement(db.session, consultation, token, text)
+    return factories.submit_statement(db.session, consultation, token, text)
 
 
 def test_statement_with_votes_cannot_be_edited_but_a_fresh_seed_can(owner, consultation):
@@ -101,7 +101,7 @@ def test_statement_with_votes_cannot_be_edited_but_a_fresh_seed_can(owner, consu
     assert seed.text == "Buses should be free for children"
     log = moderation.log(db.session, consultation)
     assert log[0].action == ModerationAction.EDIT and log[0].reason == "was: Buses should be free"
-    voting.cast(db.session, consultation, "voter", seed.id, voting.VoteValue.AGREE)
+    factories.cast(db.session, consultation, "voter", seed.id, VoteValue.AGREE)
     with pytest.raises(Conflict, match="already voted"):
         moderation.edit_statement(db.session, owner, consultation, seed.id, "Something else")
 
@@ -201,8 +201,8 @@ def test_ban_rejects_statements_logs_and_blocks_further_participation(owner, con
     with pytest.raises(Conflict):
         moderation.ban(db.session, owner, consultation, author.id, "again")
     with pytest.raises(Exception, match="no longer take part"):
-        eligibility.check_eligible(db.session, consultation, "troll")
-    assert participants.find(db.session, consultation, "troll").is_banned
+        factories.check_eligible(db.session, consultation, "troll")
+    assert identity.find(db.session, consultation, "troll").is_banned
 
 
 def test_unban_lets_them_take_part_again_logs_it_and_leaves_their_statements_rejected(
@@ -215,7 +215,7 @@ def test_unban_lets_them_take_part_again_logs_it_and_leaves_their_statements_rej
     moderation.ban(db.session, owner, consultation, author.id, "Spam or advertising")
     moderation.unban(db.session, owner, consultation, author.id, "Appealed by email")
     assert not author.is_banned
-    eligibility.check_eligible(db.session, consultation, "troll")  # no longer refused
+    factories.check_eligible(db.session, consultation, "troll")  # no longer refused
     assert statement.moderation == ModerationState.REJECTED
     latest = moderation.log(db.session, consultation)[0]
     assert (latest.action, latest.participant_id, latest.account_id, latest.reason) == (

@@ -21,8 +21,11 @@ from participate.models import (
     Participant,
     Statement,
     Vote,
+    VoteValue,
 )
-from participate.services import InvalidInput, moderation, polis_exchange, voting
+from participate.services import InvalidInput, moderation, polis_exchange
+from participate.services.participation import votes as vote_writer
+from tests import factories
 
 TABLES = (Consultation, Participant, Statement, Vote, CurrentVote)
 
@@ -41,10 +44,10 @@ def busy(make_consultation, make_account):
     owner = make_account("facilitator")
     consultation = make_consultation("busy", statements=("Seed one", "Seed two", "Seed three"))
     s1, s2, s3 = consultation.statements
-    mine = voting.submit_statement(db.session, consultation, "p1", "A participant's idea")
+    mine = factories.submit_statement(db.session, consultation, "p1", "A participant's idea")
     plan = [("p1", s1, 1), ("p2", s1, -1), ("p2", s2, 0), ("p3", s3, 1), ("p1", s1, -1), ("p3", mine, -1)]
     for token, statement, value in plan:
-        voting.cast(db.session, consultation, token, statement.id, voting.VoteValue(value))
+        factories.cast(db.session, consultation, token, statement.id, VoteValue(value))
     moderation.act(db.session, owner, consultation, [s3.id], "reject", "Off topic")
     moderation.act(db.session, owner, consultation, [s2.id], "meta")
     return consultation
@@ -138,7 +141,7 @@ def test_tiny_polis_export_keeps_moderation_and_participants(app):
     assert states["Buy my product at example.com"] == ModerationState.REJECTED
     assert states["Lower speed limits slow everyone down"] == ModerationState.PENDING
     assert states["Parking fees, not taxes, should pay for roads"] == ModerationState.ACCEPTED
-    participants, votes = voting.counts(db.session, imported)
+    participants, votes = vote_writer.counts(db.session, imported)
     assert (participants == 20 and votes == sum(1 for _ in range(0))) or votes > 100
     hashes = db.session.scalars(select(Participant.token_hash).where(Participant.consultation_id == imported.id)).all()
     assert len(set(hashes)) == len(hashes) and all(len(h) == 64 for h in hashes)

@@ -3,14 +3,15 @@
 from sqlalchemy import select
 
 from participate.extensions import db
-from participate.models import AuditLogEntry
-from participate.services import consultations, voting
+from participate.models import AuditLogEntry, VoteValue
+from participate.services import consultations
+from tests import factories
 
 
 def test_export_then_import_from_the_command_line(app, make_consultation, make_account, tmp_path):
     consultation = make_consultation("cli")
     for token in ("a", "b"):
-        voting.cast(db.session, consultation, token, consultation.statements[0].id, voting.VoteValue.AGREE)
+        factories.cast(db.session, consultation, token, consultation.statements[0].id, VoteValue.AGREE)
     runner = app.test_cli_runner()
     exported = runner.invoke(args=["export-polis", "cli", str(tmp_path / "out")])
     assert exported.exit_code == 0, exported.output

@@ -8,53 +8,13 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import AnalysisRobustness, Participant, ReportSnapshot, Statement, VoteValue
-from participate.services import participants, publishing, report, simulate, voting
+from participate.services import publishing, report, simulate
 from participate.services.snapshots import runner, store
 from participate.services.snapshots import votes as snapshot_votes
+from tests import factories
+from tests.factories import CAMP_X, CAMP_Y, PEOPLE, hand_votes, make_hand_consultation
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
-
-# A small hand-made consultation: camp X (14 people) and camp Y (10 people), ten statements: two copies of a dozen
-# people, so that common ground meets the evidence floors (20 voters, 5 per group) and the thin rest does not.
-# Statement 0 is common ground, 1-4 are agreed by X and rejected by Y, 5-8 the reverse, 9 is mostly passed.
-# Each person skips one statement (so counts differ) and a few vote against their camp.
-PEOPLE = 24
-CAMP_X = tuple(p for p in range(PEOPLE) if p % 12 < 7)
-CAMP_Y = tuple(p for p in range(PEOPLE) if p % 12 >= 7)
-
-
-def hand_votes() -> dict[tuple[int, int], VoteValue]:
-    votes = {}
-    for person in range(PEOPLE):
-        x = person in CAMP_X
-        for s in range(10):
-            if s == (person % 10) and s != 0:
-                continue  # not seen
-            if s == 0:
-                value = AGREE
-            elif s == 9:
-                value = PASS if person % 3 else AGREE
-            elif (s <= 4) == x:
-                value = AGREE
-            else:
-                value = DISAGREE
-            votes[(person, s)] = value
-    votes[(0, 5)] = AGREE  # one dissenter in X
-    votes[(8, 2)] = PASS  # one unsure in Y
-    votes[(9, 3)] = AGREE  # one in Y sides with X once
-    return votes
-
-
-def make_hand_consultation(make_consultation, votes=None):
-    consultation = make_consultation("hand", statements=[f"Hand statement {i}" for i in range(10)])
-    sids = sorted(s.id for s in consultation.statements)
-    statements = {s.id: s for s in consultation.statements}
-    people = [participants.find_or_add(db.session, consultation, f"person-{i}") for i in range(PEOPLE)]
-    for (person, s), value in (votes or hand_votes()).items():
-        voting.record(db.session, consultation, people[person], statements[sids[s]], value)
-    db.session.commit()
-    runner.analyse(db.session, consultation.id)
-    return consultation, sids, people
 
 
 def test_empty_consultation_report_says_what_is_missing(make_consultation):
@@ -70,7 +30,7 @@ def test_below_threshold_shows_raw_tallies(make_consultation):
     consultation = make_consultation()
     sid = consultation.statements[0].id
     for i, value in enumerate([AGREE, AGREE, DISAGREE, PASS]):
-        voting.cast(db.session, consultation, f"p{i}", sid, value)
+        factories.cast(db.session, consultation, f"p{i}", sid, value)
     runner.analyse(db.session, consultation.id)
     data = report.build(db.session, consultation)
     assert not data["ready"] and data["analysis"] is not None
@@ -147,7 +107,7 @@ def test_published_snapshot_does_not_change_after_more_votes(make_consultation):
     assert published.votes_sha256 == hashlib.sha256(csv_bytes).hexdigest()
     assert csv_bytes.startswith(b"participant_id,statement_id,vote\n")
     for i in range(5):
-        voting.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
+        factories.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
     runner.analyse(db.session, consultation.id)
     db.session.expire_all()
     again = db.session.get(ReportSnapshot, published.id)

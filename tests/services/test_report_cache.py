@@ -5,9 +5,10 @@ from sqlalchemy import event
 
 from participate.extensions import db
 from participate.models import ModerationAction, VoteValue
-from participate.services import moderation, report, themes, voting
+from participate.services import moderation, report, themes
 from participate.services.snapshots import checks, runner
-from tests.services.test_report import hand_votes, make_hand_consultation
+from tests import factories
+from tests.factories import hand_votes, make_hand_consultation
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def test_a_second_request_reuses_the_built_report_and_counts_newer_votes_live(ma
     again = report.build(db.session, consultation)
     assert len(vote_scans) == scans and again["statements"] is first["statements"]
     for i in range(2):
-        voting.cast(db.session, consultation, f"late-{i}", sids[0], VoteValue.DISAGREE)
+        factories.cast(db.session, consultation, f"late-{i}", sids[0], VoteValue.DISAGREE)
     later = report.build(db.session, consultation)
     assert len(vote_scans) == scans  # counts follow the next snapshot…
     assert later["analysis"]["newer_votes"] == 2  # …and the report says what it does not include yet
@@ -43,7 +44,7 @@ def test_a_new_snapshot_rebuilds_it(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
     before = report.build(db.session, consultation)
     for i in range(2):
-        voting.cast(db.session, consultation, f"late-{i}", sids[0], VoteValue.DISAGREE)
+        factories.cast(db.session, consultation, f"late-{i}", sids[0], VoteValue.DISAGREE)
     runner.analyse(db.session, consultation.id)
     after = report.build(db.session, consultation)
     assert after["analysis"]["snapshot_id"] > before["analysis"]["snapshot_id"]
@@ -53,7 +54,7 @@ def test_a_new_snapshot_rebuilds_it(make_consultation):
 
 def test_a_checked_snapshot_rebuilds_it(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
-    voting.cast(db.session, consultation, "late", sids[0], VoteValue.DISAGREE)
+    factories.cast(db.session, consultation, "late", sids[0], VoteValue.DISAGREE)
     busy = runner.analyse(db.session, consultation.id, more_coming=lambda: True)
     assert report.build(db.session, consultation)["analysis"]["snapshot_id"] < busy.id
     checks.compute_checks(db.session, busy)

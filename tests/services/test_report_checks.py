@@ -1,13 +1,17 @@
 """Snapshots are frequent, their checks (robustness, integrity) occasional; the report shows the newest checked one."""
 
+import threading
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from participate import jobs
 from participate.extensions import db
 from participate.models import AnalysisIntegrity, AnalysisRobustness, AnalysisSnapshot, VoteValue, utcnow
-from participate.services import report, voting
+from participate.services import report
 from participate.services.snapshots import checks, integrity, runner, store
-from tests.services.test_report import PEOPLE, hand_votes, make_hand_consultation
+from tests import factories
+from tests.factories import PEOPLE, hand_votes, make_hand_consultation
 
 AGREE, DISAGREE = VoteValue.AGREE, VoteValue.DISAGREE
 
@@ -22,7 +26,7 @@ def _checked(snapshot) -> tuple[bool, bool]:
 
 def _late_votes(consultation, sids, n=3):
     for i in range(n):
-        voting.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
+        factories.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
 
 
 def test_a_run_with_more_coming_stores_a_snapshot_without_checks_and_the_report_keeps_the_checked_one(
@@ -73,7 +77,7 @@ def test_checks_run_anyway_once_the_last_one_is_older_than_the_interval(make_con
 
 def test_the_first_snapshot_is_checked_even_while_votes_keep_coming(make_consultation):
     consultation = make_consultation()
-    voting.cast(db.session, consultation, "x", consultation.statements[0].id, AGREE)
+    factories.cast(db.session, consultation, "x", consultation.statements[0].id, AGREE)
     snapshot = runner.analyse(db.session, consultation.id, more_coming=lambda: True)
     assert _checked(snapshot) == (True, True)
 
@@ -82,7 +86,7 @@ def test_pruning_keeps_the_snapshot_the_report_shows(make_consultation):
     consultation, sids, _ = make_hand_consultation(make_consultation)
     checked = store.latest_snapshot(db.session, consultation).id
     for i in range(store.KEEP_SNAPSHOTS + 2):
-        voting.cast(db.session, consultation, f"busy-{i}", sids[1], AGREE)
+        factories.cast(db.session, consultation, f"busy-{i}", sids[1], AGREE)
         runner.analyse(db.session, consultation.id, more_coming=lambda: True)
     ids = db.session.scalars(select(AnalysisSnapshot.id).order_by(AnalysisSnapshot.id)).all()
     assert len(ids) == store.KEEP_SNAPSHOTS + 1 and ids[0] == checked
@@ -99,7 +103,7 @@ def test_the_integrity_annex_describes_the_snapshots_votes_not_later_ones(make_c
     snapshot = store.latest_snapshot(db.session, consultation)
     for bot in range(4):  # straight-liners arriving after the snapshot
         for sid in sids:
-            voting.cast(db.session, consultation, f"bot-{bot}", sid, DISAGREE)
+            factories.cast(db.session, consultation, f"bot-{bot}", sid, DISAGREE)
     annex = integrity.compute(db.session, snapshot).result
     assert annex["straight_liners"] == [] and annex["with_flagged"]["participants"] == PEOPLE
     robustness = checks.compute_robustness(db.session, snapshot).result
@@ -136,12 +140,13 @@ def test_web_processes_share_the_analysis_of_a_consultation(app, make_consultati
     consultation, sids, _ = make_hand_consultation(make_consultation)
     app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_DEBOUNCE_SECONDS=0)
     _late_votes(consultation, sids)
-    asked_at = utcnow()
+    asked_at = utcnow() - timedelta(seconds=1)  # a request made before the run below began, whatever the clock's grain
     assert jobs._due(app, consultation.id, asked_at, debounce=0) is True
     jobs.run(app, consultation.id, more_coming=lambda: True)  # another process: a snapshot, its checks postponed
-    assert jobs._due(app, consultation.id, asked_at, debounce=60) is None  # stored moments ago: ask again later
-    assert jobs._due(app, consultation.id, asked_at, debounce=0) is False  # begun after the request: answered
-    assert jobs._due(app, consultation.id, utcnow(), debounce=0) is True  # a later request is not
+    later = utcnow() + timedelta(seconds=1)
+    assert jobs._due(app, consultation.id, asked_at, debounce=60, now=later) is None  # stored just now: ask later
+    assert jobs._due(app, consultation.id, asked_at, debounce=0, now=later) is False  # begun after it: answered
+    assert jobs._due(app, consultation.id, later, debounce=0, now=later) is True  # a later request is not
     assert _checked(store.latest_snapshot(db.session, consultation)) == (False, False)
 
 
@@ -149,9 +154,19 @@ def test_a_runner_leaves_a_request_answered_by_another_process_to_its_snapshot(a
     consultation, sids, _ = make_hand_consultation(make_consultation)
     _late_votes(consultation, sids)
     app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_CHECKS_INTERVAL_SECONDS=3600)
-    this_process = jobs.ThreadRunner(app, debounce=1.5)
+    # The runner's own clock: it moves by the debounce each time the runner waits, and the first wait lasts until
+    # the other process's run below has ended, however long that takes on a busy machine.
+    other_run_done = threading.Event()
+    moment = [utcnow() - timedelta(seconds=1)]
+
+    def wait(seconds):
+        assert other_run_done.wait(timeout=60)
+        moment[0] = max(moment[0], utcnow()) + timedelta(seconds=seconds)
+
+    this_process = jobs.ThreadRunner(app, debounce=1.5, clock=lambda: moment[0], sleep=wait)
     this_process.request(consultation.id)
     jobs.run(app, consultation.id, more_coming=lambda: True)  # meanwhile another process's run begins and ends
+    other_run_done.set()
     snapshots = db.session.scalar(select(func.count()).select_from(AnalysisSnapshot))
     assert this_process.wait_idle(timeout=30)
     db.session.expire_all()

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from participate import jobs
 from participate.extensions import db
 from participate.models import AnalysisSnapshot, CurrentVote, ModerationState, Participant, Vote, VoteValue
-from participate.services import participants, voting
+from participate.services.participation import identity
 from participate.services.snapshots import store
 from participate.services.snapshots import votes as snapshot_votes
+from tests import factories
 
 VALUES = (VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS)
 
@@ -25,10 +26,10 @@ def _vote_two_camps(consultation, n_people=20, seed=0):
             value = VoteValue.AGREE if (i % 2 == camp) else VoteValue.DISAGREE
             if rng.random() < 0.1:
                 value = rng.choice(VALUES)
-            voting.record(
+            factories.record(
                 db.session,
                 consultation,
-                participants.find_or_add(db.session, consultation, f"p{person}"),
+                identity.find_or_add(db.session, consultation, f"p{person}"),
                 db.session.get(type(consultation.statements[0]), sid),
                 value,
             )
@@ -38,9 +39,9 @@ def _vote_two_camps(consultation, n_people=20, seed=0):
 def test_current_votes_streams_latest_values(make_consultation):
     consultation = make_consultation()
     a, b, _ = sorted(s.id for s in consultation.statements)
-    voting.cast(db.session, consultation, "x", a, VoteValue.AGREE)
-    voting.cast(db.session, consultation, "x", a, VoteValue.DISAGREE)
-    voting.cast(db.session, consultation, "y", b, VoteValue.PASS)
+    factories.cast(db.session, consultation, "x", a, VoteValue.AGREE)
+    factories.cast(db.session, consultation, "x", a, VoteValue.DISAGREE)
+    factories.cast(db.session, consultation, "y", b, VoteValue.PASS)
     arrays = snapshot_votes.current_votes(db.session, consultation.id)
     assert sorted(zip(arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)) == [(a, -1), (b, 0)]
 
@@ -50,7 +51,7 @@ def test_current_votes_reads_one_consultation_by_the_fastest_path(make_consultat
     consultation = make_consultation(statements=[f"Statement {i}" for i in range(6)])
     other = make_consultation("other")
     _vote_two_camps(consultation, n_people=7)
-    voting.cast(db.session, other, "z", other.statements[0].id, VoteValue.AGREE)
+    factories.cast(db.session, other, "z", other.statements[0].id, VoteValue.AGREE)
     db.session.commit()
     expected = sorted(
         (p, s, v)
@@ -79,12 +80,12 @@ def test_current_votes_reads_one_consultation_by_the_fastest_path(make_consultat
 def test_votes_until_keeps_each_pairs_last_vote_up_to_the_snapshot(make_consultation):
     consultation = make_consultation()
     a, b, _ = sorted(s.id for s in consultation.statements)
-    voting.cast(db.session, consultation, "x", a, VoteValue.AGREE)
-    voting.cast(db.session, consultation, "x", a, VoteValue.DISAGREE)
-    voting.cast(db.session, consultation, "y", a, VoteValue.PASS)
+    factories.cast(db.session, consultation, "x", a, VoteValue.AGREE)
+    factories.cast(db.session, consultation, "x", a, VoteValue.DISAGREE)
+    factories.cast(db.session, consultation, "y", a, VoteValue.PASS)
     cut = db.session.scalar(select(func.max(Vote.id)))
-    voting.cast(db.session, consultation, "x", a, VoteValue.PASS)  # after the snapshot: not its votes
-    voting.cast(db.session, consultation, "y", b, VoteValue.AGREE)
+    factories.cast(db.session, consultation, "x", a, VoteValue.PASS)  # after the snapshot: not its votes
+    factories.cast(db.session, consultation, "y", b, VoteValue.AGREE)
     arrays = snapshot_votes.votes_until(db.session, consultation.id, cut)
     assert sorted(zip(arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)) == [(a, -1), (a, 0)]
     assert len(snapshot_votes.votes_until(db.session, consultation.id, 10**9)) == 3
@@ -103,7 +104,7 @@ def test_snapshot_finds_the_two_camps_and_warm_starts(make_consultation):
     first = store.compute_snapshot(db.session, consultation.id)
     assert first.vote_count == 160 and first.result["k"] == 2
     camps = [sorted(g["members"]) for g in first.result["groups"]]
-    people = {participants.find(db.session, consultation, f"p{i}").id: i % 2 for i in range(20)}
+    people = {identity.find(db.session, consultation, f"p{i}").id: i % 2 for i in range(20)}
     for members in camps:
         assert len({people[m] for m in members}) == 1
     second = store.compute_snapshot(db.session, consultation.id)
@@ -144,7 +145,7 @@ def test_rejected_statements_and_banned_participants_leave_the_math(make_consult
 
 def test_old_snapshots_are_pruned(make_consultation):
     consultation = make_consultation()
-    voting.cast(db.session, consultation, "x", consultation.statements[0].id, VoteValue.AGREE)
+    factories.cast(db.session, consultation, "x", consultation.statements[0].id, VoteValue.AGREE)
     for _ in range(store.KEEP_SNAPSHOTS + 2):
         store.compute_snapshot(db.session, consultation.id)
     assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == store.KEEP_SNAPSHOTS
@@ -160,7 +161,7 @@ def test_thread_runner_coalesces_a_burst_and_includes_the_last_vote(app, make_co
     assert runner.wait_idle(timeout=30)
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == 1
-    voting.cast(db.session, consultation, "late", consultation.statements[0].id, VoteValue.AGREE)
+    factories.cast(db.session, consultation, "late", consultation.statements[0].id, VoteValue.AGREE)
     jobs.analysis_wanted(consultation.id)
     assert runner.wait_idle(timeout=30)
     db.session.expire_all()
@@ -178,7 +179,7 @@ def test_participant_sees_their_opinion_group_after_voting(client, make_consulta
         client.post_form("/c/test/vote", {"statement_id": sid, "vote": "agree" if i % 2 == 0 else "disagree"})
     page = client.get("/c/test/mine")
     view = store.latest(db.session, consultation)
-    camp0 = view.group_of[participants.find(db.session, consultation, "p0").id]
+    camp0 = view.group_of[identity.find(db.session, consultation, "p0").id]
     assert f"you are in opinion group {view.group_labels[camp0]}." in page.text
 
 
@@ -200,7 +201,7 @@ def test_latest_reads_each_new_snapshot_once_and_serves_the_previous_one_meanwhi
     assert view.priorities == {int(sid): p for sid, p in stored["priorities"].items()}
     assert sorted(view.group_of) == sorted(pid for g in stored["groups"] for pid in g["members"])
     assert sorted(view.group_labels.values()) == ["A", "B"][: len(stored["groups"])]
-    voting.cast(db.session, consultation, "late", consultation.statements[0].id, VoteValue.AGREE)
+    factories.cast(db.session, consultation, "late", consultation.statements[0].id, VoteValue.AGREE)
     second = store.compute_snapshot(db.session, consultation.id)
     key = (str(db.session.get_bind().url), consultation.id)
     with store._loading[key]:  # another thread is reading the new snapshot

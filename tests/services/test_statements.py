@@ -2,8 +2,10 @@ import pytest
 from sqlalchemy import func, select
 
 from participate.extensions import db
-from participate.models import CurrentVote, ModerationMode, ModerationState, Statement, StatementOrigin
-from participate.services import Conflict, InvalidInput, participants, statements, voting
+from participate.models import SHOWN_STATES, CurrentVote, ModerationMode, ModerationState, Statement, StatementOrigin
+from participate.services import Conflict, InvalidInput, statements
+from participate.services.participation import draw, identity
+from tests import factories
 
 
 @pytest.mark.parametrize(
@@ -42,11 +44,11 @@ def test_exactly_280_characters_is_accepted():
 
 def test_submission_is_pending_and_author_agrees(make_consultation):
     consultation = make_consultation()
-    statement = voting.submit_statement(db.session, consultation, "tok", "  A new   idea ")
+    statement = factories.submit_statement(db.session, consultation, "tok", "  A new   idea ")
     assert statement.text == "A new idea"
     assert statement.origin == StatementOrigin.PARTICIPANT
     assert statement.moderation == ModerationState.PENDING
-    author = participants.find(db.session, consultation, "tok")
+    author = identity.find(db.session, consultation, "tok")
     assert statement.author_id == author.id
     vote = db.session.scalar(select(CurrentVote).where(CurrentVote.statement_id == statement.id))
     assert (vote.participant_id, vote.value) == (author.id, 1)
@@ -55,10 +57,10 @@ def test_submission_is_pending_and_author_agrees(make_consultation):
 @pytest.mark.parametrize(("mode", "visible_to_others"), [(ModerationMode.POST, True), (ModerationMode.PRE, False)])
 def test_moderation_mode_decides_visibility(make_consultation, mode, visible_to_others):
     consultation = make_consultation(moderation=mode, statements=[])
-    voting.submit_statement(db.session, consultation, "author", "Visible or not")
-    other = participants.find_or_add(db.session, consultation, "reader")
+    factories.submit_statement(db.session, consultation, "author", "Visible or not")
+    other = identity.find_or_add(db.session, consultation, "reader")
     db.session.commit()
-    nxt = voting.next_statement(db.session, consultation, other)
+    nxt = draw.next_statement(db.session, consultation, other)
     assert (nxt.statement is not None) == visible_to_others
 
 
@@ -66,7 +68,7 @@ def test_moderation_mode_decides_visibility(make_consultation, mode, visible_to_
 def test_duplicates_are_refused_case_and_space_insensitively(make_consultation, variant):
     consultation = make_consultation()
     with pytest.raises(Conflict, match="already"):
-        voting.submit_statement(db.session, consultation, "tok", variant)
+        factories.submit_statement(db.session, consultation, "tok", variant)
     assert db.session.scalar(select(func.count()).select_from(Statement)) == 3
     assert db.session.scalar(select(func.count()).select_from(CurrentVote)) == 0
 
@@ -74,17 +76,17 @@ def test_duplicates_are_refused_case_and_space_insensitively(make_consultation, 
 def test_closed_or_statementless_consultation_refuses(make_consultation):
     closed = make_consultation("closed", status="closed")
     with pytest.raises(Conflict, match="closed"):
-        voting.submit_statement(db.session, closed, "tok", "New")
+        factories.submit_statement(db.session, closed, "tok", "New")
     no_statements = make_consultation("quiet", allow_statements=False)
     with pytest.raises(Conflict, match="does not accept"):
-        voting.submit_statement(db.session, no_statements, "tok", "New")
+        factories.submit_statement(db.session, no_statements, "tok", "New")
 
 
 def test_rejected_text_changes_nothing(make_consultation):
     consultation = make_consultation()
     with pytest.raises(InvalidInput):
-        voting.submit_statement(db.session, consultation, "tok", "x" * 500)
-    assert participants.find(db.session, consultation, "tok") is None
+        factories.submit_statement(db.session, consultation, "tok", "x" * 500)
+    assert identity.find(db.session, consultation, "tok") is None
     assert db.session.scalar(select(func.count()).select_from(Statement)) == 3
 
 
@@ -114,4 +116,4 @@ def test_which_statements_a_report_may_show_and_count(make_consultation, mode, r
     assert texts(statements.counted(consultation)) == reportable - {"meta"}  # meta statements are never counted
     # The same statements are open for voting: a report shows what participants were shown.
     rows = db.session.scalars(select(Statement).where(Statement.consultation_id == consultation.id)).all()
-    assert {s.text for s in rows if voting.is_votable(consultation, s)} == reportable
+    assert {s.text for s in rows if s.moderation in SHOWN_STATES[consultation.moderation]} == reportable

@@ -19,7 +19,10 @@ from participate.models import (
     VoteValue,
     utcnow,
 )
-from participate.services import Conflict, Forbidden, InvalidInput, NotFound, participants, voting
+from participate.services import Conflict, Forbidden, InvalidInput, NotFound
+from participate.services.participation import acts, draw, gate, identity
+from participate.services.participation import votes as vote_writer
+from tests import factories
 
 TOKEN = "token-a"
 
@@ -31,9 +34,9 @@ def _ids(consultation):
 def test_vote_records_history_and_current_value(make_consultation):
     consultation = make_consultation()
     sid = _ids(consultation)[0]
-    voting.cast(db.session, consultation, TOKEN, sid, VoteValue.AGREE)
-    voting.cast(db.session, consultation, TOKEN, sid, VoteValue.DISAGREE)
-    voting.cast(db.session, consultation, TOKEN, sid, VoteValue.PASS)
+    factories.cast(db.session, consultation, TOKEN, sid, VoteValue.AGREE)
+    factories.cast(db.session, consultation, TOKEN, sid, VoteValue.DISAGREE)
+    factories.cast(db.session, consultation, TOKEN, sid, VoteValue.PASS)
     history = db.session.scalars(select(Vote.value).order_by(Vote.id)).all()
     assert history == [1, -1, 0]
     current = db.session.scalars(select(CurrentVote)).all()
@@ -44,15 +47,15 @@ def test_vote_records_history_and_current_value(make_consultation):
 def test_votes_from_two_browsers_are_two_participants(make_consultation):
     consultation = make_consultation()
     sid = _ids(consultation)[0]
-    voting.cast(db.session, consultation, "one", sid, VoteValue.AGREE)
-    voting.cast(db.session, consultation, "two", sid, VoteValue.DISAGREE)
-    assert voting.counts(db.session, consultation) == (2, 2)
+    factories.cast(db.session, consultation, "one", sid, VoteValue.AGREE)
+    factories.cast(db.session, consultation, "two", sid, VoteValue.DISAGREE)
+    assert vote_writer.counts(db.session, consultation) == (2, 2)
 
 
 def test_participant_key_is_not_the_cookie_and_differs_per_consultation(make_consultation):
     first, second = make_consultation("a"), make_consultation("b")
-    assert participants.token_hash(TOKEN, first.id) != participants.token_hash(TOKEN, second.id)
-    voting.cast(db.session, first, TOKEN, _ids(first)[0], VoteValue.AGREE)
+    assert identity.token_hash(TOKEN, first.id) != identity.token_hash(TOKEN, second.id)
+    factories.cast(db.session, first, TOKEN, _ids(first)[0], VoteValue.AGREE)
     stored = db.session.scalar(select(Participant.token_hash))
     assert TOKEN not in stored
 
@@ -61,16 +64,16 @@ def test_unknown_statement_or_other_consultations_statement_is_not_found(make_co
     consultation = make_consultation("a")
     other = make_consultation("b")
     with pytest.raises(NotFound):
-        voting.cast(db.session, consultation, TOKEN, 999_999, VoteValue.AGREE)
+        factories.cast(db.session, consultation, TOKEN, 999_999, VoteValue.AGREE)
     with pytest.raises(NotFound):
-        voting.cast(db.session, consultation, TOKEN, _ids(other)[0], VoteValue.AGREE)
+        factories.cast(db.session, consultation, TOKEN, _ids(other)[0], VoteValue.AGREE)
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
 
 
 def test_closed_consultation_refuses_votes(make_consultation):
     consultation = make_consultation(status="closed")
     with pytest.raises(Conflict, match="closed"):
-        voting.cast(db.session, consultation, TOKEN, _ids(consultation)[0], VoteValue.AGREE)
+        factories.cast(db.session, consultation, TOKEN, _ids(consultation)[0], VoteValue.AGREE)
     assert db.session.scalar(select(func.count()).select_from(Participant)) == 0
 
 
@@ -91,24 +94,24 @@ def test_only_statements_open_for_voting_take_votes(make_consultation, mode, sta
     db.session.add(statement)
     db.session.commit()
     if allowed:
-        voting.cast(db.session, consultation, TOKEN, statement.id, VoteValue.AGREE)
+        factories.cast(db.session, consultation, TOKEN, statement.id, VoteValue.AGREE)
     else:
         with pytest.raises(Conflict):
-            voting.cast(db.session, consultation, TOKEN, statement.id, VoteValue.AGREE)
-    assert (voting.next_statement(db.session, consultation, None).statement is not None) == allowed
+            factories.cast(db.session, consultation, TOKEN, statement.id, VoteValue.AGREE)
+    assert (draw.next_statement(db.session, consultation, None).statement is not None) == allowed
 
 
 @pytest.mark.parametrize("bad", ["yes", "", None, 1, "AGREEE"])
 def test_parse_vote_refuses_unknown_values(bad):
     with pytest.raises(InvalidInput, match="agree, disagree, pass"):
-        voting.parse_vote(bad)
+        vote_writer.parse_vote(bad)
 
 
 @pytest.mark.parametrize("bad", ["3", 2.5, True, None])
 def test_statement_id_must_be_an_integer(make_consultation, bad):
     consultation = make_consultation()
     with pytest.raises(InvalidInput):
-        voting.cast(db.session, consultation, TOKEN, bad, VoteValue.AGREE)
+        factories.cast(db.session, consultation, TOKEN, bad, VoteValue.AGREE)
 
 
 def test_next_statement_never_repeats_and_counts_down(make_consultation):
@@ -117,23 +120,23 @@ def test_next_statement_never_repeats_and_counts_down(make_consultation):
     rng = random.Random(1)
     participant = None
     for remaining in range(6, 0, -1):
-        nxt = voting.next_statement(db.session, consultation, participant, rng=rng)
+        nxt = draw.next_statement(db.session, consultation, participant, rng=rng)
         assert nxt.remaining == remaining
         assert nxt.statement.id not in seen
         seen.append(nxt.statement.id)
-        voting.cast(db.session, consultation, TOKEN, nxt.statement.id, VoteValue.PASS)
-        participant = participants.find(db.session, consultation, TOKEN)
-    assert voting.next_statement(db.session, consultation, participant) == voting.Next(None, 0)
+        factories.cast(db.session, consultation, TOKEN, nxt.statement.id, VoteValue.PASS)
+        participant = identity.find(db.session, consultation, TOKEN)
+    assert draw.next_statement(db.session, consultation, participant) == draw.Next(None, 0)
 
 
 def test_fewest_votes_first_without_analysis(make_consultation):
     consultation = make_consultation(statements=["a", "b", "c"])
     a, b, c = _ids(consultation)
     for token in ("x", "y"):
-        voting.cast(db.session, consultation, token, a, VoteValue.AGREE)
-        voting.cast(db.session, consultation, token, b, VoteValue.AGREE)
+        factories.cast(db.session, consultation, token, a, VoteValue.AGREE)
+        factories.cast(db.session, consultation, token, b, VoteValue.AGREE)
     for seed in range(10):
-        nxt = voting.next_statement(db.session, consultation, None, rng=random.Random(seed))
+        nxt = draw.next_statement(db.session, consultation, None, rng=random.Random(seed))
         assert nxt.statement.id == c
 
 
@@ -142,22 +145,22 @@ def test_priorities_weight_the_draw(make_consultation):
     a, b = _ids(consultation)
     rng = random.Random(0)
     draws = [
-        voting.next_statement(db.session, consultation, None, priorities={a: 99.0, b: 1.0}, rng=rng).statement.id
+        draw.next_statement(db.session, consultation, None, priorities={a: 99.0, b: 1.0}, rng=rng).statement.id
         for _ in range(400)
     ]
     assert 0.95 < draws.count(a) / len(draws) <= 1.0
-    only_b = voting.next_statement(db.session, consultation, None, priorities={a: 0.0, b: 1.0}, rng=rng)
+    only_b = draw.next_statement(db.session, consultation, None, priorities={a: 0.0, b: 1.0}, rng=rng)
     assert only_b.statement.id == b
 
 
 def test_my_votes_lists_current_values(make_consultation):
     consultation = make_consultation()
     a, b, _ = _ids(consultation)
-    voting.cast(db.session, consultation, TOKEN, a, VoteValue.AGREE)
-    voting.cast(db.session, consultation, TOKEN, b, VoteValue.AGREE)
-    voting.cast(db.session, consultation, TOKEN, a, VoteValue.DISAGREE)
-    participant = participants.find(db.session, consultation, TOKEN)
-    mine = {s.id: v for s, v in voting.my_votes(db.session, participant)}
+    factories.cast(db.session, consultation, TOKEN, a, VoteValue.AGREE)
+    factories.cast(db.session, consultation, TOKEN, b, VoteValue.AGREE)
+    factories.cast(db.session, consultation, TOKEN, a, VoteValue.DISAGREE)
+    participant = identity.find(db.session, consultation, TOKEN)
+    mine = {s.id: v for s, v in vote_writer.my_votes(db.session, participant)}
     assert mine == {a: -1, b: 1}
 
 
@@ -167,7 +170,7 @@ def test_my_votes_lists_current_values(make_consultation):
 def _voted_before(consultation, token=TOKEN):
     """A participant who has voted once (so their next vote may take the fast path); the statement they voted on."""
     sid = _ids(consultation)[0]
-    voting.vote_and_next(db.session, consultation.slug, token, sid, VoteValue.AGREE)
+    acts.vote(db.session, consultation.slug, token, sid, VoteValue.AGREE)
     return sid
 
 
@@ -178,17 +181,17 @@ def _stored_votes():
 def test_vote_and_next_records_the_vote_and_draws_an_unvoted_statement(make_consultation):
     consultation = make_consultation()
     a, b, c = _ids(consultation)
-    first = voting.vote_and_next(db.session, "test", TOKEN, a, VoteValue.AGREE, rng=random.Random(1))
+    first = acts.vote(db.session, "test", TOKEN, a, VoteValue.AGREE, rng=random.Random(1))
     assert (first.statement_id, first.value, first.consultation_id) == (a, VoteValue.AGREE, consultation.id)
     assert first.next.remaining == 2 and first.next.statement.id in {b, c}
     shown = first.next.statement
     assert shown.text == db.session.get(Statement, shown.id).text
-    second = voting.vote_and_next(db.session, "test", TOKEN, shown.id, VoteValue.DISAGREE)
+    second = acts.vote(db.session, "test", TOKEN, shown.id, VoteValue.DISAGREE)
     assert second.next.remaining == 1 and second.next.statement.id == ({b, c} - {shown.id}).pop()
-    changed = voting.vote_and_next(db.session, "test", TOKEN, a, VoteValue.PASS)  # a changed vote
+    changed = acts.vote(db.session, "test", TOKEN, a, VoteValue.PASS)  # a changed vote
     assert changed.next.remaining == 1
-    last = voting.vote_and_next(db.session, "test", TOKEN, second.next.statement.id, VoteValue.PASS)
-    assert last.next == voting.Next(None, 0)
+    last = acts.vote(db.session, "test", TOKEN, second.next.statement.id, VoteValue.PASS)
+    assert last.next == draw.Next(None, 0)
     assert db.session.scalars(select(Vote.value).order_by(Vote.id)).all() == [1, -1, 0, 0]
     current = dict(db.session.execute(select(CurrentVote.statement_id, CurrentVote.value)).all())
     assert current == {a: 0, shown.id: -1, second.next.statement.id: 0}
@@ -208,7 +211,7 @@ def test_vote_and_next_follows_the_priorities_of_the_latest_analysis(make_consul
     )
     db.session.add(snapshot)
     db.session.commit()
-    draws = {voting.vote_and_next(db.session, "test", TOKEN, a, VoteValue.PASS).next.statement.id for _ in range(20)}
+    draws = {acts.vote(db.session, "test", TOKEN, a, VoteValue.PASS).next.statement.id for _ in range(20)}
     assert draws == {d}
 
 
@@ -248,7 +251,7 @@ def test_vote_and_next_refuses_what_the_full_checks_refuse(make_consultation, ch
     change(consultation)
     db.session.commit()
     with pytest.raises(error, match=message):
-        voting.vote_and_next(db.session, "test", TOKEN, sid, VoteValue.DISAGREE)
+        acts.vote(db.session, "test", TOKEN, sid, VoteValue.DISAGREE)
     db.session.rollback()
     assert _stored_votes() == 1
 
@@ -270,7 +273,7 @@ def test_vote_and_next_refuses_statements_not_open_for_voting(make_consultation,
         target.moderation = state
         db.session.commit()
     with pytest.raises(error):
-        voting.vote_and_next(db.session, "test", TOKEN, target.id, VoteValue.AGREE)
+        acts.vote(db.session, "test", TOKEN, target.id, VoteValue.AGREE)
     db.session.rollback()
     assert _stored_votes() == 1
 
@@ -281,18 +284,16 @@ def test_vote_and_next_follows_a_renamed_consultation(make_consultation):
     consultation.slug = "renamed"
     db.session.commit()
     with pytest.raises(NotFound):
-        voting.vote_and_next(db.session, "test", TOKEN, sid, VoteValue.PASS)
+        acts.vote(db.session, "test", TOKEN, sid, VoteValue.PASS)
     db.session.rollback()
-    assert voting.vote_and_next(db.session, "renamed", TOKEN, sid, VoteValue.PASS).consultation_id == consultation.id
+    assert acts.vote(db.session, "renamed", TOKEN, sid, VoteValue.PASS).consultation_id == consultation.id
     newcomer = make_consultation("test")  # the old slug, now another consultation's
-    assert voting.vote_and_next(db.session, "test", TOKEN, _ids(newcomer)[0], VoteValue.PASS).consultation_id == (
-        newcomer.id
-    )
+    assert acts.vote(db.session, "test", TOKEN, _ids(newcomer)[0], VoteValue.PASS).consultation_id == (newcomer.id)
 
 
 def test_a_participation_read_is_forgotten_when_its_transaction_ends(make_consultation):
     consultation = make_consultation()
-    assert participants.participation(db.session, "test", TOKEN).participant_id is None
+    assert gate.read(db.session, "test", TOKEN).participant_id is None
     db.session.rollback()
     _voted_before(consultation)  # creates the participant
-    assert participants.participation(db.session, "test", TOKEN).participant_id is not None
+    assert gate.read(db.session, "test", TOKEN).participant_id is not None

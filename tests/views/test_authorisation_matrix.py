@@ -78,6 +78,7 @@ PUBLIC_ROUTES = [
     ("GET", "/c/access/report/groups", None, staff_only(200, 403)),
     ("POST", "/c/access/report/groups", {}, staff_only(302, 403)),
     ("POST", "/c/access/report/publish", {}, staff_only(302, 403)),
+    ("GET", "/j/zzzzzz", None, everyone(404)),  # a short link nobody has
     ("GET", "/r/not-a-real-report-token", None, everyone(404)),
     ("GET", "/r/not-a-real-report-token.json", None, everyone(404)),
     ("GET", "/invite/not-a-real-invitation", None, everyone(404)),
@@ -177,7 +178,7 @@ def test_every_route_for_every_role(app, world, login, role):
     elif role in world["accounts"]:
         login(client, account=world["accounts"][role])
     ids = {**world["ids"], "n": role}
-    mismatches = []
+    mismatches, deleted = [], False
     rows = [
         (m, p, f, {r: STAFF_REFUSED[AS_STAFF[r]].get(kind, ok) for r in ROLES}) for m, p, kind, ok, f in STAFF_ROUTES
     ]
@@ -195,6 +196,9 @@ def test_every_route_for_every_role(app, world, login, role):
         if response.status_code != expected[role]:
             mismatches.append(f"{method} {path}: expected {expected[role]}, got {response.status_code}")
         db.session.rollback()
+        deleted = deleted or (method == "POST" and path == "/facilitate/access/delete" and response.status_code == 302)
+        if deleted:
+            continue  # "access" was deleted (its row comes last): nothing to reset
         access = consultations.get_any(db.session, "access")
         if access.status != ConsultationStatus.DRAFT:  # the open route ran: start each route from a draft
             access.status = ConsultationStatus.DRAFT

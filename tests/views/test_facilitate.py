@@ -19,9 +19,12 @@ from participate.models import (
     ModerationState,
     Participant,
     Statement,
+    VoteValue,
     utcnow,
 )
-from participate.services import consultations, voting
+from participate.services import consultations
+from participate.services.participation import votes as vote_writer
+from tests import factories
 
 FORM = {
     "title": "Night buses",
@@ -114,7 +117,7 @@ def test_paste_many_preview_then_add(owner_client, night):
 def _open_with_participant_statements(client, night, texts):
     client.post_form("/facilitate/night-buses/statements", {"action": "add", "pasted": "Seed statement here"})
     client.post_form("/facilitate/night-buses/open", {})
-    return [voting.submit_statement(db.session, night, f"tok{i}", text) for i, text in enumerate(texts)]
+    return [factories.submit_statement(db.session, night, f"tok{i}", text) for i, text in enumerate(texts)]
 
 
 def test_a_refused_moderation_action_is_explained_beside_the_form_with_the_selection_kept(owner_client, night):
@@ -142,7 +145,7 @@ def test_a_refused_moderation_action_is_explained_beside_the_form_with_the_selec
         {"action": "reject", "statement_id": [str(a.id)], "reason": "spam", "state": "pending"},
         follow_redirects=True,
     )
-    assert "1 statement updated." in done.text
+    assert "1 statement rejected (reason: Spam or advertising)" in done.text
 
 
 def test_moderation_page_bulk_and_row_actions_with_hints(owner_client, night):
@@ -176,7 +179,7 @@ def test_moderation_page_bulk_and_row_actions_with_hints(owner_client, night):
 
 def test_ban_from_the_queue(owner_client, night):
     (troll,) = _open_with_participant_statements(owner_client, night, ["Something rude"])
-    voting.cast(db.session, night, "someone else", night.statements[0].id, voting.VoteValue.AGREE)
+    factories.cast(db.session, night, "someone else", night.statements[0].id, VoteValue.AGREE)
     response = owner_client.post_form(
         f"/facilitate/night-buses/participants/{troll.author_id}/ban", {"reason_text": "Personal attacks"}
     )
@@ -190,8 +193,8 @@ def test_ban_from_the_queue(owner_client, night):
 def test_lift_a_ban_from_the_queue_and_their_votes_count_again(owner_client, night):
     (troll,) = _open_with_participant_statements(owner_client, night, ["Something rude"])
     seed = night.statements[0].id
-    voting.cast(db.session, night, "tok0", seed, voting.VoteValue.AGREE)  # the troll votes too
-    voting.cast(db.session, night, "someone else", seed, voting.VoteValue.DISAGREE)
+    factories.cast(db.session, night, "tok0", seed, VoteValue.AGREE)  # the troll votes too
+    factories.cast(db.session, night, "someone else", seed, VoteValue.DISAGREE)
     url = f"/facilitate/night-buses/participants/{troll.author_id}"
 
     def analysed():
@@ -240,7 +243,7 @@ def test_monitor_shows_numbers_chart_and_analysis_state(owner_client, night):
     night.moderation  # noqa: B018 (load)
     for token in ("a", "b", "c"):
         for statement in night.statements:
-            voting.cast(db.session, night, token, statement.id, voting.VoteValue.AGREE)
+            factories.cast(db.session, night, token, statement.id, VoteValue.AGREE)
     db.session.add(
         AnalysisSnapshot(
             consultation_id=night.id,
@@ -254,14 +257,15 @@ def test_monitor_shows_numbers_chart_and_analysis_state(owner_client, night):
     assert re.search(r'<dd id="participants">3</dd>', page.text)
     assert re.search(r'<dd id="votes">6</dd>', page.text)
     assert "<svg" in page.text and "<rect" in page.text
-    assert "analysis last ran" in page.text and '<dd id="analysis">2 ·' in page.text
+    assert "analysis last ran" in page.text
+    assert "Group A: 2 people" in page.text and "Group B: 1 person" in page.text  # the groups with their sizes
 
 
 def test_export_zip_download_and_import_upload(owner_client, night, tmp_path):
     owner_client.post_form("/facilitate/night-buses/statements", {"action": "add", "pasted": "One\nTwo"})
     owner_client.post_form("/facilitate/night-buses/open", {})
     for token in ("a", "b"):
-        voting.cast(db.session, night, token, night.statements[0].id, voting.VoteValue.DISAGREE)
+        factories.cast(db.session, night, token, night.statements[0].id, VoteValue.DISAGREE)
     response = owner_client.get("/facilitate/night-buses/export.zip")
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
@@ -281,7 +285,7 @@ def test_export_zip_download_and_import_upload(owner_client, night, tmp_path):
     )
     assert imported.status_code == 302 and imported.headers["Location"] == "/facilitate/night-copy"
     copy = consultations.get_any(db.session, "night-copy")
-    assert copy.status == ConsultationStatus.CLOSED and voting.counts(db.session, copy) == (2, 2)
+    assert copy.status == ConsultationStatus.CLOSED and vote_writer.counts(db.session, copy) == (2, 2)
     assert "night-copy" in owner_client.get("/facilitate/").text
 
 
@@ -308,7 +312,7 @@ def test_import_the_csv_files_of_an_export_folder(owner_client):
     )
     assert response.status_code == 302, response.text
     tiny = consultations.get_any(db.session, "tiny")
-    assert tiny.title == "Getting around town" and voting.counts(db.session, tiny)[0] == 20
+    assert tiny.title == "Getting around town" and vote_writer.counts(db.session, tiny)[0] == 20
 
 
 def test_recruitment_is_a_setting(owner_client, night):

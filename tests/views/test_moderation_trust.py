@@ -11,11 +11,13 @@ from sqlalchemy import func, select
 
 from participate.extensions import db
 from participate.models import ModerationAction, ModerationLogEntry, ModerationMode, utcnow
-from participate.services import consultations, moderation, participants, publishing, voting
+from participate.services import consultations, moderation, publishing
+from participate.services.participation import identity
+from tests import factories
 
 
 def _participant_statement(consultation, text, token):
-    return voting.submit_statement(db.session, consultation, token, text)
+    return factories.submit_statement(db.session, consultation, token, text)
 
 
 def _every_action(account, consultation):
@@ -28,7 +30,7 @@ def _every_action(account, consultation):
     moderation.act(db.session, account, consultation, [a.id], "unmeta")
     unvoted = consultation.statements[0]  # a seed nobody has voted on: its wording may still change
     moderation.edit_statement(db.session, account, consultation, unvoted.id, unvoted.text + " (reworded)")
-    author = participants.find(db.session, consultation, "p2")
+    author = identity.find(db.session, consultation, "p2")
     moderation.ban(db.session, account, consultation, author.id, "Spam or advertising")
     moderation.unban(db.session, account, consultation, author.id, "Appealed")
 

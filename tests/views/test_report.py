@@ -20,9 +20,10 @@ from participate.models import (
     Statement,
     VoteValue,
 )
-from participate.services import report, voting
+from participate.services import report
 from participate.services.snapshots import runner, store
-from tests.services.test_report import CAMP_X, CAMP_Y, PEOPLE, hand_votes, make_hand_consultation
+from tests import factories
+from tests.factories import CAMP_X, CAMP_Y, PEOPLE, hand_votes, make_hand_consultation
 
 AGREE, DISAGREE, PASS = VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS
 
@@ -49,7 +50,7 @@ def test_below_threshold_shows_tallies(client, make_consultation):
     consultation = make_consultation()
     sid = consultation.statements[0].id
     for i, value in enumerate([AGREE, AGREE, DISAGREE]):
-        voting.cast(db.session, consultation, f"p{i}", sid, value)
+        factories.cast(db.session, consultation, f"p{i}", sid, value)
     runner.analyse(db.session, consultation.id)
     text = _text(client.get("/c/test/report").get_data(as_text=True))
     assert "3 so far" not in text and "0 so far" in text
@@ -183,7 +184,7 @@ def test_published_snapshot_is_frozen_and_downloadable(app, client, make_consult
     before = client.get(f"/r/{token}").get_data(as_text=True)
     assert "Published snapshot" in before and "Hand statement 0" in before
     for i in range(8):
-        voting.cast(db.session, consultation, f"late-{i}", sids[1], DISAGREE)
+        factories.cast(db.session, consultation, f"late-{i}", sids[1], DISAGREE)
     runner.analyse(db.session, consultation.id)
     after = client.get(f"/r/{token}").get_data(as_text=True)
     strip = re.compile(r'name="csrf_token" value="[^"]+"')
@@ -320,7 +321,7 @@ def test_while_checks_wait_the_page_says_which_earlier_analysis_it_shows(client,
     consultation, sids, _ = make_hand_consultation(make_consultation)
     checked = store.latest_snapshot(db.session, consultation)
     for i in range(3):
-        voting.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
+        factories.cast(db.session, consultation, f"late-{i}", sids[0], DISAGREE)
     runner.analyse(db.session, consultation.id, more_coming=lambda: True)  # a newer snapshot, not checked yet
     text = _text(client.get("/c/hand/report").get_data(as_text=True))
     assert f"over {len(hand_votes())} votes (snapshot {checked.id}). 3 newer votes are not included yet." in text

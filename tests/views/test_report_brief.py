@@ -18,8 +18,9 @@ from participate.models import (
     Statement,
     VoteValue,
 )
-from participate.services import publishing, simulate, voting
+from participate.services import publishing, simulate
 from participate.services.snapshots import SnapshotView, runner
+from tests import factories
 
 BRIEF_KEYS = {"headline", "common_ground", "divisions", "groups", "caveats"}
 JARGON = ("Pol.is score", "Jeffreys", "silhouette", "z >", "repness", "bootstrap")
@@ -177,7 +178,7 @@ def test_a_small_consultation_below_the_threshold_says_so_plainly(client, make_c
     consultation = make_consultation()
     sid = consultation.statements[0].id
     for i, value in enumerate([VoteValue.AGREE, VoteValue.AGREE, VoteValue.DISAGREE, VoteValue.PASS]):
-        voting.cast(db.session, consultation, f"p{i}", sid, value)
+        factories.cast(db.session, consultation, f"p{i}", sid, value)
     runner.analyse(db.session, consultation.id)
     brief = client.get("/c/test/report.json").get_json()["brief"]
     assert brief["headline"] == brief["common_ground"] == brief["divisions"] == brief["groups"] == []

@@ -15,9 +15,11 @@ from pypdf import PdfReader
 
 from participate.extensions import db
 from participate.models import ModerationMode, VoteValue
-from participate.services import moderation, monitoring, participants, polis_exchange, report, voting
+from participate.services import moderation, monitoring, polis_exchange, report
+from participate.services.participation import identity
 from participate.services.snapshots import runner
-from tests.services.test_report import PEOPLE, hand_votes, make_hand_consultation
+from tests import factories
+from tests.factories import PEOPLE, hand_votes, make_hand_consultation
 
 PENDING = "Pending statement nobody approved"
 REJECTED = "Rejected statement everyone agreed with"
@@ -31,17 +33,17 @@ def moderated(make_consultation, make_account):
     """The hand-made consultation (two camps, ten statements), pre-moderated, with the three extra statements."""
     consultation = make_consultation("pre", moderation=ModerationMode.PRE, statements=[*SEEDS, REJECTED, META])
     by_text = {s.text: s for s in consultation.statements}
-    people = [participants.find_or_add(db.session, consultation, f"person-{i}") for i in range(PEOPLE)]
+    people = [identity.find_or_add(db.session, consultation, f"person-{i}") for i in range(PEOPLE)]
     for (person, s), value in hand_votes().items():
-        voting.record(db.session, consultation, people[person], by_text[SEEDS[s]], value)
+        factories.record(db.session, consultation, people[person], by_text[SEEDS[s]], value)
     for person in people:  # unanimous: each would top every "common ground" list
-        voting.record(db.session, consultation, person, by_text[REJECTED], VoteValue.AGREE)
-        voting.record(db.session, consultation, person, by_text[META], VoteValue.AGREE)
+        factories.record(db.session, consultation, person, by_text[REJECTED], VoteValue.AGREE)
+        factories.record(db.session, consultation, person, by_text[META], VoteValue.AGREE)
     db.session.commit()
     moderator = make_account("admin", "moderator@example.org")
     moderation.act(db.session, moderator, consultation, [by_text[REJECTED].id], "reject", "Off topic")
     moderation.act(db.session, moderator, consultation, [by_text[META].id], "meta")
-    pending = voting.submit_statement(db.session, consultation, "person-0", PENDING)  # its author's agree vote only
+    pending = factories.submit_statement(db.session, consultation, "person-0", PENDING)  # its author's agree vote only
     runner.analyse(db.session, consultation.id)  # the snapshot, then its checks (integrity annex, robustness)
     return consultation, {**{s.text: s.id for s in consultation.statements}, PENDING: pending.id}
 
@@ -103,7 +105,7 @@ def test_published_snapshot_and_monitor_follow_the_same_definition(client, login
     _assert_reportable_only(_text(client.get(token_url).get_data(as_text=True)))
     body = client.get(token_url + ".json").get_json()
     _assert_reportable_only(str(body["report"]))
-    top = body["analysis"]["integrity"]["with_flagged"]["top_consensus"]
+    top = body["analysis"]["integrity"]["with_flagged"]["common_ground"]
     assert top and not {ids[PENDING], ids[REJECTED], ids[META]} & {t["id"] for t in top}
     stats = monitoring.monitor(db.session, consultation)
     assert stats.reported_statements == len(SEEDS)
@@ -145,7 +147,7 @@ def test_a_statement_rejected_after_the_annex_was_computed_leaves_it(client, log
     login(client, "admin", email="staff@example.org")
     assert "Hand statement 0" not in _annex(client.get("/facilitate/hand/monitor"))
     body = client.get(client.post_form("/c/hand/report/publish", {}).headers["Location"] + ".json").get_json()
-    assert sids[0] not in {t["id"] for t in body["analysis"]["integrity"]["with_flagged"]["top_consensus"]}
+    assert sids[0] not in {t["id"] for t in body["analysis"]["integrity"]["with_flagged"]["common_ground"]}
 
 
 def test_a_statement_marked_meta_after_the_analysis_leaves_every_list(client, make_consultation, make_account):

@@ -2,7 +2,6 @@
 
 import io
 import re
-import time
 
 import pytest
 import weasyprint
@@ -12,8 +11,9 @@ from weasyprint.formatting_structure import boxes
 
 from participate.extensions import db
 from participate.models import Consultation, VoteValue
-from participate.services import simulate, voting
+from participate.services import simulate
 from participate.services.snapshots import runner
+from tests import factories
 
 BRIEF_PAGES = 2  # the brief fits two A4 pages (the title block and header included)
 
@@ -79,10 +79,8 @@ def test_demo_pdf_is_a_tagged_document_with_the_brief_first_and_is_served_from_t
         "the votes' hash in the title block"
     )
     layouts.clear()
-    started = time.perf_counter()
     again = client.get(url)
-    assert time.perf_counter() - started < 0.1, "a cached PDF is served in under 100 ms"
-    assert again.data == first.data and not layouts, "served from the cache, not rebuilt"
+    assert again.data == first.data and not layouts, "served from the cache: not laid out again"
     consultation = db.session.scalar(select(Consultation).where(Consultation.slug == simulate.DEMO_SLUG))
     consultation.title = "Renamed demo"
     db.session.commit()
@@ -103,7 +101,7 @@ def test_welsh_pdf_is_footed_in_welsh(app, client, layouts):
 
 def test_pdf_below_the_threshold(client, make_consultation, layouts):
     consultation = make_consultation()
-    voting.cast(db.session, consultation, "p1", consultation.statements[0].id, VoteValue.AGREE)
+    factories.cast(db.session, consultation, "p1", consultation.statements[0].id, VoteValue.AGREE)
     runner.analyse(db.session, consultation.id)
     _, pages = check_pdf(client, "/c/test/report.pdf", layouts)
     assert "Opinion groups are not shown yet" in " ".join(pages)

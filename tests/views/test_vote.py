@@ -35,7 +35,7 @@ def test_vote_through_every_statement_then_thanks(client, make_consultation):
         response = client.post(
             "/c/test/vote", data={"csrf_token": page_csrf(page.text), "statement_id": sid, "vote": "agree"}
         )
-        assert response.status_code == 302 and response.headers["Location"] == "/c/test"
+        assert response.status_code == 302 and response.headers["Location"] == "/c/test#statement-text"
     done = client.get("/c/test")
     assert "Thank you for taking part" in done.text
     assert db.session.scalar(select(func.count()).select_from(CurrentVote)) == 3
@@ -87,7 +87,7 @@ def test_add_statement_errors_are_shown_in_the_form(client, make_consultation):
     assert "the limit is 280" in too_long.text and 'aria-invalid="true"' in too_long.text
     duplicate = client.post_form("/c/test/statements", {"text": "seed ONE"})
     assert duplicate.status_code == 409
-    assert "already in this consultation" in duplicate.text
+    assert "already been submitted to this consultation" in duplicate.text
     empty = client.post_form("/c/test/statements", {"text": ""})
     assert empty.status_code == 400
 

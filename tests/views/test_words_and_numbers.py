@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from participate.extensions import db
 from participate.models import Statement
-from participate.services import consultations, moderation, voting
+from participate.services import consultations, moderation
+from tests import factories
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def test_one_is_singular_in_every_count_message(client, buses):
     assert post("/eligibility", {"action": "codes", "count": "1"}) == ["1 invite code was made. Download it as CSV."]
     assert post("/eligibility", {"action": "xids", "xids": "solo"}) == ["The allow-list now has 1 XID."]
     consultations.open_now(db.session, buses.owner, buses)
-    statement = voting.submit_statement(db.session, buses, "token-1", "Written by a troll")
+    statement = factories.submit_statement(db.session, buses, "token-1", "Written by a troll")
     assert post(f"/participants/{statement.author_id}/ban", {"reason": "spam"}) == [
         "The participant was banned; 1 of their statements was rejected."
     ]

@@ -7,7 +7,7 @@ statement where participants describe themselves, "I am over 65") and ``origin_s
 source did not say whether the organisers or a participant wrote it).
 
 Revision ID: c9a2f4d7e1b3
-Revises: e1c4a7b9d2f0
+Revises: c5e3a9d1f7b2
 Create Date: 2026-12-06 03:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c9a2f4d7e1b3"
-down_revision = "e1c4a7b9d2f0"
+down_revision = "c5e3a9d1f7b2"
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis import AnalysisResult, run_analysis
+from analysis import AnalysisResult, evidence, run_analysis
 from analysis import integrity as signals
 
 from ...models import AnalysisIntegrity, AnalysisSnapshot, Consultation, Participant, Statement, Vote
@@ -65,20 +65,35 @@ def _fast_voters(session: Session, consultation_id: int, last_vote_id: int) -> n
     return signals.fast_voters(np.array(pids), np.array(sids), _seconds(moments))
 
 
-def headline(result: AnalysisResult, texts: dict[int, str]) -> dict:
-    """What a reader would quote: participants clustered, k, group sizes, the top consensus statements.
+def headline(result: AnalysisResult, texts: dict[int, str], votes: VoteArrays, floors: evidence.Floors) -> dict:
+    """What a reader would quote: participants clustered, k, group sizes, and the report's own common ground.
 
     Group sizes carry the report's labels, in its order (opinion groups by id: A, B, C…). ``texts``: the statements
-    the report counts (:func:`statements.counted`), by id; no other is named.
+    the report counts (:func:`statements.counted`), by id; no other is named. ``common_ground`` is the report's list
+    (:func:`analysis.evidence.common_ground`, floors included) recomputed from ``votes`` without ``result``'s banned
+    participants, so the annex compares the very list the report shows.
     """
-    ranked = (item for item in result.group_aware_consensus.items() if int(item[0]) in texts)
-    top = sorted(ranked, key=lambda item: (-item[1], item[0]))[:TOP_CONSENSUS]
     groups = sorted(result.groups, key=lambda g: g.id)
+    keep = ~np.isin(votes.participant_ids, np.asarray(sorted(result.banned), dtype=np.int64))
+    tallies = evidence.tally(
+        votes.participant_ids[keep],
+        votes.statement_ids[keep],
+        votes.values[keep],
+        statements=sorted(texts),
+        groups=[g.members for g in groups],
+    )
+    common = evidence.common_ground(
+        tallies,
+        floors,
+        consensus=result.group_aware_consensus,
+        consensus_jeffreys=result.group_consensus_jeffreys,
+        exclude=set(result.mod_out) | set(result.meta),
+    )[:TOP_CONSENSUS]
     return {
         "participants": len(result.participant_ids),
         "k": int(result.k),
         "group_sizes": [{"label": group_label(i), "size": len(g.members)} for i, g in enumerate(groups)],
-        "top_consensus": [{"id": int(sid), "text": texts.get(int(sid), ""), "score": float(s)} for sid, s in top],
+        "common_ground": [{"id": int(sid), "text": texts[sid]} for sid in common],
     }
 
 
@@ -97,10 +112,20 @@ def compute(session: Session, snapshot: AnalysisSnapshot, *, votes: VoteArrays |
     banned = np.asarray(sorted(with_all.banned), dtype=np.int64)
     lines = np.setdiff1d(signals.straight_liners(pids, values), banned)
     clusters = [c for c in signals.near_identical(pids, sids, values) if not np.isin(c, banned).all()]
-    fast = np.setdiff1d(_fast_voters(session, cid, snapshot.last_vote_id), banned)
+    consultation = session.get(Consultation, cid)
+    # An import whose source recorded no vote times has one stored time for all its votes: no timing check can run.
+    vote_times = bool(consultation.vote_times)
+    fast = (
+        np.setdiff1d(_fast_voters(session, cid, snapshot.last_vote_id), banned)
+        if vote_times
+        else np.zeros(0, dtype=np.int64)
+    )
     copied = np.setdiff1d(np.concatenate([np.zeros(0, dtype=np.int64), *clusters]), banned)
     flagged = np.union1d(np.union1d(lines, copied), fast).tolist()
-    consultation = session.get(Consultation, cid)
+    floors = evidence.Floors(
+        max(consultation.floor_voters or 0, evidence.DEFAULT_VOTERS),
+        max(consultation.floor_group_voters or 0, evidence.DEFAULT_GROUP_VOTERS),
+    )
     texts = dict(session.execute(select(Statement.id, Statement.text).where(statements.counted(consultation))).all())
     without = with_all
     if flagged:
@@ -117,13 +142,14 @@ def compute(session: Session, snapshot: AnalysisSnapshot, *, votes: VoteArrays |
         "burst_votes": signals.BURST_VOTES,
         "straight_liners": lines.tolist(),
         "near_identical": [c.tolist() for c in clusters],
+        "vote_times": vote_times,
         "fast_voters": fast.tolist(),
         # How many participants each signal flagged (one participant may show several).
         "flagged_by": {"straight_lining": len(lines), "near_identical": len(copied), "fast_voting": len(fast)},
         "arrivals": _arrivals(session, cid),
         "flagged": flagged,
-        "with_flagged": headline(with_all, texts),
-        "without_flagged": headline(without, texts),
+        "with_flagged": headline(with_all, texts, votes, floors),
+        "without_flagged": headline(without, texts, votes, floors),
         "moderation": moderation.decision_times(session, cid),  # how long statements waited for a moderator
         "seconds": time.perf_counter() - started,
     }
@@ -152,8 +178,9 @@ def as_reported(session: Session, consultation_id: int, annex: dict | None) -> d
     shown = dict(annex)
     for side in ("with_flagged", "without_flagged"):
         if side in shown:
-            top = [t for t in shown[side].get("top_consensus", []) if t["id"] in counted]
-            shown[side] = {**shown[side], "top_consensus": top}
+            for key in ("common_ground", "top_consensus"):  # top_consensus: annexes stored before one list
+                if key in shown[side]:
+                    shown[side] = {**shown[side], key: [t for t in shown[side][key] if t["id"] in counted]}
     return shown
 
 

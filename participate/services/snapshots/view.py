@@ -136,6 +136,7 @@ class SnapshotView:
     bridging_interval: Mapping[int, tuple[float, float]] | None = None
     headline: tuple[int, ...] | None = None
     headline_jr: bool | None = None
+    headline_left_out: Mapping[int, int] | None = None  # {statement id: people who agreed with it and nothing listed}
 
     @classmethod
     def from_result(cls, result: Mapping[str, Any]) -> SnapshotView:
@@ -181,6 +182,8 @@ class SnapshotView:
             optional["headline"] = tuple(int(s) for s in result["headline"])
         if result.get("headline_jr") is not None:
             optional["headline_jr"] = bool(result["headline_jr"])
+        if result.get("headline_left_out") is not None:
+            optional["headline_left_out"] = {int(k): len(v) for k, v in result["headline_left_out"].items()}
         centers = np.asarray(result.get("base_cluster_centers", []), dtype=float).reshape(-1, 2)
         return cls(
             statement_ids=sids,
