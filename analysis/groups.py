@@ -99,58 +99,90 @@ class RobustGroups:
     centers: np.ndarray
 
 
-def batched_kmeans(
-    points: np.ndarray, weights: np.ndarray, init: np.ndarray, *, max_iter: int = MAX_ITER, tol: float = MOVE_TOLERANCE
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """R weighted k-means runs at once over the same few points (Lloyd, Pol.is's stopping rule).
+def batched_kmeans(points, owner, weights, init, *, max_iter: int = MAX_ITER, tol: float = MOVE_TOLERANCE):
+    """Batches of weighted k-means runs over several point sets at once; the runs of one batch stop together.
+
+    Lloyd's iterations with Pol.is's stopping rule, run by run with the same arithmetic as one batch alone: a batch
+    iterates until every centre of every one of its runs moved less than ``tol``.
+    A run whose centres did not move at all is at a fixed point (the same labels, so the same centres again): it
+    is no longer computed while its batch goes on.
 
     Parameters
     ----------
-    points : ndarray, shape (B, d)
-    weights : ndarray, shape (R, B) or (B,)
-    init : ndarray, shape (R, k, d)
+    points : ndarray, shape (S, B, d)
+        Point sets; a set with fewer than B points is padded with zero rows (given zero weight).
+    owner : ndarray of int, shape (N,)
+        The point set each batch clusters.
+    weights : ndarray, shape (N, R, B) or (N, 1, B)
+        Point weights of each run (or of all the runs of a batch).
+    init : ndarray, shape (N, R, k, d)
+        Start centres of the R runs of each batch.
 
     Returns
     -------
-    centres : ndarray, shape (R, k, d)
-    labels : ndarray of int, shape (R, B)
-    mass : ndarray, shape (R, k)
+    centres : ndarray, shape (N, R, k, d)
+    labels : ndarray of int, shape (N, R, B)
+    mass : ndarray, shape (N, R, k)
         Total weight per cluster (0 = the run lost that cluster).
     """
-    centres = np.array(init, dtype=np.float64)
-    n_runs, k, dim = centres.shape
-    n_b = points.shape[0]
-    w = np.broadcast_to(np.asarray(weights, dtype=np.float64), (n_runs, n_b)).ravel()
-    offset = (np.arange(n_runs) * k)[:, None]
-    sq = (points**2).sum(1)
+    n_batches, n_runs, k, dim = init.shape
+    width = points.shape[1]
+    centres = np.array(init, dtype=np.float64).reshape(-1, k, dim)
+    batch = np.repeat(np.arange(n_batches), n_runs)
+    shared = weights.shape[1] == 1
+    run_weights = weights[:, 0] if shared else weights.reshape(-1, width)
+    sq = (points**2).sum(-1)
+    doubled = 2.0 * points
 
-    def assign(c):
+    def assign(runs):
         # ‖x‖² - 2 x·c + ‖c‖², argmin over the k centres of each run
-        d2 = sq[None, :, None] + (c**2).sum(-1)[:, None, :]
+        c, at = centres[runs], owner[batch[runs]]
+        d2 = sq[at][:, :, None] + (c**2).sum(-1)[:, None, :]
         for j in range(dim):  # a loop over the 2 dimensions is faster than einsum on these small arrays
-            d2 -= 2.0 * points[None, :, j, None] * c[:, None, :, j]
+            d2 -= doubled[at, :, j, None] * c[:, None, :, j]
         return d2.argmin(-1)
 
-    def update(labels):
-        flat = (labels + offset).ravel()
-        mass = np.bincount(flat, weights=w, minlength=n_runs * k)
-        sums = np.stack(
-            [np.bincount(flat, weights=w * np.tile(points[:, j], n_runs), minlength=n_runs * k) for j in range(dim)],
-            -1,
-        )
-        return mass.reshape(n_runs, k), sums.reshape(n_runs, k, dim)
+    def update(runs, labels):
+        size = len(runs) * k
+        flat = (labels + (np.arange(len(runs)) * k)[:, None]).ravel()
+        w, x = run_weights[batch[runs] if shared else runs], points[owner[batch[runs]]]
+        mass = np.bincount(flat, weights=w.ravel(), minlength=size)
+        sums = [np.bincount(flat, weights=(w * x[:, :, j]).ravel(), minlength=size) for j in range(dim)]
+        return mass.reshape(-1, k), np.stack(sums, -1).reshape(-1, k, dim)
 
-    for _ in range(max_iter):
-        mass, sums = update(assign(centres))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            new = np.where(mass[..., None] > 0, sums / mass[..., None], centres)
-        moved = np.sqrt(((new - centres) ** 2).sum(-1))
-        centres = new
-        if np.all(moved < tol):
+    # the first assignment once per distinct start (the bootstrap's runs all start from their batch's consensus)
+    key = np.concatenate([owner[batch].astype(np.float64)[:, None], centres.reshape(len(centres), -1)], axis=1)
+    _, first, inverse = np.unique(
+        np.ascontiguousarray(key).view(np.dtype((np.void, key.shape[1] * 8))).ravel(),
+        return_index=True,
+        return_inverse=True,
+    )
+    labels = assign(first)[inverse.ravel()]
+    mass = np.zeros((len(centres), k))
+    moving = np.arange(len(centres))  # runs of unfinished batches that are not at a fixed point
+    stale = np.zeros(len(centres), dtype=bool)  # centres changed since the run's labels were computed
+    going = np.ones(n_batches, dtype=bool)
+    for step in range(max_iter):
+        if not moving.size:
             break
-    labels = assign(centres)
-    mass, _ = update(labels)
-    return centres, labels, mass
+        if step:
+            labels[moving] = assign(moving)
+        mass[moving], sums = update(moving, labels[moving])
+        old = centres[moving]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = np.where(mass[moving][..., None] > 0, sums / mass[moving][..., None], old)
+        moved = np.sqrt(((new - old) ** 2).sum(-1))
+        centres[moving] = new
+        stale[moving] = (moved > 0).any(1)
+        going[:] = False
+        going[batch[moving][(moved >= tol).any(1)]] = True
+        moving = moving[going[batch[moving]] & stale[moving]]
+    # the final labels from the final centres (unchanged for a run at a fixed point)
+    redo = np.flatnonzero(stale)
+    labels[redo] = assign(redo)
+    mass[redo] = update(redo, labels[redo])[0]
+    shape = (n_batches, n_runs)
+    return centres.reshape(*shape, k, dim), labels.reshape(*shape, width), mass.reshape(*shape, k)
 
 
 def weighted_silhouette(dist: np.ndarray, labels: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
@@ -190,13 +222,20 @@ def weighted_silhouette(dist: np.ndarray, labels: np.ndarray, weights: np.ndarra
     return np.where(total > 0, (s * w).sum(1) / np.where(total > 0, total, 1), 0.0)
 
 
-def _ari_many(one: np.ndarray, many: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Adjusted Rand index of labelling ``one`` (B,) with each row of ``many`` (U, B), points weighted (B,)."""
-    k1, k2 = int(one.max()) + 1, int(many.max()) + 1
-    u = many.shape[0]
-    key = (np.arange(u)[:, None] * k1 + one[None, :]) * k2 + many
-    table = np.bincount(key.ravel(), weights=np.tile(weights, u), minlength=u * k1 * k2).reshape(u, k1, k2)
-    return _ari_from_tables(table)
+def _agreement(parts: np.ndarray, k: int) -> np.ndarray:
+    """Adjusted Rand index of every pair of labellings ``parts`` (P, n) of the same points into k groups, (P, P).
+
+    Points with the same labels in every labelling are counted together; the contingency tables of all pairs are
+    then one matrix product of the weighted one-hot labellings (exact: sums of whole counts).
+    """
+    n_parts = len(parts)
+    patterns = np.ascontiguousarray(parts.T.astype(np.uint8))
+    _, first, counts = np.unique(
+        patterns.view(np.dtype((np.void, n_parts))).ravel(), return_index=True, return_counts=True
+    )
+    onehot = (patterns[first][:, :, None] == np.arange(k)).reshape(len(first), -1).astype(np.float64)
+    tables = (onehot.T @ (onehot * counts[:, None])).reshape(n_parts, k, n_parts, k).transpose(0, 2, 1, 3)
+    return _ari_from_tables(tables.reshape(-1, k, k)).reshape(n_parts, n_parts)
 
 
 def _ari_from_tables(table: np.ndarray) -> np.ndarray:
@@ -231,29 +270,71 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
     return np.take_along_axis(rank, labels, axis=1)
 
 
-def _consensus(centers: np.ndarray, sizes: np.ndarray, k: int, rng: np.random.Generator, n_starts: int):
-    """The partitions reached by ``n_starts`` Forgy-started weighted k-means runs of k groups, or None.
+def _first_per_group(score: np.ndarray, group: np.ndarray, how_many: int) -> np.ndarray:
+    """Indices of the ``how_many`` highest ``score`` (R,) of each ``group`` (R,), ties in index order; by group."""
+    order = np.lexsort((np.arange(len(score)), -score, group))
+    grouped = group[order]
+    return order[np.arange(len(order)) - np.searchsorted(grouped, grouped) < how_many]
 
-    Returns the ``N_POOLED`` most frequent as (labels (B,), centres (k, 2), share of the runs), consensus first: the
-    one with the largest count-weighted adjusted Rand index with all the runs' partitions.
+
+def _consensus(labels, centres, mass, weights, n_points):
+    """Per batch of Forgy-started k-means runs, the partitions they reach, or None when every run lost a group.
+
+    For each batch, the ``N_POOLED`` most frequent of the ``N_CANDIDATES`` most frequent partitions, consensus
+    first: the one with the largest count-weighted adjusted Rand index with all the batch's partitions (points
+    weighted).
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (N, R, B); centres : ndarray, shape (N, R, k, 2); mass : ndarray, shape (N, R, k)
+        The runs of N batches, as returned by :func:`batched_kmeans`.
+    weights : ndarray, shape (N, B)
+        Weight of each point of a batch's set (0 on padding).
+    n_points : ndarray of int, shape (N,)
+        Points of each batch's set (the rest is padding).
+
+    Returns
+    -------
+    list, per batch: None, or a list of (labels (n,) numbered by first appearance, share of the runs), consensus
+    first, and the consensus's centres (k, 2) in that numbering.
     """
-    n_b = len(centers)
-    starts = np.sort(np.argsort(rng.random((n_starts, n_b)), axis=1)[:, :k], axis=1)
-    centres, labels, mass = batched_kmeans(centers, sizes, centers[starts])
-    full = (mass > 0).all(1)
-    if not full.any():
-        return None
-    labels, centres = labels[full], centres[full]
-    canon = _canonical(labels)
-    uniq, first, counts = np.unique(canon, axis=0, return_index=True, return_counts=True)
-    top = np.argsort(-counts, kind="stable")[:N_CANDIDATES]
-    score = np.array([_ari_many(uniq[i], uniq, sizes) @ counts for i in top])
-    pooled = top[np.argsort(-score, kind="stable")[:N_POOLED]]
+    n_batches, n_runs, width = labels.shape
+    k_max = centres.shape[2]
+    labels, centres = labels.reshape(-1, width), centres.reshape(-1, k_max, centres.shape[3])
+    batch = np.repeat(np.arange(n_batches), n_runs)
+    runs = np.flatnonzero((mass > 0).all(-1).ravel())
+    out: list = [None] * n_batches
+    if not runs.size:
+        return out
+    canon = _canonical(labels[runs])
+    canon[np.arange(width)[None, :] >= n_points[batch[runs]][:, None]] = 0
+    # one sort for every batch: rows keyed by batch (big-endian) then labels, as bytes, in lexicographic order
+    key = np.concatenate([batch[runs].astype(">u4").view(np.uint8).reshape(-1, 4), canon.astype(np.uint8)], axis=1)
+    rows = np.ascontiguousarray(key).view(np.dtype((np.void, key.shape[1]))).ravel()
+    _, first, counts = np.unique(rows, return_index=True, return_counts=True)
+    u_run, u_lab = runs[first], canon[first]
+    u_batch = batch[u_run]
+    b_start = np.searchsorted(u_batch, np.arange(n_batches))
+    b_count = np.bincount(u_batch, minlength=n_batches)
 
-    def centres_of(i):  # centres in the canonical label order
-        return centres[first[i]][np.unique(labels[first[i]], return_index=True)[1].argsort()]
-
-    return [(uniq[i], centres_of(i), counts[i] / counts.sum()) for i in pooled]
+    candidates = _first_per_group(counts.astype(np.float64), u_batch, N_CANDIDATES)
+    # each candidate against every partition of its batch: weighted contingency tables, then the adjusted Rand index
+    reps = b_count[u_batch[candidates]]
+    pair_c = np.repeat(np.arange(len(candidates)), reps)
+    pair_u = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps - b_start[u_batch[candidates]], reps)
+    table_key = (np.arange(len(pair_c))[:, None] * k_max + u_lab[candidates[pair_c]]) * k_max + u_lab[pair_u]
+    tables = np.bincount(
+        table_key.ravel(), weights=weights[u_batch[pair_u]].ravel(), minlength=len(pair_c) * k_max * k_max
+    ).reshape(-1, k_max, k_max)
+    score = np.bincount(pair_c, weights=_ari_from_tables(tables) * counts[pair_u], minlength=len(candidates))
+    pooled = candidates[_first_per_group(score, u_batch[candidates], N_POOLED)]
+    for b in np.unique(u_batch[pooled]).tolist():
+        mine = pooled[u_batch[pooled] == b]
+        total = counts[b_start[b] : b_start[b] + b_count[b]].sum()
+        n, run = int(n_points[b]), u_run[mine[0]]
+        order = np.unique(labels[run, :n], return_index=True)[1].argsort()
+        out[b] = ([(u_lab[i, :n], counts[i] / total) for i in mine], centres[run][order])
+    return out
 
 
 def content_order(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -325,42 +406,84 @@ def robust_groups(
     distinct = np.flatnonzero(np.r_[True, np.any(pts[1:] != pts[:-1], axis=1)])
     n = len(pts)
     n_b = min(max_base, len(distinct))
-    runs = []  # per base clustering: (base centres, base labels, {k: (labels, centres)}, {k: boot scores}, {k: score})
-    for seq in seeds[:-1]:
-        rng = np.random.default_rng(seq)
-        pick = np.sort(rng.choice(len(distinct), n_b, replace=False))
-        # Pol.is's base k-means from these starts, run to convergence (labels stable) by scikit-learn's compiled
-        # Lloyd iterations: the one step here that sees every sampled point
-        # one thread: on these few thousand points OpenMP's start-up costs more than it saves (10 ms against 1 ms
-        # for 60 points); a centre left empty is expected and handled below, not a warning
-        with threadpool_limits(1), warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
+    base = []  # per base clustering: base centres, base labels, sizes, bootstrap weights, {k: group starts}
+    # one thread: on these few thousand points OpenMP's start-up costs more than it saves (10 ms against 1 ms for
+    # 60 points); a centre left empty is expected and handled below, not a warning
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for seq in seeds[:-1]:
+            rng = np.random.default_rng(seq)
+            pick = np.sort(rng.choice(len(distinct), n_b, replace=False))
+            # Pol.is's base k-means from these starts, run to convergence (labels stable) by scikit-learn's compiled
+            # Lloyd iterations: the one step here that sees every sampled point
             fit = KMeans(n_b, init=pts[distinct[pick]], n_init=1, max_iter=MAX_ITER, tol=0.0, algorithm="lloyd")
             fit.fit(pts)
-        alive = np.bincount(fit.labels_, minlength=n_b) > 0  # a centre left empty is dropped, as Pol.is does
-        b_centres, b_labels = fit.cluster_centers_[alive], (np.cumsum(alive) - 1)[fit.labels_]
-        sizes = np.bincount(b_labels, minlength=len(b_centres)).astype(np.float64)
-        n_base = len(b_centres)
-        if n_base < 2:
-            return None
+            alive = np.bincount(fit.labels_, minlength=n_b) > 0  # a centre left empty is dropped, as Pol.is does
+            b_centres, b_labels = fit.cluster_centers_[alive], (np.cumsum(alive) - 1)[fit.labels_]
+            sizes = np.bincount(b_labels, minlength=len(b_centres)).astype(np.float64)
+            n_base = len(b_centres)
+            if n_base < 2:
+                return None
+            boot_w = rng.multinomial(n, sizes / sizes.sum(), size=n_boot).astype(np.float64)
+            starts = {
+                k: np.sort(np.argsort(rng.random((n_starts, n_base)), axis=1)[:, :k], axis=1)
+                for k in range(2, min(max_groups(n_base), n_base) + 1)
+            }
+            base.append((b_centres, b_labels, sizes, boot_w, starts))
+    # every base clustering's group k-means at once: its centres padded to the largest count with weightless zeros
+    n_seeds, width = len(base), max(len(b[0]) for b in base)
+    padded, weight = np.zeros((n_seeds, width, 2)), np.zeros((n_seeds, width))
+    for i, (b_centres, _, sizes, _, _) in enumerate(base):
+        padded[i, : len(b_centres)], weight[i, : len(sizes)] = b_centres, sizes
+    batches = [(i, k) for i, b in enumerate(base) for k in b[4]]
+    n_points = np.array([len(b[0]) for b in base])
+    boot_w = np.zeros((n_seeds, n_boot, width))
+    for i, b in enumerate(base):
+        boot_w[i, :, : len(b[0])] = b[3]
+
+    # per k (runs of one k at once): the partitions every base clustering's Forgy starts reach, then the k rule's
+    # bootstrap, every consensus refitted to n_boot resamples of its base clustering's sizes
+    found: list = [None] * len(batches)
+    boot_labels: dict[int, np.ndarray] = {}
+    for k in sorted({k for _, k in batches}):
+        which = [j for j, (_, kk) in enumerate(batches) if kk == k]
+        owner = np.array([batches[j][0] for j in which])
+        init = np.stack([base[i][0][base[i][4][k]] for i in owner])
+        centres, labels, mass = batched_kmeans(padded, owner, weight[owner][:, None], init)
+        for j, f in zip(which, _consensus(labels, centres, mass, weight[owner], n_points[owner]), strict=True):
+            found[j] = f
+        which = [j for j in which if found[j] is not None]
+        if not which:
+            continue
+        owner = np.array([batches[j][0] for j in which])
+        init = np.stack([np.broadcast_to(found[j][1], (n_boot, k, 2)) for j in which])
+        _, labels, _ = batched_kmeans(padded, owner, boot_w[owner], init)
+        boot_labels.update(zip(which, labels, strict=True))
+    solved = [j for j, f in enumerate(found) if f is not None]
+    if not solved:
+        return None
+    # participant-weighted silhouettes of each consensus and its refits, one matrix product per base clustering
+    scores: list[dict[int, float]] = [{} for _ in base]
+    boots: list[dict[int, np.ndarray]] = [{} for _ in base]
+    for i, (b_centres, _, sizes, b_boot, _) in enumerate(base):
+        mine = [row for row, j in enumerate(solved) if batches[j][0] == i]
+        if not mine:
+            continue
+        n_b_i = len(b_centres)
         dist = np.sqrt(((b_centres[:, None, :] - b_centres[None, :, :]) ** 2).sum(-1))
-        boot_w = rng.multinomial(n, sizes / sizes.sum(), size=n_boot).astype(np.float64)
-        sols, boots, scores = {}, {}, {}
-        for k in range(2, min(max_groups(n_base), n_base) + 1):
-            sol = _consensus(b_centres, sizes, k, rng, n_starts)
-            if sol is None:
-                continue
-            labels, centres, _ = sol[0]
-            sols[k] = sol
-            scores[k] = float(weighted_silhouette(dist, labels[None], sizes, k)[0])
-            _, boot_labels, _ = batched_kmeans(b_centres, boot_w, np.repeat(centres[None], n_boot, axis=0))
-            boots[k] = weighted_silhouette(dist, boot_labels, boot_w, k)
-        runs.append((b_centres, b_labels, sols, boots, scores))
-    ks = sorted(set.intersection(*(set(r[2]) for r in runs)))
+        cons = np.stack([found[solved[row]][0][0][0] for row in mine])
+        refits = np.concatenate([boot_labels[solved[row]][:, :n_b_i] for row in mine])
+        weights = np.concatenate([np.broadcast_to(sizes, cons.shape), np.concatenate([b_boot] * len(mine))])
+        sil = weighted_silhouette(dist, np.concatenate([cons, refits]), weights, max(batches[j][1] for j in solved))
+        for m, row in enumerate(mine):
+            k = batches[solved[row]][1]
+            scores[i][k] = float(sil[m])
+            boots[i][k] = sil[len(mine) + m * n_boot : len(mine) + (m + 1) * n_boot]
+    ks = sorted(set.intersection(*(set(s) for s in scores)))
     if not ks:
         return None
-    boot = {k: np.concatenate([r[3][k] for r in runs]) for k in ks}
-    k_scores = {k: float(np.mean([r[4][k] for r in runs])) for k in ks}
+    boot = {k: np.concatenate([b[k] for b in boots]) for k in ks}
+    k_scores = {k: float(np.mean([s[k] for s in scores])) for k in ks}
     chosen = ks[0]
     for k in ks[1:]:
         diff = boot[k] - boot[chosen]
@@ -370,17 +493,14 @@ def robust_groups(
     tied = any(abs(float((boot[k] - boot[chosen]).mean())) <= z * spread[k] for k in ks if k != chosen)
     # consensus across base clusterings: each base clustering's frequent partitions, weighted by how often its runs
     # reach them; the one with the largest weighted adjusted Rand index with all of them (participants counted)
-    pool = [(i, lab, cen, share) for i, r in enumerate(runs) for lab, cen, share in r[2][chosen]]
-    parts = [lab[runs[i][1]] for i, lab, _, _ in pool]
-    share = np.array([p[3] for p in pool])
-    stacked = np.stack(parts)
-    ones = np.ones(stacked.shape[1])
-    agree = np.stack([_ari_many(a, stacked, ones) for a in stacked])
-    best_run, base_group, _, _ = pool[int(np.argmax(agree @ share))]
-    b_centres = runs[best_run][0]
+    pool = [(i, lab, share) for i in range(n_seeds) for lab, share in found[batches.index((i, chosen))][0]]
+    share = np.array([p[2] for p in pool])
+    stacked = np.stack([lab[base[i][1]] for i, lab, _ in pool])
+    best_run, base_group, _ = pool[int(np.argmax(_agreement(stacked, chosen) @ share))]
+    b_centres = base[best_run][0]
     if len(sample) == len(order):
         b_labels = np.empty(len(rows), dtype=np.int64)
-        b_labels[sample] = runs[best_run][1]
+        b_labels[sample] = base[best_run][1]
     else:
         b_labels = nearest_centre(rows, b_centres)
     labels = base_group[b_labels]

@@ -597,6 +597,39 @@ def read_polis_export(path: str | Path) -> PolisExport:
         return PolisExport(votes, statements, groups, summary, source=str(path))
 
 
+def _is_statement_column(name: str) -> bool:
+    try:
+        int(name)
+    except ValueError:
+        return False
+    return True
+
+
+def read_participant_metadata(path: str | Path) -> dict[str, dict[int, str]]:
+    """Participant metadata columns of an export's participant-votes file: column → participant id → value.
+
+    Every column that is neither one of the fixed ones nor a statement id (e.g. an answer about the participant
+    written by :func:`write_polis_export`); blank cells are left out. Empty when the file is absent.
+    """
+    with _open_source(path) as source:
+        name = next((n for n in ("participants-votes.csv", "participant-votes.csv") if source.has(n)), None)
+        if name is None:
+            return {}
+        rows = _csv_rows(source.read_text(name), name)
+        cols = _header(rows, name, ("participant",))
+        extra = {c: i for c, i in cols.items() if c not in _PARTICIPANT_VOTES_FIXED and not _is_statement_column(c)}
+        out: dict[str, dict[int, str]] = {c: {} for c in extra}
+        if not extra:
+            return out
+        for row, fields in rows:
+            _check_width(fields, len(cols), name, row)
+            pid = _parse_int(fields[cols["participant"]], name, row, "participant")
+            for column, index in extra.items():
+                if fields[index].strip():
+                    out[column][pid] = fields[index].strip()
+        return out
+
+
 # ----------------------------------------------------------------------------------------------------
 # Math fixtures (JSON)
 # ----------------------------------------------------------------------------------------------------
@@ -802,6 +835,7 @@ def write_polis_export(
     result: AnalysisResult | Mapping[int, int] | None = None,
     *,
     reported: Collection[int] | None = None,
+    metadata: Mapping[str, Mapping[int, str]] | None = None,
 ) -> list[Path]:
     """Write the five Pol.is export files (``polis-math.md`` §12) into ``folder``.
 
@@ -818,7 +852,14 @@ def write_polis_export(
     Pol.is's follow its moderation: ``comment-groups.csv`` lists only these, and the summary's ``comments``
     counts those of them that are not meta. ``comments.csv`` and the vote files keep every statement (with its
     ``moderated`` state), so the export stays a complete record.
+    ``metadata``: participant metadata columns (column name → participant id → value; blank when absent), written
+    in ``participant-votes.csv`` between the fixed columns and the statements, as Pol.is writes extra participant
+    columns; readers that take only numeric columns as statements ignore them (:func:`read_participant_metadata`).
     """
+    metadata = dict(metadata or {})
+    for name in metadata:
+        if name in _PARTICIPANT_VOTES_FIXED or _is_statement_column(name):
+            raise ValueError(f"participant metadata column {name!r} would read back as a fixed or statement column")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     groups, n_in_conv = _group_assignment(export, result)
@@ -905,7 +946,7 @@ def write_polis_export(
         cells[p][column[sid]] = str(vote)
 
     def participant_rows() -> Iterator[Sequence[Any]]:
-        yield (*PARTICIPANT_VOTES_HEADER, *voted_statements)
+        yield (*PARTICIPANT_VOTES_HEADER, *metadata, *voted_statements)
         for i, pid in enumerate(voter_ids):
             gid = groups.get(pid)
             yield (
@@ -915,6 +956,7 @@ def write_polis_export(
                 int(p_total[i]),
                 int(p_agrees[i]),
                 int(p_disagrees[i]),
+                *(values.get(pid, "") for values in metadata.values()),
                 *cells[i],
             )
 

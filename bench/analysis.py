@@ -3,8 +3,13 @@
 Usage::
 
     .venv/bin/python bench/analysis.py [--sizes bowling-green,bowling-green-x10,20k] [--no-reddwarf] [--repeat N]
+    .venv/bin/python bench/analysis.py --sizes small [--repeat N]
 
 Sizes
+    small               every real conversation in ``../shared/data/polis``: CPU seconds of one analysis in the
+                        default clustering mode and in Pol.is's (``clustering_mode="polis"``), each the best of
+                        ``--repeat`` runs (3 if not given) after a warm-up run, BLAS single-threaded; ends with
+                        ``RESULT small_cpu_s=<total default> polis_cpu_s=<total polis>``
     bowling-green       american-assembly.bowling-green from ``../shared/data/polis`` (2,031 x 896, 225,524 votes)
     bowling-green-x10   its votes tiled 10x (participant ids offset per tile): 20,310 participants
     20k, 100k, 100k-5k, 1m  synthetic conversations with latent opinion groups (20,000 x 1,000, 100,000 x 2,000,
@@ -56,7 +61,7 @@ BOWLING_GREEN = SHARED_DATA / "polis" / "american-assembly.bowling-green"
 #: name → (participants, statements) of the synthetic sizes
 SYNTHETIC = {"20k": (20_000, 1_000), "100k": (100_000, 2_000), "100k-5k": (100_000, 5_000), "1m": (1_000_000, 5_000)}
 REAL = ("bowling-green", "bowling-green-x10")
-ALL_SIZES = (*REAL, *SYNTHETIC)
+ALL_SIZES = (*REAL, *SYNTHETIC, "small")
 DEFAULT_SIZES = ("bowling-green", "bowling-green-x10", "20k")
 #: red-dwarf builds a dense participants x statements frame; beyond this many cells it is not attempted
 REDDWARF_MAX_CELLS = 25_000_000
@@ -92,6 +97,22 @@ class Conversation:
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("participant_ids", "statement_ids", "values", "mod_out", "meta"):
             np.save(folder / f"{name}.npy", getattr(self, name))
+
+
+def shared_conversation(folder: Path) -> Conversation:
+    """A real conversation's current votes (the last vote per participant and statement)."""
+    from analysis.polis_io import read_polis_export
+
+    export = read_polis_export(folder)
+    pids, sids, values = export.latest().as_arrays()
+    return Conversation(
+        name=folder.name,
+        participant_ids=pids,
+        statement_ids=sids,
+        values=values,
+        mod_out=np.array(export.mod_out, dtype=np.int64),
+        meta=np.array(export.meta, dtype=np.int64),
+    )
 
 
 def bowling_green(tiles: int = 1) -> Conversation:
@@ -189,6 +210,22 @@ def _worker(method: str, data: Path, repeat: int) -> dict:
     times: list[float] = []
     cpu: list[float] = []
     steps: dict[str, float] = {}
+    if method in ("robust-cpu", "polis-cpu"):
+        from threadpoolctl import threadpool_limits
+
+        from analysis import run_analysis
+
+        mode = method.split("-")[0]
+        with threadpool_limits(1):  # CPU time of one analysis, not of a BLAS thread pool spinning on a busy machine
+            result = run_analysis((pids, sids, values), mod_out=mod_out, meta=meta, clustering_mode=mode)
+            base = _peak_mib()
+            for _ in range(repeat):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                result = run_analysis((pids, sids, values), mod_out=mod_out, meta=meta, clustering_mode=mode)
+                times.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - start_cpu)
+        best = int(np.argmin(cpu))
+        return {"seconds": times[best], "cpu_s": cpu[best], "base_mib": base, "peak_mib": _peak_mib(), "k": result.k}
     if method in ("ours-cold", "ours-warm"):
         from analysis import run_analysis
 
@@ -286,6 +323,40 @@ def _build(size: str) -> Conversation:
     return synthetic(n_p, n_c, name=size)
 
 
+def small(repeat: int) -> int:
+    """CPU seconds of the default and of Pol.is's clustering mode on every shared conversation; the RESULT line."""
+    folder = SHARED_DATA / "polis"
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    if not names:
+        print(f"skip small: shared Pol.is data not found at {folder} (not shipped with the project)")
+        return 0
+    totals = {"robust": 0.0, "polis": 0.0}
+    print(
+        f"{'conversation':<40}{'participants':>13}{'votes':>9} │"
+        f"{'default cpu s':>14}{'k':>3} │{'polis cpu s':>12}{'k':>3}"
+    )
+    with tempfile.TemporaryDirectory(prefix="participate-bench-") as tmp:
+        for name in names:
+            conversation = shared_conversation(folder / name)
+            data = Path(tmp) / name
+            conversation.save(data)
+            res = {mode: _run_worker(f"{mode}-cpu", data, repeat) for mode in totals}
+            failed = [f"{mode}: {r['error']}" for mode, r in res.items() if "error" in r]
+            if failed:
+                print(f"{name}: failed ({'; '.join(failed)})")
+                return 1
+            for mode in totals:
+                totals[mode] += res[mode]["cpu_s"]
+            print(
+                f"{name:<40}{conversation.n_participants:>13,}{len(conversation.values):>9,} │"
+                f"{res['robust']['cpu_s']:>14.3f}{res['robust']['k']:>3} │"
+                f"{res['polis']['cpu_s']:>12.3f}{res['polis']['k']:>3}",
+                flush=True,
+            )
+    print(f"RESULT small_cpu_s={totals['robust']:.3f} polis_cpu_s={totals['polis']:.3f}")
+    return 0
+
+
 def _fmt(value: float | None, spec: str) -> str:
     return "na" if value is None else format(value, spec)
 
@@ -295,9 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(DEFAULT_SIZES), help=f"comma list of {', '.join(ALL_SIZES)}")
     parser.add_argument("--no-reddwarf", action="store_true", help="skip red-dwarf")
-    parser.add_argument("--repeat", type=int, default=1, help="timed runs per method (best is kept)")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="timed runs per method (best is kept; default 1, 3 for small)"
+    )
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.repeat_given = args.repeat is not None
+    args.repeat = args.repeat or 1
     if args.worker:
         print(json.dumps(_worker(args.worker[0], Path(args.worker[1]), args.repeat)))
         return 0
@@ -306,6 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in sizes if s not in ALL_SIZES]
     if unknown:
         parser.error(f"unknown size {unknown[0]!r} (choose from {', '.join(ALL_SIZES)})")
+    if "small" in sizes:
+        status = small(args.repeat if args.repeat_given else 3)
+        sizes = [s for s in sizes if s != "small"]
+        if not sizes:
+            return status
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="participate-bench-") as tmp:

@@ -663,10 +663,13 @@ async def _baseline(base: str, participants: int, duration: float) -> int:
     return answered
 
 
-def baseline(base: str, participants: int, duration: float) -> float:
+def baseline(servers: "Servers", participants: int, duration: float) -> tuple[float, float]:
+    """(requests/s, web CPU ms per request) of ``GET /healthz``: the ceiling, and the unit of CPU here and now."""
     started = time.monotonic()
-    answered = asyncio.run(_baseline(base, participants, duration))
-    return answered / (time.monotonic() - started)
+    cpu_before = _cpu_seconds(servers.processes[0].pid)
+    answered = asyncio.run(_baseline(servers.base, participants, duration))
+    cpu = _cpu_seconds(servers.processes[0].pid) - cpu_before
+    return answered / (time.monotonic() - started), cpu / max(answered, 1) * 1000
 
 
 def errors_of(tally: Tally) -> int:
@@ -714,7 +717,7 @@ def main(argv=None) -> int:
     try:
         print(f"{args.backend}: gunicorn {args.web_workers} processes x {args.threads} threads on {servers.base}; "
               f"{args.participants} participants for {args.duration:.0f} s…", flush=True)  # fmt: skip
-        floor = baseline(servers.base, args.participants, args.baseline) if args.baseline else None
+        floor, healthz_cpu = baseline(servers, args.participants, args.baseline) if args.baseline else (None, None)
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         web_cpu_before = _cpu_seconds(servers.processes[0].pid)
         workers_cpu_before = sum(_cpu_seconds(p.pid) for p in servers.processes[1:])
@@ -754,6 +757,12 @@ def main(argv=None) -> int:
         print(f"baseline             GET /healthz (one SELECT 1) answered {floor:.0f} requests/s on the same servers "
               f"just before: votes/s is {votes / wall / floor:.2f} of that ceiling")  # fmt: skip
     print(f"web CPU per request  {web_cpu / max(tally.requests, 1) * 1000:.2f} ms")
+    if healthz_cpu:
+        per_vote = web_cpu / max(votes, 1) * 1000
+        print(
+            f"web CPU per vote     {per_vote:.2f} ms = {per_vote / healthz_cpu:.1f} x GET /healthz "
+            f"({healthz_cpu:.2f} ms on the same servers just before: a busy machine inflates both)"
+        )
     print(f"CPU (cores busy)     load generator {client_cpu / wall:.2f}, web {web_cpu / wall:.2f}, "
           f"analysis workers {workers_cpu / wall:.2f}, PostgreSQL {postgres_cpu / wall:.2f}, "
           f"Redis {redis_cpu / wall:.2f}, whole machine {machine:.2f} of {os.cpu_count()}")  # fmt: skip
@@ -776,6 +785,11 @@ def open_loop_main(args) -> int:
     try:
         print(f"{args.backend}: gunicorn {args.web_workers} processes x {args.threads} threads on {servers.base}; "
               f"open loop, {args.duration:.0f} s per rate…", flush=True)  # fmt: skip
+        if args.baseline:
+            _, healthz_cpu = baseline(servers, 20, min(args.baseline, 3))
+            print(
+                f"GET /healthz costs {healthz_cpu:.2f} ms of web CPU here now (the unit: a busy machine inflates both)"
+            )
         step = find_max(servers, args) if args.find_max else run_rate(servers, args.rate, args)
     finally:
         servers.stop()

@@ -73,6 +73,9 @@ AUDIT_ACTIONS = {
     "xid_secret_rotated": _l("XID signing key replaced"),
     "xid_signing_changed": _l("XID signing changed"),
     "deleted": _l("Deleted"),
+    "participant_question_added": _l("Question about participants added"),
+    "participant_question_shares": _l("Population shares changed"),
+    "participant_question_removed": _l("Question about participants removed"),
 }
 AUDIT_DETAILS = {
     "slug": _l("web address"),
@@ -92,6 +95,12 @@ AUDIT_DETAILS = {
     "source": _l("source"),
     "previous_owner": _l("previous owner"),
     "new_owner": _l("new owner"),
+    "template": _l("ready-made question"),
+    "area": _l("population"),
+    "text": _l("question"),
+    "special": _l("special category of personal data"),
+    "question": _l("question"),
+    "metadata_columns_left_out": _l("participant columns left out"),
 }
 # Settings, as named on the settings form; the enumerations among them are shown by their labels.
 SETTINGS = {

@@ -548,3 +548,83 @@ class ReportSnapshot(db.Model):
     code_version: Mapped[str] = mapped_column(String(100))
     report: Mapped[dict] = mapped_column(JSON)  # the report data structure exactly as published
     analysis: Mapped[dict | None] = mapped_column(JSON)  # the full analysis result and its robustness check
+
+
+QUESTION_TEXT_MAX_LENGTH = 300
+CATEGORY_LABEL_MAX_LENGTH = 120
+CATEGORY_VALUE_MAX_LENGTH = 40
+LAWFUL_BASIS_MAX_LENGTH = 1_000
+POPULATION_SOURCE_MAX_LENGTH = 300
+
+
+class ParticipantQuestion(db.Model):
+    """An optional question about participants (age band, region, ...), with the population's share of each answer.
+
+    Set by the facilitator, answered by participants when they like (``ParticipantAnswer``), and used to compare
+    who took part with the population and to weight the results (``services.population``). A question in a special
+    category of personal data (health, ethnicity, religion, politics) cannot be saved without a lawful basis, which
+    participants are shown.
+    """
+
+    __tablename__ = "participant_question"
+    __table_args__ = (
+        CheckConstraint(f"length(text) BETWEEN 1 AND {QUESTION_TEXT_MAX_LENGTH}", name="text_length"),
+        CheckConstraint("NOT special_category OR length(lawful_basis) >= 1", name="special_category_has_basis"),
+        UniqueConstraint("consultation_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(QUESTION_TEXT_MAX_LENGTH))
+    # The template it came from (``services.population.TEMPLATES``): its texts are then shown translated.
+    template: Mapped[str | None] = mapped_column(String(40))
+    special_category: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    lawful_basis: Mapped[str] = mapped_column(String(LAWFUL_BASIS_MAX_LENGTH), default="", server_default="")
+    # Where the population's shares come from, e.g. "ONS mid-2022 population estimates, UK, ages 16+".
+    population_source: Mapped[str] = mapped_column(String(POPULATION_SOURCE_MAX_LENGTH), default="", server_default="")
+    population_year: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    categories: Mapped[list["QuestionCategory"]] = relationship(
+        cascade="all, delete-orphan", order_by="QuestionCategory.position"
+    )
+
+
+class QuestionCategory(db.Model):
+    """One answer to a question about participants, with the population's share (None: no figure for it)."""
+
+    __tablename__ = "question_category"
+    __table_args__ = (
+        CheckConstraint(f"length(label) BETWEEN 1 AND {CATEGORY_LABEL_MAX_LENGTH}", name="label_length"),
+        CheckConstraint("length(value) >= 1", name="value_not_empty"),
+        CheckConstraint(
+            "population_share IS NULL OR (population_share >= 0 AND population_share <= 1)", name="share_is_share"
+        ),
+        UniqueConstraint("question_id", "position"),
+        UniqueConstraint("question_id", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("participant_question.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    value: Mapped[str] = mapped_column(String(CATEGORY_VALUE_MAX_LENGTH))  # stable code, e.g. "25-34" (exports)
+    label: Mapped[str] = mapped_column(String(CATEGORY_LABEL_MAX_LENGTH))
+    population_share: Mapped[float | None] = mapped_column()
+
+
+class ParticipantAnswer(db.Model):
+    """A participant's answer to a question about participants; no category means "prefer not to say".
+
+    Deleted with the participant (the foreign key cascades, and ``privacy.delete_mine`` deletes it explicitly).
+    """
+
+    __tablename__ = "participant_answer"
+    __table_args__ = (Index("ix_participant_answer_question", "question_id"),)
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("participant_question.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("question_category.id", ondelete="CASCADE"))
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -22,7 +22,7 @@ from participate.models import (
     ModerationLogEntry,
     Statement,
 )
-from participate.services import eligibility
+from participate.services.participation import admission
 from participate.services.themes import GROUP_NAME_MAX_LENGTH, THEME_MAX_LENGTH
 
 # Each grows under case folding: ß → ss, ﬃ → ffi, ΐ → three characters, İ → i̇ under lower().
@@ -88,9 +88,9 @@ def test_a_signed_xid_at_its_limit_is_admitted_and_a_longer_one_is_a_400(client,
     consultation.xid_secret = "s" * 64
     db.session.commit()
     xid = char * XID_MAX_LENGTH
-    sig = eligibility.xid_signature(consultation.xid_secret, xid)
+    sig = admission.xid_signature(consultation.xid_secret, xid)
     assert client.get("/c/test", query_string={"xid": xid, "sig": sig}).status_code == 200
     longer = xid + char
-    sig = eligibility.xid_signature(consultation.xid_secret, longer)
+    sig = admission.xid_signature(consultation.xid_secret, longer)
     answer = other_client.get("/c/test", query_string={"xid": longer, "sig": sig})
     assert answer.status_code == 400 and "at most 200 characters" in answer.text

@@ -24,6 +24,7 @@ from participate.models import (
     Vote,
 )
 from participate.services import eligibility, moderation
+from participate.services.participation import admission
 
 COMMENTS = "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n1,,0,0,1,0,1,Trams\n"
 VOTES = "timestamp,datetime,comment-id,voter-id,vote\n2,,0,0,1\n"
@@ -203,7 +204,7 @@ def test_the_data_download_includes_the_xid(client, make_consultation):
     consultation.eligibility = Eligibility.XID
     consultation.xid_secret = "k" * 64
     db.session.commit()
-    sig = eligibility.xid_signature(consultation.xid_secret, "member-17")
+    sig = admission.xid_signature(consultation.xid_secret, "member-17")
     client.get(f"/c/test?xid=member-17&sig={sig}")
     assert client.get("/c/test/mine.json").get_json()["participant"]["xid"] == "member-17"
 

@@ -13,7 +13,7 @@ from flask_babel import format_decimal, gettext, ngettext
 from analysis import evidence
 
 from ..i18n import long_date
-from . import brief_answer
+from . import brief_answer, population_brief
 
 HEADLINE = 5  # statements in the headline
 COMMON = 5  # statements listed as common ground, and as rejected by all
@@ -78,6 +78,7 @@ def _figures(row: dict, groups: list[dict], floor: evidence.Floors) -> dict:
         "everyone": dict(row["overall"]),
         "groups": tallies,
         "robust": row["robust"] and at_floor if row["robust"] is not None else None,
+        "weighted": row.get("weighted"),
     }
 
 
@@ -471,6 +472,7 @@ def build(report: dict) -> dict:
         "groups": [],
         "certainty": [],
         "caveats": _caveats(report),
+        "weighting": None,
     }
     if not report.get("ready"):
         return brief
@@ -561,4 +563,5 @@ def build(report: dict) -> dict:
         for summary in group_summaries({**report, "groups": [{**g, "name": named[g["label"]]["name"]} for g in groups]})
     ]
     brief["certainty"] = _certainty(report, brief["common_ground"])
+    brief["weighting"] = population_brief.weighting_sentence(report, brief["headline"])
     return brief

@@ -46,7 +46,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, Term, about_participants, audit, consultations, statements
+from . import N_, Conflict, InvalidInput, Term, about_participants, audit, consultations, population, statements
 from .participation.votes import record_many
 from .signals import votes_changed
 from .snapshots import store, view_of
@@ -154,6 +154,8 @@ def settings_document(session: Session, consultation: Consultation) -> dict:
             for s in statement_rows
         ],
         "banned_participant_ids": list(banned),
+        # The questions about participants with their population shares (the answers are in participant-votes.csv).
+        "participant_questions": population.questions_document(session, consultation),
         "analysis": None
         if snapshot is None
         else {
@@ -176,7 +178,13 @@ def export_folder(session: Session, consultation: Consultation, folder: str | Pa
     folder = Path(folder)
     export = build_export(session, consultation, url=url)
     reported = set(session.scalars(select(Statement.id).where(statements.reportable(consultation))))
-    paths = polis_io.write_polis_export(folder, export, _snapshot_groups(session, consultation), reported=reported)
+    paths = polis_io.write_polis_export(
+        folder,
+        export,
+        _snapshot_groups(session, consultation),
+        reported=reported,
+        metadata=population.export_metadata(session, consultation),
+    )
     settings = folder / SETTINGS_FILE
     settings.write_text(
         json.dumps(settings_document(session, consultation), ensure_ascii=False, indent=1), encoding="utf-8"
@@ -436,6 +444,7 @@ def import_export(
         source = _unpack(path, Path(folder), None if unlimited else MAX_UNCOMPRESSED_BYTES)
         try:
             export = polis_io.read_conversation(source)
+            metadata = polis_io.read_participant_metadata(source)
         except polis_io.PolisFormatError as error:
             # The reader names the folder by its path; an upload's is the server's temporary folder: name it only.
             reason = str(error).replace(str(source), source.name)
@@ -452,7 +461,15 @@ def import_export(
         consultations.require_facilitator(owner)
     try:
         consultation = _import(
-            session, export, settings, slug=slug, owner=owner, name=name or path.stem, now=now, language=language
+            session,
+            export,
+            settings,
+            metadata,
+            slug=slug,
+            owner=owner,
+            name=name or path.stem,
+            now=now,
+            language=language,
         )
     except Exception:
         session.rollback()
@@ -461,7 +478,7 @@ def import_export(
     return consultation
 
 
-def _import(session, export, settings, *, slug, owner, name, now, language) -> Consultation:
+def _import(session, export, settings, metadata, *, slug, owner, name, now, language) -> Consultation:
     votes = export.votes
     stamps = [s.timestamp for s in export.statements if s.timestamp is not None]
     known = votes.timestamps[~np.isnan(votes.timestamps)]
@@ -539,6 +556,10 @@ def _import(session, export, settings, *, slug, owner, name, now, language) -> C
         else []
     )
     participant_of = dict(zip(polis_pids, participant_ids, strict=True))
+    # Participant metadata columns (answers about participants) are kept as questions about participants.
+    left_out = population.add_imported(
+        session, consultation, metadata, participant_of, settings.get("participant_questions")
+    )
 
     # Statements, with per-statement details from consultation.json when this is a Participate export.
     details = {int(d["id"]): d for d in settings.get("statements", []) if isinstance(d, dict) and "id" in d}
@@ -639,6 +660,7 @@ def _import(session, export, settings, *, slug, owner, name, now, language) -> C
         vote_times=consultation.vote_times,
         # The source's own counts (summary.csv), which the report reconciles with what was imported.
         source_summary={k: export.summary[k] for k in SOURCE_COUNTS if export.summary.get(k, "").strip().isdigit()},
+        metadata_columns_left_out=left_out,
     )
     session.commit()
     return consultation

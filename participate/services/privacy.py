@@ -13,12 +13,13 @@ from ..models import (
     ModerationAction,
     ModerationLogEntry,
     Participant,
+    ParticipantAnswer,
     Statement,
     Vote,
     utcnow,
 )
-from . import N_, InvalidInput
-from .participation import votes
+from . import N_, InvalidInput, population
+from .participation.votes import WORD_OF_VOTE, forget, my_votes
 from .signals import votes_changed
 from .snapshots import store
 
@@ -26,20 +27,21 @@ DELETED_STATEMENTS = tuple(choice.value for choice in DeletedStatements)
 
 
 def my_data(session: Session, consultation: Consultation, participant: Participant | None) -> dict:
-    """Everything stored about this participant in this consultation, as JSON: votes (all of them) and statements.
+    """Everything stored about this participant in this consultation, as JSON: votes (all of them), statements and
+    answers to the questions about participants (``about_me``).
 
     The participant row in full (external id, invite code, ban), except two hashes that identify nothing to the
     participant: of the browser token, and of the address (said to be kept, never given out: see SECURITY.md).
     """
-    votes, current, statements = [], [], []
+    history, current, statements = [], [], []
     if participant is not None:
-        votes = [
-            {"statement_id": v.statement_id, "vote": votes.WORD_OF_VOTE[v.value], "at": v.created_at.isoformat()}
+        history = [
+            {"statement_id": v.statement_id, "vote": WORD_OF_VOTE[v.value], "at": v.created_at.isoformat()}
             for v in session.scalars(select(Vote).where(Vote.participant_id == participant.id).order_by(Vote.id))
         ]
         current = [
-            {"statement_id": s.id, "statement": s.text, "vote": votes.WORD_OF_VOTE[value]}
-            for s, value in votes.my_votes(session, participant)
+            {"statement_id": s.id, "statement": s.text, "vote": WORD_OF_VOTE[value]}
+            for s, value in my_votes(session, participant)
         ]
         statements = [
             {"id": s.id, "text": s.text, "moderation": s.moderation.value, "at": s.created_at.isoformat()}
@@ -51,8 +53,9 @@ def my_data(session: Session, consultation: Consultation, participant: Participa
         "consultation": {"slug": consultation.slug, "title": consultation.title},
         "participant": None if participant is None else _about(session, participant),
         "current_votes": current,
-        "vote_history": votes,
+        "vote_history": history,
         "statements": statements,
+        "about_me": population.my_answers(session, participant),
     }
 
 
@@ -80,7 +83,8 @@ def public_deletion_choice(session: Session, slug: object, site_default: str) ->
 
 
 def delete_mine(session: Session, participant: Participant, site_default: str = "anonymise") -> dict:
-    """Delete the participant's votes and the participant; their statements are anonymised or removed.
+    """Delete the participant's votes, answers about themselves and the participant; their statements are anonymised
+    or removed.
 
     As the consultation chose (``Consultation.deleted_statements``), or else as ``site_default`` (the site's
     DELETED_STATEMENTS): "anonymise" keeps the text without an author; "remove" deletes the statements (and every
@@ -98,12 +102,13 @@ def delete_mine(session: Session, participant: Participant, site_default: str = 
     first = session.scalar(select(func.min(Vote.id)).where(Vote.consultation_id == consultation.id, deleted))
     if first is not None:  # the analyses that counted these votes go with them
         store.forget_votes(session, consultation.id, first)
-    removed_votes = votes.forget(session, participant_id=pid)
+    removed_votes = forget(session, participant_id=pid)
     if statements == "remove":
-        votes.forget(session, statement_ids=own)
+        forget(session, statement_ids=own)
         touched = session.execute(delete(Statement).where(Statement.author_id == pid)).rowcount
     else:
         touched = session.execute(update(Statement).where(Statement.author_id == pid).values(author_id=None)).rowcount
+    session.execute(delete(ParticipantAnswer).where(ParticipantAnswer.participant_id == pid))
     # Redaction by adding: the moderation log's rows keep their ids (a published report's SHA-256 covers them); a row
     # of its own records that this participant's data is gone.
     session.add(ModerationLogEntry(consultation_id=consultation.id, participant_id=pid, action=ModerationAction.REDACT))

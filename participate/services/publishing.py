@@ -15,7 +15,6 @@ from analysis import ALGORITHM_VERSION
 
 from ..models import (
     Account,
-    AnalysisRobustness,
     AnalysisSnapshot,
     Consultation,
     ModerationAction,
@@ -24,7 +23,7 @@ from ..models import (
     aware,
 )
 from . import N_, Conflict, NotFound, audit, claims, moderation, report
-from .snapshots import integrity, store
+from .snapshots import checks, integrity, store
 from .snapshots import votes as snapshot_votes
 
 
@@ -67,10 +66,9 @@ def publish(session: Session, consultation: Consultation, *, account: Account | 
     snapshot = session.get(AnalysisSnapshot, built["analysis"]["snapshot_id"]) if built["analysis"] else None
     if snapshot is not None:
         votes = snapshot_votes.votes_until(session, consultation.id, snapshot.last_vote_id)
-        robustness_row = session.get(AnalysisRobustness, snapshot.id)
         analysis = {
             "result": store.stored_result(snapshot),
-            "robustness": robustness_row.result if robustness_row else None,
+            "robustness": checks.robustness_of(session, snapshot.id),
         }
         analysis["integrity"] = integrity.for_snapshot(session, snapshot.id)  # frozen with it
     else:

@@ -19,7 +19,6 @@ from analysis import ALGORITHM_VERSION, evidence
 from analysis import robustness as robustness_math
 
 from ..models import (
-    AnalysisRobustness,
     AnalysisSnapshot,
     AuditLogEntry,
     Consultation,
@@ -30,9 +29,9 @@ from ..models import (
     Statement,
     Vote,
 )
-from . import polis_exchange, report_map
+from . import polis_exchange, population, report_map
 from . import statements as statement_service
-from .snapshots import SnapshotView, integrity, store, view_of
+from .snapshots import SnapshotView, checks, integrity, store, view_of
 from .snapshots import votes as snapshot_votes
 
 REPORT_FORMAT = "participate-report/1"
@@ -88,7 +87,14 @@ def build(session: Session, consultation: Consultation) -> dict:
     ).all()
     latest_id, checked_id = _snapshot_ids(session, consultation.id)
     imported = consultation.imported_from_polis
-    version = (latest_id, checked_id, imported, _consultation_fields(consultation), _statement_fields(statements))
+    version = (
+        latest_id,
+        checked_id,
+        imported,
+        _consultation_fields(consultation),
+        _statement_fields(statements),
+        population.fingerprint(session, consultation),
+    )
     key = (str(session.get_bind().url), consultation.id)
     with _built_lock:
         cached = _built.get(key)
@@ -159,7 +165,6 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
     names); with no snapshot yet, the current votes. Banned participants' votes count nowhere, as in the analysis.
     """
     snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
-    robustness_row = session.get(AnalysisRobustness, snapshot_id) if snapshot_id is not None else None
     view = view_of(snapshot) if snapshot is not None else None
     if snapshot is not None:
         votes = snapshot_votes.votes_until(session, consultation.id, snapshot.last_vote_id)
@@ -198,7 +203,7 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
         qualified=qualified,
         min_votes=min_votes,
         snapshot=snapshot,
-        robustness=robustness_row.result if robustness_row else None,
+        robustness=checks.robustness_of(session, snapshot_id),
         imported=imported,
     )
     # When people voted: the first and the last vote the report counts (of the snapshot, when there is one).
@@ -212,6 +217,7 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
     report["integrity"] = _integrity(session, consultation, snapshot)
     if imported:
         report["source_counts"] = _source_counts(session, consultation, len(np.unique(votes.participant_ids[keep])))
+    report["population"] = population.section(session, consultation, report, view_of(snapshot) if snapshot else None)
     return report
 
 

@@ -48,6 +48,10 @@ def to_csv(report: dict) -> str:
         "headline_rank",
         "headline_jr",
         "source_statement_id",
+        "weighted_agree_share",
+        "weighted_agree_low95",
+        "weighted_agree_high95",
+        "weighted_suppressed",
     ]
     for label in labels:
         header += [
@@ -93,6 +97,13 @@ def to_csv(report: dict) -> str:
             rank.get(r["id"], ""),
             "" if r["id"] not in rank or report.get("headline_jr") is None else int(report["headline_jr"]),
             "" if r.get("source_id") is None else r["source_id"],
+        ]
+        weighted = r.get("weighted") or {}  # absent from reports published before weighting existed
+        row += [
+            num(weighted.get("agree_share")),
+            num(weighted.get("low")),
+            num(weighted.get("high")),
+            weighted.get("suppressed", ""),
         ]
         for t in r["groups"]:
             iv = t["agree_interval"] or [None, None]

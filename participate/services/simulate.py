@@ -23,7 +23,7 @@ from ..models import (
     Statement,
     utcnow,
 )
-from . import N_, InvalidInput, consultations
+from . import N_, InvalidInput, consultations, simulate_population
 from .participation import votes
 from .signals import votes_changed
 
@@ -147,6 +147,7 @@ def load_demo(session: Session, source: Path = DEMO_SOURCE, participants: int = 
     if not has_votes:
         consultation.opened_at = utcnow() - timedelta(days=21)
         simulate_votes(session, consultation, participants, groups=3, seed=1)
+        simulate_population.add_demo_answers(session, consultation, seed=1)
         consultation.status = ConsultationStatus.CLOSED
         consultation.closed_at = utcnow()
         session.commit()

@@ -104,11 +104,21 @@ def _claim_attempt() -> tuple[str | None, list]:
     key = _backoff_key()
     attempt = storage.incr(key + ":attempts", BACKOFF_DAY)
     taken.append((key + ":attempts", BACKOFF_DAY))
-    # From the FREE_FAILURES-th attempt on, one attempt per window: the first to open the window takes it.
-    if attempt >= FREE_FAILURES and storage.incr(key + ":window", _seconds_to_wait(attempt)) != 1:
+    # From the FREE_FAILURES-th attempt on: none while the wait after the last failure runs, and then one attempt per
+    # window (the first to open it takes it, so simultaneous attempts cannot all pass).
+    if attempt >= FREE_FAILURES and (
+        storage.get(key + ":wait") > 0 or storage.incr(key + ":window", _seconds_to_wait(attempt)) != 1
+    ):
         give_back()
         return _("Too many failed sign-in attempts for this account from your network. Please wait a moment."), []
     return None, taken
+
+
+def _failed(taken: list) -> None:
+    """After a failure beyond the free ones, the wait runs from the failure itself (a check may take seconds)."""
+    attempts = next((key for key, _expiry in taken if key.endswith(":attempts")), None)
+    if attempts is not None and (wait := _seconds_to_wait(limiter.storage.get(attempts))):
+        limiter.storage.incr(attempts.removesuffix(":attempts") + ":wait", wait)
 
 
 def _succeeded(taken: list) -> None:
@@ -117,8 +127,8 @@ def _succeeded(taken: list) -> None:
     for key, expiry in taken:
         if key.startswith("login-address:"):
             storage.incr(key, expiry, amount=-1)
-    storage.clear(_backoff_key() + ":attempts")
-    storage.clear(_backoff_key() + ":window")
+    for suffix in (":attempts", ":window", ":wait"):
+        storage.clear(_backoff_key() + suffix)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -142,6 +152,7 @@ def login():
             )
             return page, 503, {"Retry-After": "5"}
         except ServiceError:
+            _failed(taken)
             return render_template(
                 "auth/login.html",
                 error=_("The email address or password is not right."),

@@ -620,3 +620,6 @@ def import_polis():
                     )
                     return redirect(url_for("facilitate.overview", slug=consultation.slug))
     return render_template("facilitate/import.html", error=error), status
+
+
+from . import facilitate_population  # noqa: E402, F401  (its routes join this blueprint)

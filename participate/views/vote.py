@@ -283,3 +283,6 @@ def _refused(slug, error: ServiceError):
         )
         return page, error.status
     return render_template("vote/problem.html", consultation=consultation, message=error.translated()), error.status
+
+
+from . import about_you  # noqa: E402, F401  (its routes join this blueprint)

@@ -161,12 +161,73 @@ def test_batched_kmeans_matches_one_run_at_a_time():
     rng = np.random.default_rng(2)
     points, weights = rng.normal(size=(60, 2)), rng.integers(1, 9, size=60).astype(float)
     init = points[[rng.choice(60, 3, replace=False) for _ in range(5)]]
-    centres, labels, mass = batched_kmeans(points, weights, init)
+    centres, labels, mass = (
+        a[0] for a in batched_kmeans(points[None], np.zeros(1, int), weights[None, None], init[None])
+    )
     for r in range(5):
         c, lab, _ = clustering.weighted_kmeans(points, init[r], weights)
         np.testing.assert_allclose(centres[r], c, atol=1e-12)
         np.testing.assert_array_equal(labels[r], lab)
         np.testing.assert_allclose(mass[r], np.bincount(lab, weights=weights, minlength=3))
+
+
+def _plain_kmeans(points, weights, init, max_iter=clustering.MAX_ITER, tol=clustering.MOVE_TOLERANCE):
+    """Lloyd iterations of R runs over the same points until every centre moves < tol (the pre-issue-26 code)."""
+    centres = np.array(init, dtype=np.float64)
+    n_runs, k, dim = centres.shape
+    w = np.broadcast_to(weights, (n_runs, len(points))).ravel()
+    offset = (np.arange(n_runs) * k)[:, None]
+    sq = (points**2).sum(1)
+
+    def assign(c):
+        d2 = sq[None, :, None] + (c**2).sum(-1)[:, None, :]
+        for j in range(dim):
+            d2 -= 2.0 * points[None, :, j, None] * c[:, None, :, j]
+        return d2.argmin(-1)
+
+    def update(labels):
+        flat = (labels + offset).ravel()
+        mass = np.bincount(flat, weights=w, minlength=n_runs * k)
+        sums = [np.bincount(flat, weights=w * np.tile(points[:, j], n_runs), minlength=n_runs * k) for j in range(dim)]
+        return mass.reshape(n_runs, k), np.stack(sums, -1).reshape(n_runs, k, dim)
+
+    for _ in range(max_iter):
+        mass, sums = update(assign(centres))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = np.where(mass[..., None] > 0, sums / mass[..., None], centres)
+        moved = np.sqrt(((new - centres) ** 2).sum(-1))
+        centres = new
+        if np.all(moved < tol):
+            break
+    labels = assign(centres)
+    return centres, labels, update(labels)[0]
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_batches_of_runs_take_the_steps_each_batch_takes_alone(shared):
+    """Batched over point sets of different sizes, with runs frozen at fixed points: bit for bit the same runs."""
+    rng = np.random.default_rng(5)
+    sizes = [40, 25, 40, 12]
+    width, n_runs, k = max(sizes), 9, 3
+    points, owner = np.zeros((len(sizes), width, 2)), np.array([2, 0, 1, 3, 2])
+    for i, n in enumerate(sizes):
+        points[i, :n] = rng.normal(size=(n, 2)) + 2.0 * (np.arange(n) % 3)[:, None]
+    base_w = np.where(np.arange(width) < np.array(sizes)[:, None], rng.integers(1, 9, size=(len(sizes), width)), 0.0)
+    if shared:
+        weights = base_w[owner][:, None]
+    else:
+        weights = base_w[owner][:, None] * rng.integers(0, 3, size=(len(owner), n_runs, width))
+    init = np.stack(
+        [np.stack([points[i][rng.choice(sizes[i], k, replace=False)] for _ in range(n_runs)]) for i in owner]
+    )
+    init[0, 1] = init[0, 0]  # a repeated start
+    centres, labels, mass = batched_kmeans(points, owner, weights, init)
+    for b, i in enumerate(owner):
+        w = np.broadcast_to(weights[b], (n_runs, width))
+        expected = _plain_kmeans(points[i], w, init[b])
+        np.testing.assert_array_equal(centres[b], expected[0])
+        np.testing.assert_array_equal(labels[b], expected[1])
+        np.testing.assert_array_equal(mass[b], expected[2])
 
 
 def test_weighted_silhouette_counts_each_participant():

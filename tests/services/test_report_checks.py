@@ -140,7 +140,9 @@ def test_web_processes_share_the_analysis_of_a_consultation(app, make_consultati
     consultation, sids, _ = make_hand_consultation(make_consultation)
     app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_DEBOUNCE_SECONDS=0)
     _late_votes(consultation, sids)
-    asked_at = utcnow() - timedelta(seconds=1)  # a request made before the run below began, whatever the clock's grain
+    # A request made when the latest snapshot began: not answered by it, and before the run below, which begins
+    # after a whole analysis has run since (no two moments compared at the clock's grain)
+    asked_at = store.latest_snapshot(db.session, consultation).started_at
     assert jobs._due(app, consultation.id, asked_at, debounce=0) is True
     jobs.run(app, consultation.id, more_coming=lambda: True)  # another process: a snapshot, its checks postponed
     later = utcnow() + timedelta(seconds=1)

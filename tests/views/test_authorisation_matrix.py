@@ -70,6 +70,8 @@ PUBLIC_ROUTES = [
     ("GET", "/c/pub/mine", None, everyone(200)),
     ("GET", "/c/pub/mine.json", None, everyone(200)),
     ("GET", "/c/pub/moderation", None, everyone(200)),
+    ("GET", "/c/pub/about-you", None, everyone(200)),
+    ("POST", "/c/pub/about-you", {}, everyone(404)),  # "pub" asks no questions about participants
     ("GET", "/c/pub/report", None, everyone(200)),
     ("GET", "/c/pub/report.json", None, everyone(200)),
     ("GET", "/c/access/report", None, staff_only(200, 404)),  # a draft's report

@@ -34,6 +34,14 @@ ROUTES = [
     ("POST", "/facilitate/{slug}/moderators", "manage", 409, {"email": "assigned@example.org"}),  # already there
     ("GET", "/facilitate/{slug}/eligibility", "manage", 200, None),
     ("POST", "/facilitate/{slug}/eligibility", "manage", 302, {"action": "codes", "count": "2"}),
+    ("GET", "/facilitate/{slug}/about-participants", "manage", 200, None),
+    (
+        "POST",
+        "/facilitate/{slug}/about-participants",
+        "manage",
+        302,
+        {"action": "template", "template": "sex", "area": "uk"},
+    ),
     ("GET", "/facilitate/{slug}/invite-codes.csv", "manage", 200, None),
     ("GET", "/facilitate/{slug}/monitor", "manage", 200, None),
     ("GET", "/facilitate/{slug}/export.zip", "manage", 200, None),

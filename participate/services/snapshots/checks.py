@@ -46,6 +46,12 @@ def compute_robustness(
     return row
 
 
+def robustness_of(session: Session, snapshot_id: int | None) -> dict | None:
+    """The robustness check of one analysis snapshot, if it has been computed."""
+    row = session.get(AnalysisRobustness, snapshot_id) if snapshot_id is not None else None
+    return row.result if row is not None else None
+
+
 def checks_due(session: Session, snapshot: AnalysisSnapshot, *, more_coming: bool, checks_every: float) -> bool:
     """Whether to check ``snapshot`` now: nothing newer is waiting, or the latest check is ``checks_every`` s old.
 
