@@ -115,8 +115,12 @@ def export_polis_command(slug, folder):
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--slug", help="Web address of the new consultation (default: made from the topic).")
 @click.option("--owner", help="Email of the facilitator who will own it (default: none, admins only).")
+@click.option(
+    "--language",
+    help="Language code of its statements, e.g. de (default: what consultation.json says, else en).",
+)
 @with_appcontext
-def import_polis_command(path, slug, owner):
+def import_polis_command(path, slug, owner, language):
     """Import a Pol.is export folder or zip as a new, closed consultation (all or nothing)."""
     from sqlalchemy import select
 
@@ -129,7 +133,9 @@ def import_polis_command(path, slug, owner):
         if account is None:
             raise click.ClickException(f"There is no account for {owner}.")
     try:
-        consultation = polis_exchange.import_export(db.session, path, slug=slug, owner=account, unlimited=True)
+        consultation = polis_exchange.import_export(
+            db.session, path, slug=slug, owner=account, unlimited=True, language=language
+        )
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     participants, votes = counts(db.session, consultation)

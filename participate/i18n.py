@@ -1,7 +1,9 @@
 """Interface language: English or Welsh, chosen by ``?lang=``, then the ``lang`` cookie, then Accept-Language."""
 
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from babel.dates import format_date as babel_format_date
 from flask import current_app, has_request_context, request
 from flask_babel import format_number, get_locale, get_translations, gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -13,6 +15,8 @@ COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 # Each language is named in itself in the switcher (never translated), as GOV.UK and gov.wales do.
 NAMES = {"en": "English", "cy": "Cymraeg"}
+# The locale whose conventions write dates: British English for English ("3 March 2026", not "March 3, 2026").
+DATE_LOCALES = {"en": "en_GB"}
 
 
 # What staff pages show for the stored enumerations (their values are database words, not interface text).
@@ -114,6 +118,7 @@ SETTINGS = {
     "eligibility": _l("Who can take part"),
     "report_visibility": _l("Report"),
     "recruitment": _l("How participants were recruited"),
+    "language": _l("Language of the statements"),
     "scheduled_open_at": _l("Open automatically at"),
     "scheduled_close_at": _l("Close automatically at"),
 }
@@ -232,11 +237,26 @@ def limit_words(text: str) -> str:
     return gettext("%(first)s and %(last)s", first=", ".join(parts[:-1]), last=parts[-1])
 
 
+def long_date(value: datetime | str | None) -> str:
+    """A date in the interface language's style, in UTC: "3 March 2026", "3 Mawrth 2026"; "" for none.
+
+    Accepts a datetime or the ISO text the report stores.
+    """
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    locale = str(get_locale() or "en")
+    return babel_format_date(moment.date(), "long", locale=DATE_LOCALES.get(locale, locale))
+
+
 def init_app(app) -> None:
     app.after_request(remember_choice)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["limit_words"] = limit_words
     app.jinja_env.filters["audit_action"] = audit_action
+    app.jinja_env.filters["longdate"] = long_date
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale()),
         language_names=NAMES,

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Enum,
@@ -33,6 +34,7 @@ TITLE_MAX_LENGTH = 200
 QUESTION_MAX_LENGTH = 500
 CONTACT_MAX_LENGTH = 200  # the organiser's name, and how to reach them
 XID_MAX_LENGTH = 200
+LANGUAGE_MAX_LENGTH = 35  # a BCP 47 language tag, e.g. "cy" or "de-AT"
 REASON_MAX_LENGTH = 500  # a moderator's reason in the moderation log
 # Free texts without a database limit (TEXT), bounded by the service: the recruitment note, the moderation policy.
 RECRUITMENT_MAX_LENGTH = 2_000
@@ -210,6 +212,9 @@ class Consultation(db.Model):
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The moderation policy participants read before writing (Markdown); empty shows the default text, translated.
     moderation_policy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The language its statements, title and question are written in (a BCP 47 tag such as "en", "cy", "de"):
+    # pages and the PDF mark the statements with it, while the interface language frames them.
+    language: Mapped[str] = mapped_column(String(LANGUAGE_MAX_LENGTH), default="en", server_default="en")
     # The report's evidence floors, raised by the facilitators (None keeps analysis.evidence's defaults; never lower).
     floor_voters: Mapped[int | None] = mapped_column(Integer)
     floor_group_voters: Mapped[int | None] = mapped_column(Integer)
@@ -254,6 +259,10 @@ class Participant(db.Model):
     # HMAC of the address it first took part from, keyed by a daily key (``security.ip_hash``): for rate limits and
     # the integrity annex only; never exported; cleared after IP_HASH_RETENTION_DAYS by ``participate purge``.
     ip_hash: Mapped[str | None] = mapped_column(String(64))
+    # For an import: the source's participant id and its opinion group (Pol.is's 0-based group-id), so the report
+    # can show both ids side by side and letter the groups as the source did.
+    source_id: Mapped[int | None] = mapped_column(BigInteger)
+    source_group: Mapped[int | None] = mapped_column(Integer)
 
 
 class Statement(db.Model):
@@ -281,6 +290,8 @@ class Statement(db.Model):
     # False when an imported source did not say whether the organisers or a participant wrote the statement.
     origin_stated: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     source: Mapped[str | None] = mapped_column(String(SOURCE_MAX_LENGTH))
+    # For an import: the source's statement id (Pol.is's comment-id), shown beside ours in the report.
+    source_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     consultation: Mapped[Consultation] = relationship(back_populates="statements")

@@ -32,7 +32,12 @@ def import_polis(session, params, progress) -> dict:
         progress(5, N_("Reading the export"))
         owner = session.get(Account, params["owner_id"]) if params.get("owner_id") else None
         consultation = polis_exchange.import_export(
-            session, folder / params["path"], slug=params.get("slug"), owner=owner, name=params.get("name")
+            session,
+            folder / params["path"],
+            slug=params.get("slug"),
+            owner=owner,
+            name=params.get("name"),
+            language=params.get("language"),
         )
         progress(90, N_("Analysing the votes"))
         analysis_wanted(consultation.id)

@@ -8,13 +8,12 @@ filled with figures. Statements come only from the report's own list, which is a
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from flask_babel import format_date, format_decimal, gettext, ngettext
+from flask_babel import format_decimal, gettext, ngettext
 
 from analysis import evidence
 
-from . import population_brief
+from ..i18n import long_date
+from . import brief_answer, population_brief
 
 HEADLINE = 5  # statements in the headline
 COMMON = 5  # statements listed as common ground, and as rejected by all
@@ -165,6 +164,7 @@ def _group_summary(group: dict, index: dict[int, dict], floor: evidence.Floors |
     Only statements at the floor inside the group and among the others: a contrast needs both sides' votes.
     """
     floor = floor or evidence.Floors()
+    one_other = group.get("groups") == 2  # "the other group", not "the other groups"
     name = _group_name(group)
     share = _pct(group["size"], group["grouped"])
     who = ngettext(
@@ -194,46 +194,73 @@ def _group_summary(group: dict, index: dict[int, dict], floor: evidence.Floors |
 
     if a and d:
         fa, fd = figures(a, "agree"), figures(d, "disagree")
-        first = gettext(
-            "%(who)s mostly agreed that %(a)s (%(a_in)d%%, %(a_in_of)s, against %(a_out)d%%, %(a_out_of)s, in the "
-            "other groups) and, unlike the others, disagreed that %(d)s (%(d_in)d%% disagreed, %(d_in_of)s, against "
-            "%(d_out)d%%, %(d_out_of)s).",
-            who=who,
-            a=fa["text"],
-            a_in=fa["inside"],
-            a_in_of=fa["inside_of"],
-            a_out=fa["outside"],
-            a_out_of=fa["outside_of"],
-            d=fd["text"],
-            d_in=fd["inside"],
-            d_in_of=fd["inside_of"],
-            d_out=fd["outside"],
-            d_out_of=fd["outside_of"],
-        )
+        first = (
+            gettext(
+                "%(who)s mostly agreed that %(a)s (%(a_in)d%%, %(a_in_of)s, against %(a_out)d%%, %(a_out_of)s, in "
+                "the other group) and, unlike the other group, disagreed that %(d)s (%(d_in)d%% disagreed, "
+                "%(d_in_of)s, against %(d_out)d%%, %(d_out_of)s)."
+            )
+            if one_other
+            else gettext(
+                "%(who)s mostly agreed that %(a)s (%(a_in)d%%, %(a_in_of)s, against %(a_out)d%%, %(a_out_of)s, in "
+                "the other groups) and, unlike the others, disagreed that %(d)s (%(d_in)d%% disagreed, %(d_in_of)s, "
+                "against %(d_out)d%%, %(d_out_of)s)."
+            )
+        ) % {
+            "who": who,
+            "a": fa["text"],
+            "a_in": fa["inside"],
+            "a_in_of": fa["inside_of"],
+            "a_out": fa["outside"],
+            "a_out_of": fa["outside_of"],
+            "d": fd["text"],
+            "d_in": fd["inside"],
+            "d_in_of": fd["inside_of"],
+            "d_out": fd["outside"],
+            "d_out_of": fd["outside_of"],
+        }
     elif a:
         fa = figures(a, "agree")
-        first = gettext(
-            "%(who)s agreed, more than the others, that %(a)s (%(a_in)d%%, %(a_in_of)s, against %(a_out)d%%, "
-            "%(a_out_of)s, in the other groups).",
-            who=who,
-            a=fa["text"],
-            a_in=fa["inside"],
-            a_in_of=fa["inside_of"],
-            a_out=fa["outside"],
-            a_out_of=fa["outside_of"],
-        )
+        first = (
+            gettext(
+                "%(who)s agreed, more than the other group, that %(a)s (%(a_in)d%%, %(a_in_of)s, against "
+                "%(a_out)d%%, %(a_out_of)s, in the other group)."
+            )
+            if one_other
+            else gettext(
+                "%(who)s agreed, more than the others, that %(a)s (%(a_in)d%%, %(a_in_of)s, against %(a_out)d%%, "
+                "%(a_out_of)s, in the other groups)."
+            )
+        ) % {
+            "who": who,
+            "a": fa["text"],
+            "a_in": fa["inside"],
+            "a_in_of": fa["inside_of"],
+            "a_out": fa["outside"],
+            "a_out_of": fa["outside_of"],
+        }
     elif d:
         fd = figures(d, "disagree")
-        first = gettext(
-            "%(who)s, unlike the others, disagreed that %(d)s (%(d_in)d%% disagreed, %(d_in_of)s, against "
-            "%(d_out)d%%, %(d_out_of)s, in the other groups).",
-            who=who,
-            d=fd["text"],
-            d_in=fd["inside"],
-            d_in_of=fd["inside_of"],
-            d_out=fd["outside"],
-            d_out_of=fd["outside_of"],
-        )
+        first = (
+            gettext(
+                "%(who)s, unlike the other group, disagreed that %(d)s (%(d_in)d%% disagreed, %(d_in_of)s, against "
+                "%(d_out)d%%, %(d_out_of)s, in the other group)."
+            )
+            if one_other
+            else gettext(
+                "%(who)s, unlike the others, disagreed that %(d)s (%(d_in)d%% disagreed, %(d_in_of)s, against "
+                "%(d_out)d%%, %(d_out_of)s, in the other groups)."
+            )
+        ) % {
+            "who": who,
+            "d": fd["text"],
+            "d_in": fd["inside"],
+            "d_in_of": fd["inside_of"],
+            "d_out": fd["outside"],
+            "d_out_of": fd["outside_of"],
+        }
+    elif one_other:
+        return gettext("%(who)s has no statement on which it clearly differs from the other group.", who=who)
     else:
         return gettext("%(who)s has no statement on which it clearly differs from the others.", who=who)
     if len(agreed) > 1:
@@ -258,14 +285,16 @@ def group_summaries(report: dict) -> list[dict]:
             "label": g["label"],
             "name": g.get("name"),
             "size": g["size"],
-            "summary": _group_summary({**g, "grouped": grouped}, index, floors(report)),
+            "summary": _group_summary(
+                {**g, "grouped": grouped, "groups": len(report["groups"])}, index, floors(report)
+            ),
         }
         for g in report["groups"]
     ]
 
 
 def _date(iso: str | None) -> str | None:
-    return format_date(datetime.fromisoformat(iso), "long") if iso else None
+    return long_date(iso) or None
 
 
 def _asked(report: dict) -> str:
@@ -410,18 +439,29 @@ def _certainty(report: dict, common: list[dict]) -> list[str]:
 def build(report: dict) -> dict:
     """The brief of a built report, in the interface language.
 
-    Returns ``{"asked", "floor", "headline", "common_ground", "rejected", "divisions", "thin", "groups",
-    "certainty", "caveats"}``: ``asked`` a sentence; ``floor`` the evidence floors ``{"voters", "group_voters"}``;
-    ``headline``, ``common_ground``, ``rejected`` and ``divisions`` lists of statements with their figures
-    (everyone's and each group's tally) and a ``sentence``, each at the floors its claim needs (:func:`claims`);
-    ``thin`` the statements those lists would hold but for the floors, with everyone's tally; ``groups`` as
-    :func:`group_summaries` (with ``share``); ``certainty`` and ``caveats`` lists of sentences.
+    Returns ``{"lead", "context", "context_sentences", "method", "caution", "asked", "floor", "headline",
+    "common_ground", "rejected", "divisions", "thin", "groups", "certainty", "caveats"}``: ``lead`` the main
+    division in a sentence (or None), ``context`` the facts of :func:`.brief_answer.context` and
+    ``context_sentences`` them in words, ``method`` a paragraph, ``caution`` sentences; ``asked`` a sentence;
+    ``floor`` the evidence floors ``{"voters", "group_voters"}``; ``headline``, ``common_ground``, ``rejected`` and
+    ``divisions`` lists of statements with their figures (everyone's and each group's tally) and a ``sentence``,
+    each at the floors its claim needs (:func:`claims`); ``thin`` the statements those lists would hold but for the
+    floors, with everyone's tally; ``groups`` as :func:`group_summaries` (with ``share``, and
+    ``name``/``name_confirmed`` from :func:`.brief_answer.names`); ``certainty`` and ``caveats`` lists of sentences.
     """
     index = {r["id"]: r for r in report["statements"]}
+    named = brief_answer.names(report)
     groups = report["groups"]
+    context = brief_answer.context(report)
     floor = floors(report)
     participants = report["counts"]["participants"]
     brief: dict = {
+        "lead": brief_answer.lead(report, named),
+        "lead_statement": (brief_answer.division(report) or ({"id": None},))[0]["id"],
+        "context": context,
+        "context_sentences": brief_answer.context_sentences(report, context),
+        "method": brief_answer.method(report),
+        "caution": brief_answer.caution(report, context),
         "asked": _asked(report),
         "floor": floor.to_dict(),
         "headline": [],
@@ -518,7 +558,10 @@ def build(report: dict) -> dict:
         for sid in [sid for sid in thin if sid in index and sid not in listed][:THIN]
     ]
     grouped = report["counts"]["grouped"]
-    brief["groups"] = [{**summary, "share": _pct(summary["size"], grouped)} for summary in group_summaries(report)]
+    brief["groups"] = [
+        {**summary, "share": _pct(summary["size"], grouped), **named[summary["label"]]}
+        for summary in group_summaries({**report, "groups": [{**g, "name": named[g["label"]]["name"]} for g in groups]})
+    ]
     brief["certainty"] = _certainty(report, brief["common_ground"])
     brief["weighting"] = population_brief.weighting_sentence(report, brief["headline"])
     return brief

@@ -21,6 +21,7 @@ from analysis import evidence
 from ..models import (
     CONTACT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
+    LANGUAGE_MAX_LENGTH,
     MODERATION_POLICY_MAX_LENGTH,
     QUESTION_MAX_LENGTH,
     RECRUITMENT_MAX_LENGTH,
@@ -284,6 +285,22 @@ def staff_listing(session: Session, account: Account) -> list[StaffListing]:
 # ----------------------------------------------------------------------------------------------------------------
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: The content language of a consultation whose facilitators or source did not say (the interface's default).
+DEFAULT_LANGUAGE = "en"
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$")
+
+
+def check_language(value: object) -> str:
+    """A BCP 47 language tag as stored (``de``, ``cy``, ``de-AT``; lower case, as HTML's ``lang`` accepts it)."""
+    tag = str(value or "").strip().replace("_", "-").lower()
+    if not _LANGUAGE_TAG.match(tag) or len(tag) > LANGUAGE_MAX_LENGTH:
+        raise InvalidInput(
+            N_("The language must be a language code such as en, cy or de (“%(value)s” is not one)."),
+            value=str(value)[:40],
+        )
+    return tag
+
+
 SETTINGS = (
     "title",
     "question",
@@ -295,6 +312,7 @@ SETTINGS = (
     "unlisted",
     "report_visibility",
     "recruitment",
+    "language",
     "floor_voters",
     "floor_group_voters",
     "moderation_policy",
@@ -422,6 +440,8 @@ def _settings(session: Session, data: dict, consultation: Consultation | None, n
             RECRUITMENT_MAX_LENGTH,
             required=False,
         )
+    if given("language"):  # empty: the interface's default
+        values["language"] = check_language(data.get("language") or DEFAULT_LANGUAGE)
     for name, least, label in (
         ("floor_voters", evidence.DEFAULT_VOTERS, N_("least number of voters for a claim about everyone")),
         ("floor_group_voters", evidence.DEFAULT_GROUP_VOTERS, N_("least number of voters for a claim about a group")),

@@ -137,6 +137,7 @@ def settings_document(session: Session, consultation: Consultation) -> dict:
         "allow_statements": consultation.allow_statements,
         "report_visibility": consultation.report_visibility.value,
         "eligibility": consultation.eligibility.value,
+        "language": consultation.language,
         # null: the site's DELETED_STATEMENTS (see Consultation.deleted_statements)
         "deleted_statements": consultation.deleted_statements.value if consultation.deleted_statements else None,
         "created_at": _iso(consultation.created_at),
@@ -273,6 +274,7 @@ _SETTING_TYPES = {
     "report_visibility": str,
     "statements": list,
     "banned_participant_ids": list,
+    "language": str,
 }
 _STATEMENT_DETAIL_TYPES = {"origin": str, "is_meta": bool, "source": str, "themes": list}
 _TYPE_NAMES = {str: N_("text"), bool: N_("true or false"), list: N_("a list"), int: N_("a whole number")}
@@ -303,6 +305,8 @@ def _check_settings(data: dict) -> None:
             field="report_visibility",
             allowed=allowed,
         )
+    if data.get("language") is not None:
+        consultations.check_language(data["language"])
     for number, pid in enumerate(data.get("banned_participant_ids") or [], start=1):
         if not _is_id(pid):
             raise _wrong_type(f"banned_participant_ids[{number}]", int)
@@ -428,6 +432,7 @@ def import_export(
     name: str | None = None,
     now: datetime | None = None,
     unlimited: bool = False,
+    language: str | None = None,
 ) -> Consultation:
     """Import a Pol.is export (folder or zip) as a new closed consultation, all or nothing.
 
@@ -435,8 +440,13 @@ def import_export(
     participants get random token hashes (nobody can sign in as them). The report is private unless
     ``consultation.json`` says otherwise. Malformed input raises :class:`InvalidInput` naming the file, row and
     reason (never a server path), and leaves the database unchanged. A zip may unpack to at most
-    :data:`MAX_UNCOMPRESSED_BYTES` unless ``unlimited`` (the command line).
+    :data:`MAX_UNCOMPRESSED_BYTES` unless ``unlimited`` (the command line). The statements' ``language`` is the
+    one given, else the one ``consultation.json`` names, else :data:`consultations.DEFAULT_LANGUAGE` (a Pol.is
+    export does not say). Each statement and participant keeps its id in the source, and each participant the
+    source's opinion group, so that the report can show both and letter the groups as the source did.
     """
+    if language is not None:
+        language = consultations.check_language(language)
     path = Path(path)
     now = now or utcnow()
     with tempfile.TemporaryDirectory() as folder:
@@ -460,7 +470,15 @@ def import_export(
         consultations.require_facilitator(owner)
     try:
         consultation = _import(
-            session, export, settings, metadata, slug=slug, owner=owner, name=name or path.stem, now=now
+            session,
+            export,
+            settings,
+            metadata,
+            slug=slug,
+            owner=owner,
+            name=name or path.stem,
+            now=now,
+            language=language,
         )
     except Exception:
         session.rollback()
@@ -469,7 +487,7 @@ def import_export(
     return consultation
 
 
-def _import(session, export, settings, metadata, *, slug, owner, name, now) -> Consultation:
+def _import(session, export, settings, metadata, *, slug, owner, name, now, language) -> Consultation:
     votes = export.votes
     stamps = [s.timestamp for s in export.statements if s.timestamp is not None]
     known = votes.timestamps[~np.isnan(votes.timestamps)]
@@ -503,6 +521,7 @@ def _import(session, export, settings, metadata, *, slug, owner, name, now) -> C
         opened_at=first_time,
         closed_at=fallback if times else now,
         imported_from_polis=True,
+        language=language or settings.get("language") or consultations.DEFAULT_LANGUAGE,
         # Without vote times (no votes.csv) the votes are stored with one time, the import's latest known moment:
         # nothing may read it as when anyone voted (timing checks, daily charts).
         vote_times=len(known) == len(votes),
@@ -536,6 +555,8 @@ def _import(session, export, settings, metadata, *, slug, owner, name, now) -> C
                     "token_hash": _random_token_hash(),
                     "is_banned": pid in banned,
                     "created_at": _moment(first_seen[pid], fallback),
+                    "source_id": pid,
+                    "source_group": export.polis_groups.get(pid),
                 }
                 for pid in polis_pids
             ],
@@ -583,6 +604,7 @@ def _import(session, export, settings, metadata, *, slug, owner, name, now) -> C
                 "about_participants": about,
                 "origin_stated": origin_stated,
                 "source": (detail.get("source") or "")[:SOURCE_MAX_LENGTH] or None,
+                "source_id": s.id,
                 "created_at": _moment(s.timestamp, fallback),
             }
         )

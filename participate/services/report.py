@@ -185,13 +185,15 @@ def _consultation_fields(consultation: Consultation) -> tuple:
         consultation.data_version,  # deleted votes leave the counts at once
         consultation.vote_times,
         tuple(sorted((consultation.group_names or {}).items())),
+        consultation.language,
+        consultation.organiser,
         floors_of(consultation),
     )
 
 
 def _statement_fields(statements) -> tuple:
     return tuple(
-        (s.id, s.text, s.moderation, s.is_meta, s.about_participants, s.origin, tuple(s.theme_names))
+        (s.id, s.text, s.moderation, s.is_meta, s.about_participants, s.origin, tuple(s.theme_names), s.source_id)
         for s in statements
     )
 
@@ -244,6 +246,13 @@ def _build(session: Session, consultation: Consultation, statements, snapshot_id
         robustness=checks.robustness_of(session, snapshot_id),
         imported=imported,
     )
+    # When people voted: the first and the last vote the report counts (of the snapshot, when there is one).
+    span = select(func.min(Vote.created_at), func.max(Vote.created_at)).where(Vote.consultation_id == consultation.id)
+    if snapshot is not None:
+        span = span.where(Vote.id <= snapshot.last_vote_id)
+    # An import whose source recorded no vote times has none to give (its votes carry the import's time).
+    first_vote, last_vote = session.execute(span).one() if consultation.vote_times else (None, None)
+    report["consultation"].update(first_vote=_iso(first_vote), last_vote=_iso(last_vote))
     report["moderation"] = _moderation(session, consultation, imported)
     report["integrity"] = _integrity(session, consultation, snapshot)
     if imported:
@@ -339,6 +348,8 @@ def assemble(
             "is_simulated": bool(consultation.is_simulated),
             "recruitment": consultation.recruitment or "",
             "imported_from_polis": bool(imported),
+            "language": getattr(consultation, "language", None) or "en",
+            "organiser": getattr(consultation, "organiser", None) or "",
         },
         "group_names": dict(getattr(consultation, "group_names", None) or {}),
         "counts": {
@@ -381,6 +392,7 @@ def assemble(
                 "themes": st.theme_names,
                 "is_meta": bool(st.is_meta),
                 "origin": st.origin.value,
+                "source_id": getattr(st, "source_id", None),
                 "origin_stated": bool(getattr(st, "origin_stated", True)),
                 "about_participants": bool(getattr(st, "about_participants", False)),
                 "overall": _tally(a, d, a + d + p),
@@ -669,3 +681,27 @@ def sorted_statements(report: dict, sort: str = "order", theme: str | None = Non
         "pass": lambda r: (-(r["pass_rate"] if r["pass_rate"] is not None else -1), r["id"]),
     }
     return sorted(rows, key=keys.get(sort, keys["order"]))
+
+
+def participant_rows(session: Session, consultation: Consultation, report: dict) -> list[tuple]:
+    """``(participant_id, source_participant_id, group_id, source_group)`` of everyone who voted, by our id.
+
+    The group is the one in the report's snapshot (None when the person is in no group, or the report has none).
+    """
+    snapshot_id = (report.get("analysis") or {}).get("snapshot_id")
+    snapshot = session.get(AnalysisSnapshot, snapshot_id) if snapshot_id is not None else None
+    group_of = view_of(snapshot).group_of() if snapshot is not None and report.get("ready") else {}
+    voters = select(CurrentVote.participant_id).where(CurrentVote.consultation_id == consultation.id).distinct()
+    return [
+        (pid, source_id, group_of.get(pid), source_group)
+        for pid, source_id, source_group in session.execute(
+            select(Participant.id, Participant.source_id, Participant.source_group)
+            .where(Participant.consultation_id == consultation.id, Participant.id.in_(voters))
+            .order_by(Participant.id)
+        )
+    ]
+
+
+def group_letters(report: dict) -> dict[int, str]:
+    """{group id: letter} of the report's groups."""
+    return {g["id"]: g["label"] for g in report["groups"]}

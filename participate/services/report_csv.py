@@ -9,9 +9,17 @@ def share(n: int, d: int) -> float | None:
     return n / d if d else None
 
 
+BOM = "\ufeff"  # a UTF-8 byte-order mark: without it Excel reads the file as the local code page ("Ã¼" for "ü")
+
+
 def to_csv(report: dict) -> str:
-    """One row per statement with every figure of the report; group columns follow the group letters."""
+    """One row per statement with every figure of the report; group columns follow the group letters.
+
+    Starts with a UTF-8 byte-order mark, so that spreadsheets open statements in any language as written;
+    ``source_statement_id`` is the statement's id in the source it was imported from (blank otherwise).
+    """
     out = io.StringIO()
+    out.write(BOM)
     writer = csv_safe.writer(out)
     labels = [g["label"] for g in report["groups"]]
     header = [
@@ -39,6 +47,7 @@ def to_csv(report: dict) -> str:
         "bridging_high90",
         "headline_rank",
         "headline_jr",
+        "source_statement_id",
         "weighted_agree_share",
         "weighted_agree_low95",
         "weighted_agree_high95",
@@ -87,6 +96,7 @@ def to_csv(report: dict) -> str:
             num((r.get("bridging_interval") or [None, None])[1]),
             rank.get(r["id"], ""),
             "" if r["id"] not in rank or report.get("headline_jr") is None else int(report["headline_jr"]),
+            "" if r.get("source_id") is None else r["source_id"],
         ]
         weighted = r.get("weighted") or {}  # absent from reports published before weighting existed
         row += [
@@ -107,4 +117,26 @@ def to_csv(report: dict) -> str:
                 num(iv[1]),
             ]
         writer.writerow(row)
+    return out.getvalue()
+
+
+def participants_csv(rows, labels: dict[int, str], source_labels: dict[int, str]) -> str:
+    """One row per participant: our id and the source's, our opinion group and the source's (for imports).
+
+    ``rows`` are ``(participant_id, source_participant_id, group_id, source_group)`` tuples; ``labels`` maps our
+    group ids to their letters, ``source_labels`` the source's group ids to theirs (Pol.is's group-id 0 is A).
+    """
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv_safe.writer(out)
+    writer.writerow(["participant_id", "source_participant_id", "group", "source_group"])
+    for pid, source_id, gid, source_group in rows:
+        writer.writerow(
+            [
+                pid,
+                "" if source_id is None else source_id,
+                labels.get(gid, "") if gid is not None else "",
+                source_labels.get(source_group, "") if source_group is not None else "",
+            ]
+        )
     return out.getvalue()

@@ -636,6 +636,7 @@ def import_polis():
                 "slug": request.form.get("slug") or None,
                 "owner_id": _me().id,
                 "name": name,
+                "language": request.form.get("language") or None,
             }
             job_id = background.submit("import", account_id=_me().id, params=params)
             job = db.session.get(Job, job_id)

@@ -22,10 +22,19 @@ from sqlalchemy import select
 from .. import background
 from ..extensions import db
 from ..models import Consultation, ConsultationStatus, Statement
-from ..services import ServiceError, brief, consultations, publishing, report_csv, shared_cache, visibility
+from ..services import (
+    ServiceError,
+    brief,
+    brief_answer,
+    consultations,
+    publishing,
+    report_csv,
+    shared_cache,
+    visibility,
+)
 from ..services import report as reports
 from ..services import themes as theme_service
-from ..services.snapshots import integrity
+from ..services.snapshots import group_label, integrity
 from ..services.snapshots import votes as snapshot_votes
 from . import limit_pdf
 
@@ -188,6 +197,9 @@ def render_pdf(context: dict, *, consultation, published) -> bytes:
     """The report as a tagged A4 PDF (PDF/UA-1): run by the ``pdf`` job, never by a request."""
     from weasyprint import HTML  # imported on demand: it is heavy and only PDFs need it
 
+    from .. import pdf_tags
+
+    pdf_tags.install()
     report = _without_newer_votes(context["report"])
     if published:
         votes_sha256, code = published.votes_sha256, published.code_version
@@ -287,6 +299,22 @@ def published(token, fmt=None):
     return _respond(snapshot.report, consultation=consultation, fmt=fmt, published=snapshot, extra_json=extra)
 
 
+@bp.get("/c/<slug>/report/participants.csv")
+def participants_csv(slug):
+    """Every voter's id beside the source's id and group (an import's), so an analyst can check one against the
+    other; follows the report's visibility."""
+    consultation = _consultation(slug)
+    _refuse_unless_readable(consultation)
+    report = reports.build(db.session, consultation)
+    rows = reports.participant_rows(db.session, consultation, report)
+    source = {i: group_label(i) for i in {r[3] for r in rows if r[3] is not None}}
+    return Response(
+        report_csv.participants_csv(rows, reports.group_letters(report), source),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{consultation.slug}-participants.csv"'},
+    )
+
+
 @bp.post("/c/<slug>/report/publish")
 def publish(slug):
     consultation = _consultation(slug)
@@ -357,5 +385,8 @@ def group_names(slug):
             flash(ngettext("%(num)d group name changed.", "%(num)d group names changed.", changed), "success")
             return redirect(url_for("report.group_names", slug=slug))
     groups = brief.group_summaries(report)
+    named = brief_answer.names(report)
     status = 400 if error else 200
-    return render_template("report/groups.html", consultation=consultation, groups=groups, error=error), status
+    return render_template(
+        "report/groups.html", consultation=consultation, groups=groups, named=named, error=error
+    ), status

@@ -1,12 +1,14 @@
 """What every page shares, registered on the app by :func:`init_app`: template filters and globals, and the
 request hooks that are not one blueprint's business."""
 
+import re
 from datetime import UTC
 
 import markdown as markdown_lib
 import nh3
 from flask import Flask, g, request
-from markupsafe import Markup
+from flask_babel import refresh as babel_refresh
+from markupsafe import Markup, escape
 
 from ..extensions import db
 from ..security import ip_hash
@@ -43,13 +45,25 @@ def pct(n, d) -> int | None:
     return int(100 * n / d + 0.5)
 
 
-def forget_previous_request() -> None:
-    """Load the user and CSRF token from this request's session, never from ``g`` left by an earlier request.
+_QUOTED = re.compile("“([^”]*)”")
 
-    In production every request has its own ``g``; a test client running inside one app context shares it.
+
+def quoted_lang(sentence: str, lang: str) -> Markup:
+    """An interface sentence with each quoted statement (“…”) marked as written in the consultation's language."""
+    return Markup(
+        _QUOTED.sub(lambda m: f'“<span lang="{escape(lang)}">{m.group(1)}</span>”', str(escape(sentence)))
+    )  # escaped first; only the span is added
+
+
+def forget_previous_request() -> None:
+    """Load the user, CSRF token and language from this request, never from ``g`` left by an earlier request.
+
+    In production every request has its own ``g``; a test client running inside one app context shares it (a
+    benchmark fetching the English and then the Welsh PDF got the English one twice).
     """
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
+    babel_refresh()  # and the language: each request chooses its own (?lang=, cookie, Accept-Language)
 
 
 def remember_ip_hash() -> None:
@@ -62,6 +76,7 @@ def remember_ip_hash() -> None:
 def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(format_utc, "utc")
+    app.add_template_filter(quoted_lang, "quoted_lang")
     app.add_template_global(theme_label)
     app.add_template_global(pct)
     app.before_request(forget_previous_request)

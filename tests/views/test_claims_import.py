@@ -81,7 +81,7 @@ def test_the_cli_import_keeps_vote_times_and_counts_agree_everywhere(app, client
     n = report["counts"]
     assert n["votes"] == report["analysis"]["vote_count"] - _votes_on_uncounted(report, consultation)
     assert f"<dd>{n['participants']:,}</dd>" in page and f"<dd>{n['votes']:,}</dd>" in page
-    csv_rows = list(csv.DictReader(io.StringIO(client.get("/c/with-times/report.csv").text)))
+    csv_rows = list(csv.DictReader(io.StringIO(client.get("/c/with-times/report.csv").data.decode("utf-8-sig"))))
     counted = {r["id"] for r in report["statements"] if not r["is_meta"]}
     assert sum(int(r["votes"]) for r in csv_rows if int(r["statement_id"]) in counted) == n["votes"]
 

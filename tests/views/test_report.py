@@ -136,7 +136,7 @@ def test_sorting_and_theme_filter_work_without_javascript(client, make_consultat
 
 def test_downloads_csv_json_pdf(client, make_consultation):
     _, sids, _ = make_hand_consultation(make_consultation)
-    rows = list(csv.DictReader(io.StringIO(client.get("/c/hand/report.csv").get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(client.get("/c/hand/report.csv").data.decode("utf-8-sig"))))
     assert [int(r["statement_id"]) for r in rows] == sids
     assert {"group_A_agree_share", "group_B_agree_low90", "group_consensus_jeffreys"} <= set(rows[0])
     body = client.get("/c/hand/report.json").get_json()

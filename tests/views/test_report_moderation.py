@@ -76,9 +76,9 @@ def test_report_data_counts_and_lists_only_reportable_statements(moderated):
 def test_html_csv_json_and_pdf_leave_out_unapproved_statements(client, moderated):
     text = _text(client.get("/c/pre/report").get_data(as_text=True))
     _assert_reportable_only(text)
-    assert f"on {len(SEEDS)} statements." in text and f"{len(SEEDS)} statements " in text
+    assert f"{len(SEEDS)} statements " in text  # the statements table counts the reportable ones only
     assert "100% (1/1)" not in text
-    rows = list(csv.DictReader(io.StringIO(client.get("/c/pre/report.csv").get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(client.get("/c/pre/report.csv").data.decode("utf-8-sig"))))
     assert {r["text"] for r in rows} == {*SEEDS, META}
     body = client.get("/c/pre/report.json").get_json()
     _assert_reportable_only(str(body))

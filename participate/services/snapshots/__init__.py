@@ -6,6 +6,6 @@ typed view every reader uses instead of the JSON.
 """
 
 from . import store
-from .view import GroupView, MajorityView, RepView, SnapshotView, group_label, view_of
+from .view import GroupView, MajorityView, RepView, SnapshotView, group_label, source_labels, view_of
 
-__all__ = ["GroupView", "MajorityView", "RepView", "SnapshotView", "group_label", "store", "view_of"]
+__all__ = ["GroupView", "MajorityView", "RepView", "SnapshotView", "group_label", "source_labels", "store", "view_of"]

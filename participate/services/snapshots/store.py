@@ -27,7 +27,7 @@ from ...models import (
     utcnow,
 )
 from .. import statements
-from .view import group_label
+from .view import group_label, source_labels
 from .votes import current_votes
 
 KEEP_SNAPSHOTS = 3  # older ones are pruned, except the newest checked one; published reports are stored separately
@@ -148,6 +148,17 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
         min_voters=max(consultation.floor_voters or 0, evidence.DEFAULT_VOTERS),
     )
     seconds = time.perf_counter() - started
+    stored = result.to_dict()
+    source_group = dict(
+        session.execute(
+            select(Participant.id, Participant.source_group).where(
+                Participant.consultation_id == consultation_id, Participant.source_group.is_not(None)
+            )
+        ).all()
+    )
+    if source_group:
+        members = {g.id: g.members.tolist() for g in result.groups}
+        stored["group_labels"] = {str(gid): label for gid, label in source_labels(members, source_group).items()}
     # The write is one transaction: lock the consultation so concurrent analysers (several web processes or
     # workers) write one at a time, and never store a snapshot older than the one already there, nor one that
     # read votes deleted since (the data version changed: :func:`forget_votes`).
@@ -167,7 +178,7 @@ def compute_snapshot(session: Session, consultation_id: int, *, random_state: in
         last_vote_id=newest_vote,
         started_at=started_at,
         seconds=seconds,
-        result=result.to_dict(),
+        result=stored,
     )
     session.add(snapshot)
     session.flush()
@@ -270,13 +281,13 @@ def _read_latest(session: Session, snapshot_id: int) -> Latest | None:
     """Only the parts of the snapshot's JSON that pages need (the whole result is far larger); None once deleted."""
     result = AnalysisSnapshot.result
     row = session.execute(
-        select(AnalysisSnapshot.computed_at, result["k"], result["priorities"], result["groups"]).where(
-            AnalysisSnapshot.id == snapshot_id
-        )
+        select(
+            AnalysisSnapshot.computed_at, result["k"], result["priorities"], result["groups"], result["group_labels"]
+        ).where(AnalysisSnapshot.id == snapshot_id)
     ).first()
     if row is None:
         return None
-    computed_at, k, priorities, groups = row
+    computed_at, k, priorities, groups, source = row
     groups = sorted(groups or [], key=lambda g: g["id"])
     return Latest(
         snapshot_id=snapshot_id,
@@ -284,7 +295,10 @@ def _read_latest(session: Session, snapshot_id: int) -> Latest | None:
         k=int(k or 0),
         priorities={int(sid): float(p) for sid, p in (priorities or {}).items()},
         group_of={int(pid): g["id"] for g in groups for pid in g["members"]},
-        group_labels={g["id"]: group_label(i) for i, g in enumerate(groups)},
+        group_labels={
+            **{g["id"]: group_label(i) for i, g in enumerate(groups)},
+            **{int(gid): label for gid, label in (source or {}).items()},
+        },
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -21,6 +21,36 @@ import numpy as np
 def group_label(index: int) -> str:
     """Opinion groups are shown as A, B, C… in order of their ids."""
     return chr(ord("A") + index) if index < 26 else str(index + 1)
+
+
+def source_labels(groups: Mapping[int, Sequence[int]], source_group: Mapping[int, int]) -> dict[int, str]:
+    """{group id: letter}, following the source's own groups where one of ours maps to one of theirs.
+
+    ``groups`` maps each group id to its members; ``source_group`` each imported participant to the source's
+    0-based group id (Pol.is's ``group-id``: 0 is A). A group takes the source group's letter when each is the
+    other's largest overlap (one maps to one), so two reports of one conversation name the same people "A"; the
+    other groups take the letters left, in id order.
+    """
+    overlap: dict[tuple[int, int], int] = {}
+    for gid, members in groups.items():
+        for p in members:
+            s = source_group.get(p)
+            if s is not None:
+                overlap[gid, s] = overlap.get((gid, s), 0) + 1
+
+    def best(pairs):
+        return max(pairs, key=lambda kv: (kv[1], -kv[0]))[0] if pairs else None
+
+    labels: dict[int, str] = {}
+    for gid in groups:
+        s = best([(s, n) for (g, s), n in overlap.items() if g == gid])
+        if s is not None and best([(g, n) for (g, t), n in overlap.items() if t == s]) == gid:
+            labels[gid] = group_label(s)
+    free = (group_label(i) for i in range(len(groups) + len(labels) + 26) if group_label(i) not in labels.values())
+    for gid in sorted(groups):
+        if gid not in labels:
+            labels[gid] = next(free)
+    return labels
 
 
 @dataclass(frozen=True)
@@ -114,6 +144,8 @@ class SnapshotView:
         sids = tuple(int(s) for s in result.get("statement_ids", []))
         raw_groups = list(result.get("groups", []))
         labels = {g["id"]: group_label(i) for i, g in enumerate(sorted(raw_groups, key=lambda g: g["id"]))}
+        # An import's groups are lettered as the source lettered its own (see :func:`source_labels`).
+        labels.update({int(gid): str(label) for gid, label in (result.get("group_labels") or {}).items()})
         groups = tuple(
             GroupView(
                 id=int(g["id"]),
@@ -196,13 +228,13 @@ class SnapshotView:
 
     @property
     def labels(self) -> dict[int, str]:
-        """{group id: letter}; letters follow the group ids (A is the lowest id)."""
+        """{group id: letter}; letters follow the group ids (A is the lowest id), or an import's source groups."""
         return {g.id: g.label for g in self.groups}
 
     @property
     def groups_by_label(self) -> tuple[GroupView, ...]:
         """The groups in the report's order (A, B, C…)."""
-        return tuple(sorted(self.groups, key=lambda g: g.id))
+        return tuple(sorted(self.groups, key=lambda g: (len(g.label), g.label)))
 
     @property
     def silhouette(self) -> float | None:
