@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5b1e9c3d7a21"
-down_revision = "c9a2f4d7e1b3"  # chained after the claims branch's migration, merged into this one
+down_revision = "c9a2f4d7e1b3"
 branch_labels = None
 depends_on = None
 
