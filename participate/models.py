@@ -659,7 +659,9 @@ class Job(db.Model):
     progress: Mapped[int] = mapped_column(SmallInteger, default=0)
     step: Mapped[str | None] = mapped_column(String(100))  # what it is doing now (a catalogue message id)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    result: Mapped[dict | None] = mapped_column(JSON)
+    # Column "result"; named "outcome" here so ``.result`` in the package means only an analysis's stored JSON,
+    # which only the snapshot store reads (tests/services/test_snapshot_store.py).
+    outcome: Mapped[dict | None] = mapped_column("result", JSON)
     error: Mapped[str | None] = mapped_column(String(500))  # a message for the person who started it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

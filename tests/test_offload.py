@@ -214,11 +214,11 @@ def test_a_job_records_progress_and_result_and_a_refusal_in_words(app, make_cons
         done = background.submit("test-ok", consultation_id=cid)
         db.session.expire_all()
         job = db.session.get(Job, done)
-        assert job.status == JobStatus.DONE and job.result == {"answer": 42} and job.progress == 100
+        assert job.status == JobStatus.DONE and job.outcome == {"answer": 42} and job.progress == 100
         assert steps == [(50, "Halfway")]
         failed = db.session.get(Job, background.submit("test-refused", consultation_id=cid))
         assert failed.status == JobStatus.FAILED and failed.error == "Import refused: %(reason)s"
-        assert failed.result == {"error_params": {"reason": "no votes"}}
+        assert failed.outcome == {"error_params": {"reason": "no votes"}}
     finally:
         background.TASKS.pop("test-ok")
         background.TASKS.pop("test-refused")

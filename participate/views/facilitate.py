@@ -647,7 +647,7 @@ def import_polis():
 
 
 def _job_error(job) -> str:
-    params = (job.result or {}).get("error_params") or {}
+    params = (job.outcome or {}).get("error_params") or {}
     return _(job.error, **params) if job.error else ""
 
 
@@ -656,13 +656,13 @@ def _finished(job):
     if job.status == JobStatus.DONE and job.kind == "import":
         flash(
             _("The conversation was imported as a closed consultation with a private report.")
-            if job.result.get("private")
+            if job.outcome.get("private")
             else _("The conversation was imported as a closed consultation."),
             "success",
         )
-        return redirect(url_for("facilitate.overview", slug=job.result["slug"]))
+        return redirect(url_for("facilitate.overview", slug=job.outcome["slug"]))
     if job.status == JobStatus.DONE and job.kind == "publish":
-        return redirect(url_for("report.published", token=job.result["token"]))
+        return redirect(url_for("report.published", token=job.outcome["token"]))
     return None
 
 
@@ -680,7 +680,7 @@ def job(job_id):
         error=_job_error(job) if job.status == JobStatus.FAILED else None,
         step=_(job.step) if job.step else None,
         download=url_for("facilitate.job_file", job_id=job.id)
-        if job.status == JobStatus.DONE and job.result.get("file")
+        if job.status == JobStatus.DONE and job.outcome.get("file")
         else None,
     )
     return page, 200, {"Cache-Control": "no-store"}
@@ -690,9 +690,9 @@ def job(job_id):
 def job_file(job_id):
     """A finished export's file, streamed from disk."""
     job = _job(job_id)
-    if job.status != JobStatus.DONE or not (job.result or {}).get("file"):
+    if job.status != JobStatus.DONE or not (job.outcome or {}).get("file"):
         abort(404)
-    path = Path(job.params["folder"]) / job.result["file"]
+    path = Path(job.params["folder"]) / job.outcome["file"]
     if not path.is_file():
         abort(404, description=_("This download has expired: export the consultation again."))
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name=path.name)
