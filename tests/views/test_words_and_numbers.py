@@ -1,6 +1,7 @@
 """Counts through plural forms (English and Welsh), numbers with the locale's separators, the audit log in words,
 and the icon every browser asks for."""
 
+import html
 import re
 
 import pytest
@@ -56,7 +57,15 @@ def test_welsh_plural_forms(client, buses):
         {"action": "meta", "statement_id": ids, "state": "accepted"},
         follow_redirects=True,
     )
-    assert flashed(response) == ["Diweddarwyd 2 ddatganiad."]
+    # Two takes the dual form, with the soft mutation (2 ddatganiad); one the singular, unmutated (1 datganiad).
+    two = flashed(response)[0]
+    assert two.startswith("Nodwyd 2 ddatganiad fel meta: ") and "“One”" in two and "“Two”" in two
+    response = client.post_form(
+        "/facilitate/buses/moderate",
+        {"action": "unmeta", "statement_id": ids[:1], "state": "meta"},
+        follow_redirects=True,
+    )
+    assert html.unescape(flashed(response)[0]).startswith("Nid yw 1 datganiad wedi'i nodi fel meta mwyach: ")
     response = client.post_form(
         "/facilitate/buses/eligibility", {"action": "xids", "xids": "a\nb\nc"}, follow_redirects=True
     )
