@@ -75,6 +75,7 @@ PUBLIC_ROUTES = [
     ("GET", "/c/pub/report", None, everyone(200)),
     ("GET", "/c/pub/report.json", None, everyone(200)),
     ("GET", "/c/access/report", None, staff_only(200, 404)),  # a draft's report
+    ("GET", "/c/access/report/participants.csv", None, staff_only(200, 404)),  # follows the report's visibility
     ("GET", "/c/access/report/themes", None, staff_only(200, 403)),
     ("POST", "/c/access/report/themes", {}, staff_only(302, 403)),
     ("GET", "/c/access/report/groups", None, staff_only(200, 403)),
