@@ -23,7 +23,7 @@ from ..models import (
     Statement,
     aware,
 )
-from . import brief, moderation, report
+from . import brief, brief_answer, moderation, report
 from .participation.votes import WORD_OF_VOTE
 from .participation.votes import my_votes as votes_of
 from .snapshots import store
@@ -95,7 +95,10 @@ def where_i_stand(session: Session, consultation: Consultation, participant: Par
     if position is None:
         return {**stand, "missing": _missing(built, len(mine), consultation.is_open)}
     group = built["groups"][position]
-    summary = next(g for g in brief.group_summaries(built) if g["label"] == group["label"])  # the report's words
+    # The brief's words, with the brief's names (the facilitators', else generated), so both pages say the same.
+    named = brief_answer.names(built)
+    groups = [{**g, "name": named[g["label"]]["name"]} for g in built["groups"]]
+    summary = next(g for g in brief.group_summaries({**built, "groups": groups}) if g["label"] == group["label"])
     stand.update(group=summary["label"], name=summary["name"], group_size=summary["size"], summary=summary["summary"])
     differ, others = [], []
     rows = report.statement_index(built)

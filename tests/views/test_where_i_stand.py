@@ -1,6 +1,7 @@
 """My votes tells a participant, in words and without JavaScript, where they stand and what became of their
 statements; the group it names is always the report's group for them, from the report's own snapshot."""
 
+import html
 import re
 
 import pytest
@@ -104,15 +105,19 @@ def test_label_on_my_votes_is_the_reports_label_from_the_same_snapshot(
     me = _me(consultation)
     expected = _report_label(consultation, me)
     assert expected is not None
-    page = client.get("/c/test/mine").text
-    assert f"you are in opinion group {expected}." in page
+    brief_group = next(
+        g for g in client.get("/c/test/report.json").get_json()["brief"]["groups"] if g["label"] == expected
+    )
+    page = html.unescape(client.get("/c/test/mine").text)
+    # The report's name for the group (the facilitators', else generated from its most distinctive statement).
+    named = f", “{brief_group['name']}”" if brief_group["name"] else ""
+    assert f"you are in opinion group {expected}{named}." in page
     assert re.search(r'id="my-group" data-group="([^"]+)"', page).group(1) == expected
     stand = client.get("/c/test/mine.json").get_json()["where_i_stand"]
     built = report.build(db.session, consultation)
     group = next(g for g in built["groups"] if g["label"] == expected)
     assert stand["group"] == expected and stand["group_size"] == group["size"] and stand["missing"] is None
-    brief_groups = client.get("/c/test/report.json").get_json()["brief"]["groups"]
-    assert stand["summary"] == next(g["summary"] for g in brief_groups if g["label"] == expected)  # the brief's words
+    assert stand["name"] == brief_group["name"] and stand["summary"] == brief_group["summary"]  # the brief's words
     for item in stand["differ_from_group"]:
         assert item["share"] > 0.5 and item["vote"] in ("agree", "disagree")
     for item in stand["agree_with_others"]:
