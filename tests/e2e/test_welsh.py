@@ -48,7 +48,7 @@ def test_welsh_citizen_and_report(session):
         page.get_by_role("link", name="PDF", exact=True).click(timeout=60_000)
     pdf = PdfReader(io.BytesIO(info.value.path().read_bytes()))
     words = " ".join(p.extract_text() for p in pdf.pages[:2])
-    assert "Adroddiad" in words and "Yn gryno" in words, "the PDF is in Welsh too"
+    assert "Ymgynghoriad" in words and "Yn gryno" in words, "the PDF is in Welsh too"
 
     for path in ("/reports", "/login", f"/c/{DEMO}", "/no-such-page"):
         page.goto(path)
