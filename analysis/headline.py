@@ -24,6 +24,7 @@ Everything is a handful of sparse matrix products over the stored votes (no part
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,21 +97,34 @@ def select_headline(
     csr, _, cols, agreed = _votes(values)
     voters = np.bincount(cols, minlength=n_c)
     candidates = np.asarray(candidates, dtype=bool) & (voters >= min_voters)
-    approve = sp.csr_matrix((agreed.astype(np.float64), cols, csr.indptr), shape=(n_p, n_c))
+    # own copies of the index arrays: eliminate_zeros compacts them in place, which would corrupt the caller's votes
+    # (and ``cols`` below) when they are shared
+    approve = sp.csr_matrix((agreed.astype(np.float64), cols.copy(), csr.indptr.copy()), shape=(n_p, n_c))
     approve.eliminate_zeros()
     approve_t = approve.T.tocsr()
+    # ties: more agrees, then fewer disagrees, then fewer voters (a higher agree rate); never the column order,
+    # which depends on how statements happen to be numbered
+    n_agree = np.bincount(cols[agreed], minlength=n_c)
+    n_disagree = np.bincount(cols[csr.data[: len(cols)] < 0], minlength=n_c)
+    tie_keys = (n_agree, -n_disagree, -voters)
+    # weights 1 / (1 + c) scaled to integers so sums are exact whatever the order of rows
+    scale = math.lcm(*range(1, size + 2))
+    weight = np.array([scale // (1 + c) for c in range(size + 1)], dtype=np.float64)
     chosen: list[int] = []
-    covered = np.zeros(n_p)  # approved statements in the list so far, per participant
+    covered = np.zeros(n_p, dtype=np.int64)  # approved statements in the list so far, per participant
     open_ = candidates.copy()
     for _ in range(min(size, int(candidates.sum()))):
-        gain = approve_t @ (1.0 / (1.0 + covered))
+        gain = approve_t @ weight[covered]
         gain[~open_] = -np.inf
-        s = int(np.argmax(gain))
-        if gain[s] <= 0:
+        best = np.flatnonzero(gain == gain.max())
+        if gain[best[0]] <= 0:
             break  # nobody agreed with any statement left
+        for key in tie_keys:
+            best = best[key[best] == key[best].max()]
+        s = int(best[0])
         chosen.append(s)
         open_[s] = False
-        covered[approve_t.indices[approve_t.indptr[s] : approve_t.indptr[s + 1]]] += 1.0
+        covered[approve_t.indices[approve_t.indptr[s] : approve_t.indptr[s + 1]]] += 1
 
     columns = np.asarray(chosen, dtype=np.int64)
     jr, left_out, n = justified_representation(csr, columns, candidates)

@@ -239,7 +239,7 @@ class Statement:
     author_id: int | None = None
     moderated: int = 0
     is_meta: bool = False
-    is_seed: bool | None = False  # None: the source does not say (no ``is-seed`` column)
+    is_seed: bool | None = None  # None: the source does not say (no ``is-seed`` column, which our export omits)
     timestamp: float | None = None  # epoch seconds
 
     def __post_init__(self) -> None:
@@ -726,7 +726,7 @@ def _read_comments_json(data: Any, file: str = "comments.json") -> tuple[Stateme
             author_id=None if author is None else _json_int(author, file, row, "author id"),
             moderated=int(moderated),
             is_meta=_parse_bool(item.get("is_meta", False), file, row, "is_meta"),
-            is_seed=_parse_bool(item.get("is_seed", False), file, row, "is_seed"),
+            is_seed=_parse_bool(item["is_seed"], file, row, "is_seed") if "is_seed" in item else None,
             timestamp=None if created is None else _json_ms(created, file, row, "created"),
         )
     return tuple(statements.values())

@@ -7,7 +7,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from analysis.polis_io import read_polis_export
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = Path(__file__).parent / "data" / "tiny-export"
@@ -62,8 +65,14 @@ def test_cli_writes_the_analysis_as_json_to_stdout():
     assert set(out["bridging"]) == set(out["bridging_interval"]) <= set(out["group_aware_consensus"])
     assert len(out["bridging"]) >= 5
     assert all(lo <= out["bridging"][s] <= hi for s, (lo, hi) in out["bridging_interval"].items())
-    # 7 accepted statements, default list length 8: all of them, and only accepted ones
-    assert sorted(str(s) for s in out["headline"]) == sorted(out["bridging"])
+    # Only statements at the evidence floor (20 voters) may be headlined: in this 20-person conversation, the two
+    # everyone voted on (both agreed with by some); the other accepted ones are bridging-scored but not at the floor
+    export = read_polis_export(TINY)
+    _, voted_on, _ = export.latest().as_arrays()
+    at_floor = {str(s) for s, n in enumerate(np.bincount(voted_on)) if n >= 20} - {str(s) for s in export.mod_out}
+    assert at_floor == {"0", "1"}
+    assert sorted(str(s) for s in out["headline"]) == sorted(at_floor)
+    assert at_floor < set(out["bridging"])
     assert isinstance(out["headline_jr"], bool)
     assert set(out["groups"]) == {str(p) for p in out["in_conv"]}
     assert set(out["projection"]) == {str(p) for p in range(20)}

@@ -87,3 +87,25 @@ def test_statements_below_the_floor_are_not_candidates():
     assert len(head.columns) == 8  # every statement has 20 voters
     head = select_headline(vm.values, np.ones(20, dtype=bool), size=8, min_voters=21)
     assert len(head.columns) == 0 and head.jr
+
+
+def test_the_votes_passed_in_are_left_as_they_were():
+    """Passes are stored zeros; dropping them from the agree matrix must not compact the caller's arrays."""
+    votes = blocs(seed=4)
+    votes[::7, 2] = 0
+    vm = build_vote_matrix(votes)
+    before = (vm.values.indptr.copy(), vm.values.indices.copy(), vm.values.data.copy())
+    head = select_headline(vm.values, np.ones(20, dtype=bool), size=8)
+    for was, now in zip(before, (vm.values.indptr, vm.values.indices, vm.values.data), strict=True):
+        np.testing.assert_array_equal(was, now)
+    assert (head.jr, head.n) == justified_representation(vm.values, head.columns, np.ones(20, dtype=bool))[::2]
+
+
+def test_an_exact_tie_goes_to_the_higher_agree_rate_whatever_the_numbering():
+    """Same agree count, one with a pass: the statement everyone who voted agreed with wins, first or last column."""
+    for first, second in ((0, 1), (1, 0)):
+        votes = [(p, first, 1) for p in range(30)] + [(p, second, 1) for p in range(30)] + [(30, second, 0)]
+        votes += [(p, c, -1) for p in range(31) for c in range(2, 6)]
+        vm = build_vote_matrix(np.array(votes, dtype=np.int64))
+        head = select_headline(vm.values, np.ones(6, dtype=bool), size=5)
+        assert head.columns[0] == first

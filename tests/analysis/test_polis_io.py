@@ -63,7 +63,8 @@ def test_old_comments_header_with_quotes_commas_and_newlines(tmp_path):
     export = read_polis_export(folder)
     s36, s37, s48 = export.statements
     assert [s.id for s in export.statements] == [36, 37, 48]
-    assert s48 == Statement(48, 'Small, or large; "fair" pay\nfor all', 215, 1, False, False, 1403067224.363)
+    # the old header has no is-seed column: whether the organisers wrote it is not said (None), not "no"
+    assert s48 == Statement(48, 'Small, or large; "fair" pay\nfor all', 215, 1, False, None, 1403067224.363)
     assert (s36.moderated, s36.author_id, s36.text) == (-1, 85, "Plain text")
     assert s37.author_id is None and s37.moderated == 0
     assert export.mod_out == (36,)

@@ -84,8 +84,8 @@ def test_the_brief_uses_the_headline_list_the_k_tie_and_bridging_when_the_snapsh
         "headline": [sids[-1], sids[0]],
         "headline_jr": True,
     }
-    # `init` has already built the demo's report from this snapshot (its view and the built report are cached, in
-    # this process and the shared cache); rewriting a snapshot in place is the test's doing, so forget them all.
+    # Stored snapshots never change, so the view and the report built from this one after `init` (cached by
+    # snapshot id) would still show its old lists: forget them, as a newer snapshot would.
     db.session.execute(delete(SharedCache).where(SharedCache.consultation_id == demo.id))
     db.session.commit()
     report._built.clear()
