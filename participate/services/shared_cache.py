@@ -74,8 +74,10 @@ def take_lease(session: Session, name: str, *, consultation_id: int | None, seco
         set_={"lease_until": until},
         where=SharedCache.value.is_(None) & (SharedCache.lease_until < now),
     )
+    # RETURNING, not rowcount: psycopg reports -1 for an upsert's rowcount, which read as "someone else has it"
+    # (a wait for the whole lease on PostgreSQL).
     with one_writer(session), engine.begin() as connection:
-        return connection.execute(claim).rowcount == 1
+        return connection.execute(claim.returning(SharedCache.key)).first() is not None
 
 
 def release(session: Session, name: str) -> None:
