@@ -110,7 +110,7 @@ def test_the_json_download_carries_the_contract(client, make_consultation):
     assert items and all(set(i["weighted"]) in ({"agree_share", "low", "high"}, {"suppressed"}) for i in items)
     page = client.get("/c/test/report").text
     assert 'id="population-heading"' in page and "Weighted to match the population" in page
-    rows = list(csv.DictReader(io.StringIO(client.get("/c/test/report.csv").text)))
+    rows = list(csv.DictReader(io.StringIO(client.get("/c/test/report.csv").data.decode("utf-8-sig"))))
     statements = {r["id"]: r for r in body["report"]["statements"]}
     for row in rows:
         weighted = statements[int(row["statement_id"])]["weighted"]
