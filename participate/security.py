@@ -100,7 +100,7 @@ class BoundedIntegerConverter(IntegerConverter):
     OverflowError in the driver (500)."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)  # services.MAX_ID: primary keys are signed 64-bit
+        kwargs.setdefault("max", MAX_ID)  # services.MAX_ID: the largest primary key
         super().__init__(map, *args, **kwargs)
 
 

@@ -3,8 +3,9 @@
 Services raise the domain errors below; views translate them into a status and a message.
 """
 
-#: The largest row id: primary keys are signed 64-bit; a larger number is no row (and would overflow the driver).
-MAX_ID = 2**63 - 1
+#: The largest row id: primary keys are INTEGER, signed 32-bit on PostgreSQL; a larger number is no row (and would
+#: overflow the column in SQL, a 500 instead of a 404).
+MAX_ID = 2**31 - 1
 
 
 def is_id(value: object) -> bool:

@@ -180,7 +180,7 @@ def test_participant_sees_their_opinion_group_after_voting(client, make_consulta
     page = client.get("/c/test/mine")
     view = store.latest(db.session, consultation)
     camp0 = view.group_of[identity.find(db.session, consultation, "p0").id]
-    assert f"you are in opinion group {view.group_labels[camp0]}." in page.text
+    assert f"you are in opinion group {view.group_labels[camp0]}, “" in page.text, "named as in the brief"
 
 
 def test_analyse_command(app, make_consultation):

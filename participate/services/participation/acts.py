@@ -51,7 +51,13 @@ def vote(
         view = store.latest(session, seen.consultation_id, snapshot_id=seen.snapshot_id) if seen.snapshot_id else None
         priorities = view.priorities if view else None
         nxt = draw.draw(
-            session, seen.consultation_id, seen.moderation, seen.participant_id, priorities, rng, exclude=statement_id
+            session,
+            seen.consultation_id,
+            seen.moderation,
+            seen.participant_id,
+            priorities,
+            rng,
+            exclude=statement_id if is_id(statement_id) else 0,  # no id out of the database's range in SQL
         )
     now = now or utcnow()
     with one_writer(session):
