@@ -81,7 +81,7 @@ def submit(
     job_id = uuid.uuid4().hex
     from .database import one_writer
 
-    with one_writer(db.session), db.engine.begin() as connection:
+    with db.engine.begin() as connection, one_writer(db.session):
         connection.execute(
             Job.__table__.insert().values(
                 id=job_id,
@@ -140,7 +140,7 @@ def progress_writer(app: Flask, job_id: str):
     from .models import Job
 
     def write(percent: int, step: str | None = None) -> None:
-        with app.app_context(), one_writer(db.session), db.engine.begin() as connection:
+        with app.app_context(), db.engine.begin() as connection, one_writer(db.session):
             connection.execute(
                 Job.__table__.update()
                 .where(Job.id == job_id)
@@ -154,7 +154,7 @@ def _finish(app: Flask, job_id: str, **values) -> None:
     from .database import one_writer
     from .models import Job
 
-    with app.app_context(), one_writer(db.session), db.engine.begin() as connection:
+    with app.app_context(), db.engine.begin() as connection, one_writer(db.session):
         connection.execute(Job.__table__.update().where(Job.id == job_id).values(finished_at=utcnow(), **values))
 
 

@@ -42,7 +42,9 @@ def put(session: Session, name: str, value: bytes, *, consultation_id: int | Non
     upsert = upsert.on_conflict_do_update(
         index_elements=[SharedCache.key], set_={"value": value, "lease_until": None, "built_at": now}
     )
-    with one_writer(session), engine.begin() as connection:
+    # The connection before the SQLite writer lock, in the order requests take them: the other way round, a
+    # builder holding the lock waited for a pooled connection that requests waiting for the lock held (30 s stalls).
+    with engine.begin() as connection, one_writer(session):
         connection.execute(upsert)
         if consultation_id is not None:
             kind = name.split(":", 1)[0]
@@ -76,14 +78,14 @@ def take_lease(session: Session, name: str, *, consultation_id: int | None, seco
     )
     # RETURNING, not rowcount: psycopg reports -1 for an upsert's rowcount, which read as "someone else has it"
     # (a wait for the whole lease on PostgreSQL).
-    with one_writer(session), engine.begin() as connection:
+    with engine.begin() as connection, one_writer(session):
         return connection.execute(claim.returning(SharedCache.key)).first() is not None
 
 
 def release(session: Session, name: str) -> None:
     """Give up a lease without a value (the build failed), so the next caller may try at once."""
     engine = session.get_bind()
-    with one_writer(session), engine.begin() as connection:
+    with engine.begin() as connection, one_writer(session):
         connection.execute(delete(SharedCache).where(SharedCache.key == name, SharedCache.value.is_(None)))
 
 
