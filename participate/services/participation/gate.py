@@ -38,6 +38,7 @@ class Seen:
     moderation: ModerationMode
     eligibility: Eligibility
     allow_statements: bool
+    event_mode: bool  # a larger allowance of new participants per network (the rate limits read it)
     opens_at: datetime | None
     closes_at: datetime | None
     participant_id: int | None
@@ -189,6 +190,7 @@ def _gate_query():
             c.c.moderation,
             c.c.eligibility,
             c.c.allow_statements,
+            c.c.event_mode,
             c.c.scheduled_open_at,
             c.c.scheduled_close_at,
             c.c.xid_unsigned,
@@ -225,6 +227,7 @@ def _read(session: Session, consultation_id: int, slug: str, token: str | None) 
         moderation,
         eligibility,
         allow_statements,
+        event_mode,
         opens,
         closes,
         unsigned,
@@ -242,6 +245,7 @@ def _read(session: Session, consultation_id: int, slug: str, token: str | None) 
         moderation=ModerationMode(moderation),
         eligibility=Eligibility(eligibility),
         allow_statements=bool(allow_statements),
+        event_mode=bool(event_mode),
         opens_at=aware(opens),
         closes_at=aware(closes),
         participant_id=participant_id,
