@@ -23,6 +23,8 @@ class Defaults:
     # (each costs several snapshots); the report shows the newest checked snapshot meanwhile.
     ANALYSIS_CHECKS_INTERVAL_SECONDS = 60
     ANALYSIS_LEASE_SECONDS = 60  # rq: a consultation's job lease; a dead worker's lease expires after this
+    # rq: a web process asks Redis for a consultation's analysis at most this often (0: after every vote).
+    ANALYSIS_ASK_SECONDS = 0.2
     ANALYSIS_QUEUE = "participate-analysis"
     JOBS_QUEUE = "participate-jobs"  # rq: long work (imports, exports, PDFs), apart so analyses never wait behind it
     JOBS_FOLDER = None  # uploads to import and exports to download; default: the instance folder's jobs/

@@ -5,6 +5,7 @@ bursts of requests; ``sync`` computes before returning (tests, the CLI); ``rq`` 
 a job on Redis for ``participate worker`` processes, at most one in flight per consultation.
 """
 
+import atexit
 import logging
 import threading
 import time
@@ -175,11 +176,10 @@ def analysis_wanted(consultation_id: int) -> None:
     elif mode == "thread":
         runner(app).request(consultation_id)
     elif mode == "rq":
-        try:
-            rq_request(app, consultation_id)
-        except Exception:
-            # The vote is committed and acknowledged whatever happens here; the sweeper or the next vote catches up.
-            log.exception("could not queue the analysis of consultation %s", consultation_id)
+        if float(app.config["ANALYSIS_ASK_SECONDS"]) > 0:
+            asker(app).request(consultation_id)
+        else:
+            _ask_redis(app, consultation_id)
     else:
         raise RuntimeError(f"Unknown ANALYSIS_RUNNER {mode!r}: use 'thread', 'sync' or 'rq'")
 
@@ -241,6 +241,72 @@ def _enqueue(app: Flask, consultation_id: int, job_id: str) -> None:
         retry=Retry(max=3, interval=[1, 5, 15]),
         description=f"analysis of consultation {consultation_id}",
     )
+
+
+def _ask_redis(app: Flask, consultation_id: int) -> None:
+    try:
+        rq_request(app, consultation_id)
+    except Exception:
+        # The vote is committed and acknowledged whatever happens here; the sweeper or the next vote catches up.
+        log.exception("could not queue the analysis of consultation %s", consultation_id)
+
+
+class Asker:
+    """rq: a web process's asks for analyses, sent to Redis at most once per consultation every ``seconds``.
+
+    A round trip to Redis after every vote cost about a twentieth of a vote's web CPU; the analysis waits a
+    debounce interval anyway. An ask is sent after the commit of every vote it stands for, so the worker's hand-over
+    (:func:`rq_analyse`) still sees each of them: a vote only waits up to ``seconds`` longer for its analysis. Asks
+    still waiting when the process exits are sent then.
+    """
+
+    def __init__(self, send, seconds: float, *, sleep=time.sleep):
+        """``send(consultation_id)``: the round trip; ``sleep``: the asker's time (tests give it their own)."""
+        self._send, self._seconds, self._sleep = send, seconds, sleep
+        self._waiting: set[int] = set()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def request(self, consultation_id: int) -> None:
+        with self._cond:
+            if consultation_id in self._waiting:
+                return  # an ask for it is already on its way, and will be sent after this vote's commit
+            self._waiting.add(consultation_id)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="participate-asker", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def flush(self) -> None:
+        """Send every waiting ask now."""
+        with self._cond:
+            waiting, self._waiting = self._waiting, set()
+        for consultation_id in sorted(waiting):
+            self._send(consultation_id)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._waiting:
+                    self._cond.wait()
+            self._sleep(self._seconds)
+            self.flush()
+
+
+def asker(app: Flask) -> Asker:
+    """The app's asker (rq), created on first use."""
+    existing = app.extensions.get("participate.asker")
+    if existing is None:
+        with _asker_lock:
+            existing = app.extensions.get("participate.asker")
+            if existing is None:
+                existing = Asker(lambda cid: _ask_redis(app, cid), float(app.config["ANALYSIS_ASK_SECONDS"]))
+                atexit.register(existing.flush)
+                app.extensions["participate.asker"] = existing
+    return existing
+
+
+_asker_lock = threading.Lock()
 
 
 def rq_request(app: Flask, consultation_id: int) -> None:

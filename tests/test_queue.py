@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -18,7 +19,13 @@ from participate.services.snapshots import store
 
 @pytest.fixture
 def rq_app(app, redis_url):
-    app.config.update(ANALYSIS_RUNNER="rq", REDIS_URL=redis_url, ANALYSIS_DEBOUNCE_SECONDS=0, ANALYSIS_LEASE_SECONDS=30)
+    app.config.update(
+        ANALYSIS_RUNNER="rq",
+        REDIS_URL=redis_url,
+        ANALYSIS_DEBOUNCE_SECONDS=0,
+        ANALYSIS_LEASE_SECONDS=30,
+        ANALYSIS_ASK_SECONDS=0,  # an ask after every vote: the protocol between web processes and workers
+    )
     yield app
     jobs.redis_client(app).close()
 
@@ -54,6 +61,46 @@ def test_a_burst_of_votes_enqueues_one_job(rq_app, client, other_client, make_co
     assert jobs.queue(rq_app).count == 1
     dirty, lease = _keys(rq_app, consultation.id)
     assert int(dirty) == 6 and lease.decode() == jobs.queue(rq_app).job_ids[0]
+
+
+def test_a_web_process_asks_once_for_a_burst_and_the_job_still_sees_every_vote(rq_app, client, make_consultation):
+    rq_app.config["ANALYSIS_ASK_SECONDS"] = 3600  # the asker's own thread never sends: the test does
+    consultation = make_consultation()
+    _vote_all(client, consultation)
+    _vote_all(client, consultation, "disagree")
+    assert _keys(rq_app, consultation.id) == (None, None) and jobs.queue(rq_app).count == 0  # nothing sent yet
+    jobs.asker(rq_app).flush()
+    dirty, _ = _keys(rq_app, consultation.id)
+    assert int(dirty) == 1 and jobs.queue(rq_app).count == 1  # one round trip for six votes
+    _work(rq_app)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.max(AnalysisSnapshot.last_vote_id))) == _max_vote_id(consultation.id)
+
+
+def test_the_asker_sends_each_consultation_once_per_interval_and_again_for_later_votes():
+    sent, turns, sleeping = [], threading.Semaphore(0), threading.Semaphore(0)
+
+    def sleep(seconds):  # the asker's interval: over when the test says
+        sleeping.release()
+        assert turns.acquire(timeout=30)
+
+    asker = jobs.Asker(sent.append, 0.2, sleep=sleep)
+    for consultation_id in (1, 1, 2, 1):
+        asker.request(consultation_id)
+    assert sleeping.acquire(timeout=30)
+    asker.request(1)  # a vote during the interval rides on the ask already waiting
+    assert sent == []
+    turns.release()
+    deadline = time.monotonic() + 30
+    while sent != [1, 2] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sent == [1, 2]
+    asker.request(2)  # a later vote: asked for again after its own interval
+    assert sleeping.acquire(timeout=30) and sent == [1, 2]
+    turns.release()
+    while sent != [1, 2, 2] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sent == [1, 2, 2]
 
 
 def test_the_worker_writes_a_snapshot_with_every_vote_and_releases_the_lease(rq_app, client, make_consultation):
