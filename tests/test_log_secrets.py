@@ -55,6 +55,37 @@ def test_the_gunicorn_access_log_holds_no_secret():
     assert logs.redact_path("/r/PublishedToken123.pdf").startswith("/r/~")
 
 
+def _gunicorn_logger(environment: dict, monkeypatch):
+    from gunicorn.config import Config
+
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = runpy.run_path(str(CONF))
+    config = Config()
+    for name in ("logger_class", "access_log_format", "accesslog", "logconfig_dict"):
+        config.set(name, settings[name])
+    return config.logger_class(config)
+
+
+def test_the_access_log_switch_turns_gunicorns_access_log_off(monkeypatch):
+    response = SimpleNamespace(status="201 CREATED", sent=10, headers=[])
+    request = SimpleNamespace(headers=[])
+    environ = _environ("/api/v1/consultations/town/votes", "")
+    lines = []
+    for switch in ("true", "false"):
+        logger = _gunicorn_logger({"PARTICIPATE_ACCESS_LOG": switch, "PARTICIPATE_LOG_LEVEL": "INFO"}, monkeypatch)
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        logger.access_log.addHandler(handler)
+        try:
+            logger.access(response, request, environ, timedelta(milliseconds=3))
+        finally:
+            logger.access_log.removeHandler(handler)
+        lines.append(stream.getvalue())
+    on, off = lines
+    assert "/api/v1/consultations/town/votes" in on and off == ""
+
+
 def test_the_development_server_logs_no_address_query_or_token(caplog):
     handler = logs.DevRequestHandler.__new__(logs.DevRequestHandler)
     handler.client_address = ("203.0.113.9", 50000)
