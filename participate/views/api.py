@@ -6,8 +6,7 @@ from sqlalchemy import text
 
 from ..extensions import db, redis_client
 from ..services import InvalidInput, consultations, health
-from ..services.participation import acts, draw, identity, votes
-from ..services.snapshots import store
+from ..services.participation import acts, draw, votes
 from . import existing_participant_token, limit_participation, participant_token
 
 bp = Blueprint("api", __name__)
@@ -58,13 +57,7 @@ def list_consultations():
 
 @bp.get("/api/v1/consultations/<slug>/next")
 def next_statement(slug):
-    token = existing_participant_token()
-    consultation = acts.visit(db.session, slug, token)
-    if not consultation.is_open:
-        return _next_json(None)
-    participant = identity.find(db.session, consultation, token)
-    priorities = store.priorities(db.session, consultation)
-    return _next_json(draw.next_statement(db.session, consultation, participant, priorities=priorities))
+    return _next_json(acts.next_statement(db.session, slug, existing_participant_token()))
 
 
 def _next_json(nxt: draw.Next | None) -> dict:

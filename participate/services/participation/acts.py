@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...database import one_writer
-from ...models import Consultation, ModerationState, Statement, StatementOrigin, VoteValue, utcnow
+from ...models import Consultation, ConsultationStatus, ModerationState, Statement, StatementOrigin, VoteValue, utcnow
 from .. import N_, Conflict, InvalidInput, NotFound, about_participants, is_id, statements
 from ..signals import votes_changed
 from ..snapshots import store
@@ -48,14 +48,12 @@ def vote(
     seen = gate.enter(session, slug, token, acting="vote", now=now)
     nxt = None
     if draw_next:
-        view = store.latest(session, seen.consultation_id, snapshot_id=seen.snapshot_id) if seen.snapshot_id else None
-        priorities = view.priorities if view else None
         nxt = draw.draw(
             session,
             seen.consultation_id,
             seen.moderation,
             seen.participant_id,
-            priorities,
+            _priorities(session, seen),
             rng,
             exclude=statement_id if is_id(statement_id) else 0,  # no id out of the database's range in SQL
         )
@@ -121,6 +119,29 @@ def add_statement(
         session.commit()
     votes_changed.send(seen.consultation_id)
     return statement
+
+
+def next_statement(
+    session: Session,
+    slug: str,
+    token: str | None,
+    *,
+    rng: random.Random | None = None,
+    now: datetime | None = None,
+) -> draw.Next | None:
+    """The statement this browser is shown next (None while the consultation is closed), from the gate's one read:
+    its participant and latest analysis come with it."""
+    seen = gate.enter(session, slug, token, acting=None, now=now)
+    if seen.status != ConsultationStatus.OPEN:
+        return None
+    return draw.draw(
+        session, seen.consultation_id, seen.moderation, seen.participant_id, _priorities(session, seen), rng
+    )
+
+
+def _priorities(session: Session, seen: gate.Seen) -> dict[int, float] | None:
+    view = store.latest(session, seen.consultation_id, snapshot_id=seen.snapshot_id) if seen.snapshot_id else None
+    return view.priorities if view else None
 
 
 def visit(
