@@ -4,7 +4,7 @@ ids, JSON that cannot recurse, no NUL characters."""
 import hashlib
 import hmac
 from datetime import UTC, datetime
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import Flask, abort, current_app, request, session
 from flask.json.provider import DefaultJSONProvider
@@ -86,8 +86,13 @@ def ip_hash(address: str | None = None, *, day: str | None = None) -> str:
     """
     address = address if address is not None else (request.remote_addr or "unknown")
     day = day or datetime.now(UTC).date().isoformat()
-    key = hmac.new(current_app.secret_key.encode(), f"participate-ip-hash:{day}".encode(), hashlib.sha256).digest()
-    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(_day_key(current_app.secret_key, day), address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@lru_cache(maxsize=8)
+def _day_key(secret: str, day: str) -> bytes:
+    """The day's key of :func:`ip_hash`, derived once a day rather than on every request."""
+    return hmac.new(secret.encode(), f"participate-ip-hash:{day}".encode(), hashlib.sha256).digest()
 
 
 def ip_key() -> str:

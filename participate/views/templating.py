@@ -67,10 +67,11 @@ def forget_previous_request() -> None:
 
 
 def remember_ip_hash() -> None:
-    """Participation requests leave their hashed address for a participant they create (never the address)."""
+    """Participation requests leave their hashed address for a participant they create (never the address): the
+    function, called only if one is created (a hash costs two HMACs; most votes come from known participants)."""
     creates = request.method == "POST" or request.args.get("xid") or request.args.get("code")
     if request.blueprint in ("vote", "api") and creates:
-        db.session.info[identity.IP_HASH] = ip_hash()
+        db.session.info[identity.IP_HASH] = ip_hash
 
 
 def init_app(app: Flask) -> None:

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from ...database import insert
 from ...models import BannedIdentity, Consultation, InviteCode, Participant, utcnow
 
-#: ``session.info`` key under which the web layer leaves the request's hashed address (``security.ip_hash``) for
-#: the participant a request creates; absent (None) in the CLI, imports and simulations.
+#: ``session.info`` key under which the web layer leaves the request's hashed address for the participant a request
+#: creates, or a function that returns it (``security.ip_hash``); absent (None) in the CLI, imports and simulations.
 IP_HASH = "participate.ip_hash"
 
 
@@ -50,6 +50,7 @@ def find(session: Session, consultation: Consultation, token: str | None) -> Par
 def add(session: Session, consultation_id: int, token: str) -> int:
     """The id of this token's participant, created (not committed) on their first contribution if need be."""
     key = token_hash(token, consultation_id)
+    ip = session.info.get(IP_HASH)
     # INSERT ... ON CONFLICT DO NOTHING: two first requests from one browser at once still make one participant.
     banned = exists().where(
         BannedIdentity.consultation_id == consultation_id,
@@ -61,7 +62,7 @@ def add(session: Session, consultation_id: int, token: str) -> int:
             consultation_id=consultation_id,
             token_hash=key,
             created_at=utcnow(),
-            ip_hash=session.info.get(IP_HASH),
+            ip_hash=ip() if callable(ip) else ip,
             is_banned=select(banned).scalar_subquery(),  # a browser banned before it deleted its data stays banned
         )
         .on_conflict_do_nothing(index_elements=["consultation_id", "token_hash"])
