@@ -6,7 +6,7 @@ One vote at a time (the acts) or many at once (the Pol.is import, the simulator)
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import bindparam, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ...database import INSERTS
@@ -29,21 +29,36 @@ def votable(consultation: Consultation):
 
 
 _statement, _vote, _current = Statement.__table__, Vote.__table__, CurrentVote.__table__
+
+
+def shown_under(moderation: ModerationMode):
+    """SQL condition on ``statement``: open for voting under ``moderation``. Plain comparisons rather than an IN
+    list, which SQLAlchemy would expand into the statement on every execution."""
+    return or_(*(_statement.c.moderation == state for state in SHOWN_STATES[moderation]))
+
+
 _COLUMNS = ["consultation_id", "participant_id", "statement_id", "value", "created_at"]
 _PARAMS = [bindparam(name, type_=_vote.c[name].type) for name in _COLUMNS]
-# The statements of the vote path, built once: building a statement costs more than running it.
-_INSERT_IF_VOTABLE = (
-    _vote.insert()
-    .from_select(
-        _COLUMNS,
-        select(*_PARAMS[:2], _statement.c.id, *_PARAMS[3:]).where(
-            _statement.c.id == bindparam("statement_id"),
-            _statement.c.consultation_id == bindparam("consultation_id"),
-            _statement.c.moderation.in_(bindparam("votable", expanding=True)),
-        ),
+
+
+def _insert_if_votable(moderation: ModerationMode):
+    """INSERT of the vote if its statement belongs to the consultation and is open for voting under ``moderation``."""
+    return (
+        _vote.insert()
+        .from_select(
+            _COLUMNS,
+            select(*_PARAMS[:2], _statement.c.id, *_PARAMS[3:]).where(
+                _statement.c.id == bindparam("statement_id"),
+                _statement.c.consultation_id == bindparam("consultation_id"),
+                shown_under(moderation),
+            ),
+        )
+        .returning(_vote.c.id)
     )
-    .returning(_vote.c.id)
-)
+
+
+# The statements of the vote path, built once per moderation mode: building a statement costs more than running it.
+_INSERT_IF_VOTABLE = {mode: _insert_if_votable(mode) for mode in ModerationMode}
 _INSERT = _vote.insert().returning(_vote.c.id)
 
 
@@ -72,16 +87,20 @@ def _upsert_current(insert, rows=None):
 _UPSERT_CURRENT = {dialect: _upsert_current(insert) for dialect, insert in INSERTS.items()}
 
 
-def _in_one_statement():
+def _in_one_statement(moderation: ModerationMode):
     """PostgreSQL: the history row and the current vote in one statement (one round trip, atomic on its own)."""
-    voted = _INSERT_IF_VOTABLE.returning(
-        _vote.c.participant_id, _vote.c.statement_id, _vote.c.consultation_id, _vote.c.value, _vote.c.created_at
-    ).cte("voted")
+    voted = (
+        _INSERT_IF_VOTABLE[moderation]
+        .returning(
+            _vote.c.participant_id, _vote.c.statement_id, _vote.c.consultation_id, _vote.c.value, _vote.c.created_at
+        )
+        .cte("voted")
+    )
     upserted = _upsert_current(INSERTS["postgresql"], voted).cte("upserted")
     return select(voted.c.id).add_cte(upserted)
 
 
-_IN_ONE_STATEMENT = _in_one_statement()
+_IN_ONE_STATEMENT = {mode: _in_one_statement(mode) for mode in ModerationMode}
 
 
 def record(
@@ -109,10 +128,9 @@ def record(
     }
     dialect = connection.dialect.name
     if moderation is not None:
-        params["votable"] = list(SHOWN_STATES[moderation])
         if dialect == "postgresql":
-            return connection.scalar(_IN_ONE_STATEMENT, params)
-        vote_id = connection.scalar(_INSERT_IF_VOTABLE, params)
+            return connection.scalar(_IN_ONE_STATEMENT[moderation], params)
+        vote_id = connection.scalar(_INSERT_IF_VOTABLE[moderation], params)
     else:
         vote_id = connection.scalar(_INSERT, params)
     if vote_id is not None:
