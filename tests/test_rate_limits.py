@@ -71,6 +71,41 @@ def test_new_participants_are_limited_per_address_but_existing_ones_carry_on(app
     assert elsewhere.status_code == 302
 
 
+def test_with_redis_the_limits_hold_in_order_in_one_round_trip_per_vote(app, consultation, redis_url, monkeypatch):
+    import redis
+
+    monkeypatch.setattr(jobs, "analysis_wanted", lambda consultation_id: None)  # only the limiter talks to Redis
+    shared = create_app(
+        {
+            **app_config(app.config["SQLALCHEMY_DATABASE_URI"]),
+            "RATELIMIT_STORAGE_URI": redis_url,
+            "VOTE_RATE_LIMIT": "3 per minute;5 per hour",
+        }
+    )
+    real, commands = redis.Redis.execute_command, []
+    monkeypatch.setattr(
+        redis.Redis, "execute_command", lambda self, *a, **k: commands.append(a[0]) or real(self, *a, **k)
+    )
+    sids = _sids(consultation.id)
+    browser = Client(shared)
+    browser.get("/c/test")
+    answers = []
+    try:
+        for sid in sids[:5]:
+            commands.clear()
+            answers.append(browser.post_form("/c/test/vote", {"statement_id": sid, "vote": "agree"}).status_code)
+            if len(answers) > 1:  # (the first one loads the script too)
+                assert commands == ["EVALSHA"]
+    finally:
+        with shared.app_context():
+            db.engine.dispose()
+    assert answers == [302, 302, 302, 429, 429]
+    counters = redis.Redis.from_url(redis_url)
+    hourly = [counters.get(key) for key in counters.keys("LIMITS:*/vote/5/1/hour")]
+    counters.close()
+    assert hourly == [b"3"]  # refused by the minute's limit, the hour's was not counted (as Flask-Limiter counts)
+
+
 def test_limits_come_from_the_environment(monkeypatch, database_url):
     monkeypatch.setenv("PARTICIPATE_VOTE_RATE_LIMIT", "7 per second")
     monkeypatch.setenv("PARTICIPATE_NEW_PARTICIPANT_RATE_LIMIT", "1000 per minute")
