@@ -41,12 +41,18 @@ def home():
 def _render_consultation(consultation, *, statement_form=None, status=200, keep=None):
     """The voting page; ``keep``: the id of the statement the person was shown, kept on the page after an error in
     the statement form (a statement that changed underneath would look as if something had been accepted)."""
-    participant = identity.find(db.session, consultation, existing_participant_token())
-    latest = store.latest(db.session, consultation)
-    group = _group_label(latest, participant) if _results_visible(consultation) else None
+    # The gate's read of this request (remembered since the act let the browser in): the participant and the
+    # latest analysis come with it.
+    seen = gate.read(db.session, consultation.slug, existing_participant_token())
+    participant_id = seen.participant_id if seen else None
+    latest = (
+        store.latest(db.session, consultation.id, snapshot_id=seen.snapshot_id) if seen and seen.snapshot_id else None
+    )
+    group = _group_label(latest, participant_id) if _results_visible(consultation) else None
     if not consultation.is_open:
         return render_template("vote/closed.html", consultation=consultation, group=group), status
-    nxt = draw.next_statement(db.session, consultation, participant, priorities=latest.priorities if latest else None)
+    priorities = latest.priorities if latest else None
+    nxt = draw.draw(db.session, consultation.id, consultation.moderation, participant_id, priorities)
     if nxt.statement is None and statement_form is None:
         return render_template("vote/done.html", consultation=consultation, group=group), status
     shown = nxt.statement
@@ -263,11 +269,11 @@ def _derived(consultation, participant) -> dict:
     return {"stand": _where_i_stand(consultation, participant), "written": written}
 
 
-def _group_label(latest, participant) -> str | None:
+def _group_label(latest, participant_id: int | None) -> str | None:
     """The participant's opinion group letter, once the analysis has placed them in one."""
-    if latest is None or participant is None or participant.id not in latest.group_of:
+    if latest is None or participant_id is None or participant_id not in latest.group_of:
         return None
-    return latest.group_labels[latest.group_of[participant.id]]
+    return latest.group_labels[latest.group_of[participant_id]]
 
 
 def _get(slug):
