@@ -34,6 +34,7 @@ STAGES = {
     "CSRF check": ("flask_wtf/csrf.py", "protect"),
     "rate limits (Flask-Limiter)": ("flask_limiter/_extension.py", "_check_request_limit"),
     "rate limits (check_participation_limits)": ("participate/views/__init__.py", "check_participation_limits"),
+    "  counted (participate.extensions.hit_in_order)": ("participate/extensions.py", "hit_in_order"),
     "  limits storage hit/test": ("limits/strategies.py", "hit"),
     "  new-participant exemption (gate.read)": ("views/__init__.py", "is_known_participant"),
     "NUL check (before_request)": ("participate/security.py", "_refuse_nul"),
