@@ -1,6 +1,7 @@
 """Votes → analysis → snapshot: the wiring between the web app and ``analysis``."""
 
 import random
+import threading
 
 import numpy as np
 from sqlalchemy import func, select
@@ -61,9 +62,14 @@ def test_current_votes_reads_one_consultation_by_the_fastest_path(make_consultat
             )
         )
     )
-    copies = []
-    copy_path = snapshot_votes._current_votes_copy
-    monkeypatch.setattr(snapshot_votes, "_current_votes_copy", lambda *a: copies.append(a) or copy_path(*a))
+    copies = []  # the COPY statements psycopg sends
+    if db.engine.dialect.name == "postgresql":
+        import psycopg
+
+        real_copy = psycopg.Cursor.copy
+        monkeypatch.setattr(
+            psycopg.Cursor, "copy", lambda cursor, sql, *a, **k: copies.append(sql) or real_copy(cursor, sql, *a, **k)
+        )
     arrays = snapshot_votes.current_votes(db.session, consultation.id)
     assert len(arrays) == 42
     assert (arrays.participant_ids.dtype, arrays.statement_ids.dtype, arrays.values.dtype) == (
@@ -74,6 +80,7 @@ def test_current_votes_reads_one_consultation_by_the_fastest_path(make_consultat
     got = zip(arrays.participant_ids.tolist(), arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)
     assert sorted(got) == expected
     assert len(copies) == (db.engine.dialect.name == "postgresql")
+    assert all(sql.startswith("COPY ") and sql.endswith("(FORMAT binary)") for sql in copies)
     assert len(snapshot_votes.current_votes(db.session, 10**9)) == 0
 
 
@@ -191,7 +198,7 @@ def test_analyse_command(app, make_consultation):
     assert "no consultation" in app.test_cli_runner().invoke(args=["analyse", "nope"]).output
 
 
-def test_latest_reads_each_new_snapshot_once_and_serves_the_previous_one_meanwhile(make_consultation):
+def test_latest_reads_each_new_snapshot_once_and_serves_the_previous_one_meanwhile(app, make_consultation, monkeypatch):
     consultation = make_consultation()
     _vote_two_camps(consultation)
     first = store.compute_snapshot(db.session, consultation.id)
@@ -203,7 +210,28 @@ def test_latest_reads_each_new_snapshot_once_and_serves_the_previous_one_meanwhi
     assert sorted(view.group_labels.values()) == ["A", "B"][: len(stored["groups"])]
     factories.cast(db.session, consultation, "late", consultation.statements[0].id, VoteValue.AGREE)
     second = store.compute_snapshot(db.session, consultation.id)
-    key = (str(db.session.get_bind().url), consultation.id)
-    with store._loading[key]:  # another thread is reading the new snapshot
-        assert store.latest(db.session, consultation).snapshot_id == first.id
+    # Another thread is reading the new snapshot (held in the middle of it until this one has been served).
+    reading, finish, read = threading.Event(), threading.Event(), []
+    real_latest = store.Latest
+
+    def held(**fields):
+        reading.set()
+        assert finish.wait(60)
+        return real_latest(**fields)
+
+    def other_thread():
+        with app.app_context():
+            read.append(store.latest(db.session, consultation.id).snapshot_id)
+
+    monkeypatch.setattr(store, "Latest", held)
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    assert reading.wait(60)
+    monkeypatch.setattr(store, "Latest", real_latest)
+    try:
+        assert store.latest(db.session, consultation).snapshot_id == first.id  # served at once, not waiting
+    finally:
+        finish.set()
+        thread.join(60)
+    assert read == [second.id]
     assert store.latest(db.session, consultation).snapshot_id == second.id
