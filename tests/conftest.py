@@ -361,3 +361,27 @@ def no_heavy_work(monkeypatch):
         monkeypatch.setattr(publishing, "publish", refuse("the publication"))
 
     return forbid
+
+
+# ---- The rate limiter's time ----
+
+
+class LimiterClock:
+    """The rate limiter's clock (limits' in-memory storage reads ``time.time()``): it moves only when the test
+    moves ``now``, so a limit's window never closes because the machine is slow."""
+
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch) -> LimiterClock:
+    """Stop the rate limiter's clock for this test (``limiter_clock.now += 61``: a minute later)."""
+    import limits.storage.memory
+
+    clock = LimiterClock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    return clock
