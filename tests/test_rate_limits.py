@@ -82,6 +82,7 @@ def test_limits_come_from_the_environment(monkeypatch, database_url):
     assert app.config["STATEMENT_RATE_LIMIT"] == "10 per minute;60 per hour"
 
 
+@pytest.mark.slow  # 500 people join and vote: a thousand requests
 def test_a_hall_of_500_behind_one_address_all_vote_within_five_minutes(app, consultation, limiter_clock, monkeypatch):
     """Half the hall joins in the first minute after the link goes up, the rest over the next four: with the
     default allowance every one of the 500 is recorded."""
