@@ -260,6 +260,9 @@ def test_staff_pages_of_a_large_consultation_only_enqueue_and_read(client, large
     again = client.get(f"/c/{slug}/report.pdf")  # asked again while it is being built: no second job
     assert again.status_code == 202 and queued.count("pdf") == 2
     assert db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "pdf")) == 1
+    export_again = client.get(f"/facilitate/{slug}/export.zip")  # a second click leads to the same job
+    assert export_again.headers["Location"] == export.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "export")) == 1
 
 
 def test_the_jobs_then_serve_the_pages_from_the_cache(client, large, queued, monkeypatch):
