@@ -74,6 +74,11 @@ def remember_ip_hash() -> None:
         db.session.info[identity.IP_HASH] = ip_hash
 
 
+def forget_ip_hash(_error=None) -> None:
+    """The request's address is its own: a session that outlives it (a test's, a script's) must not call for it."""
+    db.session.info.pop(identity.IP_HASH, None)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(format_utc, "utc")
@@ -82,3 +87,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(pct)
     app.before_request(forget_previous_request)
     app.before_request(remember_ip_hash)
+    app.teardown_request(forget_ip_hash)
