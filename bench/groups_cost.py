@@ -56,7 +56,7 @@ CONFIGS = {
     "bases=4": {"N_BASE_SEEDS": 4, "MAX_BASE_SEEDS": 4},
     "starts/4": {"TOTAL_STARTS": groups_math.TOTAL_STARTS // 4, "MIN_STARTS": groups_math.MIN_STARTS // 4},
     "boot=8": {"N_BOOT": 8},
-    "bases=4,starts/4,boot=8": {
+    "bases=4+starts/4+boot=8": {
         "N_BASE_SEEDS": 4,
         "MAX_BASE_SEEDS": 4,
         "TOTAL_STARTS": groups_math.TOTAL_STARTS // 4,
