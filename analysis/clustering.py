@@ -18,7 +18,7 @@ MOVE_TOLERANCE = 0.01
 MAX_ITER = 100
 SMOOTHING_RUNS = 4
 _CHUNK = 1 << 16
-_BRUTE_FORCE_MAX = 1 << 18
+BRUTE_FORCE_MAX = 1 << 18
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def nearest_centre(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     centres (O(n log k)), where an exact tie may resolve either way.
     """
     n = points.shape[0]
-    if n * len(centres) > _BRUTE_FORCE_MAX and points.shape[1] <= 3:
+    if n * len(centres) > BRUTE_FORCE_MAX and points.shape[1] <= 3:
         return cKDTree(centres).query(points)[1].astype(np.int64)
     out = np.empty(n, dtype=np.int64)
     c_sq = (centres**2).sum(axis=1)
@@ -121,7 +121,7 @@ def weighted_kmeans(
     labels = np.zeros(n, dtype=np.int64)
     if n == 0 or len(centres) == 0:
         return centres[:0], labels, kept[:0]
-    big = n * len(centres) > _BRUTE_FORCE_MAX
+    big = n * len(centres) > BRUTE_FORCE_MAX
     assign = _BoundedAssignment(points, centres, workers=thread_count()) if big else None
     labels = assign.labels if assign else nearest_centre(points, centres)
     wx = [w * points[:, j] for j in range(dim)]

@@ -114,7 +114,7 @@ def _top_components_dense(Y: sp.csr_matrix, n_components: int) -> np.ndarray:
     return out
 
 
-class _Gram:
+class Gram:
     """The matrix-free Gram operator ``v -> Yᵀ (Y v)``, shape (C, C), over row blocks of Y run in threads.
 
     Each block contributes ``Y_bᵀ (Y_b v)``; scipy's sparse kernels release the GIL, so blocks run in parallel.
@@ -148,7 +148,7 @@ def _top_components_sparse(Y: sp.csr_matrix, n_components: int, previous: np.nda
     """Top right-singular vectors of sparse Y, shape (k, C), by Lanczos, started from the previous axes if any."""
     threads = thread_count()
     with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
-        return _lanczos(_Gram(Y, pool).operator(), Y.shape[1], n_components, previous, rng)
+        return _lanczos(Gram(Y, pool).operator(), Y.shape[1], n_components, previous, rng)
 
 
 def _lanczos(gram: LinearOperator, n_c: int, n_components: int, previous: np.ndarray | None, rng) -> np.ndarray:

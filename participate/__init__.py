@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .services import accounts
 
     accounts.password_checks.configure(app.config["ARGON2_CONCURRENCY"], app.config["ARGON2_WAIT_SECONDS"])
+    accounts.configure_hashing(int(app.config["ARGON2_TIME_COST"]), int(app.config["ARGON2_MEMORY_KIB"]))
     app.jinja_env.globals.update(
         statement_max_length=STATEMENT_MAX_LENGTH, description_max_length=DESCRIPTION_MAX_LENGTH
     )

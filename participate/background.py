@@ -11,6 +11,7 @@ import logging
 import threading
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -32,6 +33,14 @@ def task(kind: str):
         return function
 
     return register
+
+
+def new_folder(app: Flask) -> Path:
+    """A new folder for a job's files (an upload to import, an export to download), under the instance folder,
+    which every process of the machine (and workers sharing it) can read."""
+    folder = Path(app.config["JOBS_FOLDER"] or Path(app.instance_path) / "jobs") / uuid.uuid4().hex
+    folder.mkdir(parents=True, mode=0o700)
+    return folder
 
 
 def jobs_queue(app: Flask):

@@ -56,6 +56,9 @@ class Defaults:
     # Argon2 checks at once per process (64 MiB each); a sign-in waits this long for a slot, then gets a 503.
     ARGON2_CONCURRENCY = 2
     ARGON2_WAIT_SECONDS = 5.0
+    # Argon2id's cost per password: passes over memory, and KiB of memory (argon2-cffi's default, RFC 9106's).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_KIB = 65536
     # PDF downloads per hashed address (a report's PDF costs seconds of CPU to make).
     PDF_RATE_LIMIT = "10 per minute;60 per hour"
     # Privacy: hashed IP addresses (kept on participants for rate limiting and the integrity annex only) are

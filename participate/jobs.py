@@ -76,7 +76,7 @@ class ThreadRunner:
                 self._busy = True
             try:
                 for consultation_id, asked_at in sorted(todo.items()):
-                    due = _due(self._app, consultation_id, asked_at, self._debounce, now=self._clock())
+                    due = snapshot_wanted(self._app, consultation_id, asked_at, self._debounce, now=self._clock())
                     if due is None:  # another process has just analysed it: ask again after the debounce
                         with self._cond:
                             self._dirty[consultation_id] = max(self._dirty.get(consultation_id, asked_at), asked_at)
@@ -89,11 +89,13 @@ class ThreadRunner:
                     self._cond.notify_all()
 
 
-def _due(
+def snapshot_wanted(
     app: Flask, consultation_id: int, asked_at: datetime, debounce: float, *, now: datetime | None = None
 ) -> bool | None:
     """Whether a new snapshot is wanted: None when one was stored within the debounce interval (by another process:
-    ask again after it), False when the latest one began after the request and so answers it, True otherwise."""
+    ask again after it), False when the latest one began after the request and so answers it, True otherwise.
+
+    Public because it is the rule several processes share: tests play it at chosen moments."""
     with app.app_context():
         latest = db.session.execute(
             select(AnalysisSnapshot.started_at, AnalysisSnapshot.computed_at).where(
@@ -196,8 +198,9 @@ def analysis_wanted(consultation_id: int) -> None:
 # expires, RQ retries the job, and every worker's sweeper re-enqueues consultations left dirty without a lease.
 # ---------------------------------------------------------------------------------------------------------------
 JOB_TIMEOUT = 600
-_DIRTY = "participate:analysis:{}:dirty"
-_LEASE = "participate:analysis:{}:lease"
+#: The two Redis keys above (public: operators and tests inspect them), formatted with the consultation's id.
+DIRTY_KEY = "participate:analysis:{}:dirty"
+LEASE_KEY = "participate:analysis:{}:lease"
 
 # KEYS: dirty, lease. ARGV: this job's id, the follow-up job's id, the counter seen before computing, lease seconds.
 # Returns 1 when the caller must enqueue the follow-up job (it now holds the lease).
@@ -248,8 +251,8 @@ def rq_request(app: Flask, consultation_id: int) -> None:
     client = redis_client(app)
     job_id = _new_job_id(consultation_id)
     pipe = client.pipeline(transaction=False)
-    pipe.incr(_DIRTY.format(consultation_id))
-    pipe.set(_LEASE.format(consultation_id), job_id, nx=True, ex=int(app.config["ANALYSIS_LEASE_SECONDS"]))
+    pipe.incr(DIRTY_KEY.format(consultation_id))
+    pipe.set(LEASE_KEY.format(consultation_id), job_id, nx=True, ex=int(app.config["ANALYSIS_LEASE_SECONDS"]))
     _, acquired = pipe.execute()
     if acquired:
         _enqueue(app, consultation_id, job_id)
@@ -300,7 +303,7 @@ def rq_analyse(consultation_id: int) -> None:
     client = redis_client(app)
     job = get_current_job()
     job_id = job.id if job is not None else _new_job_id(consultation_id)
-    dirty, lease = _DIRTY.format(consultation_id), _LEASE.format(consultation_id)
+    dirty, lease = DIRTY_KEY.format(consultation_id), LEASE_KEY.format(consultation_id)
     seconds = int(app.config["ANALYSIS_LEASE_SECONDS"])
     owner = client.get(lease)
     if owner is None:
@@ -333,10 +336,10 @@ def sweep(app: Flask) -> int:
     """Enqueue a job for every consultation left dirty without a lease (after a crash); returns how many."""
     client = redis_client(app)
     enqueued = 0
-    for key in client.scan_iter(match=_DIRTY.format("*"), count=1000):
+    for key in client.scan_iter(match=DIRTY_KEY.format("*"), count=1000):
         consultation_id = int(key.decode().split(":")[2])
         job_id = _new_job_id(consultation_id)
-        if client.set(_LEASE.format(consultation_id), job_id, nx=True, ex=int(app.config["ANALYSIS_LEASE_SECONDS"])):
+        if client.set(LEASE_KEY.format(consultation_id), job_id, nx=True, ex=int(app.config["ANALYSIS_LEASE_SECONDS"])):
             _enqueue(app, consultation_id, job_id)
             enqueued += 1
     return enqueued

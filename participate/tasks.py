@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from . import background
 from .background import task
 from .jobs import analysis_wanted
 from .models import Account, Consultation, ReportVisibility
@@ -116,7 +117,6 @@ def export(session, params, progress) -> dict:
     consultation = _consultation(session, params)
     account = session.get(Account, params["account_id"]) if params.get("account_id") else None
     progress(10, N_("Writing the export"))
-    path = Path(params["folder"]) / f"{consultation.slug}-polis-export.zip"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = background.new_folder(current_app) / f"{consultation.slug}-polis-export.zip"
     polis_exchange.export_zip_file(session, account, consultation, path, url=params.get("url", ""))
-    return {"file": path.name}
+    return {"file": path.name, "folder": str(path.parent)}

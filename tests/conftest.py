@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 
-from participate import create_app
+from participate import background, create_app
 from participate.extensions import db
 from participate.models import (
     Consultation,
@@ -16,9 +16,10 @@ from participate.models import (
     ModerationMode,
     ReportVisibility,
 )
-from participate.services import polis_exchange
+from participate.services import monitoring, polis_exchange, publishing, report
 from participate.services import statements as statement_service
 from participate.services.snapshots import runner
+from participate.views import report as report_views
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -31,6 +32,8 @@ def app_config(url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "ANALYSIS_RUNNER": "sync",
         "PDF_PREBUILD": False,  # a PDF costs seconds: the tests of it turn this on
+        "ARGON2_TIME_COST": 1,  # a cheap hash: a sign-in costs a millisecond, not a third of a CPU second
+        "ARGON2_MEMORY_KIB": 64,
     }
 
 
@@ -318,3 +321,67 @@ def redis_url(redis_server) -> str:
     client.flushall()
     client.close()
     return redis_server.url
+
+
+# ---- Long work off the request path: jobs queued but not run, and builders that must not run ----
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Jobs are created and queued but not run, as when the runner is busy: ``queued`` lists their kinds
+    (``factories.run_queued()`` then does what a worker does)."""
+    seen = []
+    real_submit = background.submit
+
+    def submit(kind, **kwargs):
+        seen.append(kind)
+        return real_submit(kind, **kwargs)
+
+    monkeypatch.setattr(background, "submit", submit)
+    monkeypatch.setattr(background, "execute", lambda app, job_id: None)
+    return seen
+
+
+@pytest.fixture
+def no_heavy_work(monkeypatch):
+    """``no_heavy_work()``: from then on, builders fail the test when called — the report, a PDF, the monitor's
+    figures, an export, a publication."""
+
+    def refuse(name):
+        def spy(*args, **kwargs):
+            raise AssertionError(f"{name} ran on the request path")
+
+        return spy
+
+    def forbid():
+        monkeypatch.setattr(report, "build_fresh", refuse("the report build"))
+        monkeypatch.setattr(report_views, "render_pdf", refuse("the PDF build"))
+        monkeypatch.setattr(monitoring, "monitor", refuse("the monitor's figures"))
+        monkeypatch.setattr(polis_exchange, "export_zip", refuse("the export"))
+        monkeypatch.setattr(publishing, "publish", refuse("the publication"))
+
+    return forbid
+
+
+# ---- The rate limiter's time ----
+
+
+class LimiterClock:
+    """The rate limiter's clock (limits' in-memory storage reads ``time.time()``): it moves only when the test
+    moves ``now``, so a limit's window never closes because the machine is slow."""
+
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch) -> LimiterClock:
+    """Stop the rate limiter's clock for this test (``limiter_clock.now += 61``: a minute later)."""
+    import limits.storage.memory
+
+    clock = LimiterClock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    return clock

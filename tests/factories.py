@@ -3,8 +3,12 @@
 Tests import these instead of helpers from other test modules.
 """
 
+from flask import current_app
+from sqlalchemy import select
+
+from participate.background import execute as run_job
 from participate.extensions import db
-from participate.models import Consultation, Participant, Statement, VoteValue, utcnow
+from participate.models import Consultation, Job, JobStatus, Participant, Statement, VoteValue, utcnow
 from participate.services.participation import acts, gate, identity, votes
 from participate.services.snapshots import runner
 
@@ -27,6 +31,13 @@ def record(
     """A vote written directly by the one writer (at ``at``, else now), whatever the consultation's state; the
     caller commits. For building fixtures."""
     return votes.record(session, consultation.id, participant.id, statement.id, VoteValue(int(value)), at or utcnow())
+
+
+def run_queued() -> None:
+    """What a worker does: run every queued job (with the ``queued`` fixture, which stops them running at once)."""
+    for job_id in db.session.scalars(select(Job.id).where(Job.status == JobStatus.QUEUED).order_by(Job.created_at)):
+        run_job(current_app._get_current_object(), job_id)
+    db.session.expire_all()
 
 
 def check_eligible(session, consultation: Consultation, token: str | None) -> None:

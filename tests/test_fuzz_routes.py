@@ -135,11 +135,12 @@ def _request(fuzz_app, browsers, data, rule, method):
     who = data.draw(st.sampled_from(["anonymous", "staff"]), label="who")
     client = browsers[who]
     body = data.draw(_bodies, label="body") if method != "GET" else None
-    kwargs = {"query_string": query, "headers": {"X-CSRFToken": client.csrf_token()}}
+    token = client.csrf_token()
+    kwargs = {"query_string": query, "headers": {"X-CSRFToken": token}}
     if body is not None:
         kind, payload = body
         if kind in ("form", "files"):
-            kwargs["data"] = {**payload, "csrf_token": client.csrf_token()}
+            kwargs["data"] = {**payload, "csrf_token": token}
             kwargs["content_type"] = "multipart/form-data" if kind == "files" else None
         else:
             kwargs["data"] = payload
@@ -204,6 +205,7 @@ def large_browsers(fuzz_app, make_account, monkeypatch):
     return {"anonymous": Client(fuzz_app), "staff": staff, "account": account}
 
 
+@pytest.mark.slow  # every route three times over a consultation of 1,200 statements (the sweep below stays fast)
 @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_no_route_answers_with_a_server_error_on_a_large_oddly_dated_consultation(fuzz_app, large_browsers, data):

@@ -15,14 +15,13 @@ from sqlalchemy import event, select
 
 from participate.extensions import db
 from participate.models import Consultation, Job, JobStatus, ReportVisibility
-from tests import test_offload
+from tests import factories
 
 VOTES = int(os.environ.get("PARTICIPATE_LARGE_VOTES", 1_000_000))
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "large.py"
 MAX_STATEMENTS = 40  # SQL statements one request may send (the slowest page sends about 20)
 
 pytestmark = pytest.mark.slow
-queued, no_heavy_work = test_offload.queued, test_offload.no_heavy_work  # the same fixtures
 
 
 def _synthetic_export(votes: int) -> bytes:
@@ -42,7 +41,7 @@ def test_a_million_votes_import_as_a_job_and_every_staff_page_only_reads(
     response = client.post_form("/facilitate/import", form, content_type="multipart/form-data")
     assert response.status_code == 302 and "/facilitate/jobs/" in response.headers["Location"]
     assert client.get(response.headers["Location"]).status_code == 200  # progress, while it waits
-    test_offload.run_queued()  # a worker imports it, then analyses it (the sync runner) and builds its report
+    factories.run_queued()  # a worker imports it, then analyses it (the sync runner) and builds its report
     assert db.session.scalar(select(Job.status).where(Job.kind == "import")) == JobStatus.DONE
     consultation = db.session.scalar(select(Consultation).where(Consultation.slug == "large"))
     consultation.report_visibility = ReportVisibility.PUBLIC

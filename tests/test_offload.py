@@ -11,16 +11,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from flask import current_app
 from sqlalchemy import event, func, select
 
 from participate import background, tasks
-from participate.background import execute as run_job
 from participate.extensions import db
 from participate.models import Job, JobStatus, ModerationAction, ReportVisibility, SharedCache, SnapshotMember
-from participate.services import moderation, monitoring, polis_exchange, publishing, report, shared_cache
+from participate.services import moderation, monitoring, report, shared_cache
 from participate.services.snapshots import store
 from participate.views import report as report_views
+from tests import factories
 from tests.factories import make_hand_consultation
 
 TINY_EXPORT = Path(__file__).resolve().parent / "analysis" / "data" / "tiny-export"
@@ -42,49 +41,6 @@ def statements_sent():
     event.listen(db.engine, "before_cursor_execute", record)
     yield sent
     event.remove(db.engine, "before_cursor_execute", record)
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """Jobs are created and queued but not run, as when the runner is busy: ``queued`` lists their kinds."""
-    seen = []
-    real_submit = background.submit
-
-    def submit(kind, **kwargs):
-        seen.append(kind)
-        return real_submit(kind, **kwargs)
-
-    monkeypatch.setattr(background, "submit", submit)
-    monkeypatch.setattr(background, "execute", lambda app, job_id: None)
-    return seen
-
-
-def run_queued() -> None:
-    """What a worker does: run every queued job."""
-    for job_id in db.session.scalars(select(Job.id).where(Job.status == JobStatus.QUEUED).order_by(Job.created_at)):
-        run_job(current_app._get_current_object(), job_id)
-    db.session.expire_all()
-
-
-@pytest.fixture
-def no_heavy_work(monkeypatch):
-    """``no_heavy_work()``: from then on, builders fail the test when called — the report, a PDF, the monitor's
-    figures, an export, a publication."""
-
-    def refuse(name):
-        def spy(*args, **kwargs):
-            raise AssertionError(f"{name} ran on the request path")
-
-        return spy
-
-    def forbid():
-        monkeypatch.setattr(report, "_build", refuse("the report build"))
-        monkeypatch.setattr(report_views, "render_pdf", refuse("the PDF build"))
-        monkeypatch.setattr(monitoring, "monitor", refuse("the monitor's figures"))
-        monkeypatch.setattr(polis_exchange, "export_zip", refuse("the export"))
-        monkeypatch.setattr(publishing, "publish", refuse("the publication"))
-
-    return forbid
 
 
 # ---- the shared cache ----------------------------------------------------------------------------------------
@@ -138,8 +94,8 @@ def test_old_values_of_a_consultation_are_pruned(make_consultation):
 def test_a_report_built_by_one_process_is_read_by_another(make_consultation, monkeypatch):
     consultation, _, _ = make_hand_consultation(make_consultation)  # the runner built it
     built_here = report.build(db.session, consultation)
-    report._built.clear()  # another process: nothing in its memory
-    monkeypatch.setattr(report, "_build", _fail)
+    report.forget_built()  # another process: nothing in its memory
+    monkeypatch.setattr(report, "build_fresh", _fail)
     again = report.build(db.session, consultation)
     assert again["statements"] == built_here["statements"] and again["groups"] == built_here["groups"]
 
@@ -249,7 +205,7 @@ def test_an_import_through_the_form_is_a_job_with_a_status_page(client, login, q
     page = client.get(response.headers["Location"])
     assert page.status_code == 200 and 'http-equiv="refresh"' in page.text and "<progress" in page.text
     job_id = response.headers["Location"].rsplit("/", 1)[1]
-    run_queued()
+    factories.run_queued()
     done = client.get(response.headers["Location"])
     assert done.status_code == 302 and done.headers["Location"] == "/facilitate/tiny"
     assert not Path(db.session.get(Job, job_id).params["folder"]).exists()  # the upload is removed
@@ -304,6 +260,9 @@ def test_staff_pages_of_a_large_consultation_only_enqueue_and_read(client, large
     again = client.get(f"/c/{slug}/report.pdf")  # asked again while it is being built: no second job
     assert again.status_code == 202 and queued.count("pdf") == 2
     assert db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "pdf")) == 1
+    export_again = client.get(f"/facilitate/{slug}/export.zip")  # a second click leads to the same job
+    assert export_again.headers["Location"] == export.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "export")) == 1
 
 
 def test_the_jobs_then_serve_the_pages_from_the_cache(client, large, queued, monkeypatch):
@@ -312,7 +271,7 @@ def test_the_jobs_then_serve_the_pages_from_the_cache(client, large, queued, mon
     client.get(f"/c/{slug}/report.pdf")
     export = client.get(f"/facilitate/{slug}/export.zip").headers["Location"]
     publish = client.post_form(f"/c/{slug}/report/publish", {}).headers["Location"]
-    run_queued()
+    factories.run_queued()
     monkeypatch.setattr(report_views, "render_pdf", _fail)
     monkeypatch.setattr(monitoring, "monitor", _fail)
     assert client.get(f"/facilitate/{slug}/monitor").status_code == 200

@@ -34,8 +34,8 @@ def _vote_all(client, consultation, word="agree"):
 def _keys(app, consultation_id):
     client = jobs.redis_client(app)
     return (
-        client.get(jobs._DIRTY.format(consultation_id)),
-        client.get(jobs._LEASE.format(consultation_id)),
+        client.get(jobs.DIRTY_KEY.format(consultation_id)),
+        client.get(jobs.LEASE_KEY.format(consultation_id)),
     )
 
 
@@ -133,7 +133,7 @@ def test_the_sweeper_recovers_a_consultation_left_dirty_by_a_dead_worker(rq_app,
     redis = jobs.redis_client(rq_app)
     # A worker died mid-job: its job is gone, its lease has expired, the counter is still set.
     jobs.queue(rq_app).empty()
-    redis.delete(jobs._LEASE.format(consultation.id))
+    redis.delete(jobs.LEASE_KEY.format(consultation.id))
     assert jobs.sweep(rq_app) == 1
     assert jobs.sweep(rq_app) == 0  # the new job holds the lease
     _work(rq_app)
@@ -145,7 +145,7 @@ def test_a_stale_job_does_nothing_when_another_holds_the_lease(rq_app, client, m
     consultation = make_consultation()
     _vote_all(client, consultation)
     (job_id,) = jobs.queue(rq_app).job_ids
-    jobs.redis_client(rq_app).set(jobs._LEASE.format(consultation.id), "someone-else")
+    jobs.redis_client(rq_app).set(jobs.LEASE_KEY.format(consultation.id), "someone-else")
     calls = []
     # A failure raised inside the job would be caught by RQ (the job fails, the test would not): record instead.
     monkeypatch.setattr(store, "compute_snapshot", lambda *a, **k: calls.append(a))
@@ -196,10 +196,12 @@ def test_an_idle_worker_keeps_waiting_for_jobs(app, redis_url, tmp_path):
             [sys.executable, "-m", "participate.cli", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 180  # however busy the machine: the bound only stops a hang
             while "Listening on" not in (tmp_path / "worker.log").read_text() and time.monotonic() < deadline:
+                assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-2000:]
                 time.sleep(0.2)
-            time.sleep(8)
+            assert "Listening on" in (tmp_path / "worker.log").read_text()
+            time.sleep(8)  # longer than the client's 5 s socket timeout: the claim is about real seconds
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-2000:]
         finally:
             worker.terminate()

@@ -18,7 +18,9 @@ def consultation(make_consultation):
     return make_consultation(statements=[f"Seed {i}" for i in range(6)])
 
 
-def test_votes_are_limited_per_participant_and_earlier_votes_stay(app, client, other_client, consultation):
+def test_votes_are_limited_per_participant_and_earlier_votes_stay(
+    app, client, other_client, consultation, limiter_clock
+):
     app.config["VOTE_RATE_LIMIT"] = "3 per minute"
     sids = _sids(consultation.id)
     client.get("/c/test")
@@ -36,7 +38,7 @@ def test_votes_are_limited_per_participant_and_earlier_votes_stay(app, client, o
     assert other_client.post_form("/c/test/vote", {"statement_id": sids[0], "vote": "pass"}).status_code == 302
 
 
-def test_statements_are_limited_per_participant(app, client, consultation):
+def test_statements_are_limited_per_participant(app, client, consultation, limiter_clock):
     app.config["STATEMENT_RATE_LIMIT"] = "2 per hour"
     client.get("/c/test")
     for i in range(2):
@@ -46,7 +48,7 @@ def test_statements_are_limited_per_participant(app, client, consultation):
     assert db.session.scalar(select(func.count()).select_from(Statement)) == 6 + 2
 
 
-def test_new_participants_are_limited_per_address_but_existing_ones_carry_on(app, consultation):
+def test_new_participants_are_limited_per_address_but_existing_ones_carry_on(app, consultation, limiter_clock):
     app.config["NEW_PARTICIPANT_RATE_LIMIT"] = "2 per minute"
     sid = _sids(consultation.id)[0]
     browsers = [Client(app) for _ in range(3)]
@@ -80,33 +82,15 @@ def test_limits_come_from_the_environment(monkeypatch, database_url):
     assert app.config["STATEMENT_RATE_LIMIT"] == "10 per minute;60 per hour"
 
 
-class Clock:
-    """The rate limiter's clock (limits' in-memory storage reads ``time.time()``), moved by the test."""
-
-    def __init__(self):
-        self.now = 1_000_000.0
-
-    def time(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    import limits.storage.memory
-
-    clock = Clock()
-    monkeypatch.setattr(limits.storage.memory, "time", clock)
-    return clock
-
-
-def test_a_hall_of_500_behind_one_address_all_vote_within_five_minutes(app, consultation, clock, monkeypatch):
+@pytest.mark.slow  # 500 people join and vote: a thousand requests
+def test_a_hall_of_500_behind_one_address_all_vote_within_five_minutes(app, consultation, limiter_clock, monkeypatch):
     """Half the hall joins in the first minute after the link goes up, the rest over the next four: with the
     default allowance every one of the 500 is recorded."""
     monkeypatch.setattr(jobs, "analysis_wanted", lambda consultation_id: None)  # the votes are what is tested
     sid = _sids(consultation.id)[0]
     refused = []
     for i in range(500):
-        clock.now += 60 / 250 if i < 250 else 240 / 250
+        limiter_clock.now += 60 / 250 if i < 250 else 240 / 250
         browser = Client(app)
         browser.get("/c/test")
         answer = browser.post_form("/c/test/vote", {"statement_id": sid, "vote": "agree"})
@@ -117,7 +101,7 @@ def test_a_hall_of_500_behind_one_address_all_vote_within_five_minutes(app, cons
     assert db.session.scalar(select(func.count()).select_from(CurrentVote)) == 500
 
 
-def test_one_device_cannot_use_up_its_networks_allowance(app, consultation, clock):
+def test_one_device_cannot_use_up_its_networks_allowance(app, consultation, limiter_clock):
     """A script that forgets its cookie after every vote is one device: it is stopped long before the network is,
     and the next person on the same network still joins."""
     sid = _sids(consultation.id)[0]
@@ -133,7 +117,7 @@ def test_one_device_cannot_use_up_its_networks_allowance(app, consultation, cloc
     assert person.post_form("/c/test/vote", {"statement_id": sid, "vote": "agree"}).status_code == 302
 
 
-def test_event_mode_raises_the_network_allowance_of_one_consultation(app, client, consultation, clock):
+def test_event_mode_raises_the_network_allowance_of_one_consultation(app, client, consultation, limiter_clock):
     app.config.update(NEW_PARTICIPANT_RATE_LIMIT="2 per minute", EVENT_NEW_PARTICIPANT_RATE_LIMIT="5 per minute")
     sid = _sids(consultation.id)[0]
     consultation.event_mode = True
@@ -148,5 +132,5 @@ def test_event_mode_raises_the_network_allowance_of_one_consultation(app, client
     refused = join()
     assert "very many people have just joined from your network" in refused.text
     assert "Back to the statement" in refused.text  # and what to do: the way back, to vote again
-    clock.now += 61  # a minute later the same people get in
+    limiter_clock.now += 61  # a minute later the same people get in
     assert join().status_code == 302

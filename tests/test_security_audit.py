@@ -417,7 +417,7 @@ def test_scheduled_times_keep_their_offset(client, login, make_consultation):
     assert opens == datetime(2031, 6, 1, 10, 0, tzinfo=UTC) and opens.utcoffset() is not None
 
 
-def test_pdf_downloads_are_rate_limited_per_address(app, client, make_consultation, monkeypatch):
+def test_pdf_downloads_are_rate_limited_per_address(app, client, make_consultation, monkeypatch, limiter_clock):
     import weasyprint
 
     make_consultation()

@@ -18,9 +18,20 @@ from . import N_, Conflict, Forbidden, InvalidInput, NotFound, ServiceError, is_
 MIN_PASSWORD_LENGTH = 12
 INVITATION_DAYS = 7
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_hasher = PasswordHasher()
+#: The Argon2id hasher, its cost set by :func:`configure_hashing`; public so that tests can stand in for it.
+hasher = PasswordHasher()
 # Verified against when the email is unknown, so a failed sign-in takes as long whether or not the account exists.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+_DUMMY_HASH = hasher.hash(secrets.token_hex(16))
+
+
+def configure_hashing(time_cost: int, memory_kib: int) -> None:
+    """Set Argon2id's cost (PARTICIPATE_ARGON2_TIME_COST and _MEMORY_KIB; ``create_app``). The tests choose a cheap
+    one: their passwords protect nothing, and the default costs a third of a CPU second per sign-in. A hash made
+    at another cost is re-made at this one on the next sign-in."""
+    global hasher, _DUMMY_HASH
+    if (hasher.time_cost, hasher.memory_cost) != (time_cost, memory_kib):
+        hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        _DUMMY_HASH = hasher.hash(secrets.token_hex(16))
 
 
 def normalise_email(email: str) -> str:
@@ -96,13 +107,13 @@ password_checks = _PasswordChecks()
 
 
 def _hash(password: str) -> str:
-    return password_checks.run(_hasher.hash, password)
+    return password_checks.run(hasher.hash, password)
 
 
 def verify_password(account: Account, password: str) -> bool:
     """True if ``password`` matches the account's Argon2 hash; :class:`Busy` if too many checks run already."""
     try:
-        return password_checks.run(_hasher.verify, account.password_hash, password)
+        return password_checks.run(hasher.verify, account.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -120,7 +131,7 @@ def authenticate(session: Session, email: str, password: str) -> Account:
         raise failure
     if not verify_password(account, password or "") or not account.is_active:
         raise failure
-    if _hasher.check_needs_rehash(account.password_hash):
+    if hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hash(password)
         session.commit()
     return account

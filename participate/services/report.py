@@ -72,6 +72,12 @@ _built: OrderedDict[tuple[str, int], tuple[str, dict]] = OrderedDict()
 _built_lock = threading.Lock()
 
 
+def forget_built() -> None:
+    """Forget the reports this process keeps in memory, as a fresh process would have none (tests, benchmarks)."""
+    with _built_lock:
+        _built.clear()
+
+
 def build(session: Session, consultation: Consultation) -> dict:
     """The report as it stands: figures from the newest checked snapshot (:func:`_snapshot_ids`), counts from now.
 
@@ -137,7 +143,7 @@ def _lookup(session: Session, consultation: Consultation, *, build: bool) -> dic
         shown = checked_id or latest_id
 
         def make() -> bytes:
-            return json.dumps(_build(session, consultation, statements, shown, imported)).encode()
+            return json.dumps(build_fresh(session, consultation, statements, shown, imported)).encode()
 
         if build:
             blob = shared_cache.get_or_build(session, name, make, consultation_id=consultation.id)
@@ -198,8 +204,12 @@ def _statement_fields(statements) -> tuple:
     )
 
 
-def _build(session: Session, consultation: Consultation, statements, snapshot_id: int | None, imported: bool) -> dict:
+def build_fresh(
+    session: Session, consultation: Consultation, statements, snapshot_id: int | None, imported: bool
+) -> dict:
     """The report without ``newer_votes``: every count from the votes snapshot ``snapshot_id`` was computed from.
+
+    The heavy part of :func:`build`, which calls it on a miss; public so that tests can check who runs it.
 
     Counts, tallies and the analysis's figures thus describe the same votes (those whose SHA-256 a published report
     names); with no snapshot yet, the current votes. Banned participants' votes count nowhere, as in the analysis.

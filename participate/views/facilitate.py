@@ -2,7 +2,6 @@
 
 import io
 import re
-import uuid
 from pathlib import Path
 
 from flask import (
@@ -586,8 +585,11 @@ def export(slug):
     consultation = _get(slug)
     url = url_for("vote.consultation", slug=consultation.slug, _external=True)
     if report_views.is_large(consultation):
-        params = {"consultation_id": consultation.id, "account_id": _me().id, "folder": str(_job_folder()), "url": url}
-        job_id = background.submit("export", consultation_id=consultation.id, account_id=_me().id, params=params)
+        # Asking again while the export is being written leads to the same job, not another (a million votes).
+        params = {"consultation_id": consultation.id, "account_id": _me().id, "url": url}
+        job_id = background.submit(
+            "export", consultation_id=consultation.id, account_id=_me().id, params=params, once=True
+        )
         return redirect(url_for("facilitate.job", job_id=job_id))
     data = polis_exchange.export_zip(db.session, _me(), consultation, url=url)
     return send_file(
@@ -596,14 +598,6 @@ def export(slug):
         as_attachment=True,
         download_name=f"{consultation.slug}-polis-export.zip",
     )
-
-
-def _job_folder() -> Path:
-    """A new folder for a job's files (an upload to import, an export to download), under the instance folder,
-    which every process of the machine (and workers sharing it) can read."""
-    folder = Path(current_app.config["JOBS_FOLDER"] or Path(current_app.instance_path) / "jobs") / uuid.uuid4().hex
-    folder.mkdir(parents=True, mode=0o700)
-    return folder
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -616,7 +610,7 @@ def import_polis():
         if not uploads:
             error, status = _("Choose a Pol.is export to upload: its .zip, or its CSV files."), 400
         else:
-            folder = _job_folder()
+            folder = background.new_folder(current_app)
             if len(uploads) == 1 and uploads[0].filename.lower().endswith(".zip"):
                 # Saved under its own name, so a message about it names the file, not a server path.
                 path = secure_filename(uploads[0].filename) or "export.zip"
@@ -692,7 +686,7 @@ def job_file(job_id):
     job = _job(job_id)
     if job.status != JobStatus.DONE or not (job.outcome or {}).get("file"):
         abort(404)
-    path = Path(job.params["folder"]) / job.outcome["file"]
+    path = Path(job.outcome["folder"]) / job.outcome["file"]
     if not path.is_file():
         abort(404, description=_("This download has expired: export the consultation again."))
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name=path.name)

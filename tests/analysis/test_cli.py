@@ -99,6 +99,7 @@ def test_cli_writes_the_analysis_as_json_to_stdout():
     assert out["seconds"] >= 0
 
 
+@pytest.mark.slow  # a Python process each (importing scikit-learn is a CPU second); the fast loop keeps the first
 def test_cli_replay_zip_and_out_file(tmp_path):
     archive = tmp_path / "tiny.zip"
     with zipfile.ZipFile(archive, "w") as z:
@@ -113,6 +114,7 @@ def test_cli_replay_zip_and_out_file(tmp_path):
     assert out["votes"] == 149
 
 
+@pytest.mark.slow  # a Python process each (importing scikit-learn is a CPU second); the fast loop keeps the first
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -146,6 +148,7 @@ def test_cli_bad_input_exits_nonzero_with_one_line(tmp_path, damage, message):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # a Python process each (importing scikit-learn is a CPU second); the fast loop keeps the first
 def test_cli_usage_errors_are_one_line(tmp_path):
     done = cli(TINY, "--interval", "0")
     assert (done.returncode, done.stderr) == (2, "error: --interval must be > 0, got 0\n")
@@ -154,6 +157,7 @@ def test_cli_usage_errors_are_one_line(tmp_path):
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
 
 
+@pytest.mark.slow  # a Python process each (importing scikit-learn is a CPU second); the fast loop keeps the first
 def test_cli_reads_a_math_fixture_folder(tmp_path):
     from analysis.polis_io import read_polis_export
 

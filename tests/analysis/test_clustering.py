@@ -142,7 +142,7 @@ def test_bounded_assignment_matches_brute_force_lloyd(monkeypatch):
     pts = np.concatenate([rng.normal(loc, 0.6, size=(4000, 2)) for loc in rng.uniform(-4, 4, size=(6, 2))])
     init = pts[clustering.first_distinct(pts, 60)]
     fast_c, fast_l, fast_k = clustering.weighted_kmeans(pts, init, max_iter=40, tol=0.0)
-    monkeypatch.setattr(clustering, "_BRUTE_FORCE_MAX", np.inf)
+    monkeypatch.setattr(clustering, "BRUTE_FORCE_MAX", np.inf)
     exact_c, exact_l, exact_k = clustering.weighted_kmeans(pts, init, max_iter=40, tol=0.0)
     np.testing.assert_array_equal(fast_l, exact_l)
     np.testing.assert_array_equal(fast_k, exact_k)

@@ -79,7 +79,7 @@ def assert_same_analysis(a, b, p_new, s_new):
 
 @pytest.mark.parametrize(
     "name",
-    CONVERSATIONS
+    [pytest.param(name, marks=pytest.mark.slow) for name in CONVERSATIONS]  # two analyses of a real conversation each
     or [pytest.param(None, marks=pytest.mark.skip(reason=f"shared Pol.is exports not available at {POLIS}"))],
 )
 def test_relabelled_and_reordered_conversation_gives_the_same_analysis(name):

@@ -100,6 +100,7 @@ def test_in_conv_equals_polis_when_replayed(math_fixture):
     assert sorted(in_conv) == sorted(fx.math["in-conv"])
 
 
+@pytest.mark.slow  # an analysis per minute of the conversation's history
 def test_in_conv_with_the_real_replay(load_fixture):
     fx = load_fixture("below-100-ptpts")
     stamped = np.column_stack([fx.votes, fx.timestamps.astype(np.int64)])

@@ -107,13 +107,13 @@ def test_gram_operator_blocks_and_threads_do_not_change_the_result(monkeypatch):
     Y = sp.random(3000, 50, density=0.2, random_state=rng, format="csr")
     v = rng.normal(size=50)
     monkeypatch.setattr(projection, "GRAM_BLOCK_CELLS", Y.nnz // 7)
-    serial = projection._Gram(Y, None)
+    serial = projection.Gram(Y, None)
     assert len(serial.blocks) == 8 and sum(b.nnz for b, _ in serial.blocks) == Y.nnz
     # blocks and their transposes are views: no copy of the cells per product
     assert all(np.shares_memory(bt.data, Y.data) and np.shares_memory(bt.indices, Y.indices) for _, bt in serial.blocks)
     np.testing.assert_allclose(serial(v), Y.T @ (Y @ v), rtol=1e-12)
     with ThreadPoolExecutor(3) as pool:
-        np.testing.assert_array_equal(projection._Gram(Y, pool)(v), serial(v))  # bit for bit
+        np.testing.assert_array_equal(projection.Gram(Y, pool)(v), serial(v))  # bit for bit
     # and the whole sparse PCA over blocks agrees with the dense one
     values = sp.csr_matrix((rng.choice([-1, 0, 1], size=Y.nnz).astype(np.int8), Y.indices, Y.indptr), shape=Y.shape)
     modout = np.zeros(50, bool)

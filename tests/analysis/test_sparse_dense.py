@@ -23,7 +23,10 @@ SHARED_DATA = Path(
 MATH_FIXTURES = ("below-100-ptpts", "25ptpt-3gp-no-strict-with-meta", "150ptpt-3gp-no-strict-no-meta")
 POLIS = SHARED_DATA / "polis"
 CONVERSATIONS = sorted(p.name for p in POLIS.iterdir() if p.is_dir()) if POLIS.is_dir() else []
-DATASETS = [f"polis-math/{name}" for name in MATH_FIXTURES] + [f"polis/{name}" for name in CONVERSATIONS]
+DATASETS = [f"polis-math/{name}" for name in MATH_FIXTURES] + [
+    pytest.param(f"polis/{name}", marks=pytest.mark.slow)
+    for name in CONVERSATIONS  # real conversations: seconds each
+]
 
 
 def _inputs(dataset: str, load_fixture):

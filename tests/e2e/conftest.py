@@ -141,7 +141,7 @@ class Session:
 
     def new_page(self, *, lang="en-GB", **options):
         context = self.browser.new_context(base_url=self.server.url, locale=lang, **options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)  # a busy machine is slow, not wrong
         # axe is served as if from our own origin, so the pages' Content-Security-Policy (script-src 'self') admits
         # it without weakening the policy under test.
         context.route("**/__axe__/axe.min.js", lambda route: route.fulfill(path=self.axe_source))

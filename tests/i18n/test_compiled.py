@@ -26,6 +26,7 @@ def test_the_compiled_catalogue_is_tracked_by_git():
     assert tracked.returncode == 0, "messages.mo must be committed: a clone or a wheel without it serves no Welsh"
 
 
+@pytest.mark.slow  # a wheel build and a virtual environment
 def test_welsh_after_a_plain_pip_install_of_a_wheel(tmp_path):
     """The tracked files of this checkout (as a clone has them) built into a wheel and installed into a fresh virtual
     environment, without any project script, serve a page in Welsh. About ten seconds: one wheel build."""

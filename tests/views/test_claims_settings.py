@@ -2,10 +2,10 @@
 
 from participate.extensions import db
 from participate.services import report
-from tests.views.test_facilitate import FORM, night, owner_client  # noqa: F401 - fixtures
+from tests.views.conftest import FORM
 
 
-def test_floors_are_a_setting_that_can_be_raised_not_lowered(owner_client, night):  # noqa: F811
+def test_floors_are_a_setting_that_can_be_raised_not_lowered(owner_client, night):
     assert report.floors_of(night).to_dict() == {"voters": 20, "group_voters": 5}
     form = {**FORM, "floor_voters": "50", "floor_group_voters": "8"}
     assert owner_client.post_form("/facilitate/night-buses/settings", form).status_code == 302

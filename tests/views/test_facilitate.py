@@ -7,7 +7,6 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from participate.extensions import db
@@ -25,26 +24,7 @@ from participate.models import (
 from participate.services import consultations
 from participate.services.participation import votes as vote_writer
 from tests import factories
-
-FORM = {
-    "title": "Night buses",
-    "question": "Should buses run all night?",
-    "slug": "night-buses",
-    "allow_statements": "1",
-}
-
-
-@pytest.fixture
-def owner_client(client, login):
-    login(client, "facilitator")
-    return client
-
-
-@pytest.fixture
-def night(owner_client):
-    response = owner_client.post_form("/facilitate/new", FORM)
-    assert response.status_code == 302 and response.headers["Location"] == "/facilitate/night-buses"
-    return db.session.scalar(select(Consultation).where(Consultation.slug == "night-buses"))
+from tests.views.conftest import FORM
 
 
 def test_create_edit_open_and_close_through_the_pages(owner_client, night):

@@ -6,71 +6,7 @@ from participate.extensions import db
 from participate.models import ConsultationModerator, ConsultationStatus, Participant
 from participate.services import consultations, moderation
 from tests.conftest import Client
-
-SETTINGS = {"title": "Access test", "question": "Who may see this?", "slug": "access"}
-
-# (method, path, who may use it, status when allowed, form). Who: "staff" = any signed-in account; "create" =
-# facilitators and admins; "manage" = the owner and admins; "moderate" = they and assigned moderators; "admin".
-# A permitted POST may still be refused by the service (e.g. closing a draft is 409): that is the service speaking.
-ROUTES = [
-    ("GET", "/facilitate/", "staff", 200, None),
-    ("GET", "/account/password", "staff", 200, None),
-    ("GET", "/admin/accounts", "admin", 200, None),
-    ("GET", "/facilitate/new", "create", 200, None),
-    ("POST", "/facilitate/new", "create", 302, {"title": "Made in the access test", "question": "Q?"}),
-    ("GET", "/facilitate/import", "create", 200, None),
-    ("POST", "/facilitate/import", "create", 400, {}),  # no file chosen
-    ("GET", "/facilitate/{slug}", "manage", 200, None),
-    ("GET", "/facilitate/{slug}/settings", "manage", 200, None),
-    ("POST", "/facilitate/{slug}/settings", "manage", 302, SETTINGS),
-    ("POST", "/facilitate/{slug}/open", "manage", 302, {}),
-    ("GET", "/facilitate/{slug}/close", "manage", 200, None),  # asks to confirm
-    ("POST", "/facilitate/{slug}/close", "manage", 409, {}),  # it is a draft again by then
-    ("GET", "/facilitate/{slug}/statements", "manage", 200, None),
-    ("POST", "/facilitate/{slug}/statements", "manage", 200, {"action": "preview", "pasted": "One\nTwo"}),
-    ("GET", "/facilitate/{slug}/statements/{sid}/edit", "manage", 200, None),
-    ("POST", "/facilitate/{slug}/statements/{sid}/edit", "manage", 302, {"text": "A seed nobody voted on"}),
-    ("GET", "/facilitate/{slug}/moderators", "manage", 200, None),
-    ("POST", "/facilitate/{slug}/moderators", "manage", 409, {"email": "assigned@example.org"}),  # already there
-    ("GET", "/facilitate/{slug}/eligibility", "manage", 200, None),
-    ("POST", "/facilitate/{slug}/eligibility", "manage", 302, {"action": "codes", "count": "2"}),
-    ("GET", "/facilitate/{slug}/about-participants", "manage", 200, None),
-    (
-        "POST",
-        "/facilitate/{slug}/about-participants",
-        "manage",
-        302,
-        {"action": "template", "template": "sex", "area": "uk"},
-    ),
-    ("GET", "/facilitate/{slug}/invite-codes.csv", "manage", 200, None),
-    ("GET", "/facilitate/{slug}/monitor", "manage", 200, None),
-    ("GET", "/facilitate/{slug}/export.zip", "manage", 200, None),
-    ("GET", "/facilitate/{slug}/audit", "manage", 200, None),
-    ("GET", "/facilitate/jobs/0123456789abcdef0123456789abcdef", "staff", 404, None),  # no such job
-    ("GET", "/facilitate/jobs/0123456789abcdef0123456789abcdef/file", "staff", 404, None),
-    ("GET", "/facilitate/{slug}/qr.svg", "manage", 200, None),
-    ("GET", "/facilitate/{slug}/delete", "manage", 200, None),  # asks to confirm
-    ("POST", "/facilitate/{slug}/transfer", "manage", 409, {"email": "owner@example.org"}),  # already the owner
-    ("GET", "/facilitate/{slug}/moderate", "moderate", 200, None),
-    ("GET", "/facilitate/{slug}/moderate?state=rejected&page=2", "moderate", 200, None),
-    ("POST", "/facilitate/{slug}/moderate", "moderate", 302, {"row": "meta:{sid}"}),
-    ("POST", "/facilitate/{slug}/participants/{pid}/ban", "moderate", 302, {"reason": "spam"}),
-    ("POST", "/facilitate/{slug}/participants/{pid}/unban", "moderate", 302, {}),  # banned by the row above
-    ("GET", "/facilitate/{slug}/moderation-log", "moderate", 200, None),
-    ("GET", "/facilitate/{slug}/moderation-log.csv", "moderate", 200, None),
-    ("POST", "/facilitate/{slug}/moderators/{mid}/remove", "manage", 302, {}),  # it unassigns the moderator
-    ("POST", "/facilitate/{slug}/delete", "manage", 302, {}),  # last: nobody voted, so it is deleted
-]
-
-# role → {kind of route: status when refused}; a kind missing from a role's map is permitted.
-REFUSED = {
-    "anonymous": {"staff": 302, "admin": 302, "create": 302, "manage": 302, "moderate": 302},
-    "moderator": {"admin": 403, "create": 403, "manage": 404, "moderate": 404},
-    "assigned moderator": {"admin": 403, "create": 403, "manage": 403},
-    "other facilitator": {"admin": 403, "manage": 404, "moderate": 404},
-    "owner": {"admin": 403},
-    "admin": {},
-}
+from tests.views.routes import REFUSED, SETTINGS, STAFF_ROUTES
 
 
 @pytest.fixture
@@ -97,7 +33,7 @@ def test_every_route_for_every_role(app, setup, login, role):
     elif role != "anonymous":
         login(client, role)
     mismatches = []
-    for method, template, kind, allowed, form in ROUTES:
+    for method, template, kind, allowed, form in STAFF_ROUTES:
         path = template.format(**setup["ids"])
         if method == "GET":
             response = client.get(path)

@@ -10,9 +10,7 @@ import pytest
 from flask import render_template_string
 
 from tests.conftest import Client
-from tests.views import test_authorisation_matrix as matrix
-
-world = matrix.world  # the matrix's consultations, accounts and ids
+from tests.views.routes import PUBLIC_ROUTES, STAFF_ROUTES
 
 NONE_SHOWN = re.compile(r'value="None"|>\s*None\s*</(textarea|dd|td|p|span|li|option)>')
 
@@ -48,8 +46,7 @@ def test_no_get_page_shows_none(app, world, login, role):
         login(client, "admin")
     elif role in world["accounts"]:
         login(client, account=world["accounts"][role])
-    routes = matrix.STAFF_ROUTES + matrix.PUBLIC_ROUTES
-    paths = [path for method, path, *_ in routes if method == "GET"]
+    paths = [path for method, path, *_ in STAFF_ROUTES + PUBLIC_ROUTES if method == "GET"]
     shown = []
     for template in paths:
         response = client.get(template.format(**world["ids"], n=role))

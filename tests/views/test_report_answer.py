@@ -177,6 +177,7 @@ def test_demo_brief_opens_with_the_answer_and_names_groups_until_confirmed(app, 
     assert named["name"] == "Cautious adopters" and named["name_confirmed"] is True
 
 
+@pytest.mark.slow  # two layouts of the demo's whole report
 def test_demo_pdf_brief_fits_two_pages_in_english_and_welsh(app, client):
     assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
     for lang in ("en", "cy"):

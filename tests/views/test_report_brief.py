@@ -7,6 +7,7 @@ share and ranking is recounted from the ``current_vote`` rows.
 import re
 from collections import Counter, defaultdict
 
+import pytest
 from sqlalchemy import select
 
 from participate.extensions import db
@@ -221,6 +222,7 @@ def test_brief_in_welsh(app, client):
     assert "Data efelychiedig" in brief["caveats"][0]
 
 
+@pytest.mark.slow  # the real conversations: a report each
 def test_briefs_of_real_polis_conversations_match_a_recount(client, shared_conversations):
     for folder, consultation in shared_conversations:
         brief = check_brief(client, consultation)

@@ -70,6 +70,7 @@ def check_pdf(client, url: str, layouts, *, footer: str = "page {n} of {m}", ann
     return response, pages
 
 
+@pytest.mark.slow  # two layouts of the demo's whole report: seconds each (test_pdf_below_the_threshold stays fast)
 def test_demo_pdf_is_a_tagged_document_with_the_brief_first_and_is_served_from_the_cache(app, client, layouts):
     assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
     url = f"/c/{simulate.DEMO_SLUG}/report.pdf"
@@ -87,6 +88,7 @@ def test_demo_pdf_is_a_tagged_document_with_the_brief_first_and_is_served_from_t
     assert client.get(url).data != first.data and len(layouts) == 1, "a change to what it shows rebuilds it"
 
 
+@pytest.mark.slow  # a layout of the demo's whole report
 def test_welsh_pdf_is_footed_in_welsh(app, client, layouts):
     assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
     _, pages = check_pdf(
@@ -107,6 +109,7 @@ def test_pdf_below_the_threshold(client, make_consultation, layouts):
     assert "Opinion groups are not shown yet" in " ".join(pages)
 
 
+@pytest.mark.slow  # the real conversations: a report and its PDF each
 def test_pdfs_of_real_polis_conversations(client, shared_conversations, layouts):
     for _, consultation in shared_conversations:
         check_pdf(client, f"/c/{consultation.slug}/report.pdf", layouts)

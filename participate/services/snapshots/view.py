@@ -271,6 +271,12 @@ _views: OrderedDict[tuple, SnapshotView] = OrderedDict()
 _views_lock = threading.Lock()
 
 
+def forget_views() -> None:
+    """Forget the views this process keeps, as a fresh process would have none (tests that rewrite a snapshot)."""
+    with _views_lock:
+        _views.clear()
+
+
 def view_of(snapshot) -> SnapshotView:
     """The view of an :class:`~participate.models.AnalysisSnapshot`, built once per snapshot in each process."""
     key = (snapshot.id, snapshot.consultation_id, snapshot.last_vote_id, snapshot.vote_count, snapshot.computed_at)
