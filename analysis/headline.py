@@ -59,12 +59,19 @@ class Headline:
     n: int
 
 
-def _votes(values) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
-    """The votes as CSR (no copy when they are), each stored vote's row and column, and whether it agrees."""
+def _approvals(values) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+    """The votes as CSR (no copy when they are), who agreed with each statement (statements x participants, CSR:
+    one row slice per statement) and each stored vote's column (a view).
+
+    Built straight from the agree votes' positions: no participant index per vote, no copy of all the votes."""
     csr = sp.csr_matrix(values)
     m = int(csr.indptr[-1])
-    rows = np.repeat(np.arange(csr.shape[0], dtype=np.int32), np.diff(csr.indptr))
-    return csr, rows, csr.indices[:m], csr.data[:m] > 0
+    cols = csr.indices[:m]
+    agrees = np.flatnonzero(csr.data[:m] > 0)
+    approve = sp.csr_matrix(  # fresh arrays: the caller's votes are never touched
+        (np.ones(len(agrees)), cols[agrees], np.searchsorted(agrees, csr.indptr)), shape=csr.shape
+    )
+    return csr, approve.tocsc().T.tocsr(copy=False), cols
 
 
 def select_headline(
@@ -94,17 +101,12 @@ def select_headline(
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
     n_p, n_c = values.shape
-    csr, _, cols, agreed = _votes(values)
+    csr, approve_t, cols = _approvals(values)
     voters = np.bincount(cols, minlength=n_c)
     candidates = np.asarray(candidates, dtype=bool) & (voters >= min_voters)
-    # own copies of the index arrays: eliminate_zeros compacts them in place, which would corrupt the caller's votes
-    # (and ``cols`` below) when they are shared
-    approve = sp.csr_matrix((agreed.astype(np.float64), cols.copy(), csr.indptr.copy()), shape=(n_p, n_c))
-    approve.eliminate_zeros()
-    approve_t = approve.T.tocsr()
     # ties: more agrees, then fewer disagrees, then fewer voters (a higher agree rate); never the column order,
     # which depends on how statements happen to be numbered
-    n_agree = np.bincount(cols[agreed], minlength=n_c)
+    n_agree = np.diff(approve_t.indptr)
     n_disagree = np.bincount(cols[csr.data[: len(cols)] < 0], minlength=n_c)
     tie_keys = (n_agree, -n_disagree, -voters)
     # weights 1 / (1 + c) scaled to integers so sums are exact whatever the order of rows
@@ -127,7 +129,7 @@ def select_headline(
         covered[approve_t.indices[approve_t.indptr[s] : approve_t.indptr[s + 1]]] += 1
 
     columns = np.asarray(chosen, dtype=np.int64)
-    jr, left_out, n = justified_representation(csr, columns, candidates)
+    jr, left_out, n = _check_jr(csr, approve_t, covered > 0, columns, candidates)
     return Headline(columns=columns, jr=jr, left_out=left_out, n=n)
 
 
@@ -149,19 +151,26 @@ def justified_representation(
         candidate column where they number at least n / k
     n : participants with at least one vote
     """
-    csr, rows, cols, agreed = _votes(values)
-    n = int(np.count_nonzero(np.diff(csr.indptr)))
+    csr, approve_t, _ = _approvals(values)
     chosen = np.asarray(columns, dtype=np.int64)
-    in_list = np.zeros(values.shape[1], dtype=bool)
-    in_list[chosen] = True
     has = np.zeros(values.shape[0], dtype=bool)  # agreed with something in the list
-    has[rows[agreed & in_list[cols]]] = True
-    alone = agreed & ~has[rows]
-    counts = np.bincount(cols[alone], minlength=values.shape[1])
+    for s in chosen.tolist():
+        has[approve_t.indices[approve_t.indptr[s] : approve_t.indptr[s + 1]]] = True
+    return _check_jr(csr, approve_t, has, chosen, candidates)
+
+
+def _check_jr(
+    csr: sp.csr_matrix, approve_t: sp.csr_matrix, has: np.ndarray, chosen: np.ndarray, candidates: np.ndarray
+) -> tuple[bool, dict[int, np.ndarray], int]:
+    """JR from who agreed with each statement (``approve_t``) and who agreed with something in the list (``has``,
+    shape (P,)): one sparse product counts each statement's supporters left with nothing."""
+    n = int(np.count_nonzero(np.diff(csr.indptr)))
+    counts = np.rint(approve_t @ (~has).astype(np.float64)).astype(np.int64)
     counts[chosen] = 0
-    counts[~candidates] = 0
+    counts[~np.asarray(candidates, dtype=bool)] = 0
     threshold = n / max(len(chosen), 1)
     left_out = {}
     for s in np.flatnonzero(counts >= threshold).tolist():
-        left_out[int(s)] = rows[alone & (cols == s)].astype(np.int64)
+        supporters = approve_t.indices[approve_t.indptr[s] : approve_t.indptr[s + 1]]
+        left_out[int(s)] = np.sort(supporters[~has[supporters]]).astype(np.int64)
     return not left_out, left_out, n

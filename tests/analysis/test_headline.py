@@ -109,3 +109,42 @@ def test_an_exact_tie_goes_to_the_higher_agree_rate_whatever_the_numbering():
         vm = build_vote_matrix(np.array(votes, dtype=np.int64))
         head = select_headline(vm.values, np.ones(6, dtype=bool), size=5)
         assert head.columns[0] == first
+
+
+def _left_out_by_hand(values: sp.csr_matrix, columns, candidates) -> dict[int, list[int]]:
+    """JR's left-out blocks recounted one participant at a time, from the definition."""
+    dense = values.toarray()
+    voted = np.diff(values.indptr) > 0
+    n = int(voted.sum())
+    served = [any(dense[p, c] > 0 for c in columns) for p in range(dense.shape[0])]
+    out = {}
+    for c in range(dense.shape[1]):
+        if c in columns or not candidates[c]:
+            continue
+        block = [p for p in range(dense.shape[0]) if dense[p, c] > 0 and not served[p]]
+        if len(block) >= n / max(len(columns), 1):
+            out[c] = block
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_jr_check_matches_a_recount_from_the_definition(seed):
+    """Random sparse votes and a deliberately poor list, so that blocks are left out: both the check on a given list
+    and the one select_headline runs on its own list name the same people as a recount by hand."""
+    rng = np.random.default_rng(seed)
+    p, c = 120, 25
+    seen = rng.random((p, c)) < 0.4
+    value = rng.choice([-1, 0, 1], size=(p, c), p=[0.3, 0.2, 0.5])
+    value[:, :5] = -1  # the poor list below: five statements nobody agreed with
+    rows, cols = np.nonzero(seen)
+    vm = build_vote_matrix(np.column_stack([rows, cols, value[rows, cols]]).astype(np.int64))
+    candidates = rng.random(vm.values.shape[1]) < 0.9
+    poor = np.arange(5)
+    jr, left_out, _ = justified_representation(vm.values, poor, candidates)
+    expected = _left_out_by_hand(vm.values, poor.tolist(), candidates)
+    assert expected and not jr  # the data do break the rule
+    assert {s: rows.tolist() for s, rows in left_out.items()} == expected
+    head = select_headline(vm.values, candidates, size=5, min_voters=1)
+    recount = _left_out_by_hand(vm.values, head.columns.tolist(), candidates)
+    assert head.jr == (not recount)
+    assert {s: rows.tolist() for s, rows in head.left_out.items()} == recount
