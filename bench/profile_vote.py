@@ -46,7 +46,7 @@ STAGES = {
     "    draw of the next statement": ("participation/draw.py", "draw"),
     "    write (votes.record)": ("participation/votes.py", "record"),
     "    new participant (identity.add)": ("participation/identity.py", "add"),
-    "    commit": ("sqlalchemy/orm/session.py", "commit"),
+    "    commit": ("sqlalchemy/orm/scoping.py", "commit"),
     "    votes_changed signal": ("blinker/base.py", "send"),
     "  form validation (WTForms)": ("wtforms/form.py", "validate"),
     "after_request hooks": ("flask/app.py", "process_response"),
