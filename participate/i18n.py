@@ -187,7 +187,10 @@ def remember_choice(response):
         response.set_cookie(
             COOKIE, asked, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax", secure=request.is_secure
         )
-    response.vary.update(("Cookie", "Accept-Language"))
+    if "Vary" in response.headers:
+        response.vary.update(("Cookie", "Accept-Language"))
+    else:  # the usual case, without parsing and re-writing a header set
+        response.headers["Vary"] = "Cookie, Accept-Language"
     return response
 
 

@@ -39,22 +39,31 @@ def embeddable(view):
     return wrapper
 
 
+_EVERY_RESPONSE = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+#: The headers of a page that other sites may not frame, and of one they may (the participation embed).
+_UNFRAMED = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY + "; frame-ancestors 'none'"),
+    ("X-Frame-Options", "DENY"),
+    *_EVERY_RESPONSE,
+)
+_FRAMED = (("Content-Security-Policy", CONTENT_SECURITY_POLICY + "; frame-ancestors *"), *_EVERY_RESPONSE)
+
+
 def _headers(response):
-    framing = request.environ.get(_EMBEDDABLE, False)
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        CONTENT_SECURITY_POLICY + ("; frame-ancestors *" if framing else "; frame-ancestors 'none'"),
-    )
-    if not framing:
-        response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}  # a view's own value of any of them stands
+    for name, value in _FRAMED if request.environ.get(_EMBEDDABLE, False) else _UNFRAMED:
+        if name.lower() not in present:
+            headers.add(name, value)
     if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if _private():
-        response.headers["Cache-Control"] = "no-store"
-        response.headers.pop("Expires", None)
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
     return response
 
 
