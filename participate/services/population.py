@@ -27,15 +27,12 @@ from ..models import (
     Account,
     Consultation,
     ConsultationStatus,
-    CurrentVote,
     ParticipantAnswer,
     ParticipantQuestion,
     QuestionCategory,
-    Statement,
     utcnow,
 )
 from . import N_, Conflict, InvalidInput, NotFound, audit
-from . import statements as statement_service
 from .participation import gate, identity
 from .population_templates import AREAS, SOURCE, TEMPLATES, YEAR
 
@@ -354,8 +351,18 @@ def fingerprint(session: Session, consultation: Consultation) -> tuple:
     return tuple(answers), tuple(tuple(r) for r in shares)
 
 
-def section(session: Session, consultation: Consultation, report: dict, view=None) -> dict:
+def section(
+    session: Session,
+    consultation: Consultation,
+    report: dict,
+    votes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    view=None,
+) -> dict:
     """The report's ``population`` section, and ``weighted`` on each of its statements (changed in place).
+
+    ``votes``: (participant ids, statement ids, values), shape (V,) each: the votes the report counts (those of the
+    snapshot it shows, on counted statements, banned participants' left out), so that this section describes the
+    same votes as the rest of the report.
 
     ``{"questions": [{"id", "text", "template", "source", "year", "special_category", "lawful_basis",
     "answers": [{"value", "label", "count", "population_share"}], "not_answered", "prefer_not_to_say"}],
@@ -363,12 +370,8 @@ def section(session: Session, consultation: Consultation, report: dict, view=Non
     participants who voted on a statement the report counts (those the report's figures describe).
     """
     asked = questions(session, consultation)
-    votes = session.execute(
-        select(CurrentVote.participant_id, CurrentVote.statement_id, CurrentVote.value)
-        .join(Statement, Statement.id == CurrentVote.statement_id)
-        .where(CurrentVote.consultation_id == consultation.id, statement_service.counted(consultation))
-    ).all()
-    voters = np.array(sorted({v[0] for v in votes}), dtype=np.int64)
+    voters = np.unique(np.asarray(votes[0], dtype=np.int64))
+    votes = list(zip(*(np.asarray(column).tolist() for column in votes), strict=True))
     row_of = {int(p): i for i, p in enumerate(voters)}
     codes = np.full((len(voters), len(asked)), weighting.MISSING, dtype=np.int64)
     prefer_not = [0] * len(asked)

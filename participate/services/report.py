@@ -83,10 +83,10 @@ def build(session: Session, consultation: Consultation) -> dict:
 
     Building it reads every current vote (0.5 s for 2,000 people and 900 statements; tens of seconds for a million
     votes), so it is built once for all processes: the analysis runner builds it after each snapshot and stores it
-    in the shared cache (:mod:`.shared_cache`) under a key of everything it shows — the latest and the reported
-    snapshot, the statements (text, moderation, themes) and the consultation's own fields — and a caller that misses
-    builds it only if no other process is building it (else it waits for that one). Each process also keeps the
-    last :data:`BUILT_CACHE_SIZE` in memory. Only ``newer_votes`` is counted on every call. Callers share the
+    in the shared cache (:mod:`.shared_cache`) under a key of everything it shows — the snapshot it reports, the
+    moderation counts, the statements (text, moderation, themes) and the consultation's own fields — and a caller
+    that misses builds it only if no other process is building it (else it waits for that one). Each process also
+    keeps the last :data:`BUILT_CACHE_SIZE` in memory. Only ``newer_votes`` is counted on every call. Callers share the
     returned structure: they read it and never change it.
     """
     return _lookup(session, consultation, build=True)
@@ -120,11 +120,14 @@ def _lookup(session: Session, consultation: Consultation, *, build: bool) -> dic
         .order_by(Statement.id)
     ).all()
     latest_id, checked_id = _snapshot_ids(session, consultation.id)
+    shown = checked_id or latest_id
     imported = consultation.imported_from_polis
+    # A newer snapshot still being checked changes nothing the report shows: only the snapshot shown is in the key
+    # (the runner would otherwise rebuild the report after every snapshot of a busy consultation).
     version = (
-        latest_id,
-        checked_id,
+        shown,
         imported,
+        _moderation(session, consultation, imported),
         _consultation_fields(consultation),
         _statement_fields(statements),
         population.fingerprint(session, consultation),
@@ -140,7 +143,6 @@ def _lookup(session: Session, consultation: Consultation, *, build: bool) -> dic
     if hit:
         report = cached[1]
     else:
-        shown = checked_id or latest_id
 
         def make() -> bytes:
             return json.dumps(build_fresh(session, consultation, statements, shown, imported)).encode()
@@ -267,7 +269,8 @@ def build_fresh(
     report["integrity"] = _integrity(session, consultation, snapshot)
     if imported:
         report["source_counts"] = _source_counts(session, consultation, len(np.unique(votes.participant_ids[keep])))
-    report["population"] = population.section(session, consultation, report, view)
+    counted_votes = (votes.participant_ids[on_counted], votes.statement_ids[on_counted], votes.values[on_counted])
+    report["population"] = population.section(session, consultation, report, counted_votes, view)
     return report
 
 

@@ -12,6 +12,7 @@ from participate.extensions import db
 from participate.models import CurrentVote, Participant, ParticipantAnswer, ParticipantQuestion
 from participate.services import brief, population, population_brief, report, simulate
 from participate.services.snapshots import runner
+from participate.services.snapshots import votes as snapshot_votes
 
 
 def _simulated(make_consultation, people: int, *, seed: int = 0):
@@ -211,7 +212,10 @@ def test_without_questions_statements_about_participants_fill_the_who_took_part_
     data = report.build(db.session, consultation)
     rows = {r["text"]: r for r in data["statements"]}
     about = {**data, "about_participants": [rows["I am under 30"]["id"], rows["I live in a rural area"]["id"]]}
-    section = population.section(db.session, consultation, about)
+    votes = snapshot_votes.current_votes(db.session, consultation.id)
+    section = population.section(
+        db.session, consultation, about, (votes.participant_ids, votes.statement_ids, votes.values)
+    )
     assert [q["text"] for q in section["questions"]] == ["I am under 30", "I live in a rural area"]
     for q in section["questions"]:
         overall = rows[q["text"]]["overall"]

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import event
 
 from participate.extensions import db
-from participate.models import ModerationAction, VoteValue
+from participate.models import ModerationAction, ModerationMode, VoteValue
 from participate.services import moderation, report, shared_cache, themes
 from participate.services.snapshots import checks, runner
 from tests import factories
@@ -93,3 +93,33 @@ def test_the_cache_in_memory_keeps_the_latest_reports_and_no_more(make_consultat
     assert shared == []
     report.build(db.session, made["one"])  # the oldest of three went when the third came
     assert len(shared) == 1
+
+
+def test_a_snapshot_still_being_checked_does_not_rebuild_the_report_of_the_checked_one(make_consultation, monkeypatch):
+    """The report shows the newest checked snapshot; a newer one changes nothing it shows, so nothing is rebuilt
+    (the runner would otherwise rebuild it after every snapshot of a busy consultation), and its population
+    section still counts the checked snapshot's voters, not the newcomer's."""
+    consultation, sids, _ = make_hand_consultation(make_consultation)
+    before = report.build(db.session, consultation)
+    builds = []
+    build_fresh = report.build_fresh
+    monkeypatch.setattr(report, "build_fresh", lambda *a, **k: builds.append(1) or build_fresh(*a, **k))
+    factories.cast(db.session, consultation, "newcomer", sids[0], VoteValue.DISAGREE)
+    busy = runner.analyse(db.session, consultation.id, more_coming=lambda: True)
+    after = report.build(db.session, consultation)
+    assert builds == [] and after["analysis"]["snapshot_id"] == before["analysis"]["snapshot_id"] < busy.id
+    assert after["population"]["participants"] == before["population"]["participants"]
+    assert after["analysis"]["newer_votes"] == 1
+    checks.compute_checks(db.session, busy)
+    checked = report.build(db.session, consultation)
+    assert builds == [1] and checked["population"]["participants"] == before["population"]["participants"] + 1
+
+
+def test_removing_a_statement_nobody_was_shown_updates_the_moderation_count(make_consultation, make_account):
+    """Under pre-moderation a pending statement is in no list of the report, but its removal is counted."""
+    consultation = make_consultation(moderation=ModerationMode.PRE)
+    pending = factories.submit_statement(db.session, consultation, "author", "A statement waiting for review")
+    before = report.build(db.session, consultation)["moderation"]
+    moderation.act(db.session, make_account("admin"), consultation, [pending.id], ModerationAction.REJECT, "spam")
+    after = report.build(db.session, consultation)["moderation"]
+    assert (before["removed"], after["removed"]) == (0, 1) and after["submitted"] == before["submitted"]
