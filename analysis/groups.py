@@ -133,7 +133,7 @@ def batched_kmeans(points, owner, weights, init, *, max_iter: int = MAX_ITER, to
     run_weights = weights[:, 0] if shared else weights.reshape(-1, width)
     doubled = 2.0 * points
     # each coordinate times its weight, per batch (shared weights) or run, once: (dim, batches or runs, B)
-    weighted = np.stack([run_weights * points[owner[batch] if not shared else owner][:, :, j] for j in range(dim)])
+    weighted = np.moveaxis(run_weights[..., None] * points[owner if shared else owner[batch]], -1, 0)
 
     def assign(runs):
         # ‖c‖² - 2 x·c (‖x‖² is the same for every centre of a point), argmin over the k centres of each run; one

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import evidence
+from .matrix import column_counts
 
 DEFAULT_SIZE = 8
 MIN_SIZE, MAX_SIZE = 5, 12
@@ -59,9 +60,9 @@ class Headline:
     n: int
 
 
-def _approvals(values) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
-    """The votes as CSR (no copy when they are), who agreed with each statement (statements x participants, CSR:
-    one row slice per statement) and each stored vote's column (a view).
+def _approvals(values) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The votes as CSR (no copy when they are) and who agreed with each statement (statements x participants, CSR:
+    one row slice per statement).
 
     Built straight from the agree votes' positions: no participant index per vote, no copy of all the votes."""
     csr = sp.csr_matrix(values)
@@ -71,7 +72,7 @@ def _approvals(values) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
     approve = sp.csr_matrix(  # fresh arrays: the caller's votes are never touched
         (np.ones(len(agrees)), cols[agrees], np.searchsorted(agrees, csr.indptr)), shape=csr.shape
     )
-    return csr, approve.tocsc().T.tocsr(copy=False), cols
+    return csr, approve.tocsc().T.tocsr(copy=False)
 
 
 def select_headline(
@@ -80,6 +81,7 @@ def select_headline(
     *,
     size: int = DEFAULT_SIZE,
     min_voters: int = evidence.DEFAULT_VOTERS,
+    counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> Headline:
     """Choose up to ``size`` statements by sequential PAV over the agree votes cast, then check JR on them.
 
@@ -92,6 +94,8 @@ def select_headline(
     size : int in [5, 12]
     min_voters : int
         Statements with fewer votes are not candidates (nor blocks JR is checked for).
+    counts : (agree, disagree, total) per statement, each shape (C,), optional
+        :func:`analysis.matrix.column_counts` of ``values``, when the caller has them already.
 
     Returns
     -------
@@ -100,14 +104,12 @@ def select_headline(
     """
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
-    n_p, n_c = values.shape
-    csr, approve_t, cols = _approvals(values)
-    voters = np.bincount(cols, minlength=n_c)
+    n_p = values.shape[0]
+    csr, approve_t = _approvals(values)
+    n_agree, n_disagree, voters = column_counts(csr) if counts is None else counts
     candidates = np.asarray(candidates, dtype=bool) & (voters >= min_voters)
     # ties: more agrees, then fewer disagrees, then fewer voters (a higher agree rate); never the column order,
     # which depends on how statements happen to be numbered
-    n_agree = np.diff(approve_t.indptr)
-    n_disagree = np.bincount(cols[csr.data[: len(cols)] < 0], minlength=n_c)
     tie_keys = (n_agree, -n_disagree, -voters)
     # weights 1 / (1 + c) scaled to integers so sums are exact whatever the order of rows
     scale = math.lcm(*range(1, size + 2))
@@ -151,11 +153,10 @@ def justified_representation(
         candidate column where they number at least n / k
     n : participants with at least one vote
     """
-    csr, approve_t, _ = _approvals(values)
+    csr, approve_t = _approvals(values)
     chosen = np.asarray(columns, dtype=np.int64)
     has = np.zeros(values.shape[0], dtype=bool)  # agreed with something in the list
-    for s in chosen.tolist():
-        has[approve_t.indices[approve_t.indptr[s] : approve_t.indptr[s + 1]]] = True
+    has[approve_t[chosen].indices] = True
     return _check_jr(csr, approve_t, has, chosen, candidates)
 
 

@@ -526,6 +526,7 @@ def run_analysis(
         accepted,
         size=min(headline_math.DEFAULT_SIZE, max(int(accepted.sum()), 5)),
         min_voters=min_voters,
+        counts=column_tallies,
     )
 
     return AnalysisResult(

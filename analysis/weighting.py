@@ -262,12 +262,12 @@ def weighted_agree(
         u_vals = (agree - share[cols]) / total[cols]
     u = sp.csr_matrix((np.nan_to_num(u_vals), (rows, cols)), shape=(n, n_statements))
     x = weights.design
-    xtwx = x.T @ (x * w[:, None])
-    xtwx2 = x.T @ (x * (w * w)[:, None])
-    b = np.linalg.lstsq(xtwx, np.asarray((u.T @ (x * w[:, None])).T), rcond=None)[0]  # (p, S)
+    xw, xw2 = x * w[:, None], x * (w * w)[:, None]
+    xtwx, xtwx2 = x.T @ xw, x.T @ xw2
+    b = np.linalg.lstsq(xtwx, np.asarray((u.T @ xw).T), rcond=None)[0]  # (p, S)
     # Σ (w e)² with e = u - x b, expanded so that nothing dense of shape (n, S) is formed.
     first = np.asarray(u.multiply(u).T @ (w * w)).ravel()
-    cross = np.sum(np.asarray((u.T @ (x * (w * w)[:, None])).T) * b, axis=0)
+    cross = np.sum(np.asarray((u.T @ xw2).T) * b, axis=0)
     third = np.sum(b * (xtwx2 @ b), axis=0)
     variance = np.maximum(first - 2 * cross + third, 0.0) * n / max(n - 1, 1)
     half = Z_95 * np.sqrt(variance)
