@@ -36,6 +36,12 @@ class Floors:
                 raise ValueError(f"{name} must be an int of at least {least}, got {value!r}")
 
     @classmethod
+    def raised(cls, voters: int | None, group_voters: int | None) -> Floors:
+        """The defaults, or higher floors where a consultation's facilitators raised them (never lower; None: not
+        set)."""
+        return cls(max(int(voters or 0), DEFAULT_VOTERS), max(int(group_voters or 0), DEFAULT_GROUP_VOTERS))
+
+    @classmethod
     def from_dict(cls, d: dict | None) -> Floors:
         """The floors of a report's ``floor`` field; the defaults when it has none (reports made before floors)."""
         d = d or {}

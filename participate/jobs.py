@@ -137,14 +137,9 @@ def _checked(app: Flask, consultation_id: int, before: int | None) -> None:
     download is served from the cache (in the default language, as staff see it)."""
     if not app.config["PDF_PREBUILD"] or db.session.scalar(store.checked_id(consultation_id)) == before:
         return
-    params = {
-        "consultation_id": consultation_id,
-        "token": None,
-        "staff": True,
-        "locale": app.config["BABEL_DEFAULT_LOCALE"],
-    }
-    from . import background  # which imports this module
+    from . import background, tasks  # which import this module
 
+    params = tasks.pdf_params(consultation_id, token=None, staff=True, locale=app.config["BABEL_DEFAULT_LOCALE"])
     background.submit("pdf", consultation_id=consultation_id, params=params, once=True)
 
 

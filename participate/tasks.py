@@ -54,6 +54,12 @@ def build_report(session, params, progress) -> dict:
     return {"snapshot_id": report["analysis"]["snapshot_id"] if report["analysis"] else None}
 
 
+def pdf_params(consultation_id: int, *, token: str | None, staff: bool, locale: str) -> dict:
+    """A ``pdf`` job's parameters, built in one place: ``submit(once=True)`` finds a job already asked for only when
+    they are equal."""
+    return {"consultation_id": consultation_id, "token": token, "staff": staff, "locale": locale}
+
+
 @task("pdf")
 def build_pdf(session, params, progress) -> dict:
     """Build a report's PDF into the shared cache, as the request that asked for it would have (same key)."""
@@ -71,7 +77,9 @@ def build_pdf(session, params, progress) -> dict:
         context = report_views.report_context(
             report, consultation=consultation, published=published, staff=bool(params.get("staff")), fmt="pdf"
         )
-        name = report_views.pdf_cache_key(context, consultation=consultation, published=published)
+        name = report_views.pdf_cache_key(
+            context["report"], context["integrity"], consultation=consultation, published=published
+        )
         progress(30, N_("Laying out the PDF"))
         shared_cache.get_or_build(
             session,

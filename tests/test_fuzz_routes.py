@@ -194,7 +194,9 @@ def large_browsers(fuzz_app, make_account, monkeypatch):
     ):
         db.session.execute(update(Vote).where(Vote.id == vote_id).values(created_at=moment))
     db.session.execute(
-        update(Participant).where(Participant.id == votes[0]).values(created_at=datetime(9999, 12, 31, tzinfo=UTC))
+        update(Participant)
+        .where(Participant.id == select(Vote.participant_id).where(Vote.id == votes[0]).scalar_subquery())
+        .values(created_at=datetime(9999, 12, 31, tzinfo=UTC))
     )
     db.session.execute(update(Statement).values(created_at=datetime(9999, 12, 30, tzinfo=UTC)))
     db.session.commit()

@@ -19,10 +19,7 @@ from .snapshots import votes as snapshot_votes
 
 def required(consultation: Consultation) -> evidence.Floors:
     """The floors the consultation requires, read here and not from the report: the check trusts nothing it checks."""
-    return evidence.Floors(
-        max(consultation.floor_voters or 0, evidence.DEFAULT_VOTERS),
-        max(consultation.floor_group_voters or 0, evidence.DEFAULT_GROUP_VOTERS),
-    )
+    return evidence.Floors.raised(consultation.floor_voters, consultation.floor_group_voters)
 
 
 def problems(session: Session, consultation: Consultation, built: dict) -> list[str]:

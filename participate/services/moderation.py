@@ -477,21 +477,25 @@ def log_csv(session: Session, consultation: Consultation) -> str:
     )
 
 
+def _canonical_rows(session: Session, consultation_id: int):
+    """The canonical log's rows, oldest first: what both the log's hash and its prefixes' hashes are made of."""
+    entries = session.scalars(
+        select(ModerationLogEntry)
+        .where(ModerationLogEntry.consultation_id == consultation_id)
+        .order_by(ModerationLogEntry.id)
+    )
+    return (
+        (e.id, _time(e), e.action.value, e.statement_id or "", e.participant_id or "", e.reason or "") for e in entries
+    )
+
+
 def canonical_log_csv(session: Session, consultation_id: int) -> bytes:
     """The moderation log as a published report's SHA-256 covers it: oldest first, UTF-8, LF line ends.
 
     Only what cannot change afterwards: no moderator e-mail (accounts are renamed and deleted) and no statement
     text (a statement nobody voted on may be reworded; the rewording is itself an ``edit`` row).
     """
-    entries = session.scalars(
-        select(ModerationLogEntry)
-        .where(ModerationLogEntry.consultation_id == consultation_id)
-        .order_by(ModerationLogEntry.id)
-    )
-    rows = (
-        (e.id, _time(e), e.action.value, e.statement_id or "", e.participant_id or "", e.reason or "") for e in entries
-    )
-    return _csv(CANONICAL_LOG_HEADER, rows).encode()
+    return _csv(CANONICAL_LOG_HEADER, _canonical_rows(session, consultation_id)).encode()
 
 
 def canonical_log_prefix_sha256(session: Session, consultation_id: int):
@@ -505,15 +509,10 @@ def canonical_log_prefix_sha256(session: Session, consultation_id: int):
     writer.writerow(CANONICAL_LOG_HEADER)
     digest = hashlib.sha256(out.getvalue().encode())
     yield 0, digest.hexdigest()
-    entries = session.scalars(
-        select(ModerationLogEntry)
-        .where(ModerationLogEntry.consultation_id == consultation_id)
-        .order_by(ModerationLogEntry.id)
-    )
-    for count, e in enumerate(entries, start=1):
+    for count, row in enumerate(_canonical_rows(session, consultation_id), start=1):
         out.seek(0)
         out.truncate()
-        writer.writerow((e.id, _time(e), e.action.value, e.statement_id or "", e.participant_id or "", e.reason or ""))
+        writer.writerow(row)
         digest.update(out.getvalue().encode())
         yield count, digest.hexdigest()
 

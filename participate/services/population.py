@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from analysis import weighting
@@ -73,9 +73,9 @@ def questions(session: Session, consultation: Consultation) -> list[ParticipantQ
     )
 
 
-def templates_for(area: str) -> list[tuple[str, str]]:
-    """``(key, question text)`` of the templates with the population's shares for ``area``."""
-    return [(key, t["text"]) for key, t in TEMPLATES.items() if area in t["shares"]]
+def asks_questions(session: Session, consultation: Consultation) -> bool:
+    """Whether the consultation asks any question about participants: one indexed EXISTS, for the pages' link."""
+    return bool(session.scalar(select(exists().where(ParticipantQuestion.consultation_id == consultation.id))))
 
 
 def _next_position(session: Session, consultation: Consultation) -> int:

@@ -122,12 +122,13 @@ def _lookup(session: Session, consultation: Consultation, *, build: bool) -> dic
     latest_id, checked_id = _snapshot_ids(session, consultation.id)
     shown = checked_id or latest_id
     imported = consultation.imported_from_polis
+    moderated = _moderation(session, consultation, imported)
     # A newer snapshot still being checked changes nothing the report shows: only the snapshot shown is in the key
     # (the runner would otherwise rebuild the report after every snapshot of a busy consultation).
     version = (
         shown,
         imported,
-        _moderation(session, consultation, imported),
+        moderated,
         _consultation_fields(consultation),
         _statement_fields(statements),
         population.fingerprint(session, consultation),
@@ -145,7 +146,7 @@ def _lookup(session: Session, consultation: Consultation, *, build: bool) -> dic
     else:
 
         def make() -> bytes:
-            return json.dumps(build_fresh(session, consultation, statements, shown, imported)).encode()
+            return json.dumps(build_fresh(session, consultation, statements, shown, imported, moderated)).encode()
 
         if build:
             blob = shared_cache.get_or_build(session, name, make, consultation_id=consultation.id)
@@ -171,9 +172,8 @@ def _lookup(session: Session, consultation: Consultation, *, build: bool) -> dic
 
 def floors_of(consultation: Consultation) -> evidence.Floors:
     """The consultation's evidence floors: the defaults unless its facilitators raised them (never lower)."""
-    return evidence.Floors(
-        max(int(getattr(consultation, "floor_voters", None) or 0), evidence.DEFAULT_VOTERS),
-        max(int(getattr(consultation, "floor_group_voters", None) or 0), evidence.DEFAULT_GROUP_VOTERS),
+    return evidence.Floors.raised(
+        getattr(consultation, "floor_voters", None), getattr(consultation, "floor_group_voters", None)
     )
 
 
@@ -207,7 +207,7 @@ def _statement_fields(statements) -> tuple:
 
 
 def build_fresh(
-    session: Session, consultation: Consultation, statements, snapshot_id: int | None, imported: bool
+    session: Session, consultation: Consultation, statements, snapshot_id: int | None, imported: bool, moderated: dict
 ) -> dict:
     """The report without ``newer_votes``: every count from the votes snapshot ``snapshot_id`` was computed from.
 
@@ -265,7 +265,7 @@ def build_fresh(
     # An import whose source recorded no vote times has none to give (its votes carry the import's time).
     first_vote, last_vote = session.execute(span).one() if consultation.vote_times else (None, None)
     report["consultation"].update(first_vote=_iso(first_vote), last_vote=_iso(last_vote))
-    report["moderation"] = _moderation(session, consultation, imported)
+    report["moderation"] = moderated  # counted by the lookup, whose key they are part of
     report["integrity"] = _integrity(session, consultation, snapshot)
     if imported:
         report["source_counts"] = _source_counts(session, consultation, len(np.unique(votes.participant_ids[keep])))

@@ -89,15 +89,6 @@ def release(session: Session, name: str) -> None:
         connection.execute(delete(SharedCache).where(SharedCache.key == name, SharedCache.value.is_(None)))
 
 
-def building(session: Session, name: str) -> bool:
-    """Whether someone holds a live lease on ``name``."""
-    with session.get_bind().connect() as connection:
-        until = connection.scalar(
-            select(SharedCache.lease_until).where(SharedCache.key == name, SharedCache.value.is_(None))
-        )
-    return until is not None and until.replace(tzinfo=until.tzinfo or utcnow().tzinfo) > utcnow()
-
-
 def get_or_build(
     session: Session,
     name: str,

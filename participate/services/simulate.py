@@ -53,7 +53,7 @@ def simulate_votes(
     statement_ids = np.array(
         session.scalars(
             select(Statement.id)
-            .where(Statement.consultation_id == consultation.id, votes.votable(consultation))
+            .where(Statement.consultation_id == consultation.id, votes.shown_under(consultation.moderation))
             .order_by(Statement.id)
         ).all(),
         dtype=np.int64,

@@ -73,9 +73,12 @@ def _missing(built: dict, my_votes: int, is_open: bool) -> str:
     return " ".join(parts)
 
 
-def where_i_stand(session: Session, consultation: Consultation, participant: Participant | None) -> dict:
-    """The participant's group as the report shows it, or what is missing before they have one (the JSON contract)."""
-    built = report.cached(session, consultation)
+def where_i_stand(
+    session: Session, consultation: Consultation, participant: Participant | None, built: dict | None
+) -> dict:
+    """The participant's group as the report shows it, or what is missing before they have one (the JSON contract).
+
+    ``built``: :func:`report.cached` of the consultation, which the caller has read (None while it is rebuilt)."""
     mine = {statement.id: value for statement, value in votes_of(session, participant)}
     stand = {
         "group": None,

@@ -17,7 +17,7 @@ from .vote import _refused, bp
 @bp.app_template_global()
 def asks_about_participants(consultation) -> bool:
     """Whether the consultation asks optional questions about participants (for the pages' link)."""
-    return bool(population.questions(db.session, consultation))
+    return population.asks_questions(db.session, consultation)
 
 
 def _label(question, text: str) -> str:

@@ -528,8 +528,6 @@ def monitor(slug):
     if snapshot is not None:
         view = view_of(snapshot)
         analysis = {
-            "k": view.k,
-            "groups": len(view.groups),
             "sizes": [(g.label, g.size) for g in view.groups_by_label],
             "computed_at": consultations.aware(snapshot.computed_at),
             "vote_count": snapshot.vote_count,

@@ -19,7 +19,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import background
+from .. import background, tasks
 from ..extensions import db
 from ..models import Consultation, ConsultationStatus, Statement
 from ..services import (
@@ -98,13 +98,17 @@ def report_context(report: dict, *, consultation, published=None, staff: bool, f
         if not published and visibility.lists_everything(consultation, seen_by)
         else [],
         "pdf": fmt == "pdf",
-        # The integrity annex: frozen with a published report; of the analysis shown, for staff and public reports.
-        "integrity": (published.analysis or {}).get("integrity")
-        if published
-        else integrity.for_snapshot(db.session, report["analysis"]["snapshot_id"])
-        if report["analysis"] and visibility.lists_everything(consultation, seen_by)
-        else None,
+        "integrity": _integrity(report, consultation=consultation, published=published, seen_by=seen_by),
     }
+
+
+def _integrity(report: dict, *, consultation, published, seen_by: visibility.Viewer) -> dict | None:
+    """The integrity annex: frozen with a published report; of the analysis shown, for staff and public reports."""
+    if published:
+        return (published.analysis or {}).get("integrity")
+    if report["analysis"] and visibility.lists_everything(consultation, seen_by):
+        return integrity.for_snapshot(db.session, report["analysis"]["snapshot_id"])
+    return None
 
 
 def _respond(report: dict, *, consultation, fmt: str | None, published=None, extra_json=None):
@@ -123,14 +127,15 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
             headers={"Content-Disposition": f'attachment; filename="{name}-report.csv"'},
         )
     staff = is_staff(consultation)
-    context = report_context(report, consultation=consultation, published=published, staff=staff, fmt=fmt)
-    if fmt == "pdf":
-        pdf = _cached_pdf(context, consultation=consultation, published=published, staff=staff)
+    if fmt == "pdf":  # served from the cache: only what its key needs, not the brief and lists the page shows
+        shown = _integrity(report, consultation=consultation, published=published, seen_by=viewer(consultation))
+        pdf = _cached_pdf(report, shown, consultation=consultation, published=published, staff=staff)
         if pdf is None:
             return _pending(consultation, published=published, what="pdf")
         disposition = f'attachment; filename="{name}-report.pdf"'
         headers = {"Content-Disposition": disposition, "X-Participate-Cache": "hit"}
         return Response(pdf, mimetype="application/pdf", headers=headers)
+    context = report_context(report, consultation=consultation, published=published, staff=staff, fmt=fmt)
     return render_template("report/report.html", **context)
 
 
@@ -146,15 +151,14 @@ def _pending(consultation, *, published=None, what: str):
     return page, 202, {"Cache-Control": "no-store"}
 
 
-def pdf_cache_key(context: dict, *, consultation, published) -> str:
+def pdf_cache_key(report: dict, integrity_annex: dict | None, *, consultation, published) -> str:
     """The shared-cache key of a report's PDF: a digest of everything it shows, in the interface language.
 
     Votes cast after the snapshot are left out: the PDF describes the snapshot, and its title block names the
     votes' SHA-256.
     """
-    report = _without_newer_votes(context["report"])
     fingerprint = json.dumps(
-        [report, context["integrity"], str(get_locale()), published.token if published else None],
+        [_without_newer_votes(report), integrity_annex, str(get_locale()), published.token if published else None],
         sort_keys=True,
         default=str,
     )
@@ -167,30 +171,23 @@ def _without_newer_votes(report: dict) -> dict:
     return report
 
 
-def _cached_pdf(context: dict, *, consultation, published, staff: bool) -> bytes | None:
+def _cached_pdf(report: dict, integrity_annex, *, consultation, published, staff: bool) -> bytes | None:
     """The PDF from the shared cache; when it is not there, a job is asked to build it (one for many requests) and
     None is returned. A request never renders a PDF itself: a build costs seconds of CPU. (With the ``sync``
     runner, the job runs before this returns.)"""
-    name = pdf_cache_key(context, consultation=consultation, published=published)
+    name = pdf_cache_key(report, integrity_annex, consultation=consultation, published=published)
     pdf = shared_cache.get(db.session, name)
     if pdf is None:
         background.submit(
             "pdf",
             consultation_id=consultation.id,
-            params=pdf_job_params(consultation, published=published, staff=staff, locale=str(get_locale())),
+            params=tasks.pdf_params(
+                consultation.id, token=published.token if published else None, staff=staff, locale=str(get_locale())
+            ),
             once=True,
         )
         pdf = shared_cache.get(db.session, name)
     return pdf
-
-
-def pdf_job_params(consultation, *, published, staff: bool, locale: str) -> dict:
-    return {
-        "consultation_id": consultation.id,
-        "token": published.token if published else None,
-        "staff": staff,
-        "locale": locale,
-    }
 
 
 def render_pdf(context: dict, *, consultation, published) -> bytes:
@@ -337,7 +334,7 @@ def publish(slug):
 def prebuild_pdf(consultation, published, *, locale: str) -> None:
     """Start building a just-published report's PDF, so its first download is served from the cache."""
     if current_app.config["PDF_PREBUILD"]:
-        params = pdf_job_params(consultation, published=published, staff=False, locale=locale)
+        params = tasks.pdf_params(consultation.id, token=published.token, staff=False, locale=locale)
         background.submit("pdf", consultation_id=consultation.id, params=params, once=True)
 
 

@@ -152,11 +152,13 @@ def add_statement(slug):
 def _where_i_stand(consultation, participant) -> dict:
     """Where the participant stands, read from what the analysis runner prepared; when the report has to be rebuilt
     (moderation changed it since), a job rebuilds it and the answer says the group is being worked out."""
-    if report.cached(db.session, consultation) is None:
+    built = report.cached(db.session, consultation)
+    if built is None:
         background.submit(
             "report", consultation_id=consultation.id, params={"consultation_id": consultation.id}, once=True
         )
-    return where_i_stand(db.session, consultation, participant)
+        built = report.cached(db.session, consultation)  # the sync runner has built it already
+    return where_i_stand(db.session, consultation, participant, built)
 
 
 @bp.get("/c/<slug>/mine")
@@ -286,7 +288,7 @@ def _get(slug):
 
 
 #: Refusals of a statement that are about the consultation, not the text: shown as a page, not beside the form.
-_NOT_ON_THE_FORM = frozenset({gate.CLOSED["statement"]})
+_NOT_ON_THE_FORM = frozenset({gate.CLOSED_MESSAGES["statement"]})
 
 
 def _refused(slug, error: ServiceError):

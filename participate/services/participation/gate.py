@@ -100,7 +100,7 @@ _REFUSALS = {
         N_("This consultation is open only to people with an invite code. Please enter your code."),
     ),
 }
-CLOSED = {
+CLOSED_MESSAGES = {  # by what was refused: a vote or a statement
     "vote": N_("This consultation is closed: votes are no longer accepted."),
     "statement": N_("This consultation is closed, so new statements are no longer accepted."),
 }
@@ -111,7 +111,7 @@ def refusal(session: Session, seen: Seen | None, why: str, acting: str | None) -
     if why == NOT_YET:
         return consultations.NotOpenYet(session.get(Consultation, seen.consultation_id))
     if why == CLOSED:
-        return Conflict(CLOSED[acting])
+        return Conflict(CLOSED_MESSAGES[acting])
     kind, message = _REFUSALS[why]
     return kind(message)
 

@@ -23,11 +23,6 @@ def parse_vote(word: object) -> VoteValue:
     return VOTE_WORDS[word.lower()]
 
 
-def votable(consultation: Consultation):
-    """SQL condition for statements open for voting: accepted, or pending under post-moderation."""
-    return Statement.moderation.in_(SHOWN_STATES[consultation.moderation])
-
-
 _statement, _vote, _current = Statement.__table__, Vote.__table__, CurrentVote.__table__
 
 

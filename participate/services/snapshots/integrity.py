@@ -122,10 +122,7 @@ def compute(session: Session, snapshot: AnalysisSnapshot, *, votes: VoteArrays |
     )
     copied = np.setdiff1d(np.concatenate([np.zeros(0, dtype=np.int64), *clusters]), banned)
     flagged = np.union1d(np.union1d(lines, copied), fast).tolist()
-    floors = evidence.Floors(
-        max(consultation.floor_voters or 0, evidence.DEFAULT_VOTERS),
-        max(consultation.floor_group_voters or 0, evidence.DEFAULT_GROUP_VOTERS),
-    )
+    floors = evidence.Floors.raised(consultation.floor_voters, consultation.floor_group_voters)
     texts = dict(session.execute(select(Statement.id, Statement.text).where(statements.counted(consultation))).all())
     without = with_all
     if flagged:
