@@ -7,6 +7,7 @@ the status page. The work itself is in :mod:`participate.tasks`. Views import th
 (the analysis runner, which only the ``votes_changed`` signal starts).
 """
 
+import contextvars
 import logging
 import threading
 import uuid
@@ -105,7 +106,9 @@ def submit(
         )
     mode = app.config["ANALYSIS_RUNNER"]
     if mode == "sync":
-        execute(app, job_id)
+        # In a context of its own, as on a job thread or a worker: a job never sees (nor acts as) the request that
+        # asked for it, so the ``votes_changed`` receiver leaves an import's analysis to the import, as elsewhere.
+        contextvars.Context().run(execute, app, job_id)
     elif mode == "rq":
         jobs_queue(app).enqueue_call(
             "participate.background.rq_job",

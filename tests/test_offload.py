@@ -11,13 +11,22 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from flask import has_request_context
 from sqlalchemy import event, func, select
 
 from participate import background, tasks
 from participate.extensions import db
-from participate.models import Job, JobStatus, ModerationAction, ReportVisibility, SharedCache, SnapshotMember
-from participate.services import moderation, monitoring, report, shared_cache
-from participate.services.snapshots import store
+from participate.models import (
+    AnalysisSnapshot,
+    Job,
+    JobStatus,
+    ModerationAction,
+    ReportVisibility,
+    SharedCache,
+    SnapshotMember,
+)
+from participate.services import consultations, moderation, monitoring, report, shared_cache
+from participate.services.snapshots import runner, store
 from participate.views import report as report_views
 from tests import factories
 from tests.factories import make_hand_consultation
@@ -301,3 +310,40 @@ def test_a_published_reports_pdf_is_built_when_it_is_published(client, make_cons
 def test_tasks_are_registered():
     assert {"import", "export", "pdf", "publish", "report", "monitor"} <= set(background.TASKS)
     assert tasks.import_polis is background.TASKS["import"]
+
+
+def test_an_import_under_the_sync_runner_is_analysed_once(client, login, monkeypatch):
+    analysed = []
+    real_analyse = runner.analyse
+
+    def counting(session, consultation_id, **kwargs):
+        analysed.append(consultation_id)
+        return real_analyse(session, consultation_id, **kwargs)
+
+    monkeypatch.setattr(runner, "analyse", counting)
+    login(client)
+    response = client.post_form(
+        "/facilitate/import", {"export": (_tiny_zip(), "tiny.zip"), "slug": "tiny"}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/facilitate/tiny"
+    tiny = consultations.get_any(db.session, "tiny")
+    assert analysed == [tiny.id]
+    stored = db.session.scalar(select(func.count()).where(AnalysisSnapshot.consultation_id == tiny.id))
+    assert stored == 1
+
+
+def test_a_job_run_by_the_sync_runner_is_outside_the_request_that_asked(app, make_consultation):
+    cid = make_consultation().id
+    seen = []
+
+    @background.task("test-context")
+    def record(session, params, progress):
+        seen.append(has_request_context())
+        return {}
+
+    try:
+        with app.test_request_context("/"):
+            background.submit("test-context", consultation_id=cid)
+    finally:
+        background.TASKS.pop("test-context")
+    assert seen == [False]  # as under the thread and rq runners: a job never sees the request's context
