@@ -196,6 +196,41 @@ def test_once_reuses_a_waiting_job(app, make_consultation, queued):
     assert first != background.submit("pdf", consultation_id=cid, params={"a": 2}, once=True)
 
 
+def test_read_or_submit_reads_then_asks_one_job_for_all_the_misses(app, make_consultation, queued):
+    cid = make_consultation().id
+    name = shared_cache.key("monitor", cid, "v1")
+    params = {"consultation_id": cid, "version": "v1"}
+
+    def read():
+        return shared_cache.get(db.session, name)
+
+    assert background.read_or_submit(read, "monitor", consultation_id=cid, params=params) is None
+    assert background.read_or_submit(read, "monitor", consultation_id=cid, params=params) is None
+    assert queued == ["monitor", "monitor"]  # asked twice, one job
+    assert db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "monitor")) == 1
+    shared_cache.put(db.session, name, b"figures", consultation_id=cid)
+    assert background.read_or_submit(read, "monitor", consultation_id=cid, params=params) == b"figures"
+    assert queued == ["monitor", "monitor"]  # a hit asks no job
+
+
+def test_read_or_submit_under_the_sync_runner_answers_what_the_job_built(app, make_consultation):
+    cid = make_consultation().id
+    name = shared_cache.key("test-build", cid, "x")
+
+    @background.task("test-build")
+    def build(session, params, progress):
+        shared_cache.put(session, name, params["value"].encode(), consultation_id=cid)
+        return {}
+
+    try:
+        found = background.read_or_submit(
+            lambda: shared_cache.get(db.session, name), "test-build", consultation_id=cid, params={"value": "built"}
+        )
+    finally:
+        background.TASKS.pop("test-build")
+    assert found == b"built"
+
+
 def _tiny_zip() -> io.BytesIO:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
