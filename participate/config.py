@@ -19,6 +19,9 @@ class Defaults:
     LANGUAGES = ("en", "cy")
     ANALYSIS_RUNNER = "thread"  # "thread" (in-process, default), "sync" (tests) or "rq" (REDIS_URL set)
     ANALYSIS_DEBOUNCE_SECONDS = 1.0
+    # One consultation's analyses take at most this share of the time: after an analysis of t seconds the next one
+    # waits 4 t (0.3 s: the debounce as before; a million votes, 20 s: 80 s), leaving the cores to votes and pages.
+    ANALYSIS_MAX_SHARE = 0.2
     # The robustness check and integrity annex run when voting pauses, and at least this often while it does not
     # (each costs several snapshots); the report shows the newest checked snapshot meanwhile.
     ANALYSIS_CHECKS_INTERVAL_SECONDS = 60

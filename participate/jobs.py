@@ -77,7 +77,14 @@ class ThreadRunner:
                 self._busy = True
             try:
                 for consultation_id, asked_at in sorted(todo.items()):
-                    due = snapshot_wanted(self._app, consultation_id, asked_at, self._debounce, now=self._clock())
+                    due = snapshot_wanted(
+                        self._app,
+                        consultation_id,
+                        asked_at,
+                        self._debounce,
+                        max_share=float(self._app.config["ANALYSIS_MAX_SHARE"]),
+                        now=self._clock(),
+                    )
                     if due is None:  # another process has just analysed it: ask again after the debounce
                         with self._cond:
                             self._dirty[consultation_id] = max(self._dirty.get(consultation_id, asked_at), asked_at)
@@ -91,24 +98,62 @@ class ThreadRunner:
 
 
 def snapshot_wanted(
-    app: Flask, consultation_id: int, asked_at: datetime, debounce: float, *, now: datetime | None = None
+    app: Flask,
+    consultation_id: int,
+    asked_at: datetime,
+    debounce: float,
+    *,
+    max_share: float = 1.0,
+    now: datetime | None = None,
 ) -> bool | None:
-    """Whether a new snapshot is wanted: None when one was stored within the debounce interval (by another process:
-    ask again after it), False when the latest one began after the request and so answers it, True otherwise.
+    """Whether a new snapshot is wanted: None when the latest one is still resting (:func:`rest`; stored by this
+    or another process: ask again after it), False when the latest one began after the request and so answers it,
+    True otherwise.
 
     Public because it is the rule several processes share: tests play it at chosen moments."""
+    latest = _latest_run(app, consultation_id)
+    if latest is None:
+        return True
+    started_at, computed_at = latest
+    if computed_at > (now or utcnow()) - timedelta(seconds=rest(started_at, computed_at, debounce, max_share)):
+        return None
+    return started_at is None or started_at <= asked_at
+
+
+def rest(started_at: datetime | None, computed_at: datetime, debounce: float, max_share: float) -> float:
+    """Seconds from a snapshot until the consultation's next analysis may start: the debounce, or longer after a
+    long analysis, so that one consultation's analyses take at most ``max_share`` of the time
+    (``ANALYSIS_MAX_SHARE``). A busy million-vote consultation then leaves the cores to votes and pages most of
+    the time, and a small one (well under a second) is analysed as often as before."""
+    if started_at is None or not 0 < max_share < 1:
+        return debounce
+    took = max((computed_at - started_at).total_seconds(), 0.0)
+    return max(debounce, took * (1 - max_share) / max_share)
+
+
+def _latest_run(app: Flask, consultation_id: int) -> tuple[datetime | None, datetime] | None:
+    """When the consultation's latest snapshot began and was stored (None: it has none)."""
     with app.app_context():
         latest = db.session.execute(
             select(AnalysisSnapshot.started_at, AnalysisSnapshot.computed_at).where(
                 AnalysisSnapshot.id == store.latest_id(consultation_id).scalar_subquery()
             )
         ).first()
+    return None if latest is None else (aware(latest.started_at), aware(latest.computed_at))
+
+
+def rest_left(app: Flask, consultation_id: int, *, now: datetime | None = None) -> float:
+    """rq: seconds the consultation's next analysis must still wait (0: none), at most half a job's timeout."""
+    latest = _latest_run(app, consultation_id)
     if latest is None:
-        return True
-    started_at, computed_at = aware(latest.started_at), aware(latest.computed_at)
-    if computed_at > (now or utcnow()) - timedelta(seconds=debounce):
-        return None
-    return started_at is None or started_at <= asked_at
+        return 0.0
+    started_at, computed_at = latest
+    config = app.config
+    wait = rest(
+        started_at, computed_at, float(config["ANALYSIS_DEBOUNCE_SECONDS"]), float(config["ANALYSIS_MAX_SHARE"])
+    )
+    left = (computed_at + timedelta(seconds=wait) - (now or utcnow())).total_seconds()
+    return min(max(left, 0.0), JOB_TIMEOUT / 2)
 
 
 def run(app: Flask, consultation_id: int, *, more_coming=lambda: False, snapshot: bool = True) -> None:
@@ -375,6 +420,7 @@ def rq_analyse(consultation_id: int) -> None:
         return  # another job owns this consultation; it will see the votes that woke us up
     with _KeepLease(client, lease, job_id, seconds):
         time.sleep(app.config["ANALYSIS_DEBOUNCE_SECONDS"])  # let a burst land, then analyse it at once
+        time.sleep(rest_left(app, consultation_id))  # and rest after a long analysis (ANALYSIS_MAX_SHARE)
         seen = client.get(dirty) or b"0"
         with app.app_context():
             try:

@@ -8,15 +8,17 @@ against the population's shares, and each statement's agree share weighted to th
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from analysis import weighting
+from analysis import csv_safe, weighting
 
 from ..models import (
     CATEGORY_LABEL_MAX_LENGTH,
@@ -41,6 +43,8 @@ MAX_QUESTIONS = 10
 MAX_CATEGORIES = 30
 #: Population shares entered as percentages must add up to 100 within this (rounded figures rarely add up exactly).
 SUM_TOLERANCE = 2.0
+#: A file of population shares is a small table (one row per answer); anything larger is not one.
+SHARES_FILE_MAX_BYTES = 64 * 1024
 #: Special categories of personal data (UK GDPR art. 9): a question that looks like one needs a lawful basis.
 SPECIAL_WORDS = re.compile(
     r"health|disab|ethnic|\brace\b|religio|\bfaith|belief|politic|trade union|sexual orientation|sex life|genetic|"
@@ -232,7 +236,8 @@ def add_question(
     return question
 
 
-def _question(session: Session, consultation: Consultation, question_id: object) -> ParticipantQuestion:
+def find_question(session: Session, consultation: Consultation, question_id: object) -> ParticipantQuestion:
+    """The consultation's question ``question_id``; NotFound for anything else (another consultation's too)."""
     question = session.get(ParticipantQuestion, question_id) if isinstance(question_id, int) else None
     if question is None or question.consultation_id != consultation.id:
         raise NotFound(N_("There is no such question about participants."))
@@ -250,7 +255,7 @@ def save_shares(
     year: object,
 ) -> None:
     """Replace a question's population shares (percentages keyed by category value; empty: no figure) and source."""
-    question = _question(session, consultation, question_id)
+    question = find_question(session, consultation, question_id)
     values = [_percent(shares.get(c.value, "")) for c in question.categories]
     _check_shares(values)
     question.population_source, question.population_year = _source(source, year)
@@ -260,9 +265,113 @@ def save_shares(
     session.commit()
 
 
+def shares_csv(question: ParticipantQuestion, label_of: Callable[[str], str] = str) -> str:
+    """The question's population shares as a CSV file (answer, percentage), the form :func:`save_shares_file` reads:
+    a facilitator downloads it, edits it in a spreadsheet and uploads it. ``label_of``: how labels are shown."""
+    out = io.StringIO()
+    writer = csv_safe.writer(out)
+    writer.writerow(["answer", "share"])
+    for category in question.categories:
+        share = category.population_share
+        writer.writerow([label_of(category.label), "" if share is None else f"{share * 100:g}"])
+    return out.getvalue()
+
+
+def save_shares_file(
+    session: Session,
+    consultation: Consultation,
+    account: Account | None,
+    question_id: int,
+    data: bytes,
+    *,
+    source: str,
+    year: object,
+    label_of: Callable[[ParticipantQuestion, str], str] = lambda question, label: label,
+) -> int:
+    """Replace a question's population shares with those of an uploaded CSV file; returns how many figures it gave.
+
+    One row per answer: the answer (its label as the facilitator sees it, ``label_of``, or as stored; case and
+    spacing aside), then its percentage. Commas, semicolons or tabs separate the cells; a header row is skipped.
+    Answers the file does not name get no figure, as an empty box in the form does.
+    """
+    question = find_question(session, consultation, question_id)
+    by_name: dict[str, str] = {}
+    for category in question.categories:
+        for name in (category.value, category.label, label_of(question, category.label)):
+            by_name.setdefault(_folded(name), category.value)
+    shares: dict[str, str] = {}
+    for number, (answer, share) in _shares_rows(data):
+        value = by_name.get(_folded(answer))
+        if value is None:
+            raise InvalidInput(
+                N_("Row %(row)d of the file: “%(answer)s” is not one of this question's answers."),
+                row=number,
+                answer=answer[:100],
+            )
+        if value in shares:
+            raise InvalidInput(
+                N_("Row %(row)d of the file gives “%(answer)s” a second time."), row=number, answer=answer
+            )
+        shares[value] = share
+    save_shares(session, consultation, account, question.id, shares, source=source, year=year)
+    return sum(1 for share in shares.values() if share)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _shares_rows(data: bytes) -> list[tuple[int, tuple[str, str]]]:
+    """(row number, (answer, share)) of a shares file; its first row is skipped when it is a header."""
+    if not data:
+        raise InvalidInput(
+            N_("Choose a CSV file of the population's shares to upload (none was given, or it is empty).")
+        )
+    if len(data) > SHARES_FILE_MAX_BYTES:
+        raise InvalidInput(
+            N_("The file is too large for a table of shares (at most %(limit)d KB)."),
+            limit=SHARES_FILE_MAX_BYTES // 1024,
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # a spreadsheet's "CSV" on Windows
+    if "\x00" in text:
+        raise InvalidInput(N_("This file is not a CSV file. Save the table as CSV and upload that."))
+    first = text.lstrip().partition("\n")[0]
+    delimiter = next((d for d in (";", "\t") if d in first), ",")
+    rows = []
+    for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+        cells = [csv_safe.restore(cell.strip()) for cell in cells]
+        if not any(cells):
+            continue
+        while cells and not cells[-1]:
+            cells.pop()
+        if len(cells) > 2:  # "Female,50,5": a decimal comma in a comma-separated file is not 50%
+            raise InvalidInput(
+                N_(
+                    "Row %(row)d of the file has more than two cells: give the answer, then its share. For a decimal "
+                    "comma, separate the cells with semicolons (“Female;50,5”)."
+                ),
+                row=number,
+            )
+        if not cells[0]:
+            raise InvalidInput(
+                N_("Row %(row)d of the file: give the answer, then its share in per cent, e.g. “Female,51”."),
+                row=number,
+            )
+        share = cells[1] if len(cells) == 2 else ""
+        if number == 1 and share and not any(c.isdigit() for c in share):
+            continue  # the header ("answer,share")
+        rows.append((number, (cells[0], share)))
+    if not rows:
+        raise InvalidInput(N_("The file has no shares in it: one row per answer, e.g. “Female,51”."))
+    return rows
+
+
 def remove_question(session: Session, consultation: Consultation, account: Account | None, question_id: int) -> None:
     """Remove a question and every participant's answer to it."""
-    question = _question(session, consultation, question_id)
+    question = find_question(session, consultation, question_id)
     session.delete(question)
     audit.record(session, account, consultation, "participant_question_removed", text=question.text)
     session.commit()

@@ -4,13 +4,19 @@ Registered on the ``facilitate`` blueprint (staff only, its ``before_request`` a
 the set-up views stay as they are.
 """
 
-from flask import flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..extensions import db
 from ..services import ServiceError, population
 from ..services.population_templates import AREAS, TEMPLATES
 from .facilitate import _get, _me, _render, bp
+
+
+def _shown(question, text: str) -> str:
+    """A label or text as the facilitator reads it: the ready-made questions' in the page's language."""
+    return _(text) if question.template else text
 
 
 def _question_id() -> int | None:
@@ -54,6 +60,27 @@ def population_questions(slug):
                     year=form.get("year", ""),
                 )
                 flash(_("The population's shares were saved."), "success")
+            elif action == "upload":
+                upload = request.files.get("shares_file")
+                n = population.save_shares_file(
+                    db.session,
+                    consultation,
+                    _me(),
+                    _question_id(),
+                    upload.read(population.SHARES_FILE_MAX_BYTES + 1) if upload else b"",
+                    source=form.get("source", ""),
+                    year=form.get("year", ""),
+                    label_of=_shown,
+                )
+                flash(
+                    ngettext(
+                        "The file's share for %(count)s answer was saved; answers not in it have no figure.",
+                        "The file's shares for %(count)s answers were saved; answers not in it have no figure.",
+                        n,
+                        count=n,
+                    ),
+                    "success",
+                )
             elif action == "remove":
                 population.remove_question(db.session, consultation, _me(), _question_id())
                 flash(_("The question and everyone's answers to it were removed."), "success")
@@ -73,5 +100,17 @@ def population_questions(slug):
         templates=TEMPLATES,
         areas=AREAS,
         form=request.form if request.method == "POST" else {},
-        translate=lambda question, text: _(text) if question.template else text,
+        translate=_shown,
+    )
+
+
+@bp.get("/<slug>/about-participants/<int:question_id>/shares.csv")
+def population_shares_csv(slug, question_id):
+    """The question's population shares as a CSV file to edit in a spreadsheet and upload again."""
+    consultation = _get(slug)
+    question = population.find_question(db.session, consultation, question_id)
+    return Response(
+        population.shares_csv(question, lambda label: _shown(question, label)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-question-{question.id}-shares.csv"'},
     )

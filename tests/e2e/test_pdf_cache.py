@@ -12,7 +12,8 @@ EMAIL = "pdf-admin@example.org"
 PASSWORD = "correct horse battery staple"
 
 
-def test_a_pdf_downloaded_right_after_publishing_comes_from_the_cache(session):
+def test_a_pdf_downloaded_right_after_publishing_comes_from_the_cache(session, monkeypatch):
+    monkeypatch.setitem(session.server.app.config, "PDF_PREBUILD", True)  # the browser tests' server has it off
     with session.server.app.app_context():
         accounts.create(db.session, EMAIL, PASSWORD, Role.ADMIN)
         db.session.remove()

@@ -1,5 +1,8 @@
 """Questions about participants: set by facilitators, answered (or not) by participants, deleted with their data."""
 
+import csv
+import html
+import io
 import re
 
 import pytest
@@ -196,3 +199,90 @@ def test_a_closed_consultation_takes_no_answers(client, asked):
     response = client.post_form("/c/test/about-you", {f"q{age.id}": "65-74"})
     assert response.status_code == 409 and "answers can no longer change" in response.text
     assert db.session.scalar(select(func.count()).select_from(ParticipantAnswer)) == 0
+
+
+def _upload(client, question_id: int, data: bytes, *, url: str = URL, **fields):
+    form = {"action": "upload", "question_id": question_id, "source": "Census 2021", "year": "2021", **fields}
+    return client.post_form(url, {**form, "shares_file": (io.BytesIO(data), "shares.csv")})
+
+
+def _shares(question) -> list[float | None]:
+    db.session.expire_all()
+    return [c.population_share for c in question.categories]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"answer,share\nFemale,52\nMale,48\n",
+        "\ufeffAnswer;Share (%)\r\nfemale ;52,0\r\n  MALE;48\r\n".encode(),  # Excel: BOM, semicolons, decimal comma
+        b"Female\t52%\nMale\t48%\nIn another way\t\n",  # tab-separated, no header, an empty share
+        "Female,52\nMale,48\n".encode("cp1252"),
+    ],
+)
+def test_facilitator_uploads_the_population_shares_as_csv(client, login, asked, data):
+    login(client, "admin")
+    _, _age, sex = asked
+    response = _upload(client, sex.id, data)
+    assert response.status_code == 302
+    assert _shares(sex) == [0.52, 0.48, None]
+    assert sex.population_source == "Census 2021" and sex.population_year == 2021
+    assert "The file's shares for 2 answers were saved" in html.unescape(client.get(URL).text)
+
+
+def test_shares_download_round_trips_through_the_upload(client, login, asked):
+    login(client, "admin")
+    _, age, _sex = asked
+    before = _shares(age)
+    response = client.get(f"{URL}/{age.id}/shares.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["answer", "share"]
+    assert [label for label, _ in rows[1:]] == [c.label for c in age.categories]
+    assert sum(float(share) for _, share in rows[1:]) == pytest.approx(100)
+    assert _upload(client, age.id, response.data).status_code == 302
+    assert _shares(age) == pytest.approx(before)
+
+
+def test_welsh_labels_are_understood_in_welsh(client, login, asked):
+    login(client, "admin")
+    _, _age, sex = asked
+    response = _upload(client, sex.id, b"Benyw,50\nGwryw,50\n", url=URL + "?lang=cy")
+    assert response.status_code == 302
+    assert _shares(sex) == [0.5, 0.5, None]
+    assert "Benyw,50" in client.get(f"{URL}/{sex.id}/shares.csv?lang=cy").text
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"answer,share\nFemale,52\nMen,48\n", "Row 3 of the file: “Men” is not one of this question's answers."),
+        (b"Female,50,5\nMale,49,5\n", "Row 1 of the file has more than two cells"),
+        (b"Female,70\nMale,50\n", "add up to 120%"),
+        (b"Female,52\nfemale,48\n", "Row 2 of the file gives “female” a second time."),
+        (b"Female,-5\nMale,105\n", "A population share must be a percentage from 0 to 100."),
+        (b"answer,share\n", "The file has no shares in it"),
+        (b"", "none was given, or it is empty"),
+        (b"PK\x03\x04\x00\x00binary", "This file is not a CSV file."),
+        (b"Female,50\n" * 10_000, "The file is too large for a table of shares (at most 64 KB)."),
+    ],
+)
+def test_a_bad_shares_file_is_refused_with_nothing_changed(client, login, asked, data, message):
+    login(client, "admin")
+    _, _age, sex = asked
+    before = _shares(sex)
+    response = _upload(client, sex.id, data, source="changed", year="1999")
+    assert response.status_code == 400
+    assert message in html.unescape(response.text)
+    assert _shares(sex) == before
+    assert sex.population_source != "changed"
+
+
+def test_shares_of_another_consultations_question_are_not_found(client, login, asked, make_consultation):
+    other = make_consultation(slug="other")
+    question = population.add_template(db.session, other, None, "sex", "uk")
+    login(client, "admin")
+    assert client.get(f"{URL}/{question.id}/shares.csv").status_code == 404
+    assert _upload(client, question.id, b"Female,50\nMale,50\n").status_code == 404
+    assert _shares(question) == [0.51, 0.49, None]

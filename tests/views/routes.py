@@ -4,7 +4,7 @@ and accounts they are played against. A route without a row fails ``test_authori
 
 from participate.extensions import db
 from participate.models import ConsultationModerator, Participant, Statement
-from participate.services import consultations, moderation
+from participate.services import consultations, moderation, population
 
 SETTINGS = {"title": "Access test", "question": "Who may see this?", "slug": "access"}
 
@@ -41,6 +41,7 @@ STAFF_ROUTES = [
         302,
         {"action": "template", "template": "sex", "area": "uk"},
     ),
+    ("GET", "/facilitate/{slug}/about-participants/{qid}/shares.csv", "manage", 200, None),
     ("GET", "/facilitate/{slug}/invite-codes.csv", "manage", 200, None),
     ("GET", "/facilitate/{slug}/monitor", "manage", 200, None),
     ("GET", "/facilitate/{slug}/export.zip", "manage", 200, None),
@@ -181,6 +182,7 @@ def make_world(make_account, make_consultation) -> dict:
     other_moderator = make_account("moderator", "other-moderator@example.org")
     db.session.add(ConsultationModerator(consultation_id=other.id, account_id=other_moderator.id))
     db.session.commit()
+    question = population.add_template(db.session, access, None, "age_band", "uk")
     pub = make_consultation("pub")
     pub_sid = db.session.scalars(db.select(Statement.id).where(Statement.consultation_id == pub.id)).first()
     accounts = {
@@ -189,5 +191,12 @@ def make_world(make_account, make_consultation) -> dict:
         "facilitator of another consultation": other_owner,
         "facilitator": owner,
     }
-    ids = {"slug": "access", "sid": statement.id, "pid": participant.id, "mid": moderator.id, "pub_sid": pub_sid}
+    ids = {
+        "slug": "access",
+        "sid": statement.id,
+        "pid": participant.id,
+        "mid": moderator.id,
+        "qid": question.id,
+        "pub_sid": pub_sid,
+    }
     return {"accounts": accounts, "ids": ids}

@@ -4,7 +4,7 @@ import pytest
 
 from participate.extensions import db
 from participate.models import ConsultationModerator, ConsultationStatus, Participant
-from participate.services import consultations, moderation
+from participate.services import consultations, moderation, population
 from tests.conftest import Client
 from tests.views.routes import REFUSED, SETTINGS, STAFF_ROUTES
 
@@ -19,7 +19,8 @@ def setup(app, make_account):
     participant = Participant(consultation_id=consultation.id, token_hash="f" * 64)
     db.session.add(participant)
     db.session.commit()
-    ids = {"slug": "access", "sid": statement.id, "pid": participant.id, "mid": moderator.id}
+    question = population.add_template(db.session, consultation, None, "age_band", "uk")
+    ids = {"slug": "access", "sid": statement.id, "pid": participant.id, "mid": moderator.id, "qid": question.id}
     return {"owner": owner, "assigned moderator": moderator, "ids": ids}
 
 
