@@ -254,7 +254,9 @@ class PolisExport:
     ``votes`` is the full vote history (use :meth:`latest` for the current votes); ``statements`` are sorted
     by id; ``polis_groups`` maps participant id → Pol.is's own opinion-group id (0-based; only clustered
     participants), empty when the source has none; ``summary`` holds the ``summary.csv`` keys (``topic``,
-    ``url``, ``conversation-description``...) as strings; ``source`` says where it was read from.
+    ``url``, ``conversation-description``...) as strings; ``source`` says where it was read from;
+    ``participant_metadata`` the participant-votes file's metadata columns, as :func:`read_participant_metadata`
+    reads them (read in the same pass as its votes).
     """
 
     votes: Votes
@@ -262,11 +264,14 @@ class PolisExport:
     polis_groups: Mapping[int, int] = field(default_factory=dict)
     summary: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
+    participant_metadata: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "statements", tuple(sorted(self.statements, key=lambda s: s.id)))
         object.__setattr__(self, "polis_groups", MappingProxyType(dict(self.polis_groups)))
         object.__setattr__(self, "summary", MappingProxyType(dict(self.summary)))
+        metadata = {column: MappingProxyType(dict(answers)) for column, answers in self.participant_metadata.items()}
+        object.__setattr__(self, "participant_metadata", MappingProxyType(metadata))
 
     def latest(self) -> Votes:
         """The current votes: the last vote per (participant, statement)."""
@@ -476,11 +481,29 @@ def _read_votes_csv(text: str, file: str = "votes.csv") -> Votes:
     return Votes(np.array(pids, np.int64), np.array(sids, np.int64), np.array(values, np.int8), np.array(stamps))
 
 
-def _read_participant_votes_csv(text: str, file: str) -> tuple[Votes, dict[int, int]]:
-    """Votes (no timestamps; row by row, in column order) and Pol.is's group-id per participant."""
+def _metadata_columns(cols: Mapping[str, int]) -> dict[str, int]:
+    """A participant-votes header's metadata columns: neither a fixed column nor a statement id."""
+    return {c: i for c, i in cols.items() if c not in _PARTICIPANT_VOTES_FIXED and not _is_statement_column(c)}
+
+
+def _note_metadata(
+    metadata: dict[str, dict[int, str]], columns: Mapping[str, int], fields: list[str], pid: int
+) -> None:
+    """Add one participant's metadata cells (blank ones are left out)."""
+    for column, index in columns.items():
+        value = fields[index].strip()
+        if value:
+            metadata[column][pid] = value
+
+
+def _read_participant_votes_csv(text: str, file: str) -> tuple[Votes, dict[int, int], dict[str, dict[int, str]]]:
+    """Votes (no timestamps; row by row, in column order), Pol.is's group-id per participant, and the metadata
+    columns (as :func:`read_participant_metadata`), in one pass over the file."""
     rows = _csv_rows(text, file)
     cols = _header(rows, file, ("participant",))
     width = len(cols)
+    extra = _metadata_columns(cols)
+    metadata: dict[str, dict[int, str]] = {c: {} for c in extra}
     statement_columns: list[tuple[int, int]] = []
     for name, index in cols.items():
         if name in _PARTICIPANT_VOTES_FIXED:
@@ -509,6 +532,7 @@ def _read_participant_votes_csv(text: str, file: str) -> tuple[Votes, dict[int, 
             gid = _parse_int(fields[i_group], file, row, "group-id", allow_blank=True)
             if gid is not None:
                 groups[pid] = gid
+        _note_metadata(metadata, extra, fields, pid)
         for index, sid in statement_columns:
             cell = fields[index]
             if cell.strip() == "":
@@ -522,7 +546,7 @@ def _read_participant_votes_csv(text: str, file: str) -> tuple[Votes, dict[int, 
         np.array(values, np.int8),
         np.full(len(pids), np.nan),
     )
-    return votes, groups
+    return votes, groups, metadata
 
 
 def _read_comments_csv(text: str, file: str = "comments.csv") -> tuple[Statement, ...]:
@@ -584,9 +608,10 @@ def read_polis_export(path: str | Path) -> PolisExport:
         if not source.has("comments.csv"):
             raise PolisFormatError("comments.csv", None, f"file not found in {source.where()}")
         groups: dict[int, int] = {}
+        metadata: dict[str, dict[int, str]] = {}
         pv_votes: Votes | None = None
         if pv_name is not None:
-            pv_votes, groups = _read_participant_votes_csv(source.read_text(pv_name), pv_name)
+            pv_votes, groups, metadata = _read_participant_votes_csv(source.read_text(pv_name), pv_name)
         if source.has("votes.csv"):
             votes = _read_votes_csv(source.read_text("votes.csv"))
         else:
@@ -594,7 +619,7 @@ def read_polis_export(path: str | Path) -> PolisExport:
             votes = pv_votes
         statements = _read_comments_csv(source.read_text("comments.csv"))
         summary = _read_summary_csv(source.read_text("summary.csv")) if source.has("summary.csv") else {}
-        return PolisExport(votes, statements, groups, summary, source=str(path))
+        return PolisExport(votes, statements, groups, summary, source=str(path), participant_metadata=metadata)
 
 
 def _is_statement_column(name: str) -> bool:
@@ -609,7 +634,8 @@ def read_participant_metadata(path: str | Path) -> dict[str, dict[int, str]]:
     """Participant metadata columns of an export's participant-votes file: column → participant id → value.
 
     Every column that is neither one of the fixed ones nor a statement id (e.g. an answer about the participant
-    written by :func:`write_polis_export`); blank cells are left out. Empty when the file is absent.
+    written by :func:`write_polis_export`); blank cells are left out. Empty when the file is absent. An export
+    read whole has them already (:attr:`PolisExport.participant_metadata`): no need to read the file again.
     """
     with _open_source(path) as source:
         name = next((n for n in ("participants-votes.csv", "participant-votes.csv") if source.has(n)), None)
@@ -617,16 +643,14 @@ def read_participant_metadata(path: str | Path) -> dict[str, dict[int, str]]:
             return {}
         rows = _csv_rows(source.read_text(name), name)
         cols = _header(rows, name, ("participant",))
-        extra = {c: i for c, i in cols.items() if c not in _PARTICIPANT_VOTES_FIXED and not _is_statement_column(c)}
+        extra = _metadata_columns(cols)
         out: dict[str, dict[int, str]] = {c: {} for c in extra}
         if not extra:
             return out
         for row, fields in rows:
             _check_width(fields, len(cols), name, row)
             pid = _parse_int(fields[cols["participant"]], name, row, "participant")
-            for column, index in extra.items():
-                if fields[index].strip():
-                    out[column][pid] = fields[index].strip()
+            _note_metadata(out, extra, fields, pid)
         return out
 
 

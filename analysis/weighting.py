@@ -89,7 +89,11 @@ def empty_cells(answers: np.ndarray, shares: Sequence[np.ndarray]) -> list[tuple
     ``answers`` has shape (n, q): category codes ``0..C_q-1``, :data:`MISSING` for no answer. Raking cannot give
     weight to a category nobody is in, so weighted figures are suppressed when this is not empty.
     """
-    answers = _check(answers, shares)
+    return _empty_cells(_check(answers, shares), shares)
+
+
+def _empty_cells(answers: np.ndarray, shares: Sequence[np.ndarray]) -> list[tuple[int, int]]:
+    """:func:`empty_cells` of answers :func:`_check` has passed."""
     out = []
     for q, share in enumerate(shares):
         present = np.bincount(answers[:, q][answers[:, q] >= 0], minlength=len(share))
@@ -144,7 +148,7 @@ def rake(answers: np.ndarray, shares: Sequence[np.ndarray], *, trim: float = TRI
     n = len(answers)
     if n == 0:
         raise ValueError("no participants to weight")
-    if empty := empty_cells(answers, shares):
+    if empty := _empty_cells(answers, shares):
         raise ValueError(f"nobody answered these (question, category) cells with a population share: {empty}")
     shares = [np.asarray(s, dtype=float) / np.sum(s) for s in shares]
     codes = answers.copy()

@@ -48,15 +48,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from bench_setup import POLIS, ROOT  # first: this module would shadow the ``analysis`` package it measures
 
-ROOT = Path(__file__).resolve().parents[1]
-if __name__ == "__main__":
-    # Run as a script, this file's folder comes first on sys.path and this module would shadow the
-    # ``analysis`` package it measures: look up the project root instead.
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-    sys.path.insert(0, str(ROOT))
-SHARED_DATA = Path(os.environ.get("PARTICIPATE_SHARED_DATA") or ROOT.parent / "shared" / "data")
-BOWLING_GREEN = SHARED_DATA / "polis" / "american-assembly.bowling-green"
+BOWLING_GREEN = POLIS / "american-assembly.bowling-green"
 
 #: name → (participants, statements) of the synthetic sizes
 SYNTHETIC = {"20k": (20_000, 1_000), "100k": (100_000, 2_000), "100k-5k": (100_000, 5_000), "1m": (1_000_000, 5_000)}
@@ -325,7 +319,7 @@ def _build(size: str) -> Conversation:
 
 def small(repeat: int) -> int:
     """CPU seconds of the default and of Pol.is's clustering mode on every shared conversation; the RESULT line."""
-    folder = SHARED_DATA / "polis"
+    folder = POLIS
     names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     if not names:
         print(f"skip small: shared Pol.is data not found at {folder} (not shipped with the project)")

@@ -19,27 +19,19 @@ scored in both, and whether the reduced run's headline list passes justified rep
 
 where ``jr_pass`` counts every run (full and reduced) whose headline list passes JR.
 
-Data: compdemocracy/openData, CC BY 4.0. "Data was gathered using the Polis software (compdemocracy.org/polis)
-and is sub-licensed under CC BY 4.0 with Attribution to The Computational Democracy Project."
+Data: compdemocracy/openData, CC BY 4.0 (the attribution: ``bench_setup.ATTRIBUTION``, shown by ``--help``).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_setup import ATTRIBUTION, POLIS  # first: it puts the project on sys.path
 from scipy.stats import spearmanr
-
-ROOT = Path(__file__).resolve().parents[1]
-if __name__ == "__main__":
-    # as a script, this folder would come first on sys.path and shadow the ``analysis`` package
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-    sys.path.insert(0, str(ROOT))
-POLIS = Path(os.environ.get("PARTICIPATE_SHARED_DATA") or ROOT.parent / "shared" / "data") / "polis"
 
 
 def _rho(full: dict[int, float], part: dict[int, float]) -> float:
@@ -54,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from analysis import run_analysis
     from analysis.polis_io import read_polis_export
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=ATTRIBUTION)
     parser.add_argument("--repeats", type=int, default=2, help="seeds per fraction (default 2)")
     parser.add_argument("--fractions", default="0.3,0.5,0.7", help="fractions of votes removed (default 0.3,0.5,0.7)")
     parser.add_argument("--data", type=Path, default=POLIS, help=f"folder of Pol.is exports (default {POLIS})")

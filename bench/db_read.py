@@ -25,20 +25,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
+import bench_setup  # noqa: F401  (first: it puts the project on sys.path)
 import numpy as np
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import create_engine, select  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from participate.models import CurrentVote  # noqa: E402
-from participate.services.snapshots import votes as snapshot_votes  # noqa: E402
-from tests.servers import PostgresCluster  # noqa: E402
+from participate.models import CurrentVote
+from participate.services.snapshots import votes as snapshot_votes
+from tests.servers import PostgresCluster
 
 CONSULTATION = 1
 

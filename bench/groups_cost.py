@@ -18,35 +18,26 @@ groups. Each configuration ends with::
 With ``--early-stops`` it first prints, per conversation and seed, the ARI with today's full answer of the answer
 from only the first 8, 16 and 24 of the same base clusterings: what stopping early would have returned.
 
-Data: compdemocracy/openData, CC BY 4.0. "Data was gathered using the Polis software (compdemocracy.org/polis)
-and is sub-licensed under CC BY 4.0 with Attribution to The Computational Democracy Project."
+Data: compdemocracy/openData, CC BY 4.0 (the attribution: ``bench_setup.ATTRIBUTION``, shown by ``--help``).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_setup import ATTRIBUTION, POLIS, ROOT  # first: it puts the project on sys.path
+from threadpoolctl import threadpool_limits
 
-ROOT = Path(__file__).resolve().parents[1]
-if __name__ == "__main__":
-    # as a script, this folder would come first on sys.path and shadow the ``analysis`` package
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-    sys.path.insert(0, str(ROOT))
+from analysis import groups as groups_math
+from analysis import run_analysis
+from analysis.groups import partition_ari
+from analysis.polis_io import read_polis_export
 
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-from analysis import groups as groups_math  # noqa: E402
-from analysis import run_analysis  # noqa: E402
-from analysis.groups import partition_ari  # noqa: E402
-from analysis.polis_io import read_polis_export  # noqa: E402
-
-POLIS = Path(os.environ.get("PARTICIPATE_SHARED_DATA") or ROOT.parent / "shared" / "data") / "polis"
 REFERENCE = ROOT / "tests" / "analysis" / "data" / "groups_reference.npz"
 #: name → module constants to set (the rest as shipped); n_boot is passed to robust_groups
 CONFIGS = {
@@ -157,7 +148,7 @@ def early_stops(data: dict, seeds: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=ATTRIBUTION)
     parser.add_argument("--configs", default=",".join(CONFIGS), help=f"comma list of {', '.join(CONFIGS)}")
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--data", type=Path, default=POLIS)

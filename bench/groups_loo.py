@@ -21,34 +21,23 @@ It ends with::
 
 where ``picked_default`` counts the folds whose pick is the shipped rule (robust, ``Z`` = ``analysis.groups.Z``).
 
-Data: compdemocracy/openData, CC BY 4.0. "Data was gathered using the Polis software (compdemocracy.org/polis)
-and is sub-licensed under CC BY 4.0 with Attribution to The Computational Democracy Project."
+Data: compdemocracy/openData, CC BY 4.0 (the attribution: ``bench_setup.ATTRIBUTION``, shown by ``--help``).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_setup import ATTRIBUTION, POLIS  # first: it puts the project on sys.path
+from sklearn.metrics import adjusted_rand_score
 
-ROOT = Path(__file__).resolve().parents[1]
-if __name__ == "__main__":
-    # as a script, this folder would come first on sys.path and shadow the ``analysis`` package
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-    sys.path.insert(0, str(ROOT))
-
-from sklearn.metrics import adjusted_rand_score  # noqa: E402
-
-from analysis import groups as groups_math  # noqa: E402
-from analysis import run_analysis  # noqa: E402
-from analysis.polis_io import read_polis_export  # noqa: E402
-
-POLIS = Path(os.environ.get("PARTICIPATE_SHARED_DATA") or ROOT.parent / "shared" / "data") / "polis"
+from analysis import groups as groups_math
+from analysis import run_analysis
+from analysis.polis_io import read_polis_export
 
 
 def ari(result, polis: dict[int, int]) -> float:
@@ -87,7 +76,7 @@ def score(export, mode: str, z: float | None, *, seed: int = 0, shuffle: int | N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=ATTRIBUTION)
     parser.add_argument("--z", default="0,0.5,1,1.5,2", help="candidate values of Z (default 0,0.5,1,1.5,2)")
     parser.add_argument(
         "--seeds", type=int, default=4, help="random states of the robust mode, arrival orders of polis* (default 4)"

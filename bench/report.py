@@ -33,26 +33,23 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
+import bench_setup  # noqa: F401  (first: it puts the project on sys.path)
+from flask_migrate import upgrade
+from pypdf import PdfReader
+from sqlalchemy import delete
 
-from flask_migrate import upgrade  # noqa: E402
-from pypdf import PdfReader  # noqa: E402
-from sqlalchemy import delete  # noqa: E402
-
-from participate import create_app  # noqa: E402
-from participate.extensions import db  # noqa: E402
-from participate.models import (  # noqa: E402
+from participate import create_app
+from participate.extensions import db
+from participate.models import (
     Consultation,
     ConsultationStatus,
     ModerationMode,
     ReportVisibility,
     SharedCache,
 )
-from participate.services import polis_exchange, report, simulate  # noqa: E402
-from participate.services import statements as statement_service  # noqa: E402
-from participate.services.snapshots import checks, integrity, runner, store  # noqa: E402
+from participate.services import polis_exchange, report, simulate
+from participate.services import statements as statement_service
+from participate.services.snapshots import checks, integrity, runner, store
 
 
 def timed(name: str, repeat: int, call) -> float:

@@ -1,17 +1,21 @@
 """Long work as jobs: imports, exports, PDFs, publications, built reports and the monitor's figures.
 
-A web request only creates a ``Job`` row and enqueues it (:func:`submit`); the runner that runs analyses runs it too
+A web request only creates a ``Job`` row and enqueues it (:func:`submit`, or :func:`read_or_submit` for what it
+reads from the shared cache); the runner that runs analyses runs it too
 (``sync`` inline, ``thread`` a small pool of background threads per process, ``rq`` the workers, on their own queue
 so a long PDF never delays an analysis). Progress, result and error are written to the row, so any process can show
 the status page. The work itself is in :mod:`participate.tasks`. Views import this module, never :mod:`jobs`
 (the analysis runner, which only the ``votes_changed`` signal starts).
 """
 
+import contextvars
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -22,6 +26,7 @@ from .models import utcnow
 
 log = logging.getLogger(__name__)
 JOBS_TIMEOUT = 1800
+T = TypeVar("T")
 TASKS: dict[str, object] = {}  # kind → function(session, params, progress) → result dict (filled by tasks.py)
 
 
@@ -105,7 +110,9 @@ def submit(
         )
     mode = app.config["ANALYSIS_RUNNER"]
     if mode == "sync":
-        execute(app, job_id)
+        # In a context of its own, as on a job thread or a worker: a job never sees (nor acts as) the request that
+        # asked for it, so the ``votes_changed`` receiver leaves an import's analysis to the import, as elsewhere.
+        contextvars.Context().run(execute, app, job_id)
     elif mode == "rq":
         jobs_queue(app).enqueue_call(
             "participate.background.rq_job",
@@ -122,6 +129,17 @@ def submit(
             _pending.add(future)
         future.add_done_callback(lambda done: _discard(done))
     return job_id
+
+
+def read_or_submit(read: Callable[[], T | None], kind: str, *, consultation_id: int, params: dict) -> T | None:
+    """What ``read`` finds (in the shared cache); on a miss, a ``kind`` job is asked to build it (one job for all the
+    requests that miss: ``once``) and ``read`` is asked again. The ``sync`` runner has built it by then; under the
+    others None means "being prepared", and a request never builds it itself."""
+    found = read()
+    if found is None:
+        submit(kind, consultation_id=consultation_id, params=params, once=True)
+        found = read()
+    return found
 
 
 _pending: set = set()

@@ -11,13 +11,22 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from flask import has_request_context
 from sqlalchemy import event, func, select
 
 from participate import background, tasks
 from participate.extensions import db
-from participate.models import Job, JobStatus, ModerationAction, ReportVisibility, SharedCache, SnapshotMember
-from participate.services import moderation, monitoring, report, shared_cache
-from participate.services.snapshots import store
+from participate.models import (
+    AnalysisSnapshot,
+    Job,
+    JobStatus,
+    ModerationAction,
+    ReportVisibility,
+    SharedCache,
+    SnapshotMember,
+)
+from participate.services import consultations, moderation, monitoring, report, shared_cache
+from participate.services.snapshots import runner, store
 from participate.views import report as report_views
 from tests import factories
 from tests.factories import make_hand_consultation
@@ -187,6 +196,41 @@ def test_once_reuses_a_waiting_job(app, make_consultation, queued):
     assert first != background.submit("pdf", consultation_id=cid, params={"a": 2}, once=True)
 
 
+def test_read_or_submit_reads_then_asks_one_job_for_all_the_misses(app, make_consultation, queued):
+    cid = make_consultation().id
+    name = shared_cache.key("monitor", cid, "v1")
+    params = {"consultation_id": cid, "version": "v1"}
+
+    def read():
+        return shared_cache.get(db.session, name)
+
+    assert background.read_or_submit(read, "monitor", consultation_id=cid, params=params) is None
+    assert background.read_or_submit(read, "monitor", consultation_id=cid, params=params) is None
+    assert queued == ["monitor", "monitor"]  # asked twice, one job
+    assert db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "monitor")) == 1
+    shared_cache.put(db.session, name, b"figures", consultation_id=cid)
+    assert background.read_or_submit(read, "monitor", consultation_id=cid, params=params) == b"figures"
+    assert queued == ["monitor", "monitor"]  # a hit asks no job
+
+
+def test_read_or_submit_under_the_sync_runner_answers_what_the_job_built(app, make_consultation):
+    cid = make_consultation().id
+    name = shared_cache.key("test-build", cid, "x")
+
+    @background.task("test-build")
+    def build(session, params, progress):
+        shared_cache.put(session, name, params["value"].encode(), consultation_id=cid)
+        return {}
+
+    try:
+        found = background.read_or_submit(
+            lambda: shared_cache.get(db.session, name), "test-build", consultation_id=cid, params={"value": "built"}
+        )
+    finally:
+        background.TASKS.pop("test-build")
+    assert found == b"built"
+
+
 def _tiny_zip() -> io.BytesIO:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -301,3 +345,40 @@ def test_a_published_reports_pdf_is_built_when_it_is_published(client, make_cons
 def test_tasks_are_registered():
     assert {"import", "export", "pdf", "publish", "report", "monitor"} <= set(background.TASKS)
     assert tasks.import_polis is background.TASKS["import"]
+
+
+def test_an_import_under_the_sync_runner_is_analysed_once(client, login, monkeypatch):
+    analysed = []
+    real_analyse = runner.analyse
+
+    def counting(session, consultation_id, **kwargs):
+        analysed.append(consultation_id)
+        return real_analyse(session, consultation_id, **kwargs)
+
+    monkeypatch.setattr(runner, "analyse", counting)
+    login(client)
+    response = client.post_form(
+        "/facilitate/import", {"export": (_tiny_zip(), "tiny.zip"), "slug": "tiny"}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/facilitate/tiny"
+    tiny = consultations.get_any(db.session, "tiny")
+    assert analysed == [tiny.id]
+    stored = db.session.scalar(select(func.count()).where(AnalysisSnapshot.consultation_id == tiny.id))
+    assert stored == 1
+
+
+def test_a_job_run_by_the_sync_runner_is_outside_the_request_that_asked(app, make_consultation):
+    cid = make_consultation().id
+    seen = []
+
+    @background.task("test-context")
+    def record(session, params, progress):
+        seen.append(has_request_context())
+        return {}
+
+    try:
+        with app.test_request_context("/"):
+            background.submit("test-context", consultation_id=cid)
+    finally:
+        background.TASKS.pop("test-context")
+    assert seen == [False]  # as under the thread and rq runners: a job never sees the request's context

@@ -453,7 +453,6 @@ def import_export(
         source = _unpack(path, Path(folder), None if unlimited else MAX_UNCOMPRESSED_BYTES)
         try:
             export = polis_io.read_conversation(source)
-            metadata = polis_io.read_participant_metadata(source)
         except polis_io.PolisFormatError as error:
             # The reader names the folder by its path; an upload's is the server's temporary folder: name it only.
             reason = str(error).replace(str(source), source.name)
@@ -473,7 +472,6 @@ def import_export(
             session,
             export,
             settings,
-            metadata,
             slug=slug,
             owner=owner,
             name=name or path.stem,
@@ -487,7 +485,7 @@ def import_export(
     return consultation
 
 
-def _import(session, export, settings, metadata, *, slug, owner, name, now, language) -> Consultation:
+def _import(session, export, settings, *, slug, owner, name, now, language) -> Consultation:
     votes = export.votes
     stamps = [s.timestamp for s in export.statements if s.timestamp is not None]
     known = votes.timestamps[~np.isnan(votes.timestamps)]
@@ -567,7 +565,7 @@ def _import(session, export, settings, metadata, *, slug, owner, name, now, lang
     participant_of = dict(zip(polis_pids, participant_ids, strict=True))
     # Participant metadata columns (answers about participants) are kept as questions about participants.
     left_out = population.add_imported(
-        session, consultation, metadata, participant_of, settings.get("participant_questions")
+        session, consultation, export.participant_metadata, participant_of, settings.get("participant_questions")
     )
 
     # Statements, with per-statement details from consultation.json when this is a Participate export.

@@ -535,11 +535,13 @@ def monitor(slug):
     if report_views.is_large(consultation):
         # Counting a million votes by time takes seconds: a job computes the figures once per snapshot.
         version = monitoring.version(db.session, consultation)
-        blob = shared_cache.get(db.session, shared_cache.key("monitor", consultation.id, version))
-        if blob is None:
-            params = {"consultation_id": consultation.id, "version": version}
-            background.submit("monitor", consultation_id=consultation.id, params=params, once=True)
-            blob = shared_cache.get(db.session, shared_cache.key("monitor", consultation.id, version))
+        name = shared_cache.key("monitor", consultation.id, version)
+        blob = background.read_or_submit(
+            lambda: shared_cache.get(db.session, name),
+            "monitor",
+            consultation_id=consultation.id,
+            params={"consultation_id": consultation.id, "version": version},
+        )
         if blob is None:
             page = render_template("report/pending.html", consultation=consultation, what="monitor")
             return page, 202, {"Cache-Control": "no-store"}

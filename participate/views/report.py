@@ -176,18 +176,14 @@ def _cached_pdf(report: dict, integrity_annex, *, consultation, published, staff
     None is returned. A request never renders a PDF itself: a build costs seconds of CPU. (With the ``sync``
     runner, the job runs before this returns.)"""
     name = pdf_cache_key(report, integrity_annex, consultation=consultation, published=published)
-    pdf = shared_cache.get(db.session, name)
-    if pdf is None:
-        background.submit(
-            "pdf",
-            consultation_id=consultation.id,
-            params=tasks.pdf_params(
-                consultation.id, token=published.token if published else None, staff=staff, locale=str(get_locale())
-            ),
-            once=True,
-        )
-        pdf = shared_cache.get(db.session, name)
-    return pdf
+    return background.read_or_submit(
+        lambda: shared_cache.get(db.session, name),
+        "pdf",
+        consultation_id=consultation.id,
+        params=tasks.pdf_params(
+            consultation.id, token=published.token if published else None, staff=staff, locale=str(get_locale())
+        ),
+    )
 
 
 def render_pdf(context: dict, *, consultation, published) -> bytes:
@@ -266,13 +262,18 @@ def report_for_request(consultation) -> dict | None:
     since) a job builds it and None means "being prepared"."""
     if is_staff(consultation) and not is_large(consultation):
         return reports.build(db.session, consultation)
-    report = reports.cached(db.session, consultation)
-    if report is None:
-        background.submit(
-            "report", consultation_id=consultation.id, params={"consultation_id": consultation.id}, once=True
-        )
-        report = reports.cached(db.session, consultation)  # the sync runner has built it by now
-    return report
+    return cached_report(consultation)
+
+
+def cached_report(consultation) -> dict | None:
+    """The report the analysis runner put in the shared cache; when it is not there, a job builds it and None
+    means "being prepared" (for readers that must never build it)."""
+    return background.read_or_submit(
+        lambda: reports.cached(db.session, consultation),
+        "report",
+        consultation_id=consultation.id,
+        params={"consultation_id": consultation.id},
+    )
 
 
 @bp.get("/r/<token>")

@@ -15,17 +15,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import background
 from ..extensions import db
 from ..forms import StatementForm, VoteForm
 from ..models import ModerationMode, ModerationState, Statement
 from ..security import embed_cookies, embeddable
-from ..services import Forbidden, NotFound, ServiceError, consultations, privacy, report, short_links, visibility
+from ..services import Forbidden, NotFound, ServiceError, consultations, privacy, short_links, visibility
 from ..services.moderation import REJECT_REASONS
 from ..services.participation import acts, draw, gate, identity, votes
 from ..services.snapshots import store
 from ..services.standing import my_statements, where_i_stand
 from . import existing_participant_token, limit_participation, participant_token
+from . import report as report_views
 
 bp = Blueprint("vote", __name__)
 
@@ -152,13 +152,7 @@ def add_statement(slug):
 def _where_i_stand(consultation, participant) -> dict:
     """Where the participant stands, read from what the analysis runner prepared; when the report has to be rebuilt
     (moderation changed it since), a job rebuilds it and the answer says the group is being worked out."""
-    built = report.cached(db.session, consultation)
-    if built is None:
-        background.submit(
-            "report", consultation_id=consultation.id, params={"consultation_id": consultation.id}, once=True
-        )
-        built = report.cached(db.session, consultation)  # the sync runner has built it already
-    return where_i_stand(db.session, consultation, participant, built)
+    return where_i_stand(db.session, consultation, participant, report_views.cached_report(consultation))
 
 
 @bp.get("/c/<slug>/mine")

@@ -22,6 +22,7 @@ from analysis.polis_io import (
     Votes,
     read_conversation,
     read_math_fixture,
+    read_participant_metadata,
     read_polis_export,
     write_polis_export,
 )
@@ -159,6 +160,21 @@ def test_participants_votes_fallback_with_xid_blank_groups_and_sparse_columns(tm
     assert dict(export.polis_groups) == {1: 1, 7: 0}
     assert np.isnan(export.votes.timestamps).all()
     assert export.summary == {}
+
+
+def test_the_metadata_columns_are_read_with_the_votes_as_read_participant_metadata_reads_them(tmp_path):
+    pv = (
+        "participant,group-id,n-comments,n-votes,n-agree,n-disagree,age,0, area \n"
+        "0,0,0,1,1,0,young,1, north \n"
+        "1,1,0,1,0,1,,-1,south\n"
+    )
+    votes = VOTES + "1,x,0,0,1\n2,x,0,1,-1\n"
+    files = {"comments.csv": OLD_COMMENTS + "1,x,0,0,1,1,1,First\n", "participants-votes.csv": pv}
+    for folder in (make_export(tmp_path / "pv", files), make_export(tmp_path / "both", {**files, "votes.csv": votes})):
+        export = read_polis_export(folder)
+        assert export.participant_metadata == {"age": {0: "young"}, "area": {0: "north", 1: "south"}}
+        assert export.participant_metadata == read_participant_metadata(folder)
+    assert read_polis_export(TINY).participant_metadata == {} == read_participant_metadata(TINY)
 
 
 def test_zip_of_a_folder_or_of_flat_files_reads_like_the_folder(tmp_path):

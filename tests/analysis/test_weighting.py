@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analysis import weighting
 from analysis.weighting import MISSING, empty_cells, kish, rake, weighted_agree
 
 
@@ -61,6 +62,16 @@ def test_an_empty_population_cell_is_found_and_refused():
     assert empty_cells(answers, shares) == [(0, 1)]
     with pytest.raises(ValueError, match="nobody answered"):
         rake(answers, shares)
+
+
+def test_rake_checks_its_input_once_not_again_through_empty_cells(monkeypatch):
+    def checked_again(answers, shares):
+        raise AssertionError("rake checked its input a second time, through empty_cells")
+
+    monkeypatch.setattr(weighting, "empty_cells", checked_again)
+    np.testing.assert_allclose(rake(np.array([[0], [0], [0], [1]]), [np.array([0.5, 0.5])]).weights.sum(), 4)
+    with pytest.raises(ValueError, match=r"nobody answered .*\[\(0, 1\)\]"):
+        rake(np.array([[0, 0], [0, 1]]), [np.array([0.5, 0.5]), np.array([0.5, 0.5])])
 
 
 @pytest.mark.parametrize(

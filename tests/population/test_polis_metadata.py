@@ -57,7 +57,8 @@ def test_export_writes_metadata_columns_and_the_import_keeps_them(make_consultat
     ]
 
 
-def test_a_plain_polis_export_with_metadata_columns_keeps_them_without_shares(app, tmp_path):
+def _plain_export(tmp_path):
+    """A Pol.is export without votes.csv whose participant-votes file has two metadata columns, age and email."""
     folder = tmp_path / "polis"
     folder.mkdir()
     (folder / "comments.csv").write_text(
@@ -68,9 +69,26 @@ def test_a_plain_polis_export_with_metadata_columns_keeps_them_without_shares(ap
     header = "participant,group-id,n-comments,n-votes,n-agree,n-disagree,age,email,0\n"
     rows = "".join(f"{i},,0,1,1,0,{'young' if i < 2 else 'old'},p{i}@example.org,1\n" for i in range(3))
     (folder / "participants-votes.csv").write_text(header + rows, encoding="utf-8")
-    imported = polis_exchange.import_export(db.session, folder)
+    return folder
+
+
+def test_a_plain_polis_export_with_metadata_columns_keeps_them_without_shares(app, tmp_path):
+    imported = polis_exchange.import_export(db.session, _plain_export(tmp_path))
     asked = population.questions(db.session, imported)
     assert [q.text for q in asked] == ["age"]
     assert [(c.label, c.population_share) for c in asked[0].categories] == [("young", None), ("old", None)]
     # an identifier (a different value for everyone, more than a question's answers) is not kept
     assert len(db.session.scalars(select(ParticipantAnswer)).all()) == 3
+
+
+def test_an_import_reads_the_participant_votes_file_once(app, tmp_path, monkeypatch):
+    folder = _plain_export(tmp_path)
+    expected = polis_io.read_participant_metadata(folder)
+    assert polis_io.read_polis_export(folder).participant_metadata == expected  # read with the votes
+
+    def read_again(path):
+        raise AssertionError("the participant-votes file was read a second time for its metadata")
+
+    monkeypatch.setattr(polis_io, "read_participant_metadata", read_again)
+    imported = polis_exchange.import_export(db.session, folder)
+    assert [q.text for q in population.questions(db.session, imported)] == ["age"]
