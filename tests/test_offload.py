@@ -342,6 +342,15 @@ def test_a_published_reports_pdf_is_built_when_it_is_published(client, make_cons
     assert pdf.status_code == 200 and pdf.headers["X-Participate-Cache"] == "hit"
 
 
+def test_a_pdf_built_for_its_request_says_so_and_the_next_comes_from_the_cache(client, make_consultation, login):
+    make_hand_consultation(make_consultation)
+    login(client, "admin")
+    first = client.get("/c/hand/report.pdf")  # the sync runner builds it before answering
+    assert first.status_code == 200 and first.headers["X-Participate-Cache"] == "miss"
+    again = client.get("/c/hand/report.pdf")
+    assert again.headers["X-Participate-Cache"] == "hit" and again.data == first.data
+
+
 def test_tasks_are_registered():
     assert {"import", "export", "pdf", "publish", "report", "monitor"} <= set(background.TASKS)
     assert tasks.import_polis is background.TASKS["import"]

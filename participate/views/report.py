@@ -129,11 +129,11 @@ def _respond(report: dict, *, consultation, fmt: str | None, published=None, ext
     staff = is_staff(consultation)
     if fmt == "pdf":  # served from the cache: only what its key needs, not the brief and lists the page shows
         shown = _integrity(report, consultation=consultation, published=published, seen_by=viewer(consultation))
-        pdf = _cached_pdf(report, shown, consultation=consultation, published=published, staff=staff)
+        pdf, cached = _cached_pdf(report, shown, consultation=consultation, published=published, staff=staff)
         if pdf is None:
             return _pending(consultation, published=published, what="pdf")
         disposition = f'attachment; filename="{name}-report.pdf"'
-        headers = {"Content-Disposition": disposition, "X-Participate-Cache": "hit"}
+        headers = {"Content-Disposition": disposition, "X-Participate-Cache": "hit" if cached else "miss"}
         return Response(pdf, mimetype="application/pdf", headers=headers)
     context = report_context(report, consultation=consultation, published=published, staff=staff, fmt=fmt)
     return render_template("report/report.html", **context)
@@ -171,11 +171,14 @@ def _without_newer_votes(report: dict) -> dict:
     return report
 
 
-def _cached_pdf(report: dict, integrity_annex, *, consultation, published, staff: bool) -> bytes | None:
-    """The PDF from the shared cache; when it is not there, a job is asked to build it (one for many requests) and
-    None is returned. A request never renders a PDF itself: a build costs seconds of CPU. (With the ``sync``
-    runner, the job runs before this returns.)"""
+def _cached_pdf(report: dict, integrity_annex, *, consultation, published, staff: bool) -> tuple[bytes | None, bool]:
+    """The PDF from the shared cache, and whether it was there before this request; when it is not there, a job is
+    asked to build it (one for many requests) and None is returned. A request never renders a PDF itself: a build
+    costs seconds of CPU. (With the ``sync`` runner, the job runs before this returns.)"""
     name = pdf_cache_key(report, integrity_annex, consultation=consultation, published=published)
+    cached = shared_cache.get(db.session, name)
+    if cached is not None:
+        return cached, True
     return background.read_or_submit(
         lambda: shared_cache.get(db.session, name),
         "pdf",
@@ -183,7 +186,7 @@ def _cached_pdf(report: dict, integrity_annex, *, consultation, published, staff
         params=tasks.pdf_params(
             consultation.id, token=published.token if published else None, staff=staff, locale=str(get_locale())
         ),
-    )
+    ), False
 
 
 def render_pdf(context: dict, *, consultation, published) -> bytes:
