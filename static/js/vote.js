@@ -12,6 +12,13 @@
   var form = document.getElementById("vote-form");
   if (!form) { return; }
   var keys = { a: "agree", d: "disagree", p: "pass" };
+  // The shortcuts exist only with this script: only then are they shown and announced.
+  Object.keys(keys).forEach(function (key) {
+    var button = form.querySelector('button[value="' + keys[key] + '"]');
+    if (button) { button.setAttribute("aria-keyshortcuts", key); }
+  });
+  var hint = document.getElementById("keyboard-hint");
+  if (hint) { hint.hidden = false; }
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
     var target = event.target;

@@ -104,6 +104,9 @@ def test_citizen_with_the_keyboard_only(session, javascript):
     page = session.new_page(java_script_enabled=javascript)
     page.goto(f"/c/{SAMPLE}")
     session.check(page)
+    # The A / D / P shortcuts come with the script: only then are they offered, on screen and to screen readers.
+    assert page.get_by_text("Keyboard: A agree, D disagree, P pass.").is_visible() == javascript
+    assert (page.locator('button[value="agree"]').get_attribute("aria-keyshortcuts") == "a") == javascript
     skip_link(page)
     voted = vote_by_keyboard(session, page, 10, javascript=javascript)
     assert len(set(voted)) == 10
