@@ -122,7 +122,9 @@ def test_no_questions_by_default_and_no_link(client, make_consultation):
     make_consultation()
     page = client.get("/c/test").text
     assert "/c/test/about-you" not in page
-    assert "no questions about participants" in client.get("/c/test/about-you").text
+    page = client.get("/c/test/about-you").text
+    assert "no questions about participants" in page
+    assert "We ask so that" not in page  # no purpose given for questions that are not asked
 
 
 def test_participant_answers_some_prefers_not_to_say_and_changes_their_mind_without_javascript(client, asked):
