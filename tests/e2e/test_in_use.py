@@ -6,6 +6,7 @@ Each test starts from what a person sees and does; axe runs on every page touche
 import json
 import re
 
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from participate.extensions import db
@@ -125,10 +126,10 @@ def test_at_the_network_limit_people_are_told_what_to_do_and_no_acknowledged_vot
         plain = session.new_page(java_script_enabled=False)
         plain.goto("/c/limit-room")
         plain.get_by_role("button", name="Agree", exact=True).click()
-        assert "very many people have just joined from your network" in plain.locator("[role=alert]").inner_text()
+        expect(plain.locator("[role=alert]")).to_contain_text("very many people have just joined from your network")
         session.check(plain)
         plain.get_by_role("link", name="Back to the statement").click()
-        assert plain.locator("#statement-text").count() == 1
+        expect(plain.locator("#statement-text")).to_have_count(1)
 
         plain.goto("/c/limit-room?lang=cy")
         plain.get_by_role("button", name="Cytuno", exact=True).click()
@@ -219,7 +220,7 @@ def test_a_banned_participant_sees_downloads_and_deletes_their_data(session):
     page.goto("/c/banned-data/mine?lang=en")
     page.get_by_role("button", name="Delete my votes").click()
     page.get_by_role("button", name=re.compile("^Yes")).click()
-    assert "Your votes were deleted" in page.locator("#announcements").inner_text()
+    expect(page.locator("#announcements")).to_contain_text("Your votes were deleted")
     assert _votes(app, "banned-data") == 0
 
 

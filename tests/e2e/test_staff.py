@@ -4,6 +4,8 @@ import io
 import re
 import zipfile
 
+from playwright.sync_api import expect
+
 from .conftest import DEMO, FACILITATOR_EMAIL, FACILITATOR_PASSWORD
 
 SEEDS = [
@@ -41,7 +43,7 @@ def test_facilitator_creates_opens_moderates_and_exports(session):
     session.check(page)
     page.get_by_label("Statements, one per line").fill("\n".join(SEEDS))
     page.get_by_role("button", name="Preview").click()
-    assert "4 will be added, 1 will be refused." in page.locator("p[role=status]").inner_text()
+    expect(page.locator("p[role=status]")).to_contain_text("4 will be added, 1 will be refused.")
     session.check(page)
     page.get_by_role("button", name="Add the valid ones").click()
     page.wait_for_load_state()
@@ -57,16 +59,16 @@ def test_facilitator_creates_opens_moderates_and_exports(session):
     assert citizen.locator("#statement-text").inner_text() in SEEDS
     citizen.get_by_label("Your statement").fill("Every council should have an AI register.")
     citizen.get_by_role("button", name="Submit statement").click()
-    assert "once a moderator has approved it" in citizen.locator("#announcements").inner_text()
+    expect(citizen.locator("#announcements")).to_contain_text("once a moderator has approved it")
 
     page.get_by_role("link", name="Moderation", exact=True).click()
     session.check(page)
     item = page.locator("li.queue-item", has_text="Every council should have an AI register.")
     item.get_by_role("button", name=re.compile(r"^Accept")).click()
-    page.wait_for_load_state()
-    assert page.locator("li.queue-item", has_text="Every council should have an AI register.").count() == 0
+    expect(page.locator("li.queue-item", has_text="Every council should have an AI register.")).to_have_count(0)
     page.get_by_role("link", name=re.compile(r"^Accepted")).click()
-    assert page.locator("li.queue-item", has_text="Every council should have an AI register.").count() == 1
+    page.wait_for_url(re.compile(r"state=accepted"))
+    expect(page.locator("li.queue-item", has_text="Every council should have an AI register.")).to_have_count(1)
     session.check(page)
 
     page.get_by_role("link", name="Monitor").click()

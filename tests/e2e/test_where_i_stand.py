@@ -3,6 +3,7 @@ became of their statement, and deleting their votes only after a confirmation pa
 
 import re
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from participate.extensions import db
@@ -82,4 +83,5 @@ def test_my_votes_says_where_i_stand_without_javascript_in_english_and_welsh(ses
     page.get_by_role("button", name="Dileu fy mhleidleisiau").click()
     check_welsh(session, page)
     page.get_by_role("link", name="Na, cadwch nhw").click()
-    assert page.locator("ol.my-votes li").count() == len(TEXTS) + 1  # nothing was deleted
+    page.wait_for_url(re.compile(r"/mine"))
+    expect(page.locator("ol.my-votes li")).to_have_count(len(TEXTS) + 1)  # nothing was deleted
