@@ -55,22 +55,19 @@
   function save() {
     try { window.sessionStorage.setItem(storageKey, JSON.stringify(queue)); } catch (e) { /* private mode */ }
   }
-  var announcing = null;
+  var flip = false;
   function announce(message, kind, link) {
-    // One status message at a time: each replaces the last (and any message the page arrived with).
+    // One status message at a time, each replacing the last (and any message the page arrived with) in one step:
+    // the buttons below never jump while a finger is on its way to them. The same words twice in a row differ by
+    // an invisible space, so that screen readers announce them again.
     if (!region) { return; }
-    if (announcing) { window.clearTimeout(announcing); }
+    flip = !flip;
+    var p = document.createElement("p");
+    p.className = "flash flash-" + (kind || "success");
+    p.textContent = message + (flip ? "\u00a0" : "");
+    if (link) { p.appendChild(document.createTextNode(" ")); p.appendChild(link); }
     region.textContent = "";
-    // A fresh node a moment later, so that screen readers announce the same words twice in a row.
-    announcing = window.setTimeout(function () {
-      announcing = null;
-      var p = document.createElement("p");
-      p.className = "flash flash-" + (kind || "success");
-      p.textContent = message;
-      if (link) { p.appendChild(document.createTextNode(" ")); p.appendChild(link); }
-      region.textContent = "";
-      region.appendChild(p);
-    }, 50);
+    region.appendChild(p);
   }
   function setBusy(value) {
     busy = value;

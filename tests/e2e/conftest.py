@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from playwright.sync_api import expect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from participate import create_app
@@ -167,9 +168,10 @@ class Session:
         """Accessibility checks on the page as it is now: axe-core (no serious or critical violation), a skip link,
         a main landmark, the language of the page, no horizontal scrolling."""
         assert not self.errors, self.errors
+        page.wait_for_load_state()  # a page a click has just asked for: check it once it is there
+        expect(page.locator("main#main")).to_have_count(1)
+        expect(page.locator("a.skip-link[href='#main']")).to_have_count(1)
         assert page.locator("html").get_attribute("lang") == language, page.url
-        assert page.locator("a.skip-link[href='#main']").count() == 1, page.url
-        assert page.locator("main#main").count() == 1, page.url
         result = self._axe(page)
         bad = [v for v in result if v["impact"] in ("serious", "critical")]
         self.checked.append(page.url)
