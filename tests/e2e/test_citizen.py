@@ -6,6 +6,7 @@ With the keyboard alone (with and without JavaScript), and on a phone-sized scre
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import SAMPLE, focused_is_visible, no_horizontal_scroll, tab_to
 
@@ -65,36 +66,36 @@ def vote_by_keyboard(session, page, count: int, *, javascript: bool) -> list[str
 def review_and_change(session, page, voted: list[str], *, javascript: bool):
     """ "My votes" lists every vote; changing one (keyboard only) keeps the list and updates that vote."""
     tab_to(page, "nav.subnav a[href$='/mine']")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/mine$"))
+    with page.expect_navigation(url=re.compile(r"/mine$")):
+        page.keyboard.press("Enter")
     session.check(page)
     items = page.locator("ol.my-votes > li")
-    assert items.count() == len(voted)
+    expect(items).to_have_count(len(voted))
     assert set(items.locator(".statement-text").all_inner_texts()) == set(voted)
     first = items.nth(0)
     assert "Agree" in first.locator(".current-vote").inner_text()
     item_id = first.get_attribute("id")
     tab_to(page, f"#{item_id} button[value='disagree']")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(rf"/mine#{item_id}$"))
+    with page.expect_navigation(url=re.compile(rf"/mine#{item_id}$")):
+        page.keyboard.press("Enter")
     changed = page.locator(f"#{item_id}")
     assert "Disagree" in changed.locator(".current-vote").inner_text()
     assert changed.locator("button[value='disagree']").get_attribute("aria-pressed") == "true"
     assert "Your vote was recorded." in announcement(page)
-    assert page.locator("ol.my-votes > li").count() == len(voted)
+    expect(page.locator("ol.my-votes > li")).to_have_count(len(voted))
     session.check(page)
 
 
 def add_statement(session, page, text: str):
     tab_to(page, "nav.subnav a[href$='/c/" + SAMPLE + "']")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(rf"/c/{SAMPLE}$"))
+    with page.expect_navigation(url=re.compile(rf"/c/{SAMPLE}$")):
+        page.keyboard.press("Enter")
     tab_to(page, "textarea#text")
     page.keyboard.type(text)
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.type") == "submit"
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(rf"/c/{SAMPLE}$"))
+    with page.expect_navigation(url=re.compile(rf"/c/{SAMPLE}$")):
+        page.keyboard.press("Enter")
     assert "Your statement was added" in announcement(page)
     session.check(page)
 
@@ -130,10 +131,10 @@ def test_citizen_on_a_phone(session):
         page.locator(f'button[name="vote"][value="{VOTES[i % 3]}"]').tap()
         page.wait_for_function("(t) => document.getElementById('statement-text').innerText !== t", arg=text)
     assert no_horizontal_scroll(page)
-    page.get_by_role("link", name="My votes").tap()
-    page.wait_for_url(re.compile(r"/mine$"))
+    with page.expect_navigation(url=re.compile(r"/mine$")):
+        page.get_by_role("link", name="My votes").tap()
+    expect(page.locator("ol.my-votes > li")).to_have_count(10)
     session.check(page)
-    assert page.locator("ol.my-votes > li").count() == 10
     item_id = page.locator("ol.my-votes > li").nth(0).get_attribute("id")
     with page.expect_navigation():
         page.locator(f"#{item_id} button[value='pass']").tap()

@@ -73,8 +73,8 @@ def test_enter_in_the_reason_box_rejects_and_the_moderator_sees_what_changed(ses
     session.check(page)
     page.locator("li.queue-item", has_text=abusive).get_by_role("checkbox").check()
     page.get_by_label("…or write one").fill("Insults other participants")
-    page.get_by_label("…or write one").press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_label("…or write one").press("Enter")
     assert _state(session.server.app, abusive) == "rejected"
     summary = page.locator("#announcements").inner_text()
     assert "1 statement rejected (reason: Insults other participants)" in summary
@@ -132,7 +132,8 @@ def test_at_the_network_limit_people_are_told_what_to_do_and_no_acknowledged_vot
         expect(plain.locator("#statement-text")).to_have_count(1)
 
         plain.goto("/c/limit-room?lang=cy")
-        plain.get_by_role("button", name="Cytuno", exact=True).click()
+        with plain.expect_navigation():
+            plain.get_by_role("button", name="Cytuno", exact=True).click()
         session.check(plain, language="cy")
 
         assert _votes(app, "limit-room") == acknowledged
@@ -187,8 +188,8 @@ def test_a_refused_statement_takes_focus_is_announced_and_the_statement_stays(se
         shown = page.locator("#statement-text").inner_text()
         page.get_by_label("Your statement").fill("Bus route 1 should run at night")  # a repeat: refused
         page.get_by_role("button", name="Submit statement").click()
-        page.wait_for_load_state()
         error = page.locator("#text-error")
+        error.wait_for()
         assert error.get_attribute("role") == "alert" and error.inner_text()
         assert page.evaluate("document.activeElement.id") == "text"
         assert page.locator("#statement-text").inner_text() == shown
@@ -200,7 +201,8 @@ def test_a_banned_participant_sees_downloads_and_deletes_their_data(session):
     _owned(app, "banned-data", texts=[f"Parks idea {i}" for i in range(3)])
     page = session.new_page(java_script_enabled=False)
     page.goto("/c/banned-data")
-    page.get_by_role("button", name="Agree", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Agree", exact=True).click()
     with app.app_context():
         voter = db.session.scalar(select(Participant).join(Consultation).where(Consultation.slug == "banned-data"))
         voter.is_banned = True
@@ -337,7 +339,7 @@ def test_sign_in_from_the_footer_then_an_event_qr_code_and_deleting_a_test_consu
     page.get_by_role("link", name="Delete…").click()
     page.get_by_role("button", name="Yes, delete it").click()
     page.wait_for_url(re.compile(r"/facilitate/?$"))
-    assert "was deleted" in page.locator("#announcements").inner_text()
+    expect(page.locator("#announcements")).to_contain_text("was deleted")
     assert page.goto("/c/room-event").status == 404
 
 

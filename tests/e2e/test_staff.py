@@ -28,7 +28,8 @@ def test_facilitator_creates_opens_moderates_and_exports(session):
     page.wait_for_url(re.compile(r"/facilitate/?$"))
     session.check(page)
 
-    page.get_by_role("link", name="New consultation").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="New consultation").click()
     session.check(page)
     page.get_by_label("Title").fill("Browser test consultation")
     page.get_by_label("Question", exact=True).fill("How should councils use AI?")
@@ -39,14 +40,16 @@ def test_facilitator_creates_opens_moderates_and_exports(session):
     assert "created as a draft" in page.locator("#announcements").inner_text()
     session.check(page)
 
-    page.get_by_role("link", name="Seed statements").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Seed statements").click()
     session.check(page)
     page.get_by_label("Statements, one per line").fill("\n".join(SEEDS))
-    page.get_by_role("button", name="Preview").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Preview").click()
     expect(page.locator("p[role=status]")).to_contain_text("4 will be added, 1 will be refused.")
     session.check(page)
-    page.get_by_role("button", name="Add the valid ones").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add the valid ones").click()
     session.check(page)
 
     page.get_by_role("link", name="Overview").click()
@@ -61,17 +64,20 @@ def test_facilitator_creates_opens_moderates_and_exports(session):
     citizen.get_by_role("button", name="Submit statement").click()
     expect(citizen.locator("#announcements")).to_contain_text("once a moderator has approved it")
 
-    page.get_by_role("link", name="Moderation", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Moderation", exact=True).click()
     session.check(page)
     item = page.locator("li.queue-item", has_text="Every council should have an AI register.")
-    item.get_by_role("button", name=re.compile(r"^Accept")).click()
+    with page.expect_navigation():
+        item.get_by_role("button", name=re.compile(r"^Accept")).click()
     expect(page.locator("li.queue-item", has_text="Every council should have an AI register.")).to_have_count(0)
     page.get_by_role("link", name=re.compile(r"^Accepted")).click()
     page.wait_for_url(re.compile(r"state=accepted"))
     expect(page.locator("li.queue-item", has_text="Every council should have an AI register.")).to_have_count(1)
     session.check(page)
 
-    page.get_by_role("link", name="Monitor").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Monitor").click()
     session.check(page)
 
     page.get_by_role("link", name="Overview").click()
@@ -116,7 +122,8 @@ def test_a_consultation_is_created_from_the_empty_form_by_typing(session):
     page.get_by_label("Password").press_sequentially(FACILITATOR_PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/facilitate/?$"))
-    page.get_by_role("link", name="New consultation").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="New consultation").click()
     session.check(page)
     for field in ("Title", "Web address", "Description", "How participants were recruited"):
         assert page.get_by_label(field).input_value() == "", field

@@ -17,7 +17,8 @@ def test_welsh_citizen_and_report(session):
     assert page.get_by_role("heading", level=1).inner_text() == "Dweud eich dweud"
 
     # The switcher names each language in itself; choosing English is remembered (a cookie) over Accept-Language.
-    page.get_by_role("link", name="English").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     page.goto(f"/c/{SAMPLE}")
     assert page.locator("html").get_attribute("lang") == "en"
@@ -33,7 +34,8 @@ def test_welsh_citizen_and_report(session):
     check_welsh(session, page)
     assert re.fullmatch(r"\d+ datganiad ar ôl", page.locator("#remaining").inner_text())
 
-    page.get_by_role("link", name="Fy mhleidleisiau").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Fy mhleidleisiau").click()
     check_welsh(session, page)
     assert page.locator("ol.my-votes .statement-text").inner_text() == text, "statements stay as written"
 

@@ -56,7 +56,8 @@ def test_my_votes_says_where_i_stand_without_javascript_in_english_and_welsh(ses
     page = session.new_page(java_script_enabled=False)
     page.goto(f"/c/{SLUG}")
     page.get_by_label("Your statement").fill("Our town should plant more trees")
-    page.get_by_role("button", name="Submit statement").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit statement").click()
 
     page.goto(f"/c/{SLUG}/mine")
     session.check(page)
@@ -66,7 +67,8 @@ def test_my_votes_says_where_i_stand_without_javascript_in_english_and_welsh(ses
 
     page.goto(f"/c/{SLUG}")
     for i in range(len(TEXTS)):
-        page.get_by_role("button", name="Agree" if i % 2 else "Disagree", exact=True).click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Agree" if i % 2 else "Disagree", exact=True).click()
     page.goto(f"/c/{SLUG}/mine")
     session.check(page)
     label = _report_label(session.server.app)
@@ -80,7 +82,8 @@ def test_my_votes_says_where_i_stand_without_javascript_in_english_and_welsh(ses
     assert page.locator("#my-group").get_attribute("data-group") == label
     assert "Yn aros am gymedrolwr" in page.locator(".my-statements").inner_text()
 
-    page.get_by_role("button", name="Dileu fy mhleidleisiau").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Dileu fy mhleidleisiau").click()
     check_welsh(session, page)
     page.get_by_role("link", name="Na, cadwch nhw").click()
     page.wait_for_url(re.compile(r"/mine"))
