@@ -32,7 +32,7 @@ def code_of(secret: str, consultation_id: int) -> str:
 def find_open(session: Session, secret: str, code: str) -> Consultation | None:
     """The open consultation whose short code this is, if any (codes are compared in constant time)."""
     code = code.strip().lower()
-    if len(code) != CODE_LENGTH:
+    if len(code) != CODE_LENGTH or not set(code) <= set(_ALPHABET):  # e.g. "ééééé1": no code, not a server error
         return None
     found = None
     for consultation in session.scalars(select(Consultation).where(Consultation.status == ConsultationStatus.OPEN)):

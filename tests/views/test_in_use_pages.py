@@ -96,6 +96,8 @@ def test_the_short_link_leads_to_the_open_consultation_and_the_qr_code_is_svg(ap
     assert f"/j/{code}" in overview
     assert staff.get(f"/j/{code.upper()}").headers["Location"].endswith("/c/test")
     assert staff.get("/j/zzzzzz").status_code == 404
+    for wrong in ("ééééé1", "a b c1", "\u0131" * 6):  # not letters of the code's alphabet (one found by the fuzzer)
+        assert staff.get(f"/j/{wrong}").status_code == 404, wrong
     qr = staff.get("/facilitate/test/qr.svg")
     assert qr.mimetype == "image/svg+xml" and b"<svg" in qr.data and b"<title>" in qr.data
 
