@@ -338,10 +338,15 @@ def _shares_rows(data: bytes) -> list[tuple[int, tuple[str, str]]]:
         text = data.decode("cp1252", errors="replace")  # a spreadsheet's "CSV" on Windows
     if "\x00" in text:
         raise InvalidInput(N_("This file is not a CSV file. Save the table as CSV and upload that."))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows', and old Macs' spreadsheets, line ends
     first = text.lstrip().partition("\n")[0]
     delimiter = next((d for d in (";", "\t") if d in first), ",")
+    try:
+        table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error:
+        raise InvalidInput(N_("This file is not a CSV file. Save the table as CSV and upload that.")) from None
     rows = []
-    for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+    for number, cells in enumerate(table, start=1):
         cells = [csv_safe.restore(cell.strip()) for cell in cells]
         if not any(cells):
             continue

@@ -220,6 +220,7 @@ def _shares(question) -> list[float | None]:
         "\ufeffAnswer;Share (%)\r\nfemale ;52,0\r\n  MALE;48\r\n".encode(),  # Excel: BOM, semicolons, decimal comma
         b"Female\t52%\nMale\t48%\nIn another way\t\n",  # tab-separated, no header, an empty share
         "Female,52\nMale,48\n".encode("cp1252"),
+        b"Female,52\rMale,48\r",  # an old Mac spreadsheet's line ends
     ],
 )
 def test_facilitator_uploads_the_population_shares_as_csv(client, login, asked, data):
