@@ -29,7 +29,7 @@ def skip_link(page):
     box = page.locator(".skip-link").bounding_box()
     assert box is not None and box["x"] >= 0 and box["y"] >= 0, "the focused skip link is on screen"
     page.keyboard.press("Enter")
-    assert page.evaluate("() => document.activeElement.id") == "main"
+    page.wait_for_function("() => document.activeElement.id === 'main'", timeout=5_000)
 
 
 def vote_by_keyboard(session, page, count: int, *, javascript: bool) -> list[str]:

@@ -172,9 +172,11 @@ def test_without_javascript_a_vote_leaves_focus_on_the_vote_form(session):
     _owned(session.server.app, "focus-back", texts=[f"Focus statement {i}" for i in range(4)])
     page = session.new_page(java_script_enabled=False)
     page.goto("/c/focus-back")
-    page.get_by_role("button", name="Disagree", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Disagree", exact=True).click()
     expect(page.locator("#announcements")).to_contain_text("Your vote was recorded.")
-    assert page.evaluate("document.activeElement.closest('#vote-form') !== null")
+    # The answer's #statement-text fragment puts focus there once the page has loaded.
+    page.wait_for_function("document.activeElement.closest('#vote-form') !== null", timeout=5_000)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.value") == "agree"  # one Tab to vote again
     session.check(page)
@@ -191,7 +193,7 @@ def test_a_refused_statement_takes_focus_is_announced_and_the_statement_stays(se
         error = page.locator("#text-error")
         error.wait_for()
         assert error.get_attribute("role") == "alert" and error.inner_text()
-        assert page.evaluate("document.activeElement.id") == "text"
+        page.wait_for_function("document.activeElement.id === 'text'", timeout=5_000)
         assert page.locator("#statement-text").inner_text() == shown
         session.check(page)
 
