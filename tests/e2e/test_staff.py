@@ -37,7 +37,7 @@ def test_facilitator_creates_opens_moderates_and_exports(session):
     page.get_by_label("Moderation", exact=True).select_option("pre")
     page.get_by_role("button", name="Create the consultation").click()
     page.wait_for_url(re.compile(r"/facilitate/browser-test$"))
-    assert "created as a draft" in page.locator("#announcements").inner_text()
+    expect(page.locator("#announcements")).to_contain_text("created as a draft")
     session.check(page)
 
     with page.expect_navigation():
@@ -52,10 +52,11 @@ def test_facilitator_creates_opens_moderates_and_exports(session):
         page.get_by_role("button", name="Add the valid ones").click()
     session.check(page)
 
-    page.get_by_role("link", name="Overview").click()
-    page.get_by_role("button", name="Open now").click()
-    page.wait_for_url(re.compile(r"/facilitate/browser-test$"))
-    assert page.locator(".status").first.inner_text().lower() == "open"
+    with page.expect_navigation():
+        page.get_by_role("link", name="Overview").click()
+    with page.expect_navigation(url=re.compile(r"/facilitate/browser-test$")):
+        page.get_by_role("button", name="Open now").click()
+    expect(page.locator(".status").first).to_have_text(re.compile(r"^\s*open\s*$", re.IGNORECASE))
 
     citizen = session.new_page()
     citizen.goto("/c/browser-test")
@@ -95,14 +96,14 @@ def test_policymaker_reads_sorts_and_downloads_the_report(session):
     page = session.new_page()
     page.goto("/reports")
     session.check(page)
-    page.locator(f"a[href*='/c/{DEMO}/report']").first.click()
-    page.wait_for_url(re.compile(rf"/c/{DEMO}/report"))
+    with page.expect_navigation(url=re.compile(rf"/c/{DEMO}/report")):
+        page.locator(f"a[href*='/c/{DEMO}/report']").first.click()
     session.check(page)
 
     page.locator("#statements-heading").click()  # the statements table is folded in the annex
     page.get_by_label("Sort by").select_option("votes")
-    page.get_by_role("button", name="Show").click()
-    page.wait_for_url(re.compile(r"sort=votes"))
+    with page.expect_navigation(url=re.compile(r"sort=votes")):
+        page.get_by_role("button", name="Show").click()
     session.check(page)
     votes = [int(v) for v in page.locator("table.statements tbody td.num:nth-of-type(1)").all_inner_texts()]
     assert len(votes) > 10
@@ -132,7 +133,7 @@ def test_a_consultation_is_created_from_the_empty_form_by_typing(session):
     page.get_by_label("Description").press_sequentially("Written in the *form*.")
     page.get_by_role("button", name="Create the consultation").click()
     page.wait_for_url(re.compile(r"/facilitate/typed-by-hand$"))
-    assert "created as a draft" in page.locator("#announcements").inner_text()
+    expect(page.locator("#announcements")).to_contain_text("created as a draft")
     assert page.get_by_role("heading", level=1).inner_text() == "Does the empty form work?"
     assert page.locator(".status").first.inner_text().lower() == "draft"
     assert page.locator(".rendered em").inner_text() == "form"

@@ -23,8 +23,8 @@ def test_welsh_citizen_and_report(session):
     page.goto(f"/c/{SAMPLE}")
     assert page.locator("html").get_attribute("lang") == "en"
     assert "This consultation" in english_left(page), "the check itself finds English interface text"
-    page.get_by_role("link", name="Cymraeg").click()
-    page.wait_for_url(re.compile(r"lang=cy"))
+    with page.expect_navigation(url=re.compile(r"lang=cy")):
+        page.get_by_role("link", name="Cymraeg").click()
     check_welsh(session, page)
 
     text = page.locator("#statement-text").inner_text()
@@ -43,8 +43,8 @@ def test_welsh_citizen_and_report(session):
     check_welsh(session, page)
     page.locator("#statements-heading").click()  # the statements table is folded in the annex
     page.get_by_label("Trefnu yn ôl").select_option("agree")
-    page.get_by_role("button", name="Dangos").click()
-    page.wait_for_url(re.compile(r"sort=agree"))
+    with page.expect_navigation(url=re.compile(r"sort=agree")):
+        page.get_by_role("button", name="Dangos").click()
     check_welsh(session, page)
     with page.expect_download(timeout=60_000) as info:  # a first PDF build takes seconds
         page.get_by_role("link", name="PDF", exact=True).click(timeout=60_000)
