@@ -34,7 +34,7 @@ from ..models import (
     QuestionCategory,
     utcnow,
 )
-from . import N_, Conflict, InvalidInput, NotFound, audit
+from . import N_, Conflict, InvalidInput, NotFound, audit, statements
 from .participation import gate, identity
 from .population_templates import AREAS, SOURCE, TEMPLATES, YEAR
 
@@ -265,7 +265,9 @@ def save_shares(
     session.commit()
 
 
-def shares_csv(question: ParticipantQuestion, label_of: Callable[[str], str] = str) -> str:
+def shares_csv(
+    question: ParticipantQuestion, label_of: Callable[[ParticipantQuestion, str], str] = lambda question, label: label
+) -> str:
     """The question's population shares as a CSV file (answer, percentage), the form :func:`save_shares_file` reads:
     a facilitator downloads it, edits it in a spreadsheet and uploads it. ``label_of``: how labels are shown."""
     out = io.StringIO()
@@ -273,7 +275,7 @@ def shares_csv(question: ParticipantQuestion, label_of: Callable[[str], str] = s
     writer.writerow(["answer", "share"])
     for category in question.categories:
         share = category.population_share
-        writer.writerow([label_of(category.label), "" if share is None else f"{share * 100:g}"])
+        writer.writerow([label_of(question, category.label), "" if share is None else f"{share * 100:g}"])
     return out.getvalue()
 
 
@@ -298,10 +300,10 @@ def save_shares_file(
     by_name: dict[str, str] = {}
     for category in question.categories:
         for name in (category.value, category.label, label_of(question, category.label)):
-            by_name.setdefault(_folded(name), category.value)
+            by_name.setdefault(statements.text_key(name), category.value)
     shares: dict[str, str] = {}
     for number, (answer, share) in _shares_rows(data):
-        value = by_name.get(_folded(answer))
+        value = by_name.get(statements.text_key(answer))
         if value is None:
             raise InvalidInput(
                 N_("Row %(row)d of the file: “%(answer)s” is not one of this question's answers."),
@@ -315,10 +317,6 @@ def save_shares_file(
         shares[value] = share
     save_shares(session, consultation, account, question.id, shares, source=source, year=year)
     return sum(1 for share in shares.values() if share)
-
-
-def _folded(text: str) -> str:
-    return " ".join(text.split()).casefold()
 
 
 def _shares_rows(data: bytes) -> list[tuple[int, tuple[str, str]]]:

@@ -23,7 +23,7 @@ from ..models import (
     Statement,
     utcnow,
 )
-from . import N_, InvalidInput, consultations, simulate_population
+from . import N_, InvalidInput, consultations, simulate_population, statements
 from .participation import votes
 from .signals import votes_changed
 
@@ -51,11 +51,7 @@ def simulate_votes(
     if not 1 <= groups <= 6:
         raise InvalidInput(N_("The number of latent groups must be between 1 and 6."))
     statement_ids = np.array(
-        session.scalars(
-            select(Statement.id)
-            .where(Statement.consultation_id == consultation.id, votes.shown_under(consultation.moderation))
-            .order_by(Statement.id)
-        ).all(),
+        session.scalars(select(Statement.id).where(statements.reportable(consultation)).order_by(Statement.id)).all(),
         dtype=np.int64,
     )
     if len(statement_ids) == 0:

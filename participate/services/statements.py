@@ -8,7 +8,6 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ..models import (
-    SHOWN_STATES,
     STATEMENT_MAX_LENGTH,
     Consultation,
     ModerationState,
@@ -16,6 +15,7 @@ from ..models import (
     StatementOrigin,
 )
 from . import N_, InvalidInput, about_participants
+from .participation import votes
 
 # Invisible characters that change how text reads (bidi overrides) or hide duplicates (zero-width).
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -52,9 +52,7 @@ def reportable(consultation: Consultation) -> ColumnElement[bool]:
     report and its downloads, published snapshots, the integrity annex, the monitor, the Pol.is export's report
     files) and the analysis's input (the rest are mod-out) use this one definition.
     """
-    return (Statement.consultation_id == consultation.id) & Statement.moderation.in_(
-        SHOWN_STATES[consultation.moderation]
-    )
+    return (Statement.consultation_id == consultation.id) & votes.shown_under(consultation.moderation)
 
 
 def counted(consultation: Consultation) -> ColumnElement[bool]:

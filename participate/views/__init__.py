@@ -223,16 +223,15 @@ def check_participation_limits(kind: str) -> None:
         budgets.append((new_participant_limit(), network_key, "new-participant"))
     own = "VOTE_RATE_LIMIT" if kind == "vote" else "STATEMENT_RATE_LIMIT"
     budgets.append((config[own], participant_key, kind))
-    hits, scopes = [], []
+    hits = []
     for limits, key, scope in budgets:
         identifiers = (key(), scope)
-        for window in _windows(limits):
-            hits.append((window, identifiers))
-            scopes.append(scope)
+        hits += [(window, identifiers) for window in _windows(limits)]
     exceeded = hit_in_order(hits)
     if exceeded is not None:
-        log.info("rate limit %s exceeded (%s)", hits[exceeded][0], scopes[exceeded])
-        raise TooManyRequests(description=_MESSAGES[scopes[exceeded]]())
+        window, (_, scope) = hits[exceeded]
+        log.info("rate limit %s exceeded (%s)", window, scope)
+        raise TooManyRequests(description=_MESSAGES[scope]())
 
 
 _MESSAGES = {

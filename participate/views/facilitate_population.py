@@ -110,7 +110,7 @@ def population_shares_csv(slug, question_id):
     consultation = _get(slug)
     question = population.find_question(db.session, consultation, question_id)
     return Response(
-        population.shares_csv(question, lambda label: _shown(question, label)),
+        population.shares_csv(question, _shown),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{slug}-question-{question.id}-shares.csv"'},
     )

@@ -176,17 +176,21 @@ def _cached_pdf(report: dict, integrity_annex, *, consultation, published, staff
     asked to build it (one for many requests) and None is returned. A request never renders a PDF itself: a build
     costs seconds of CPU. (With the ``sync`` runner, the job runs before this returns.)"""
     name = pdf_cache_key(report, integrity_annex, consultation=consultation, published=published)
-    cached = shared_cache.get(db.session, name)
-    if cached is not None:
-        return cached, True
-    return background.read_or_submit(
-        lambda: shared_cache.get(db.session, name),
+    reads = []
+
+    def read():
+        reads.append(name)  # a second read means the first missed
+        return shared_cache.get(db.session, name)
+
+    pdf = background.read_or_submit(
+        read,
         "pdf",
         consultation_id=consultation.id,
         params=tasks.pdf_params(
             consultation.id, token=published.token if published else None, staff=staff, locale=str(get_locale())
         ),
-    ), False
+    )
+    return pdf, len(reads) == 1
 
 
 def render_pdf(context: dict, *, consultation, published) -> bytes:

@@ -252,9 +252,7 @@ def privacy_page():
 
 def _results_visible(consultation) -> bool:
     """The one visibility rule (``services.visibility``), for this request's viewer."""
-    from .report import viewer
-
-    return visibility.may_see_results(consultation, viewer(consultation))
+    return visibility.may_see_results(consultation, report_views.viewer(consultation))
 
 
 def _derived(consultation, participant) -> dict:

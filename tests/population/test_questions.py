@@ -132,6 +132,7 @@ def test_participant_answers_some_prefers_not_to_say_and_changes_their_mind_with
     vote_page = client.get("/c/test").text
     assert 'href="/c/test/about-you"' in vote_page and 'name="vote"' in vote_page  # a link, not a gate
     page = client.get("/c/test/about-you").text
+    assert "We ask so that" in page  # the purpose, beside the questions
     assert "<script" not in page.split("<main", 1)[-1].split("</main>", 1)[0]
     assert _radio_values(page, age.id) == [c.value for c in age.categories] + ["prefer-not-to-say", ""]
     assert "compare who took part with the population" in page  # the purpose, beside the questions

@@ -3,34 +3,29 @@
 import pytest
 
 from participate.extensions import db
-from participate.models import ConsultationModerator, ConsultationStatus, Participant
-from participate.services import consultations, moderation, population
+from participate.models import ConsultationStatus
+from participate.services import consultations
 from tests.conftest import Client
-from tests.views.routes import REFUSED, SETTINGS, STAFF_ROUTES
+from tests.views.routes import REFUSED, STAFF_ROUTES
 
 
 @pytest.fixture
-def setup(app, make_account):
-    owner = make_account("facilitator", "owner@example.org")
-    consultation = consultations.create(db.session, owner, dict(SETTINGS))
-    statement = moderation.add_seed(db.session, owner, consultation, "A seed nobody voted on")
-    moderator = make_account("moderator", "assigned@example.org")
-    db.session.add(ConsultationModerator(consultation_id=consultation.id, account_id=moderator.id))
-    participant = Participant(consultation_id=consultation.id, token_hash="f" * 64)
-    db.session.add(participant)
-    db.session.commit()
-    question = population.add_template(db.session, consultation, None, "age_band", "uk")
-    ids = {"slug": "access", "sid": statement.id, "pid": participant.id, "mid": moderator.id, "qid": question.id}
-    return {"owner": owner, "assigned moderator": moderator, "ids": ids}
+def setup(world):
+    """The accounts and ids of :func:`tests.views.routes.make_world`, under this test's role names."""
+    accounts = world["accounts"]
+    return {
+        "owner": accounts["facilitator"],
+        "assigned moderator": accounts["moderator"],
+        "other facilitator": accounts["facilitator of another consultation"],
+        "ids": world["ids"],
+    }
 
 
 @pytest.mark.parametrize("role", list(REFUSED))
 def test_every_route_for_every_role(app, setup, login, role):
     client = Client(app)
-    if role in ("owner", "assigned moderator"):
+    if role in ("owner", "assigned moderator", "other facilitator"):
         login(client, account=setup[role])
-    elif role == "other facilitator":
-        login(client, "facilitator", email="other@example.org")
     elif role != "anonymous":
         login(client, role)
     mismatches = []
@@ -56,9 +51,10 @@ def test_every_route_for_every_role(app, setup, login, role):
     assert mismatches == []
 
 
-def test_dashboard_shows_only_what_each_account_may_see(app, setup, login, make_account):
-    other = make_account("facilitator", "other@example.org")
-    consultations.create(db.session, other, {"title": "Someone else's", "question": "Q?", "slug": "theirs"})
+def test_dashboard_shows_only_what_each_account_may_see(app, setup, login):
+    consultations.create(
+        db.session, setup["other facilitator"], {"title": "Someone else's", "question": "Q?", "slug": "theirs"}
+    )
     for role, sees, hidden in [
         ("owner", ["Access test"], ["Someone else&#39;s"]),
         ("assigned moderator", ["Access test"], ["Someone else&#39;s"]),

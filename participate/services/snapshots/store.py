@@ -300,9 +300,3 @@ def _read_latest(session: Session, snapshot_id: int) -> Latest | None:
             **{int(gid): label for gid, label in (source or {}).items()},
         },
     )
-
-
-def priorities(session: Session, consultation) -> dict[int, float] | None:
-    """Statement priorities of the latest analysis, for the next-statement draw."""
-    view = latest(session, consultation)
-    return view.priorities if view else None
